@@ -1,0 +1,321 @@
+"""Check a sheet's rows and report every problem at once, as data.
+
+Two stages, both over frames indexed by Excel row number:
+
+* hygiene: turn raw cell values into typed values, reporting what Excel did to them (a SKU typed
+  as a number, a date typed as text, stray spaces);
+* schema: a pandera schema derived from the resource catalogue, validated lazily, so every
+  required, length, choice, range, format, uniqueness and conditional rule is reported together.
+
+Each problem becomes an `Issue(sheet, row, column, code, message)` with a stable code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from loader.models import Issue, Severity
+from loader.resources import Field, Kind, Resource
+from loader.workbook.reader import SheetData
+
+# Excel keeps 15 significant digits; a longer number typed into a cell has already changed.
+EXCEL_DIGITS = 15
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+_NBSP = "\u00a0"
+
+
+@dataclass
+class CheckedSheet:
+    """A sheet after checking: typed values and every problem found."""
+
+    data: SheetData
+    values: pd.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+
+    def invalid_rows(self, strict: bool = False) -> set[int]:
+        """Rows with an error (with `strict`, with any problem at all)."""
+        return {i.row for i in self.issues if i.is_error or strict}
+
+
+def check_sheet(data: SheetData) -> CheckedSheet:
+    """Type and check every row of one sheet."""
+    values, problems = coerce(data)
+    problems += schema_issues(data, values, already={(i.row, i.column) for i in problems if i.is_error})
+    problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
+    return CheckedSheet(data, values, data.issues + problems)
+
+
+def _column_order(resource: Resource, header: str | None) -> int:
+    headers = [f.header for f in resource.fields]
+    return headers.index(header) if header in headers else -1
+
+
+# ---------------------------------------------------------------------------------------------
+# Hygiene: raw cells to typed values
+
+
+@dataclass(frozen=True)
+class _Problem:
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+
+Coercer = Callable[[Field, Any], "tuple[Any, _Problem | None]"]
+
+
+def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
+    """Typed values for every column of the sheet, and the hygiene problems met on the way."""
+    typed: dict[str, list[Any]] = {}
+    issues: list[Issue] = []
+    for name, raw in data.frame.items():
+        f = data.resource.by_name[name]
+        header = f.header
+        convert = _COERCERS[f.kind]
+        out: list[Any] = []
+        for row, value in zip(raw.index, raw.array):
+            if value is None:
+                out.append(None)
+                continue
+            result, problem = convert(f, value)
+            out.append(result)
+            if problem:
+                issues.append(Issue(data.sheet, row, header, problem.code,
+                                    problem.message.format(header=header, value=_show(value)), problem.severity))
+        typed[name] = out
+    index = data.frame.index
+    frame = pd.DataFrame({n: pd.Series(v, index=index, dtype=object) for n, v in typed.items()}, index=index)
+    return frame, issues
+
+
+def _text(f: Field, value: Any) -> tuple[Any, _Problem | None]:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, (datetime, date)):
+        return None, _Problem("wrong-type", "{header} holds a date ({value}), not text.")
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE"), None
+    return _number_text(value), None
+
+
+def _show(value: Any) -> str:
+    """A cell value as a person would write it in a message."""
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    return str(value)
+
+
+def _clean_text(value: str) -> tuple[str | None, _Problem | None]:
+    cleaned = value.replace(_NBSP, " ").strip()
+    if cleaned == value:
+        return value, None
+    problem = _Problem("whitespace", "{header} '{value}' had spaces at its start or end (or non-breaking "
+                       "spaces); pbload removed them.", Severity.WARNING)
+    return cleaned or None, problem
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def _code(f: Field, value: Any) -> tuple[Any, _Problem | None]:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if abs(value) >= 10**EXCEL_DIGITS:
+            return None, _Problem("digits-lost", "{header} was typed as a number, and Excel keeps only "
+                                  f"{EXCEL_DIGITS} digits, so it has changed ({{value}}). Format the column "
+                                  "as Text and type the value again.")
+        return None, _Problem("number-in-text-column", f"{{header}} {_number_text(value)} was typed as a "
+                              "number, which loses leading zeros. Format the cell as Text and type the "
+                              "value again.")
+    return _text(f, value)
+
+
+def _choice(f: Field, value: Any) -> tuple[Any, _Problem | None]:
+    text, problem = _text(f, value)
+    if text is None:
+        return text, problem
+    for choice in f.choices:
+        if choice.lower() == text.lower():
+            return choice, problem
+    return text, problem  # the schema reports it as not allowed
+
+
+def _number(f: Field, value: Any) -> tuple[Any, _Problem | None]:
+    if isinstance(value, bool) or isinstance(value, (datetime, date)):
+        return None, _Problem("wrong-type", "{header} must be a number, not '{value}'.")
+    stored_as_text = None
+    if isinstance(value, str):
+        try:
+            value = float(value.replace(_NBSP, "").strip())
+        except ValueError:
+            return None, _Problem("wrong-type", "{header} must be a number, not '{value}'.")
+        stored_as_text = _Problem("number-stored-as-text", "{header} '{value}' is a number stored as "
+                                  "text; pbload read it as a number.", Severity.WARNING)
+    if f.kind is Kind.INTEGER:
+        if not float(value).is_integer():
+            return None, _Problem("wrong-type", "{header} must be a whole number, not {value}.")
+        return int(value), stored_as_text
+    return float(value), stored_as_text
+
+
+def _boolean(f: Field, value: Any) -> tuple[Any, _Problem | None]:
+    if isinstance(value, bool):
+        return value, None
+    text = _number_text(value) if isinstance(value, (int, float)) else str(value).strip().lower()
+    if text in _TRUE:
+        return True, None
+    if text in _FALSE:
+        return False, None
+    return None, _Problem("wrong-type", "{header} must be TRUE or FALSE, not '{value}'.")
+
+
+def _date(f: Field, value: Any) -> tuple[Any, _Problem | None]:
+    if isinstance(value, datetime):
+        return (value if f.kind is Kind.DATETIME else value.date()), None
+    if isinstance(value, date):
+        return (datetime(value.year, value.month, value.day) if f.kind is Kind.DATETIME else value), None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None, _Problem("wrong-type", "{header} '{value}' is not a date. Type it as a date, such "
+                                  "as 2026-03-31, in a cell formatted as a date.")
+        typed, _ = _date(f, parsed)
+        return typed, _Problem("date-as-text", "{header} '{value}' is a date typed as text; pbload read it "
+                               "as a date.", Severity.WARNING)
+    return None, _Problem("wrong-type", "{header} holds the number {value}, not a date. Format the cell as "
+                          "a date (an Excel serial number shows that the format was lost).")
+
+
+_COERCERS: dict[Kind, Coercer] = {
+    Kind.TEXT: _text,
+    Kind.CODE: _code,
+    Kind.CHOICE: _choice,
+    Kind.INTEGER: _number,
+    Kind.DECIMAL: _number,
+    Kind.BOOLEAN: _boolean,
+    Kind.DATE: _date,
+    Kind.DATETIME: _date,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema: the catalogue's rules as a pandera schema
+
+
+def build_schema(resource: Resource, columns: list[str]) -> pa.DataFrameSchema:
+    """The pandera schema for the columns a sheet has; check names are pbload's issue codes."""
+    schema_columns = {
+        f.name: pa.Column(
+            object,
+            nullable=not f.required,
+            unique=f.name == resource.key,
+            report_duplicates="all",
+            checks=_column_checks(f),
+        )
+        for f in resource.fields
+        if f.name in columns
+    }
+    frame_checks = [
+        _required_with(f, [o for o in f.required_with if o in columns])
+        for f in resource.fields
+        if f.required_with and f.name in columns
+    ]
+    return pa.DataFrameSchema(schema_columns, checks=frame_checks, coerce=False)
+
+
+def _column_checks(f: Field) -> list[pa.Check]:
+    checks = []
+    if f.max_length:
+        checks.append(pa.Check(lambda s, n=f.max_length: s.str.len() <= n, name="too-long", ignore_na=True))
+    if f.choices:
+        checks.append(pa.Check(lambda s, c=f.choices: s.isin(c), name="not-allowed", ignore_na=True))
+    if f.minimum is not None:
+        low, strict = f.minimum, f.minimum_exclusive
+        checks.append(pa.Check(lambda s: s.astype(float) > low if strict else s.astype(float) >= low,
+                               name="out-of-range", ignore_na=True))
+    if f.pattern:
+        checks.append(pa.Check(lambda s, p=f.pattern: s.str.fullmatch(p), name="bad-format", ignore_na=True))
+    return checks
+
+
+def _required_with(f: Field, others: list[str]) -> pa.Check:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        if not others:
+            return pd.Series(True, index=frame.index)
+        return ~(frame[others].notna().any(axis=1) & frame[f.name].isna())
+
+    return pa.Check(check, name=f"required-with:{f.name}")
+
+
+def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int, str | None]]) -> list[Issue]:
+    """Run the schema lazily and turn each failure into an Issue (skipping cells already reported)."""
+    schema = build_schema(data.resource, list(values.columns))
+    try:
+        schema.validate(values, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    issues: dict[tuple[int, str | None, str], Issue] = {}
+    for case in cases.itertuples(index=False):
+        issue = _issue_for(data, values, case)
+        # frame-wide checks report a failing row once per column; keep one issue per cell and code
+        if issue and (issue.row, issue.column) not in already:
+            issues.setdefault((issue.row, issue.column, issue.code), issue)
+    return list(issues.values())
+
+
+def _issue_for(data: SheetData, values: pd.DataFrame, case: Any) -> Issue | None:
+    if case.index is None or pd.isna(case.index):
+        return None
+    row = int(case.index)
+    check = str(case.check)
+    if check.startswith("required-with:"):
+        name = check.split(":", 1)[1]
+        f = data.resource.by_name[name]
+        return Issue(data.sheet, row, f.header, "required", _required_with_message(data, f))
+    f = data.resource.by_name[case.column]
+    header = f.header
+    code, message = _describe(check, f, header, case.failure_case, values, row)
+    return Issue(data.sheet, row, header, code, message)
+
+
+def _required_with_message(data: SheetData, f: Field) -> str:
+    others = [data.resource.by_name[o].header for o in f.required_with]
+    return f"{f.header} is required when {_or_list(others)} is filled in."
+
+
+def _or_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe(check: str, f: Field, header: str, value: Any, values: pd.DataFrame, row: int) -> tuple[str, str]:
+    if check == "not_nullable":
+        return "required", f"{header} is required."
+    if check == "field_uniqueness":
+        rows = values.index[values[f.name] == value].tolist()
+        others = [str(r) for r in rows if r != row]
+        where = f"row {others[0]}" if len(others) == 1 else "rows " + ", ".join(others)
+        return "duplicate-key", (f"{header} '{value}' appears more than once (also on {where}); "
+                                 f"each {header} may appear only once.")
+    if check == "too-long":
+        return "too-long", f"{header} is {len(value)} characters long; at most {f.max_length} are allowed."
+    if check == "not-allowed":
+        return "not-allowed", f"{header} '{value}' is not allowed; use one of {', '.join(f.choices)}."
+    if check == "out-of-range":
+        bound = "greater than" if f.minimum_exclusive else "at least"
+        return "out-of-range", f"{header} must be {bound} {f.minimum:g}, not {value:g}."
+    if check == "bad-format":
+        return "bad-format", f"{header} '{value}' is not valid: it must be {f.pattern_hint}."
+    return check, f"{header} failed the check {check}."

@@ -1,0 +1,159 @@
+"""The `pbload` command line: options -> Settings -> one library call -> exit code (DESIGN §8).
+
+Exit codes: 0 every row loaded (or valid); 1 the run finished but some rows failed, were invalid,
+blocked or not sent; 2 nothing could be run (usage, workbook, settings, credentials, network).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loader import __version__, pipeline
+from loader.errors import PbloadError
+from loader.models import Issue, RunReport
+from loader.resources import BY_NAME, RESOURCES
+from loader.settings import Settings, load_settings
+from loader.workbook.templates import template_name, write_template
+
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
+MAX_ISSUES_SHOWN = 20
+
+
+class Failure(click.ClickException):
+    """A PbloadError as the CLI shows it: the message, and exit code 2."""
+
+    exit_code = EXIT_NOT_RUN
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pbload")
+@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Load Excel workbooks into the Pitney Bowes Fulfillment APIs."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("resources", nargs=-1)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the template.")
+def template(resources: tuple[str, ...], output: Path | None) -> None:
+    """Write a blank template workbook for RESOURCES (products, or all)."""
+    chosen = _resources(resources or ("all",))
+    path = output or Path(f"{template_name(chosen)}.xlsx")
+    click.echo(f"Wrote {write_template(chosen, path)}")
+
+
+def _resources(names: tuple[str, ...]) -> tuple[Any, ...]:
+    if "all" in names:
+        return RESOURCES
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise click.BadParameter(f"unknown resource {', '.join(unknown)}; choose from all, {', '.join(BY_NAME)}.",
+                                 param_hint="RESOURCES")
+    return tuple(BY_NAME[n] for n in names)
+
+
+_workbook = click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False))
+_output = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+                       help="Where to write the result workbook (default: WORKBOOK.result.xlsx beside it).")
+_strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors.")
+_progress = click.option("--no-progress", is_flag=True, help="Do not show a progress display.")
+
+
+@main.command()
+@_workbook
+@_output
+@_strict
+@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@click.pass_context
+def validate(ctx: click.Context, workbook: Path, output: Path | None, strict: bool | None,
+             state_dir: Path | None) -> None:
+    """Check every row of WORKBOOK without sending anything."""
+    settings = _settings(ctx, env="local", strict=strict, state_dir=state_dir)
+    report = _run(ctx, lambda: pipeline.validate(workbook, settings, output))
+    _finish(report)
+
+
+@main.command()
+@_workbook
+@_output
+@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to load into.")
+@click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
+@click.option("--chunk-size", type=int, help="Items per bulk call (at most 200).")
+@click.option("--concurrency", type=int, help="Requests in flight at once.")
+@_strict
+@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_progress
+@click.pass_context
+def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
+         chunk_size: int | None, concurrency: int | None, strict: bool | None, state_dir: Path | None,
+         no_progress: bool) -> None:
+    """Check WORKBOOK and load its valid rows into the Fulfillment API."""
+    settings = _settings(ctx, env=env, base_url=base_url, chunk_size=chunk_size, concurrency=concurrency,
+                         strict=strict, state_dir=state_dir)
+    click.echo(_environment_line(settings))
+    progress = _progress_display(not no_progress and sys.stderr.isatty())
+    report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress))
+    _finish(report)
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    return _run(ctx, lambda: load_settings(flags))
+
+
+def _run(ctx: click.Context, call: Callable[[], Any]) -> Any:
+    """Run a library call; a PbloadError becomes its message and exit code 2."""
+    try:
+        return call()
+    except PbloadError as exc:
+        if ctx.find_root().obj.get("debug"):
+            traceback.print_exc()
+        raise Failure(str(exc)) from exc
+
+
+def _environment_line(settings: Settings) -> str:
+    if settings.uses_builtin_emulator:
+        return (f"Environment local: the built-in emulator of the Fulfillment API (state in "
+                f"{settings.emulator_db}); nothing is sent to Pitney Bowes.")
+    return f"Environment {settings.env}: {settings.base_url} as client {settings.client_id}."
+
+
+def _progress_display(enabled: bool) -> pipeline.Progress:
+    def show(stage: str, done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        click.echo(f"\r{stage}: {done}/{total} items settled", err=True, nl=False)
+        if end:
+            click.echo(err=True)
+
+    return show if enabled else (lambda stage, done, total: None)
+
+
+def _finish(report: RunReport) -> None:
+    _show_issues(report.issues)
+    for sheet in report.sheets:
+        counts = ", ".join(f"{n} {s.value.lower()}" for s, n in sheet.counts().items())
+        click.echo(f"{sheet.sheet}: {len(sheet.rows)} rows — {counts or 'no data rows'}")
+    click.echo(f"Result: {report.result_path}")
+    sys.exit(EXIT_OK if report.all_ok else EXIT_ROWS_FAILED)
+
+
+def _show_issues(issues: list[Issue]) -> None:
+    for issue in issues[:MAX_ISSUES_SHOWN]:
+        where = f"{issue.sheet} row {issue.row}" + (f", {issue.column}" if issue.column else "")
+        label = "" if issue.is_error else "warning: "
+        click.echo(f"{where}: {label}{issue.message}", err=True)
+    if len(issues) > MAX_ISSUES_SHOWN:
+        click.echo(f"… and {len(issues) - MAX_ISSUES_SHOWN} more problems; the result workbook lists them all.",
+                   err=True)
+
+

@@ -1,0 +1,38 @@
+"""pbload's exception tree.
+
+Exceptions are for runs that cannot go on; problems with single rows or items are data
+(`loader.models.Issue`, item outcomes), never exceptions.
+
+    PbloadError                 anything pbload reports to the user; the CLI exits 2
+    ├── SettingsError           bad or missing settings or credentials
+    ├── WorkbookError           the workbook cannot be read or does not fit a template
+    └── ApiError                the API could not be used at all
+        ├── AuthenticationError the credentials were refused
+        └── UnreachableError    no answer from the API after retries
+
+Every message is one or two plain sentences that say what to do next.
+"""
+
+
+class PbloadError(Exception):
+    """An error that stops the run; its message is shown to the user as is."""
+
+
+class SettingsError(PbloadError):
+    """Settings or credentials are missing or wrong."""
+
+
+class WorkbookError(PbloadError):
+    """The workbook cannot be read, or does not have the sheets and columns pbload needs."""
+
+
+class ApiError(PbloadError):
+    """The API could not be used at all (as opposed to rejecting single items)."""
+
+
+class AuthenticationError(ApiError):
+    """The API refused the credentials."""
+
+
+class UnreachableError(ApiError):
+    """The API did not answer."""

@@ -1,0 +1,189 @@
+"""The only place where the stages meet: read -> check -> plan -> send -> write (DESIGN §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pandas as pd
+
+from loader.api import FulfillmentClient
+from loader.checks import CheckedSheet, check_sheet
+from loader.errors import UnreachableError
+from loader.models import Action, Item, Outcome, RunReport, SheetReport, Status
+from loader.send import ProductSender
+from loader.settings import Settings
+from loader.workbook.reader import WorkbookData, read_workbook
+from loader.workbook.writer import result_path_for, write_result
+
+# Called as progress(stage, done, total) while a run goes on.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass
+class Timings:
+    """Seconds spent in each stage (for the benchmark and --debug)."""
+
+    read: float = 0.0
+    check: float = 0.0
+    send: float = 0.0
+    write: float = 0.0
+
+
+def validate(path: Path, settings: Settings, output: Path | None = None,
+             progress: Progress = _no_progress, timings: Timings | None = None) -> RunReport:
+    """Check every row of the workbook without calling the API; write the result workbook."""
+    timings = timings or Timings()
+    report, book, checked = _read_and_check(path, settings, "validate", timings)
+    for sheet, rows in zip(report.sheets, checked):
+        invalid = rows.invalid_rows(settings.strict)
+        for row in sheet.rows:
+            sheet.outcomes.setdefault(row, _invalid(rows, row) if row in invalid else Outcome(Status.VALID))
+    _write(path, output, report, book, timings)
+    return report
+
+
+def load(path: Path, settings: Settings, output: Path | None = None,
+         progress: Progress = _no_progress, timings: Timings | None = None,
+         transport: httpx.BaseTransport | None = None) -> RunReport:
+    """Check the workbook, send its valid items, and write the result workbook."""
+    timings = timings or Timings()
+    report, book, checked = _read_and_check(path, settings, "load", timings)
+    with _timed(timings, "send"), _client(settings, transport) as client:
+        try:
+            for sheet, rows in zip(report.sheets, checked):
+                _load_sheet(client, settings, sheet, rows, progress)
+        except UnreachableError:
+            # what was settled is written down before the error is reported
+            _write(path, output, report, book, timings)
+            raise
+    _write(path, output, report, book, timings)
+    return report
+
+
+def _read_and_check(path: Path, settings: Settings, command: str,
+                    timings: Timings) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
+    report = RunReport(run_id=uuid.uuid4().hex[:12], command=command, input_path=str(path),
+                       input_sha256=_sha256(path), environment=settings.env, started=_now())
+    with _timed(timings, "read"):
+        book = read_workbook(path)
+    with _timed(timings, "check"):
+        checked = [check_sheet(sheet) for sheet in book.sheets]
+    report.template = _template_label(book.template)
+    for rows in checked:
+        report.sheets.append(SheetReport(rows.data.sheet, list(rows.data.frame.index)))
+        report.issues.extend(rows.issues)
+    return report, book, checked
+
+
+def _load_sheet(client: FulfillmentClient, settings: Settings, sheet: SheetReport, rows: CheckedSheet,
+                progress: Progress) -> None:
+    invalid = rows.invalid_rows(settings.strict)
+    for row in invalid & set(sheet.rows):
+        sheet.outcomes[row] = _invalid(rows, row)
+    items = plan_items(rows, invalid)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(sheet.sheet, done, len(items))
+
+    progress(sheet.sheet, 0, len(items))
+    outcomes = ProductSender(client, rows.data.resource, settings.chunk_size, tick).send(items)
+    for item in items:
+        for row in item.rows:
+            sheet.outcomes[row] = outcomes.get(item.key, Outcome(Status.NOT_SENT))
+
+
+def plan_items(rows: CheckedSheet, invalid: set[int]) -> list[Item]:
+    """One API item per valid row (header/line resources will group rows here)."""
+    resource = rows.data.resource
+    valid = rows.values.loc[~rows.values.index.isin(list(invalid))]
+    items = []
+    for row, values in zip(valid.index, valid.to_dict("records")):
+        clean = {k: (None if _blank(v) else v) for k, v in values.items()}
+        action = Action(clean.get("action") or Action.UPSERT.value)
+        items.append(Item(rows.data.sheet, str(clean[resource.key]), (int(row),), action,
+                          resource.build_payload(clean)))
+    return items
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
+def _invalid(rows: CheckedSheet, row: int) -> Outcome:
+    problems = [i for i in rows.issues if i.row == row]
+    errors = [i for i in problems if i.is_error] or problems
+    message = "; ".join(f"{i.column}: {i.message}" if i.column else i.message for i in errors)
+    return Outcome(Status.INVALID, error_code=errors[0].code if errors else None, message=message)
+
+
+def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:
+    report.ended = _now()
+    target = output or result_path_for(path)
+    positions = {s.sheet: {s.resource.by_name[n].header: c for n, c in s.columns.items()} for s in book.sheets}
+    with _timed(timings, "write"):
+        report.result_path = str(write_result(path, target, report, positions))
+
+
+@contextmanager
+def _client(settings: Settings, transport: httpx.BaseTransport | None) -> Iterator[FulfillmentClient]:
+    base_url = settings.base_url
+    if settings.uses_builtin_emulator and transport is None:
+        from loader.emulator import create_app  # the `local` environment: PB's API, emulated in-process
+
+        transport = httpx.WSGITransport(app=create_app(settings.emulator_db))
+        base_url = "http://emulator.local"
+    client = FulfillmentClient(base_url or "", settings.client_id, settings.api_key, settings.api_secret,
+                               transport=transport)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextmanager
+def _timed(timings: Timings, stage: str) -> Iterator[None]:
+    import time
+
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        setattr(timings, stage, getattr(timings, stage) + time.perf_counter() - start)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""  # the reader reports the unreadable file with a proper message
+    return digest.hexdigest()
+
+
+def _template_label(template: dict[str, str]) -> str | None:
+    if not template:
+        return None
+    name = template.get("template", "?")
+    versions = ", ".join(f"{k} v{v}" for k, v in template.items() if k != "template")
+    return f"{name} ({versions})" if versions else name
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).astimezone()

@@ -1,0 +1,192 @@
+"""The resource catalogue's building blocks.
+
+Each column of a sheet is declared once, as a `Field`: its header, where its value goes in the API
+payload, its type and limits, and a line of help. Templates, checks and payloads are all derived from
+these declarations, so a column is changed in one place only.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from loader.models import Action
+
+
+class Kind(str, enum.Enum):
+    """The type of a column, as the user types it and as the API receives it."""
+
+    TEXT = "text"  # free text; a number typed here is taken as its text
+    CODE = "code"  # an identifier (SKU, UPC, vendor number): text only, leading zeros matter
+    CHOICE = "choice"  # one of a fixed list of values
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+# Wire formats of date-time fields differ by resource (API reference §2.3).
+PRODUCT_DATETIME = "product"  # YYYY-MM-DDThh:mm:ss.sss±hhmm
+ORDER_DATETIME = "order"  # YYYY-MM-DDThh:mm:ssZ
+
+
+def normalize_header(text: str) -> str:
+    """Headers match case-, space- and punctuation-insensitively."""
+    return re.sub(r"[^0-9a-z]", "", str(text).lower())
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a sheet."""
+
+    header: str
+    path: str | None  # dotted JSON path in the payload; None for columns that steer pbload
+    kind: Kind
+    help: str
+    required: bool = False
+    max_length: int | None = None
+    minimum: float | None = None
+    minimum_exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None  # a regular expression the whole value must match
+    pattern_hint: str = ""  # how to say the pattern to a person
+    required_with: tuple[str, ...] = ()  # required when any of these columns (by name) has a value
+    example: Any = None
+    width: int = 16
+    datetime_format: str = ORDER_DATETIME
+
+    @property
+    def name(self) -> str:
+        """The column's name inside pbload: its payload path, or the header's normal form."""
+        return self.path or normalize_header(self.header)
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind in (Kind.TEXT, Kind.CODE, Kind.CHOICE)
+
+    def describe(self) -> str:
+        """The note shown on the header: meaning, type, limits and allowed values."""
+        parts = [self.help]
+        parts.append("Required." if self.required else "Optional.")
+        parts.append(_KIND_WORDS[self.kind] + ".")
+        if self.max_length:
+            parts.append(f"At most {self.max_length} characters.")
+        if self.minimum is not None:
+            op = "greater than" if self.minimum_exclusive else "at least"
+            parts.append(f"Must be {op} {self.minimum:g}.")
+        if self.choices:
+            parts.append("One of: " + ", ".join(self.choices) + ".")
+        if self.pattern_hint:
+            parts.append(self.pattern_hint[0].upper() + self.pattern_hint[1:] + ".")
+        return " ".join(parts)
+
+
+_KIND_WORDS = {
+    Kind.TEXT: "Text",
+    Kind.CODE: "Text (keep leading zeros; the column is formatted as text)",
+    Kind.CHOICE: "Pick from the list",
+    Kind.INTEGER: "Whole number",
+    Kind.DECIMAL: "Number",
+    Kind.BOOLEAN: "TRUE or FALSE",
+    Kind.DATE: "Date",
+    Kind.DATETIME: "Date and time",
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One kind of thing loaded from one sheet: its columns, key, actions and API limits."""
+
+    name: str
+    sheet: str
+    fields: tuple[Field, ...]
+    key: str  # the name of the field that identifies an item (the client key)
+    template_version: int
+    actions: tuple[Action, ...]
+    instructions: tuple[str, ...] = ()
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    @property
+    def key_field(self) -> Field:
+        return self.by_name[self.key]
+
+    @property
+    def payload_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.path)
+
+    def build_payload(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The API object for one row's checked values (blank values are left out)."""
+        payload: dict[str, Any] = {}
+        for f in self.payload_fields:
+            value = values.get(f.name)
+            if value is None:
+                continue
+            _put(payload, f.path, to_wire(f, value))
+        return payload
+
+    def project(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The part of an API record that this sheet's columns describe, shaped like a payload."""
+        projected: dict[str, Any] = {}
+        for f in self.payload_fields:
+            value = _get(record, f.path)
+            if value is not None:
+                _put(projected, f.path, value)
+        return projected
+
+
+def to_wire(f: Field, value: Any) -> Any:
+    """A checked cell value as the API wants it."""
+    if f.kind is Kind.DATETIME:
+        return format_datetime(value, f.datetime_format)
+    if f.kind is Kind.DATE:
+        return value.isoformat()
+    if f.kind is Kind.DECIMAL:
+        return int(value) if float(value).is_integer() else float(value)
+    return value
+
+
+def format_datetime(value: datetime | date, style: str) -> str:
+    """Render a date-time in the resource's documented wire format (API reference §2.3)."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if style == PRODUCT_DATETIME:
+        offset = value.strftime("%z") or "+0000"
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}" + offset
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
+
+
+def _put(target: dict[str, Any], path: str, value: Any) -> None:
+    """Set a value at a dotted path such as `details.weight.value` or `address.lines[1]`."""
+    *parents, last = path.split(".")
+    node = target
+    for part in parents:
+        node = node.setdefault(part, {})
+    name, index = _SEGMENT.match(last).groups()  # type: ignore[union-attr]
+    if index is None:
+        node[name] = value
+        return
+    items = node.setdefault(name, [])
+    items.extend([None] * (int(index) + 1 - len(items)))
+    items[int(index)] = value
+
+
+def _get(source: dict[str, Any], path: str) -> Any:
+    node: Any = source
+    for part in path.split("."):
+        name, index = _SEGMENT.match(part).groups()  # type: ignore[union-attr]
+        if not isinstance(node, dict):
+            return None
+        node = node.get(name)
+        if index is not None:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+    return node

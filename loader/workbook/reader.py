@@ -1,0 +1,224 @@
+"""Read the data sheets of an input workbook into DataFrames indexed by Excel row number.
+
+python-calamine reads cells with their types (text stays text, so `00123` keeps its zeros; dates
+come back as dates) several times faster than openpyxl or pandas: this module is the only place
+that knows which library reads workbooks. Values are returned raw; `loader.checks` types them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from loader.errors import WorkbookError
+from loader.models import Issue, Severity
+from loader.resources import RESOURCES, Resource, normalize_header
+from loader.workbook import META_SHEET, RESULT_COLUMNS
+
+HEADER_ROW = 1
+SUFFIXES = (".xlsx", ".xlsm")
+_IGNORED_HEADERS = frozenset(normalize_header(h) for h in RESULT_COLUMNS)
+_SIMILAR = 0.75  # how close an unknown header must be to a known one to be taken as a typo
+
+
+@dataclass
+class SheetData:
+    """One data sheet as read: raw cell values by field name, one row per Excel row."""
+
+    resource: Resource
+    sheet: str
+    frame: pd.DataFrame
+    columns: dict[str, int]  # field name -> the column's 0-based position in the sheet
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class WorkbookData:
+    """The data sheets of one workbook, in the catalogue's loading order."""
+
+    path: Path
+    sheets: list[SheetData]
+    template: dict[str, str]
+
+
+def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> WorkbookData:
+    """Read every sheet of `path` that pbload knows; fail with a clear message if there is none."""
+    book = _open(path)
+    names = {normalize_header(n): n for n in book.sheet_names}
+    sheets = [
+        read_sheet(book, names[normalize_header(r.sheet)], r)
+        for r in resources
+        if normalize_header(r.sheet) in names
+    ]
+    if not sheets:
+        wanted = ", ".join(r.sheet for r in resources)
+        found = ", ".join(book.sheet_names)
+        raise WorkbookError(
+            f"{path.name} has no sheet pbload can load (looked for {wanted}; found {found}). "
+            "Rename the sheet, or start from `pbload template`."
+        )
+    template = _template_info(book)
+    _check_template_versions(path, template, [s.resource for s in sheets])
+    return WorkbookData(path, sheets, template)
+
+
+def _check_template_versions(path: Path, template: dict[str, str], resources: list[Resource]) -> None:
+    """A sheet from a newer template may have columns this pbload would silently drop: refuse it."""
+    for resource in resources:
+        version = template.get(resource.name)
+        if version and version.isdigit() and int(version) > resource.template_version:
+            raise WorkbookError(
+                f"{path.name} was made from version {version} of the {resource.sheet} template, but this "
+                f"pbload knows version {resource.template_version}. Upgrade pbload and try again."
+            )
+
+
+def _open(path: Path) -> CalamineWorkbook:
+    if not path.exists():
+        raise WorkbookError(f"Cannot find {path}. Check the file name and try again.")
+    if path.suffix.lower() not in SUFFIXES or not zipfile.is_zipfile(path):
+        raise WorkbookError(
+            f"{path.name} is not an Excel workbook (.xlsx). "
+            "Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."
+        )
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several unrelated types for damaged files
+        raise WorkbookError(
+            f"{path.name} cannot be read ({exc}). "
+            "Open it in Excel or LibreOffice, save it again as .xlsx and retry."
+        ) from exc
+
+
+def _template_info(book: CalamineWorkbook) -> dict[str, str]:
+    """The hidden sheet a pbload template carries: template name and version per sheet."""
+    if META_SHEET not in book.sheet_names:
+        return {}
+    rows = book.get_sheet_by_name(META_SHEET).to_python()
+    return {str(r[0]): _text(r[1]) for r in rows if len(r) >= 2 and r[0] != ""}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource) -> SheetData:
+    """Read one sheet: map its headers to fields and collect its non-blank rows."""
+    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if not rows:
+        raise WorkbookError(f"Sheet '{sheet}' is empty. Add a header row (see `pbload template {resource.name}`).")
+    positions, issues = map_headers(rows[0], resource, sheet)
+    frame, blank_issues = _frame(rows, positions, sheet)
+    return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(book, sheet))
+
+
+def map_headers(
+    cells: list[Any], resource: Resource, sheet: str
+) -> tuple[dict[str, int], list[Issue]]:
+    """Match header cells to fields; raise WorkbookError for missing, duplicated or misspelt ones."""
+    known = {normalize_header(f.header): f for f in resource.fields}
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    problems: list[str] = []
+    for col, cell in enumerate(cells):
+        text = str(cell).strip()
+        norm = normalize_header(text)
+        if not norm or norm in _IGNORED_HEADERS:
+            continue
+        f = known.get(norm)
+        if f is None:
+            unknown.append(text)
+        elif f.name in positions:
+            problems.append(f"Column '{text}' appears twice in sheet '{sheet}'; keep one of them.")
+        else:
+            positions[f.name] = col
+    issues = []
+    guessed: set[str] = set()
+    for text in unknown:
+        guess = _nearest(text, [f.header for f in resource.fields if f.name not in positions])
+        if guess:
+            guessed.add(guess)
+            problems.append(
+                f"Sheet '{sheet}' has a column '{text}' that pbload does not know. "
+                f"Did you mean '{guess}'? Rename the header and try again."
+            )
+        else:
+            issues.append(Issue(sheet, HEADER_ROW, text, "unknown-column",
+                                f"Column '{text}' is not one of pbload's; it is kept but not sent.",
+                                Severity.WARNING))
+    for f in resource.fields:
+        if f.required and f.name not in positions and f.header not in guessed:
+            problems.append(
+                f"Sheet '{sheet}' has no '{f.header}' column, which is required. "
+                f"Add it (see `pbload template {resource.name}`) and try again."
+            )
+    if problems:
+        raise WorkbookError("\n".join(problems))
+    return positions, issues
+
+
+def _nearest(text: str, candidates: list[str]) -> str | None:
+    norm = {normalize_header(c): c for c in candidates}
+    match = difflib.get_close_matches(normalize_header(text), list(norm), n=1, cutoff=_SIMILAR)
+    return norm[match[0]] if match else None
+
+
+def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str) -> tuple[pd.DataFrame, list[Issue]]:
+    """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number."""
+    numbers: list[int] = []
+    kept: list[list[Any]] = []
+    for offset, row in enumerate(rows[HEADER_ROW:]):
+        if any(v != "" for v in row):
+            numbers.append(offset + HEADER_ROW + 1)
+            kept.append(row)
+    columns = {}
+    for name, col in positions.items():
+        columns[name] = [None if col >= len(r) or r[col] == "" else r[col] for r in kept]
+    index = pd.Index(numbers, name="row")
+    frame = pd.DataFrame({n: pd.Series(v, index=index, dtype=object) for n, v in columns.items()}, index=index)
+    return frame, _blank_row_issues(sheet, numbers)
+
+
+def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:
+    """A warning for each run of blank rows between data rows (they are skipped)."""
+    issues = []
+    for before, after in zip(numbers, numbers[1:]):
+        if after - before > 1:
+            span = f"Row {before + 1}" if after - before == 2 else f"Rows {before + 1}–{after - 1}"
+            verb = "is" if after - before == 2 else "are"
+            issues.append(Issue(sheet, before + 1, None, "blank-rows", f"{span} {verb} blank and skipped.",
+                                Severity.WARNING))
+    return issues
+
+
+def _merged_issues(book: CalamineWorkbook, sheet: str) -> list[Issue]:
+    """Merged cells in the data area hold a value on their first row only: report each range."""
+    try:
+        ranges = book.get_sheet_by_name(sheet).merged_cell_ranges or []
+    except Exception:  # older files without merge information
+        return []
+    issues = []
+    for (r0, c0), (r1, c1) in ranges:
+        if r1 + 1 <= HEADER_ROW:
+            continue
+        ref = f"{_col_letter(c0)}{r0 + 1}:{_col_letter(c1)}{r1 + 1}"
+        issues.append(Issue(sheet, r0 + 1, None, "merged-cells",
+                            f"Cells {ref} are merged; unmerge them and fill in every row."))
+    return issues
+
+
+def _col_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -1,0 +1,125 @@
+"""The reader keeps what the user typed: text stays text, dates stay dates, headers match loosely."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from loader.errors import WorkbookError
+from loader.workbook.reader import read_workbook
+from tests.helpers import product_row, write_products
+
+
+def frame_of(path: Path):
+    return read_workbook(path).sheets[0].frame
+
+
+def test_leading_zeros_and_long_digit_strings_stay_text(tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row("00123", UPC="012345678905", HS_Code="0000611011")])
+    row = frame_of(path).loc[2]
+    assert row["sku"] == "00123"
+    assert row["details.upc"] == "012345678905"
+    assert row["details.hsCode"] == "0000611011"
+
+
+def test_rows_are_indexed_by_excel_row_and_blank_rows_skipped(tmp_path):
+    rows = [product_row("A"), {}, {}, product_row("B"), {}]
+    data = read_workbook(write_products(tmp_path / "p.xlsx", rows)).sheets[0]
+    assert list(data.frame.index) == [2, 5]
+    assert [(i.row, i.code, i.message) for i in data.issues] == [(3, "blank-rows", "Rows 3–4 are blank and skipped.")]
+
+
+def test_dates_come_back_as_dates(tmp_path):
+    when = datetime(2026, 3, 31, 14, 5)
+    path = write_products(tmp_path / "p.xlsx", [product_row("A", Create_Date=when)])
+    assert frame_of(path).loc[2, "createDate"] == when
+    book = openpyxl.Workbook()
+    book.active.title = "Products"
+    book.active.append(["SKU", "Product Type", "Description", "Create Date"])
+    book.active.append(["A", "ITEM", "x", date(2026, 3, 31)])
+    book.save(tmp_path / "d.xlsx")
+    assert frame_of(tmp_path / "d.xlsx").loc[2, "createDate"] in (date(2026, 3, 31), datetime(2026, 3, 31))
+
+
+def test_numbers_stay_numbers_for_the_checks_to_judge(tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row(123, Unit_Cost=18.5)])
+    row = frame_of(path).loc[2]
+    assert row["sku"] == 123  # reported by the checks, never silently turned into "123.0"
+    assert row["details.unitCost"] == 18.5
+
+
+def test_headers_match_case_space_and_punctuation_insensitively(tmp_path):
+    headers = ["sku", "PRODUCT  TYPE", "description*", "Country-of-Origin", "Status", "My notes"]
+    book = openpyxl.Workbook()
+    book.active.title = "products"
+    book.active.append(headers)
+    book.active.append(["A", "ITEM", "x", "PT", "CREATED", "keep me"])
+    book.save(tmp_path / "h.xlsx")
+    data = read_workbook(tmp_path / "h.xlsx").sheets[0]
+    assert set(data.frame.columns) == {"sku", "productType", "details.description", "details.countryOfOrigin"}
+    assert data.columns["details.countryOfOrigin"] == 3
+    assert [(i.code, i.column) for i in data.issues] == [("unknown-column", "My notes")]
+
+
+def test_missing_required_column_names_it(tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [{"SKU": "A", "Description": "x"}], headers=["SKU", "Description"],
+                          from_template=False)
+    with pytest.raises(WorkbookError) as err:
+        read_workbook(path)
+    assert str(err.value) == (
+        "Sheet 'Products' has no 'Product Type' column, which is required. "
+        "Add it (see `pbload template products`) and try again."
+    )
+
+
+def test_misspelt_header_gets_the_nearest_known_one(tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [{}], headers=["SKU", "Product Type", "Descripton"],
+                          from_template=False)
+    with pytest.raises(WorkbookError) as err:
+        read_workbook(path)
+    assert str(err.value) == (
+        "Sheet 'Products' has a column 'Descripton' that pbload does not know. "
+        "Did you mean 'Description'? Rename the header and try again."
+    )
+
+
+def test_workbook_without_a_known_sheet(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    book.save(tmp_path / "x.xlsx")
+    with pytest.raises(WorkbookError, match=r"x.xlsx has no sheet pbload can load \(looked for Products; found Sheet1\)"):
+        read_workbook(tmp_path / "x.xlsx")
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.xlsx", None, "Cannot find"),
+    ("data.csv", b"SKU,Description\nA,x\n", "data.csv is not an Excel workbook (.xlsx)"),
+    ("broken.xlsx", b"this is not a zip file", "broken.xlsx is not an Excel workbook (.xlsx)"),
+])
+def test_unreadable_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(WorkbookError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_workbook(path)
+
+
+def test_newer_template_version_is_refused(tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row("A")])
+    book = openpyxl.load_workbook(path)
+    book["_pbload"]["B2"] = 99
+    book.save(path)
+    with pytest.raises(WorkbookError, match="version 99 of the Products template"):
+        read_workbook(path)
+
+
+def test_merged_cells_in_the_data_are_reported(tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B")])
+    book = openpyxl.load_workbook(path)
+    book["Products"].merge_cells("B2:B3")
+    book.save(path)
+    issues = read_workbook(path).sheets[0].issues
+    assert [(i.row, i.code) for i in issues] == [(2, "merged-cells")]
