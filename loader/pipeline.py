@@ -23,6 +23,8 @@ from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
 from loader.workbook.writer import result_path_for, write_result
 
+# The in-process emulator answers any host; this one names it in messages.
+LOCAL_BASE_URL = "http://emulator.local"
 # Called as progress(stage, done, total) while a run goes on.
 Progress = Callable[[str, int, int], None]
 
@@ -141,13 +143,12 @@ def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookDat
 
 @contextmanager
 def _client(settings: Settings, transport: httpx.BaseTransport | None) -> Iterator[FulfillmentClient]:
-    base_url = settings.base_url
+    base_url = settings.base_url or LOCAL_BASE_URL
     if settings.uses_builtin_emulator and transport is None:
         from loader.emulator import create_app  # the `local` environment: PB's API, emulated in-process
 
         transport = httpx.WSGITransport(app=create_app(settings.emulator_db))
-        base_url = "http://emulator.local"
-    client = FulfillmentClient(base_url or "", settings.client_id, settings.api_key, settings.api_secret,
+    client = FulfillmentClient(base_url, settings.client_id, settings.api_key, settings.api_secret,
                                transport=transport)
     try:
         yield client
