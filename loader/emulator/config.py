@@ -1,0 +1,21 @@
+"""Settings of one emulated Fulfillment API account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """The single client account the emulator serves, and its limits.
+
+    ``nodes`` are the fulfillment centre IDs the API accepts (api §16, §21.6); the docs list only
+    CVG, ID ``157``. ``max_bulk_items`` is the documented bulk limit (api §4).
+    """
+
+    client_id: str = "pbload-local"
+    api_key: str = "local-key"
+    api_secret: str = "local-secret"
+    token_ttl_seconds: int = 35999
+    nodes: tuple[str, ...] = ("157",)
+    max_bulk_items: int = 200

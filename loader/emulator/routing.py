@@ -1,0 +1,111 @@
+"""Routes, and the plain request/reply values passed between the WSGI layer and resource modules.
+
+A resource module declares its operations as `Route`s (method, PB path template, handler). The
+handler receives a `Request` that the WSGI layer has already authenticated and parsed, and returns a
+`Reply`; it never sees WSGI. Adding a resource therefore means adding routes, not touching HTTP code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import errors
+from .errors import HttpError, bad_request
+from .validation import is_blank
+
+ClientIdFrom = Literal["query", "body"] | None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One parsed request: path parameters, query (first value of each), headers, JSON body."""
+
+    method: str
+    path: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    raw_body: bytes = b""
+    body: Any = None  # the parsed JSON object, for routes that take one
+    client_id: str = ""  # the account's clientId, once checked, on routes that name where it is
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler answers: an HTTP status and a JSON-serialisable body."""
+
+    status: int
+    body: Any
+
+
+Handler = Callable[[Request], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation: ``template`` is a PB path such as ``/v1/products/{sku}``.
+
+    ``client_id_from`` says where the required ``clientId`` lives (None: the handler checks it, as
+    in bulk calls where every item carries its own); ``body`` says whether a JSON object is expected;
+    ``public`` routes (the token endpoint) skip bearer and transaction-ID checks.
+    """
+
+    method: str
+    template: str
+    handler: Handler
+    client_id_from: ClientIdFrom = "body"
+    body: bool = True
+    public: bool = False
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The template as a regular expression; a placeholder matches one path segment."""
+        parts = re.split(r"\{(\w+)\}", self.template)
+        regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+        return re.compile(regex)
+
+    @property
+    def placeholders(self) -> int:
+        """How many path segments are variables; fewer means a more specific route."""
+        return self.template.count("{")
+
+    def prefixed(self, prefix: str) -> Route:
+        """Return this route mounted under ``prefix``."""
+        return Route(self.method, prefix + self.template, self.handler, self.client_id_from, self.body, self.public)
+
+
+class Router:
+    """Finds the route for a method and path, or raises the 404/405 the API would answer."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._routes = [(route, route.pattern) for route in routes]
+
+    def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """Return the route and its path parameters for ``method`` and ``path``."""
+        found = [(route, m.groupdict()) for route, pattern in self._routes if (m := pattern.fullmatch(path))]
+        if not found:
+            raise HttpError.single(404, errors.NOT_FOUND, f"No operation exists at {path}")
+        # A literal segment beats a placeholder: POST /v1/products/bulk is the bulk call, not a SKU.
+        fewest = min(route.placeholders for route, _ in found)
+        best = [(route, params) for route, params in found if route.placeholders == fewest]
+        for route, params in best:
+            if route.method == method:
+                return route, params
+        allowed = ", ".join(sorted({route.method for route, _ in best}))
+        raise HttpError.single(
+            405, errors.METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}", info=f"Allowed: {allowed}"
+        )
+
+
+def require_client_id(value: Any, expected: str, parameter: str = "clientId") -> str:
+    """Return ``value`` if it is the account's clientId; raise 400 if missing, 403 if another."""
+    if is_blank(value):
+        raise bad_request(errors.REQUIRED, f"{parameter} is required", parameter)
+    if value != expected:
+        raise HttpError.single(
+            403, errors.FORBIDDEN, f"{parameter} {value} is not enabled for these credentials", parameter
+        )
+    return str(value)

@@ -1,0 +1,168 @@
+"""Search conventions shared by every ``.../search`` operation (api §2.5).
+
+Paging is 1-based (``page``, ``size`` in the query); ``sort`` is a list of
+``<createDate|updateDate|pbCreateDate|pbUpdateDate>-<asc|desc>``; ``searchFields`` is a list of
+``{"name", "values"}``. A resource says which names it supports by mapping each to a `Matcher`,
+which turns the given values into a record predicate. The response envelope follows Spring Data's
+page JSON, results in ``content`` (api §21.5, an assumption).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import errors
+from .errors import HttpError, bad_request, detail
+from .timestamps import parse_instant
+
+DEFAULT_PAGE = 1
+DEFAULT_SIZE = 20
+SORT_PROPERTIES = ("createDate", "updateDate", "pbCreateDate", "pbUpdateDate")
+SORT_SYNTAX = "<" + "|".join(SORT_PROPERTIES) + ">-<asc|desc>"
+_SORT = re.compile(f"({'|'.join(SORT_PROPERTIES)})-(asc|desc)")
+
+Record = dict[str, Any]
+Predicate = Callable[[Record], bool]
+Matcher = Callable[[list[Any], str], Predicate]  # (values, path of values) -> predicate
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """Sort by ``field``, newest first when ``descending``."""
+
+    field: str
+    descending: bool
+
+
+def paging(query: Mapping[str, str]) -> tuple[int, int]:
+    """Return ``(page, size)`` from the query string; each must be a whole number ≥ 1."""
+    return _positive(query, "page", DEFAULT_PAGE), _positive(query, "size", DEFAULT_SIZE)
+
+
+def _positive(query: Mapping[str, str], name: str, default: int) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        raise bad_request(errors.BAD_TYPE, f"{name} must be a whole number", name, f"Given: {text}") from None
+    if number < 1:
+        raise bad_request(errors.OUT_OF_RANGE, f"{name} must be at least 1", name, f"Given: {text}")
+    return number
+
+
+def parse_sort(value: Any) -> list[SortKey]:
+    """Return the sort keys of a request's ``sort``; raise 400 naming every bad entry."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_request(errors.BAD_TYPE, "sort must be an array of strings", "sort")
+    matches = [_SORT.fullmatch(item) if isinstance(item, str) else None for item in value]
+    problems = [
+        detail(errors.NOT_ALLOWED, f"sort[{i}] must be {SORT_SYNTAX}", f"sort[{i}]", f"Given: {value[i]}")
+        for i, match in enumerate(matches)
+        if match is None
+    ]
+    if problems:
+        raise HttpError(400, problems)
+    return [SortKey(m.group(1), m.group(2) == "desc") for m in matches if m]
+
+
+def parse_filters(value: Any, matchers: Mapping[str, Matcher]) -> list[tuple[str, Predicate]]:
+    """Return ``(name, predicate)`` for each of a request's ``searchFields``; raise 400 if malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_request(errors.BAD_TYPE, "searchFields must be an array of objects", "searchFields")
+    return [_filter(item, f"searchFields[{i}]", matchers) for i, item in enumerate(value)]
+
+
+def _filter(item: Any, path: str, matchers: Mapping[str, Matcher]) -> tuple[str, Predicate]:
+    if not isinstance(item, dict):
+        raise bad_request(errors.BAD_TYPE, f"{path} must be an object with name and values", path)
+    name, values = item.get("name"), item.get("values")
+    if not isinstance(name, str) or name not in matchers:
+        allowed = ", ".join(sorted(matchers))
+        raise bad_request(errors.NOT_ALLOWED, f"{path}.name must be one of {allowed}", f"{path}.name", f"Given: {name}")
+    if not isinstance(values, list) or not values:
+        raise bad_request(errors.REQUIRED, f"{path}.values must be a non-empty array", f"{path}.values")
+    return name, matchers[name](values, f"{path}.values")
+
+
+def exact(field: str, default: Any = None) -> Matcher:
+    """Match records whose ``field`` (``default`` when absent) equals any of the values."""
+
+    def build(values: list[Any], path: str) -> Predicate:
+        return lambda record: any(_same(record.get(field, default), value) for value in values)
+
+    return build
+
+
+def _same(a: Any, b: Any) -> bool:
+    # In Python True == 1; in JSON a boolean and a number are different values.
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def date_range(field: str) -> Matcher:
+    """Match records whose ``field`` lies in ``[from, to]`` (inclusive; a blank bound is open)."""
+
+    def build(values: list[Any], path: str) -> Predicate:
+        if len(values) > 2:
+            raise bad_request(errors.BAD_FORMAT, f"{path} must be [from, to]", path)
+        bounds = [_bound(value, path, end_of_day=i == 1) for i, value in enumerate(values)]
+        low, high = [*bounds, None][:2]
+        return lambda record: _within(parse_instant(record.get(field)), low, high)
+
+    return build
+
+
+def _bound(value: Any, path: str, end_of_day: bool) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = parse_instant(value, end_of_day)
+    if moment is None:
+        raise bad_request(errors.BAD_FORMAT, f"{path} must hold ISO 8601 dates", path, f"Given: {value}")
+    return moment
+
+
+def since(field: str, start: datetime) -> Predicate:
+    """Match records whose ``field`` is at or after ``start``."""
+    return lambda record: _within(parse_instant(record.get(field)), start, None)
+
+
+def _within(moment: datetime | None, low: datetime | None, high: datetime | None) -> bool:
+    if moment is None:
+        return False
+    return (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def sort_records(records: Sequence[Record], keys: Sequence[SortKey]) -> list[Record]:
+    """Sort by the keys, first key first; records lacking a key's date go last either way."""
+    ordered = list(records)
+    for key in reversed(keys):  # stable sorts applied last-key-first give a multi-key order
+        dated = [(parse_instant(record.get(key.field)), record) for record in ordered]
+        present = [pair for pair in dated if pair[0] is not None]
+        present.sort(key=lambda pair: pair[0], reverse=key.descending)  # type: ignore[arg-type, return-value]
+        ordered = [record for _, record in present] + [record for moment, record in dated if moment is None]
+    return ordered
+
+
+def page_of(records: Sequence[Record], page: int, size: int) -> dict[str, Any]:
+    """Return one page of ``records`` in the search response envelope."""
+    total_pages = math.ceil(len(records) / size)
+    start = (page - 1) * size
+    return {
+        "content": list(records[start : start + size]),
+        "totalElements": len(records),
+        "totalPages": total_pages,
+        "first": page == 1,
+        "last": page >= total_pages,
+        "size": size,
+        "page": page,
+    }
