@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from loader.errors import WorkbookError
 from loader.models import Issue, Severity
@@ -112,12 +113,13 @@ def _text(value: Any) -> str:
 
 def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource) -> SheetData:
     """Read one sheet: map its headers to fields and collect its non-blank rows."""
-    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    cells = book.get_sheet_by_name(sheet)  # parses the sheet: do it once
+    rows = cells.to_python(skip_empty_area=False)
     if not rows:
         raise WorkbookError(f"Sheet '{sheet}' is empty. Add a header row (see `pbload template {resource.name}`).")
     positions, issues = map_headers(rows[0], resource, sheet)
     frame, blank_issues = _frame(rows, positions, sheet)
-    return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(book, sheet))
+    return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(cells, sheet))
 
 
 def map_headers(
@@ -173,18 +175,20 @@ def _nearest(text: str, candidates: list[str]) -> str | None:
 
 def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str) -> tuple[pd.DataFrame, list[Issue]]:
     """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number."""
-    numbers: list[int] = []
-    kept: list[list[Any]] = []
-    for offset, row in enumerate(rows[HEADER_ROW:]):
-        if any(v != "" for v in row):
-            numbers.append(offset + HEADER_ROW + 1)
-            kept.append(row)
+    body = rows[HEADER_ROW:]
+    # list.count runs in C: this keeps reading 100,000 rows close to calamine's own speed
+    numbers = [n for n, row in enumerate(body, start=HEADER_ROW + 1) if row.count("") != len(row)]
+    kept = body if len(numbers) == len(body) else [rows[n - 1] for n in numbers]
+    width = max(positions.values(), default=-1) + 1
+    padded = kept if all(len(r) >= width for r in kept) else [r + [""] * (width - len(r)) for r in kept]
+    index = pd.Index(numbers, name="row")
     columns = {}
     for name, col in positions.items():
-        columns[name] = [None if col >= len(r) or r[col] == "" else r[col] for r in kept]
-    index = pd.Index(numbers, name="row")
-    frame = pd.DataFrame({n: pd.Series(v, index=index, dtype=object) for n, v in columns.items()}, index=index)
-    return frame, _blank_row_issues(sheet, numbers)
+        values = np.array([r[col] for r in padded], dtype=object)
+        values[values == ""] = None
+        columns[name] = values
+    # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise)
+    return pd.DataFrame(columns, index=index, dtype=object), _blank_row_issues(sheet, numbers)
 
 
 def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:
@@ -199,10 +203,10 @@ def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:
     return issues
 
 
-def _merged_issues(book: CalamineWorkbook, sheet: str) -> list[Issue]:
+def _merged_issues(cells: CalamineSheet, sheet: str) -> list[Issue]:
     """Merged cells in the data area hold a value on their first row only: report each range."""
     try:
-        ranges = book.get_sheet_by_name(sheet).merged_cell_ranges or []
+        ranges = cells.merged_cell_ranges or []
     except Exception:  # older files without merge information
         return []
     issues = []
