@@ -48,7 +48,14 @@ class CheckedSheet:
 def check_sheet(data: SheetData) -> CheckedSheet:
     """Type and check every row of one sheet."""
     values, problems = coerce(data)
-    problems += schema_issues(data, values, already={(i.row, i.column) for i in problems if i.is_error})
+    inherited: set[tuple[int, str]] = set()
+    if data.resource.lines is not None:
+        values, inherited, group_problems = check_groups(data, values)
+        problems += group_problems
+    already = {(i.row, i.column) for i in problems if i.is_error}
+    # a header value a row inherits from its group's first row is reported there, not again here
+    already |= {(row, data.resource.by_name[name].header) for row, name in inherited}
+    problems += schema_issues(data, values, already)
     problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
     return CheckedSheet(data, values, data.issues + problems)
 
@@ -259,6 +266,73 @@ _COERCERS: dict[Kind, Coercer] = {
 
 
 # ---------------------------------------------------------------------------------------------
+# Groups: header/line resources, one row per line
+
+
+def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, set[tuple[int, str]], list[Issue]]:
+    """Check each group of rows (one order, ASN, bill or return) and fill its header values in.
+
+    Returns the values with blank header cells filled from the group, the cells so filled, and the
+    problems: a line naming no group, header values that differ within a group, repeated lines.
+    """
+    resource = data.resource
+    key = values[resource.key]
+    issues = [
+        Issue(data.sheet, int(row), resource.key_field.header, "no-header",
+              f"This line has no {resource.key_field.header}: fill it in to say which one it belongs to.")
+        for row in values.index[key.isna()]
+    ]
+    values = values.copy()
+    inherited: set[tuple[int, str]] = set()
+    grouped = key.where(key.notna(), None)
+    for f in resource.header_fields:
+        if f.name not in values.columns or f.name == resource.key:
+            continue
+        column = values[f.name]
+        first = column.groupby(grouped, sort=False).transform("first")
+        differs = column.notna() & first.notna() & (column != first)
+        for row in values.index[differs]:
+            issues.append(_mismatch(data, f, values, row, column[row], first[row]))
+        blank = column.isna() & first.notna()
+        inherited |= {(int(row), f.name) for row in values.index[blank]}
+        values[f.name] = column.where(~blank, first)
+    issues += _repeated_lines(data, values, grouped)
+    return values, inherited, issues
+
+
+def _mismatch(data: SheetData, f: Field, values: pd.DataFrame, row: int, value: Any, first: Any) -> Issue:
+    key = values.at[row, data.resource.key]
+    group = values.index[(values[data.resource.key] == key) & values[f.name].notna()]
+    return Issue(data.sheet, int(row), f.header, "header-mismatch",
+                 f"{f.header} '{_show(value)}' differs from '{_show(first)}' on row {group[0]}, the first row of "
+                 f"{data.resource.key_field.header} {key}. Leave it blank or repeat the same value.")
+
+
+def _repeated_lines(data: SheetData, values: pd.DataFrame, grouped: pd.Series) -> list[Issue]:
+    resource = data.resource
+    issues = []
+    for name in resource.unique_lines:
+        if name not in values.columns:
+            continue
+        f = resource.by_name[name]
+        pairs = pd.DataFrame({"group": grouped, "line": values[name]})
+        repeated = pairs["group"].notna() & pairs["line"].notna() & pairs.duplicated(["group", "line"], keep="first")
+        for row in values.index[repeated]:
+            issues.append(Issue(data.sheet, int(row), f.header, "duplicate-line",
+                                f"{f.header} {_show(values.at[row, name])} appears twice in "
+                                f"{resource.key_field.header} {grouped[row]}; each may appear once."))
+    for name in resource.not_key:
+        if name not in values.columns:
+            continue
+        f = resource.by_name[name]
+        for row in values.index[values[name].notna() & (values[name] == grouped)]:
+            issues.append(Issue(data.sheet, int(row), f.header, "self-reference",
+                                f"{f.header} {values.at[row, name]} is the {resource.key_field.header} itself; "
+                                "a kit cannot contain itself."))
+    return issues
+
+
+# ---------------------------------------------------------------------------------------------
 # Schema: the catalogue's rules as a pandera schema
 
 
@@ -268,7 +342,7 @@ def build_schema(resource: Resource, columns: list[str]) -> pa.DataFrameSchema:
         f.name: pa.Column(
             float if f.kind is Kind.DECIMAL else object,
             nullable=not f.required,
-            unique=f.name == resource.key,
+            unique=f.name == resource.key and resource.lines is None,
             report_duplicates="all",
             checks=_column_checks(f),
         )
@@ -280,6 +354,11 @@ def build_schema(resource: Resource, columns: list[str]) -> pa.DataFrameSchema:
         _required_with(f, [o for o in f.required_with if o in columns], filled)
         for f in resource.fields
         if f.required_with and f.name in columns
+    ]
+    frame_checks += [
+        _required_if(f, f.required_if[0], f.required_if[1], filled)
+        for f in resource.fields
+        if f.required_if and f.name in columns and f.required_if[0] in columns
     ]
     return pa.DataFrameSchema(schema_columns, checks=frame_checks, coerce=False)
 
@@ -321,6 +400,14 @@ def _required_with(f: Field, others: list[str], filled: _FilledMasks) -> pa.Chec
     return pa.Check(check, name=f"required-with:{f.name}", ignore_na=False)
 
 
+def _required_if(f: Field, other: str, values: tuple[str, ...], filled: _FilledMasks) -> pa.Check:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        needed = frame[other].isin(values).to_numpy()
+        return pd.Series(~needed | filled(frame, f.name), index=frame.index)
+
+    return pa.Check(check, name=f"required-if:{f.name}", ignore_na=False)
+
+
 def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int, str | None]]) -> list[Issue]:
     """Run the schema lazily and turn each failure into an Issue (skipping cells already reported)."""
     schema = build_schema(data.resource, list(values.columns))
@@ -347,6 +434,12 @@ def _issue_for(data: SheetData, values: pd.DataFrame, case: Any) -> Issue | None
         name = check.split(":", 1)[1]
         f = data.resource.by_name[name]
         return Issue(data.sheet, row, f.header, "required", _required_with_message(data, f))
+    if check.startswith("required-if:"):
+        f = data.resource.by_name[check.split(":", 1)[1]]
+        other, allowed = f.required_if  # type: ignore[misc]
+        value = values.at[row, other]
+        return Issue(data.sheet, row, f.header, "required",
+                     f"{f.header} is required when {data.resource.by_name[other].header} is {value}.")
     f = data.resource.by_name[case.column]
     header = f.header
     code, message = _describe(check, f, header, case.failure_case, values, row)

@@ -55,6 +55,8 @@ class Field:
     pattern: str | None = None  # a regular expression the whole value must match
     pattern_hint: str = ""  # how to say the pattern to a person
     required_with: tuple[str, ...] = ()  # required when any of these columns (by name) has a value
+    required_if: tuple[str, tuple[str, ...]] | None = None  # required when that column has one of these values
+    product_ref: bool = False  # the value is a SKU that must be a product (in the workbook or at PB)
     example: Any = None
     width: int = 16
     datetime_format: str = ORDER_DATETIME
@@ -67,6 +69,11 @@ class Field:
     @property
     def is_text(self) -> bool:
         return self.kind in (Kind.TEXT, Kind.CODE, Kind.CHOICE)
+
+    @property
+    def is_line(self) -> bool:
+        """A line field takes one value per row of a group (its path holds `[]`)."""
+        return self.path is not None and LINE_MARK in self.path
 
     def describe(self) -> str:
         """The note shown on the header: meaning, type, limits and allowed values."""
@@ -99,7 +106,11 @@ _KIND_WORDS = {
 
 @dataclass(frozen=True)
 class Resource:
-    """One kind of thing loaded from one sheet: its columns, key, actions and API limits."""
+    """One kind of thing loaded from one sheet: its columns, key, actions and API limits.
+
+    A resource whose fields include line fields (paths such as `orderItems[].sku`) is a header/line
+    resource: one row per line, rows grouped by the key, header fields on the group's first row.
+    """
 
     name: str
     sheet: str
@@ -108,6 +119,9 @@ class Resource:
     template_version: int
     actions: tuple[Action, ...]
     instructions: tuple[str, ...] = ()
+    line_number: str | None = None  # the line field numbering lines; blank ones are numbered in order
+    unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
+    not_key: tuple[str, ...] = ()  # line fields that must differ from the group's key (a kit is not its own part)
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -121,24 +135,67 @@ class Resource:
     def payload_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.path)
 
-    def build_payload(self, values: dict[str, Any]) -> dict[str, Any]:
-        """The API object for one row's checked values (blank values are left out)."""
+    @property
+    def lines(self) -> str | None:
+        """The payload array that holds the lines, for a header/line resource."""
+        for f in self.fields:
+            if f.is_line:
+                return f.path.split(LINE_MARK)[0]  # type: ignore[union-attr]
+        return None
+
+    @property
+    def header_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.is_line)
+
+    @property
+    def line_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.is_line)
+
+    def build_payload(self, values: dict[str, Any], lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The API object for checked values: one row's, or a group's header values and its lines."""
         payload: dict[str, Any] = {}
-        for f in self.payload_fields:
+        for f in self.header_fields:
             value = values.get(f.name)
-            if value is None:
-                continue
-            _put(payload, f.path, to_wire(f, value))
+            if f.path and value is not None:
+                _put(payload, f.path, to_wire(f, value))
+        if self.lines is not None:
+            payload[self.lines] = self._lines(lines if lines is not None else [values])
         return payload
+
+    def _lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
+        next_number = max((n for n in numbers if n is not None), default=0) + 1
+        out = []
+        for row in rows:
+            line: dict[str, Any] = {}
+            for f in self.line_fields:
+                value = row.get(f.name)
+                if f.name == self.line_number and value is None:
+                    value, next_number = next_number, next_number + 1
+                if value is not None:
+                    _put(line, f.path.split(LINE_MARK, 1)[1], to_wire(f, value))  # type: ignore[union-attr]
+            out.append(line)
+        return out
 
     def project(self, record: dict[str, Any]) -> dict[str, Any]:
         """The part of an API record that this sheet's columns describe, shaped like a payload."""
         projected: dict[str, Any] = {}
-        for f in self.payload_fields:
-            value = _get(record, f.path)
+        for f in self.header_fields:
+            value = _get(record, f.path) if f.path else None
             if value is not None:
-                _put(projected, f.path, value)
+                _put(projected, f.path, value)  # type: ignore[arg-type]
+        if self.lines is not None:
+            projected[self.lines] = [self._project_line(line) for line in record.get(self.lines) or []]
         return projected
+
+    def _project_line(self, line: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.line_fields:
+            sub = f.path.split(LINE_MARK, 1)[1]  # type: ignore[union-attr]
+            value = _get(line, sub)
+            if value is not None:
+                _put(out, sub, value)
+        return out
 
 
 def to_wire(f: Field, value: Any) -> Any:
@@ -162,6 +219,7 @@ def format_datetime(value: datetime | date, style: str) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+LINE_MARK = "[]."
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 

@@ -90,7 +90,8 @@ def test_workbook_without_a_known_sheet(tmp_path):
     book = openpyxl.Workbook()
     book.active.title = "Sheet1"
     book.save(tmp_path / "x.xlsx")
-    with pytest.raises(WorkbookError, match=r"x.xlsx has no sheet pbload can load \(looked for Products; found Sheet1\)"):
+    with pytest.raises(WorkbookError, match=r"x.xlsx has no sheet pbload can load \(looked for Products, BOMs, Work Orders, ASNs, Orders, "
+                       r"Returns; found Sheet1\)"):
         read_workbook(tmp_path / "x.xlsx")
 
 

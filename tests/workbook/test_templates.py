@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 
 from loader.resources import RESOURCES
-from loader.resources.products import PRODUCTS
 from tests.helpers import REPO
 
 
@@ -28,14 +27,13 @@ def describe(path: Path) -> dict:
     return out
 
 
-@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
-def test_committed_template_matches_the_catalogue(cli, tmp_path, resource):
-    fresh = tmp_path / f"{resource.name}.xlsx"
-    result = cli("template", resource.name, "-o", fresh)
+@pytest.mark.parametrize("name", [r.name for r in RESOURCES] + ["all"])
+def test_committed_template_matches_the_catalogue(cli, tmp_path, name):
+    fresh = tmp_path / f"{name}.xlsx"
+    result = cli("template", name, "-o", fresh)
     assert result.exit_code == 0, result.output
-    assert describe(REPO / "templates" / f"{resource.name}.xlsx") == describe(fresh), (
-        f"templates/{resource.name}.xlsx is out of date: run `pbload template {resource.name} "
-        f"-o templates/{resource.name}.xlsx`"
+    assert describe(REPO / "templates" / f"{name}.xlsx") == describe(fresh), (
+        f"templates/{name}.xlsx is out of date: run `pbload template {name} -o templates/{name}.xlsx`"
     )
 
 
@@ -64,7 +62,14 @@ def test_products_template_anatomy(cli, tmp_path):
 
 def test_template_all_and_unknown_resource(cli, tmp_path):
     assert cli("template", "all", "-o", tmp_path / "all.xlsx").exit_code == 0
-    assert openpyxl.load_workbook(tmp_path / "all.xlsx").sheetnames[0] == PRODUCTS.sheet
+    book = openpyxl.load_workbook(tmp_path / "all.xlsx")
+    assert book.sheetnames == ["Products", "BOMs", "Work Orders", "ASNs", "Orders", "Returns", "Instructions",
+                               "_pbload"]
+    assert [[c.value for c in r] for r in book["_pbload"].iter_rows()][:3] == [
+        ["template", "all"], ["products", 1], ["boms", 1]]
+    orders = [c.value for c in book["Orders"][1]]
+    assert orders[:2] == ["Client Order ID*", "Customer Order ID"] and "SKU*" in orders
+    assert book["Orders"].column_dimensions["R"].number_format == "@"  # postal code keeps its zeros
     result = cli("template", "widgets")
     assert result.exit_code == 2
     assert "unknown resource widgets" in result.output

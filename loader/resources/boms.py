@@ -1,0 +1,51 @@
+"""Bills of materials (kits): the `BOMs` sheet, one row per component (API reference §13, §21.1)."""
+
+from __future__ import annotations
+
+from loader.models import Action
+from loader.resources.base import Field, Kind, Resource
+
+CREATE_PATH = "/v1/bill-of-materials"
+ITEM_PATH = "/v1/bill-of-materials/{id}"
+SEARCH_PATH = "/v1/bill-of-materials/search"
+SEARCH_KEY = "parentSku"
+PB_ID = "billOfMaterialId"
+
+_LINE = "billOfMaterialDetails[]."
+
+FIELDS = (
+    Field("Kit SKU", "sku", Kind.CODE, "The kit's SKU (a KIT product): rows with the same one are one bill.",
+          required=True, max_length=30, product_ref=True, example="KIT-BRKFST-2", width=18),
+    Field("Description", "description", Kind.TEXT, "What the bill of materials builds.", required=True,
+          max_length=30, example="Breakfast set for two", width=24),
+    Field("Node", "node", Kind.CODE, "The fulfillment centre's ID where kits are built (e.g. 157).", example="157",
+          width=8),
+    Field("Brand", "brand", Kind.TEXT, "Your brand.", max_length=30, width=14),
+    Field("Active", "active", Kind.BOOLEAN, "FALSE to keep the bill but stop using it; blank is TRUE.", width=9),
+    Field("Notes", "notes[0]", Kind.TEXT, "A note for the kitting team.", max_length=50, width=24),
+    Field("Component SKU", f"{_LINE}childSku", Kind.CODE,
+          "A product that goes into the kit: a SKU of the Products sheet or already at PB.", required=True,
+          max_length=30, product_ref=True, example="MUG-STN-12OZ", width=18),
+    Field("Component Quantity", f"{_LINE}quantity", Kind.INTEGER, "How many of the component one kit takes.",
+          required=True, minimum=1, example=2, width=10),
+    Field("Action", None, Kind.CHOICE,
+          "Blank or UPSERT creates the bill or updates it if PB has one for the kit; CREATE only creates; "
+          "UPDATE only updates.",
+          choices=("UPSERT", "CREATE", "UPDATE"), width=10),
+)
+
+BOMS = Resource(
+    name="boms",
+    sheet="BOMs",
+    fields=FIELDS,
+    key="sku",
+    template_version=1,
+    actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
+    unique_lines=(f"{_LINE}childSku",),
+    not_key=(f"{_LINE}childSku",),
+    instructions=(
+        "One row per component. Rows with the same Kit SKU are one bill of materials: fill its columns on its "
+        "first row; on its other rows leave them blank or repeat them exactly.",
+        "A component may appear once per kit, and never the kit itself.",
+    ),
+)
