@@ -58,6 +58,16 @@ class Action(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A cell that names another item this one depends on (a SKU that must be a product)."""
+
+    resource: str
+    key: str
+    row: int
+    column: str
+
+
+@dataclass(frozen=True)
 class Item:
     """One API item built from one or more rows of a sheet."""
 
@@ -66,6 +76,8 @@ class Item:
     rows: tuple[int, ...]
     action: Action
     payload: dict[str, Any]
+    references: tuple[Reference, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # values of columns that steer pbload (Cancel Reason)
 
 
 @dataclass(frozen=True)

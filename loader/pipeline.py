@@ -11,16 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import httpx
-import pandas as pd
 
 from loader.api import FulfillmentClient
 from loader.checks import CheckedSheet, check_sheet
-from loader.errors import UnreachableError
-from loader.models import Action, Item, Outcome, RunReport, SheetReport, Status
-from loader.send import ProductSender
+from loader.errors import ApiError
+from loader.models import Outcome, RunReport, SheetReport, Status
+from loader.plan import Dependencies, plan_sheet
+from loader.send import sender_for
+from loader.send.products import known_skus
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
 from loader.workbook.writer import result_path_for, write_result
@@ -50,10 +51,15 @@ def validate(path: Path, settings: Settings, output: Path | None = None,
     """Check every row of the workbook without calling the API; write the result workbook."""
     timings = timings or Timings()
     report, book, checked = _read_and_check(path, settings, "validate", timings)
+    deps = Dependencies(lookup_products=None)
     for sheet, rows in zip(report.sheets, checked):
-        invalid = rows.invalid_rows(settings.strict)
-        for row in sheet.rows:
-            sheet.outcomes.setdefault(row, _invalid(rows, row) if row in invalid else Outcome(Status.VALID))
+        plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
+        ready, settled, _ = deps.resolve(rows.data.resource, plan.items)
+        sheet.outcomes.update(plan.settled)
+        sheet.outcomes.update(settled)
+        for item in ready:
+            sheet.outcomes.update({row: Outcome(Status.VALID) for row in item.rows})
+        deps.record(rows.data.resource, rows, sheet.outcomes)
     _write(path, output, report, book, timings)
     return report
 
@@ -61,14 +67,15 @@ def validate(path: Path, settings: Settings, output: Path | None = None,
 def load(path: Path, settings: Settings, output: Path | None = None,
          progress: Progress = _no_progress, timings: Timings | None = None,
          transport: httpx.BaseTransport | None = None) -> RunReport:
-    """Check the workbook, send its valid items, and write the result workbook."""
+    """Check the workbook, send its valid items sheet by sheet, and write the result workbook."""
     timings = timings or Timings()
     report, book, checked = _read_and_check(path, settings, "load", timings)
     with _timed(timings, "send"), _client(settings, transport) as client:
+        deps = Dependencies(lookup_products=lambda skus: known_skus(client, skus))
         try:
             for sheet, rows in zip(report.sheets, checked):
-                _load_sheet(client, settings, sheet, rows, progress)
-        except UnreachableError:
+                _load_sheet(client, settings, deps, report, sheet, rows, progress)
+        except ApiError:
             # what was settled is written down before the error is reported
             _write(path, output, report, book, timings)
             raise
@@ -92,12 +99,14 @@ def _read_and_check(path: Path, settings: Settings, command: str,
     return report, book, checked
 
 
-def _load_sheet(client: FulfillmentClient, settings: Settings, sheet: SheetReport, rows: CheckedSheet,
-                progress: Progress) -> None:
-    invalid = rows.invalid_rows(settings.strict)
-    for row in invalid & set(sheet.rows):
-        sheet.outcomes[row] = _invalid(rows, row)
-    items = plan_items(rows, invalid)
+def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, report: RunReport,
+                sheet: SheetReport, rows: CheckedSheet, progress: Progress) -> None:
+    resource = rows.data.resource
+    plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
+    sheet.outcomes.update(plan.settled)
+    items, settled, issues = deps.resolve(resource, plan.items)
+    sheet.outcomes.update(settled)
+    report.issues.extend(issues)
     done = 0
 
     def tick(n: int) -> None:
@@ -106,34 +115,11 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, sheet: SheetRepor
         progress(sheet.sheet, done, len(items))
 
     progress(sheet.sheet, 0, len(items))
-    outcomes = ProductSender(client, rows.data.resource, settings.chunk_size, tick).send(items)
+    outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, tick).send(items)
     for item in items:
         for row in item.rows:
             sheet.outcomes[row] = outcomes.get(item.key, Outcome(Status.NOT_SENT))
-
-
-def plan_items(rows: CheckedSheet, invalid: set[int]) -> list[Item]:
-    """One API item per valid row (header/line resources will group rows here)."""
-    resource = rows.data.resource
-    valid = rows.values.loc[~rows.values.index.isin(list(invalid))]
-    items = []
-    for row, values in zip(valid.index, valid.to_dict("records")):
-        clean = {k: (None if _blank(v) else v) for k, v in values.items()}
-        action = Action(clean.get("action") or Action.UPSERT.value)
-        items.append(Item(rows.data.sheet, str(clean[resource.key]), (int(row),), action,
-                          resource.build_payload(clean)))
-    return items
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
-
-
-def _invalid(rows: CheckedSheet, row: int) -> Outcome:
-    problems = [i for i in rows.issues if i.row == row]
-    errors = [i for i in problems if i.is_error] or problems
-    message = "; ".join(f"{i.column}: {i.message}" if i.column else i.message for i in errors)
-    return Outcome(Status.INVALID, error_code=errors[0].code if errors else None, message=message)
+    deps.record(resource, rows, sheet.outcomes)
 
 
 def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:

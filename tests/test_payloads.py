@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from loader.checks import check_sheet
-from loader.pipeline import plan_items
+from loader.plan import plan_sheet
 from loader.resources.base import PRODUCT_DATETIME, format_datetime
 from loader.resources.products import PRODUCTS
 from loader.workbook.reader import read_workbook
@@ -14,7 +14,7 @@ from tests.helpers import product_row, write_products
 
 def items_for(tmp_path, *rows):
     checked = check_sheet(read_workbook(write_products(tmp_path / "p.xlsx", rows)).sheets[0])
-    return plan_items(checked, checked.invalid_rows())
+    return plan_sheet(checked, checked.invalid_rows()).items
 
 
 def test_full_product_payload(tmp_path):

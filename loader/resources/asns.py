@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from loader.models import Action
-from loader.resources.base import Field, Kind, Resource
+from loader.resources.base import ApiSpec, Field, Kind, Resource
 
-CREATE_PATH = "/v1/receiving-asn"
-ITEM_PATH = "/v1/receiving-asn/{id}"
-CANCEL_PATH = "/v1/receiving-asn/{id}/cancel"
-SEARCH_PATH = "/v1/receiving-asn/search"
-SEARCH_KEY = "clientASNId"
-PB_ID = "receivingASNId"
+API = ApiSpec(
+    search_path="/v1/receiving-asn/search",
+    search_key="clientASNId",
+    pb_id="receivingASNId",
+    create_path="/v1/receiving-asn",
+    item_path="/v1/receiving-asn/{id}",
+    cancel_path="/v1/receiving-asn/{id}/cancel",
+)
 
 _LINE = "asnItems[]."
 
@@ -61,6 +63,7 @@ ASNS = Resource(
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE, Action.CANCEL),
     line_number=f"{_LINE}lineNumber",
     unique_lines=(f"{_LINE}lineNumber",),
+    api=API,
     instructions=(
         "One row per line of an inbound shipment. Rows with the same Client ASN ID are one ASN: fill its "
         "columns on its first row; on its other rows leave them blank or repeat them exactly.",

@@ -105,6 +105,29 @@ _KIND_WORDS = {
 
 
 @dataclass(frozen=True)
+class ApiSpec:
+    """How a resource is sent and found again: its operations' paths and limits (API reference §3).
+
+    Paths are relative to the Fulfillment base and may hold `{id}` for the PB ID. Searching by client
+    key (`search_key` as a `searchFields` name) is our contract (§21), not PB's documented behaviour.
+    """
+
+    search_path: str
+    search_key: str
+    pb_id: str | None  # the field holding PB's ID; None for products, which PB keys by SKU
+    create_path: str | None = None  # single create (resources without a bulk endpoint)
+    item_path: str | None = None  # single full-replacement update
+    cancel_path: str | None = None
+    cancel_body: bool = False  # False: an empty body and `clientId` in the query (orders, ASNs)
+    cancel_fields: tuple[tuple[str, str], ...] = ()  # (column name, body field) added to a cancel body
+    bulk_path: str | None = None
+    bulk_array: str = ""
+    bulk_operation: bool = False  # bulk items say CREATE or UPDATE themselves
+    bulk_cancel_path: str | None = None
+    max_bulk_items: int = 200
+
+
+@dataclass(frozen=True)
 class Resource:
     """One kind of thing loaded from one sheet: its columns, key, actions and API limits.
 
@@ -122,6 +145,7 @@ class Resource:
     line_number: str | None = None  # the line field numbering lines; blank ones are numbered in order
     unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
     not_key: tuple[str, ...] = ()  # line fields that must differ from the group's key (a kit is not its own part)
+    api: ApiSpec | None = None
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from loader.models import Action
-from loader.resources.base import Field, Kind, Resource
+from loader.resources.base import ApiSpec, Field, Kind, Resource
 
-CREATE_PATH = "/v1/bill-of-materials"
-ITEM_PATH = "/v1/bill-of-materials/{id}"
-SEARCH_PATH = "/v1/bill-of-materials/search"
-SEARCH_KEY = "parentSku"
-PB_ID = "billOfMaterialId"
+API = ApiSpec(
+    search_path="/v1/bill-of-materials/search",
+    search_key="parentSku",
+    pb_id="billOfMaterialId",
+    create_path="/v1/bill-of-materials",
+    item_path="/v1/bill-of-materials/{id}",
+)
 
 _LINE = "billOfMaterialDetails[]."
 
@@ -43,6 +45,7 @@ BOMS = Resource(
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
     unique_lines=(f"{_LINE}childSku",),
     not_key=(f"{_LINE}childSku",),
+    api=API,
     instructions=(
         "One row per component. Rows with the same Kit SKU are one bill of materials: fill its columns on its "
         "first row; on its other rows leave them blank or repeat them exactly.",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from loader.models import Action
-from loader.resources.base import Field, Kind, Resource
+from loader.resources.base import ApiSpec, Field, Kind, Resource
 
-MAX_BULK_ITEMS = 200
-BULK_PATH = "/v1/orders/bulk"
-BULK_CANCEL_PATH = "/v1/orders/bulk/cancel"
-SEARCH_PATH = "/v1/orders/search"
-SEARCH_KEY = "clientOrderId"  # searchFields name that finds orders by client key
-PB_ID = "orderId"
+API = ApiSpec(
+    search_path="/v1/orders/search",
+    search_key="clientOrderId",
+    pb_id="orderId",
+    item_path="/v1/orders/{id}",
+    bulk_path="/v1/orders/bulk",
+    bulk_array="orders",
+    bulk_cancel_path="/v1/orders/bulk/cancel",
+    max_bulk_items=200,
+)
 
 _ADDRESS = "inputShippingDetails.shipToAddress"
 _LINE = "orderItems[]."
@@ -87,6 +91,7 @@ ORDERS = Resource(
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE, Action.CANCEL),
     line_number=f"{_LINE}lineNumber",
     unique_lines=(f"{_LINE}lineNumber",),
+    api=API,
     instructions=(
         "One row per order line. Rows with the same Client Order ID are one order: fill the order's columns "
         "(date, ship-to address, …) on its first row; on its other rows leave them blank or repeat them exactly.",

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from loader.models import Action
-from loader.resources.base import PRODUCT_DATETIME, Field, Kind, Resource
+from loader.resources.base import PRODUCT_DATETIME, ApiSpec, Field, Kind, Resource
 
 # API limits and paths (§8.3, §21.3).
 MAX_BULK_ITEMS = 200
 BULK_PATH = "/v1/products/bulk"
 ITEM_PATH = "/v1/products/{sku}"
+API = ApiSpec(
+    search_path="/v1/products/search",
+    search_key="sku",
+    pb_id=None,
+    item_path=ITEM_PATH,
+    bulk_path=BULK_PATH,
+    bulk_array="products",
+    bulk_operation=True,
+    max_bulk_items=MAX_BULK_ITEMS,
+)
 
 _DIMENSIONS = ("details.dimensions.length", "details.dimensions.width", "details.dimensions.height")
 
@@ -203,6 +213,7 @@ PRODUCTS = Resource(
     key="sku",
     template_version=1,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
+    api=API,
     instructions=(
         "One row per product. The SKU is the product's key: each SKU may appear only once.",
         "Loading the same workbook again updates changed products and leaves unchanged ones alone.",

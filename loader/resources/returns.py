@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from loader.models import Action
-from loader.resources.base import Field, Kind, Resource
+from loader.resources.base import ApiSpec, Field, Kind, Resource
 
-MAX_BULK_ITEMS = 200
-BULK_PATH = "/v1/returns/bulk"
-SEARCH_PATH = "/v1/returns/search"
-PB_ID = "returnOrderId"
+API = ApiSpec(
+    search_path="/v1/returns/search",
+    search_key="returnOrders",  # the documented name; it takes client return IDs (§15.2, §21)
+    pb_id="returnOrderId",
+    bulk_path="/v1/returns/bulk",
+    bulk_array="returns",
+    bulk_operation=True,
+    max_bulk_items=200,
+)
 
 _LINE = "returnItems[]."
 
@@ -45,6 +50,7 @@ RETURNS = Resource(
     key="returnClientOrderId",
     template_version=1,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
+    api=API,
     instructions=(
         "One row per returned product. Rows with the same Return Client Order ID are one return: fill its "
         "columns on its first row; on its other rows leave them blank or repeat them exactly.",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from loader.models import Action
-from loader.resources.base import Field, Kind, Resource
+from loader.resources.base import ApiSpec, Field, Kind, Resource
 
-CREATE_PATH = "/v1/work-orders"
-ITEM_PATH = "/v1/work-orders/{id}"
-CANCEL_PATH = "/v1/work-orders/{id}/cancel"
-SEARCH_PATH = "/v1/work-orders/search"
-SEARCH_KEY = "clientWorkOrderId"
-PB_ID = "workOrderId"
+API = ApiSpec(
+    search_path="/v1/work-orders/search",
+    search_key="clientWorkOrderId",
+    pb_id="workOrderId",
+    create_path="/v1/work-orders",
+    item_path="/v1/work-orders/{id}",
+    cancel_path="/v1/work-orders/{id}/cancel",
+    cancel_body=True,
+    cancel_fields=(("cancelreason", "cancelReason"),),
+)
 
 FIELDS = (
     Field("Client Work Order ID", "clientWorkOrderId", Kind.CODE, "Your ID for the work order.", required=True,

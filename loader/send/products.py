@@ -1,4 +1,4 @@
-"""Send products to `POST /v1/products/bulk` and settle each item's outcome (DESIGN §3).
+"""Send products to `POST /v1/products/bulk` and settle each item's outcome (API reference §8.3).
 
 UPSERT, the default action, is a CREATE first. An item PB refuses to create because its SKU
 exists is fetched, compared field by field with what the sheet says, and then either reported
@@ -7,7 +7,7 @@ UNCHANGED or sent again as an UPDATE. So loading the same workbook twice creates
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -16,14 +16,9 @@ from loader.api.client import parse_errors
 from loader.models import Action, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.products import BULK_PATH, ITEM_PATH, MAX_BULK_ITEMS
+from loader.send.common import Progress, chunks, failure, no_result, results_by_key
 
-Progress = Callable[[int], None]  # called with the number of items just settled
-
-
-def chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
-    """Consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+Settled = list[tuple[Item, Outcome, tuple[ErrorDetail, ...]]]
 
 
 class ProductSender:
@@ -56,15 +51,15 @@ class ProductSender:
                 self.progress(1)
         return outcomes
 
-    def _bulk(self, chunk: Sequence[Item], operation: str) -> list[tuple[Item, Outcome, tuple[ErrorDetail, ...]]]:
+    def _bulk(self, chunk: Sequence[Item], operation: str) -> Settled:
         """Send one chunk; each item's outcome and the errors PB gave for it."""
         body = {"products": [self._wire(item, operation) for item in chunk]}
         response = self.client.call("POST", BULK_PATH, body)
         if not response.ok:
-            return [(item, _failure(response, response.errors), ()) for item in chunk]
-        results = _results_by_key(response.body, "products", self.resource.key, chunk)
+            return [(item, failure(response), ()) for item in chunk]
+        results = results_by_key(response.body, "products", self.resource.key, chunk)
         done = Status.CREATED if operation == "CREATE" else Status.UPDATED
-        settled = []
+        settled: Settled = []
         for item in chunk:
             result = results.get(item.key)
             errors = parse_errors({"errors": result.get("errors")}) if result else ()
@@ -82,7 +77,7 @@ class ProductSender:
             response = self.client.call("GET", path, params={"clientId": self.client.client_id})
             if response.status != 200 or not isinstance(response.body, dict):
                 # not there after all: the create's own errors say what is wrong with the item
-                outcomes[item.key] = create_outcome if response.status == 404 else _failure(response, response.errors)
+                outcomes[item.key] = create_outcome if response.status == 404 else failure(response)
                 self.progress(1)
             elif self.resource.project(response.body) == item.payload:
                 outcomes[item.key] = Outcome(Status.UNCHANGED, transaction_id=response.transaction_id)
@@ -92,45 +87,25 @@ class ProductSender:
         return to_update
 
 
+def known_skus(client: FulfillmentClient, skus: set[str]) -> set[str]:
+    """The SKUs of `skus` that PB has as products (one GET each)."""
+    found = set()
+    for sku in sorted(skus):
+        response = client.call("GET", ITEM_PATH.format(sku=quote(sku, safe="")), params={"clientId": client.client_id})
+        if response.status == 200:
+            found.add(sku)
+    return found
+
+
 def _names_field(errors: Sequence[ErrorDetail], name: str) -> bool:
     """Whether PB's errors point at `name` (how a create of an existing key is recognised, §21.4)."""
     return any(name in e.parameters for e in errors)
 
 
-def _results_by_key(body: Any, array: str, key: str, chunk: Sequence[Item]) -> dict[str, dict]:
-    """Per-item results matched by client key; by position only where a result has no key."""
-    results = body.get(array) if isinstance(body, dict) else None
-    if not isinstance(results, list):
-        return {}
-    matched: dict[str, dict] = {}
-    for position, result in enumerate(results):
-        if not isinstance(result, dict):
-            continue
-        result_key = result.get(key)
-        if result_key is None and len(results) == len(chunk):
-            result_key = chunk[position].key
-        if result_key is not None:
-            matched.setdefault(str(result_key), result)
-    return matched
-
-
 def _item_outcome(result: dict | None, errors: Sequence[ErrorDetail], response: ApiResponse,
                   done: Status) -> Outcome:
     if result is None:
-        return Outcome(Status.FAILED, error_code="no-result",
-                       message="The API answered without a result for this item; check it in PB before loading it again.",
-                       transaction_id=response.transaction_id)
+        return no_result(response)
     if result.get("errors"):
-        return _failure(response, errors)
+        return failure(response, errors)
     return Outcome(done, message=result.get("status"), transaction_id=response.transaction_id)
-
-
-def _failure(response: ApiResponse, errors: Sequence[ErrorDetail]) -> Outcome:
-    if not errors:
-        errors = (ErrorDetail(f"HTTP-{response.status}", f"The API answered HTTP {response.status}."),)
-    return Outcome(
-        Status.FAILED,
-        error_code=errors[0].code,
-        message="; ".join(e.message for e in errors),
-        transaction_id=response.transaction_id,
-    )

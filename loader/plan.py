@@ -1,0 +1,162 @@
+"""Plan: turn checked rows into API items, and settle the rows that must not be sent (DESIGN §3).
+
+A header/line sheet becomes one item per group of rows sharing a key; an item is sent only if every
+one of its rows passed its checks. Items that depend on others loaded in the same run (an order's
+SKUs, a kit's components, a work order's kit) are BLOCKED when those failed, and items naming a SKU
+that neither the workbook nor PB knows are INVALID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from loader.checks import CheckedSheet
+from loader.models import LOADED_STATUSES, Action, Issue, Item, Outcome, Reference, Status
+from loader.resources import Resource
+
+PRODUCTS = "products"
+# A work order builds a kit from its bill of materials: a bill that failed in this run blocks it.
+KIT_BILLS = {"work-orders": "boms"}
+
+
+@dataclass
+class Plan:
+    """The items of one sheet that may be sent, and the rows settled without sending."""
+
+    items: list[Item]
+    settled: dict[int, Outcome] = field(default_factory=dict)
+
+
+def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
+    """Items for the valid rows (or groups) of a checked sheet."""
+    resource = rows.data.resource
+    valid_values = rows.values
+    plan = Plan([])
+    for row in invalid:
+        plan.settled[row] = invalid_outcome(rows, row)
+    if resource.lines is None:
+        for row, values in _records(valid_values.loc[~valid_values.index.isin(list(invalid))]):
+            plan.items.append(_item(rows, resource, (row,), [values]))
+        return plan
+    keys = valid_values[resource.key]
+    for key, group in valid_values.groupby(keys.where(keys.notna(), None), sort=False):
+        group_rows = [int(r) for r in group.index]
+        bad = [r for r in group_rows if r in invalid]
+        if bad:
+            for row in group_rows:
+                if row not in invalid:
+                    plan.settled[row] = _sibling_invalid(resource, key, bad)
+            continue
+        plan.items.append(_item(rows, resource, tuple(group_rows), [v for _, v in _records(group)]))
+    return plan
+
+
+def _records(frame: pd.DataFrame) -> Iterable[tuple[int, dict[str, Any]]]:
+    for row, values in zip(frame.index, frame.to_dict("records")):
+        yield int(row), {k: (None if _blank(v) else v) for k, v in values.items()}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
+def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], values: list[dict[str, Any]]) -> Item:
+    header = values[0]
+    payload = resource.build_payload(header, values if resource.lines else None)
+    refs = tuple(
+        Reference(PRODUCTS, str(v[f.name]), row, f.header)
+        for row, v in zip(numbers, values)
+        for f in resource.fields
+        if f.product_ref and v.get(f.name) is not None
+    )
+    extra = {f.name: header.get(f.name) for f in resource.fields if f.path is None}
+    action = Action(header.get("action") or Action.UPSERT.value)
+    return Item(rows.data.sheet, str(header[resource.key]), numbers, action, payload, refs, extra)
+
+
+def invalid_outcome(rows: CheckedSheet, row: int) -> Outcome:
+    """INVALID, with the row's own problems as the message."""
+    problems = [i for i in rows.issues if i.row == row]
+    errors = [i for i in problems if i.is_error] or problems
+    message = "; ".join(f"{i.column}: {i.message}" if i.column else i.message for i in errors)
+    return Outcome(Status.INVALID, error_code=errors[0].code if errors else None, message=message)
+
+
+def _sibling_invalid(resource: Resource, key: Any, bad: list[int]) -> Outcome:
+    where = f"row {bad[0]}" if len(bad) == 1 else "rows " + ", ".join(str(r) for r in bad)
+    return Outcome(Status.INVALID, error_code="invalid-group",
+                   message=f"Not sent: {where} of {resource.key_field.header} {key} "
+                           f"{'has a problem' if len(bad) == 1 else 'have problems'}.")
+
+
+class Dependencies:
+    """What this run did with each key of each sheet, to block items whose dependencies failed."""
+
+    def __init__(self, lookup_products: Callable[[set[str]], set[str]] | None) -> None:
+        self._lookup = lookup_products  # SKUs PB knows, out of those asked; None: do not ask PB
+        self._known_at_pb: set[str] = set()
+        self._asked: set[str] = set()
+        self._settled: dict[str, dict[str, tuple[int, Status]]] = {}
+
+    def record(self, resource: Resource, rows: CheckedSheet, outcomes: dict[int, Outcome]) -> None:
+        """Remember the status each key of a sheet ended with (its first row's, for a group)."""
+        keys = rows.values[resource.key]
+        seen: dict[str, tuple[int, Status]] = {}
+        for row, key in zip(keys.index, keys.array):
+            if key is not None and not _blank(key) and int(row) in outcomes:
+                seen.setdefault(str(key), (int(row), outcomes[int(row)].status))
+        self._settled[resource.name] = seen
+
+    def resolve(self, resource: Resource, items: list[Item]) -> tuple[list[Item], dict[int, Outcome], list[Issue]]:
+        """Items ready to send; the rows of blocked or invalid items; issues for unknown SKUs."""
+        self._ask_pb({r.key for item in items for r in item.references if self._absent(r)})
+        ready, settled, issues = [], {}, []
+        for item in items:
+            blocked = self._blocked_by(resource, item)
+            unknown = [r for r in item.references if self._absent(r) and r.key not in self._known_at_pb
+                       and self._lookup is not None]
+            if blocked:
+                settled.update({row: blocked for row in item.rows})
+            elif unknown:
+                issues += [Issue(item.sheet, r.row, r.column, "unknown-sku",
+                                 f"SKU {r.key} is neither on the Products sheet nor known to PB. Add the product "
+                                 "or correct the SKU.") for r in unknown]
+                outcome = Outcome(Status.INVALID, error_code="unknown-sku",
+                                  message="; ".join(f"{r.column}: SKU {r.key} is not a known product"
+                                                    for r in unknown))
+                settled.update({row: outcome for row in item.rows})
+            else:
+                ready.append(item)
+        return ready, settled, issues
+
+    def _absent(self, ref: Reference) -> bool:
+        return ref.key not in self._settled.get(ref.resource, {})
+
+    def _ask_pb(self, skus: set[str]) -> None:
+        wanted = skus - self._asked
+        if wanted and self._lookup is not None:
+            self._known_at_pb |= self._lookup(wanted)
+            self._asked |= wanted
+
+    def _blocked_by(self, resource: Resource, item: Item) -> Outcome | None:
+        for ref in item.references:
+            if not self._absent(ref):
+                row, status = self._settled[ref.resource][ref.key]
+                if status not in LOADED_STATUSES | {Status.VALID}:
+                    return _blocked(f"product {ref.key} (Products row {row}) is {status.value}")
+        bills = KIT_BILLS.get(resource.name)
+        if bills and item.key and bills in self._settled:
+            kit = str(item.payload.get("sku"))
+            if kit in self._settled[bills]:
+                row, status = self._settled[bills][kit]
+                if status not in LOADED_STATUSES | {Status.VALID}:
+                    return _blocked(f"the bill of materials for {kit} (BOMs row {row}) is {status.value}")
+        return None
+
+
+def _blocked(reason: str) -> Outcome:
+    return Outcome(Status.BLOCKED, error_code="dependency-failed", message=f"Not sent: {reason}.")
