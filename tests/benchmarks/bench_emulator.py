@@ -1,0 +1,224 @@
+"""Benchmark the emulator served over real HTTP (a script, not a test).
+
+    python -m tests.benchmarks.bench_emulator [--clients 4] [--batches 25] [--size 200]
+                                              [--operation products|orders|all] [--db PATH]
+
+Serves an emulator (in memory unless ``--db``) on a free port of 127.0.0.1 in this process, then
+K client threads, each with its own keep-alive connection, post bulk requests of ``--size`` items
+(``POST /v1/products/bulk`` or ``POST /v1/orders/bulk``) and the script prints items per second,
+requests, errors and request latencies. Orders need their SKUs to exist, so their products are
+created first (untimed). An operation the emulator does not have yet (404) is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from loader.emulator import EmulatorConfig, create_app
+from loader.emulator.faults import FaultInjector
+from loader.emulator.server import EmulatorServer
+
+FULFILLMENT = "/shippingservices/fulfillment/v1"
+CLIENT_ID = EmulatorConfig().client_id
+ORDER_SKUS = 50  # products the orders draw their lines from
+CREATE_DATE = "2026-06-15T15:06:40Z"
+_transaction_ids = itertools.count(1)
+
+
+def product_item(n: int) -> dict[str, Any]:
+    """One products-bulk item (api §8.1, §8.3) with a unique SKU."""
+    return {
+        "operation": "CREATE",
+        "clientId": CLIENT_ID,
+        "sku": f"BENCH-{n:07d}",
+        "productType": "ITEM",
+        "details": {
+            "description": f"Benchmark product {n}",
+            "upc": f"{n:012d}",
+            "weight": {"value": 1.25, "unit": "LB"},
+            "dimensions": {"length": 10, "width": 8, "height": 2, "unit": "IN"},
+        },
+    }
+
+
+def order_item(n: int) -> dict[str, Any]:
+    """One orders-bulk item (api §11.1, §21.1) with a unique clientOrderId and two lines."""
+    return {
+        "clientId": CLIENT_ID,
+        "clientOrderId": f"BENCH-ORD-{n:07d}",
+        "customerOrderId": f"WEB-{n}",
+        "orderType": "eCom",
+        "createDate": CREATE_DATE,
+        "inputShippingDetails": {
+            "carrier": "USPS",
+            "serviceId": "PM",
+            "shipToAddress": {
+                "name": "Ada Lovelace",
+                "addressLines": ["1200 Worldwide Blvd"],
+                "cityTown": "Hebron",
+                "stateProvince": "KY",
+                "postalCode": "41048",
+                "countryCode": "US",
+            },
+        },
+        "orderItems": [
+            {"lineNumber": 1, "sku": _order_sku(n), "quantity": 1, "unitPrice": 9.5},
+            {"lineNumber": 2, "sku": _order_sku(n + 1), "quantity": 2},
+        ],
+    }
+
+
+def _order_sku(n: int) -> str:
+    return f"BENCH-{10_000_000 - 1 - n % ORDER_SKUS:07d}"  # far from the products benchmark's SKUs
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A bulk operation: its path, the array its body and answer use, and an item builder."""
+
+    name: str
+    path: str
+    array: str
+    item: Callable[[int], dict[str, Any]]
+
+
+OPERATIONS = {
+    "products": Operation("products", "/products/bulk", "products", product_item),
+    "orders": Operation("orders", "/orders/bulk", "orders", order_item),
+}
+
+
+@dataclass
+class Tally:
+    """What the client threads did; each thread adds its own under the lock."""
+
+    items_ok: int = 0
+    requests: int = 0
+    request_errors: int = 0
+    item_errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def main() -> None:
+    """Parse the options, serve an emulator, run the chosen operations, print the figures."""
+    options = _parse()
+    emulator = create_app(options.db)
+    with EmulatorServer(FaultInjector(emulator)) as server:
+        print(f"Emulator at {server.url}; {options.clients} clients x {options.batches} bulk requests x {options.size}")
+        names = list(OPERATIONS) if options.operation == "all" else [options.operation]
+        for name in names:
+            _run(server.url, OPERATIONS[name], options)
+    emulator.close()
+
+
+def _run(url: str, operation: Operation, options: argparse.Namespace) -> None:
+    token = _token(url)
+    if operation.name == "orders":
+        _create_order_products(url, token)
+    if not _available(url, token, operation):
+        print(f"{operation.name:9} skipped: POST {FULFILLMENT}{operation.path} is not in the emulator yet (404)")
+        return
+    tally, numbers = Tally(), itertools.count()
+    threads = [
+        threading.Thread(target=_client, args=(url, token, operation, options, numbers, tally))
+        for _ in range(options.clients)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _report(operation, tally, time.perf_counter() - started)
+
+
+def _client(
+    url: str, token: str, operation: Operation, options: argparse.Namespace, numbers: Any, tally: Tally
+) -> None:
+    with httpx.Client(base_url=url + FULFILLMENT, timeout=60) as client:
+        for _ in range(options.batches):
+            items = [operation.item(next(numbers)) for _ in range(options.size)]
+            started = time.perf_counter()
+            try:
+                response = _post(client, token, operation, items)
+            except httpx.TransportError:
+                response = None
+            elapsed = time.perf_counter() - started
+            _count(tally, operation, response, elapsed)
+
+
+def _count(tally: Tally, operation: Operation, response: httpx.Response | None, elapsed: float) -> None:
+    ok = response is not None and response.status_code == 200
+    results = response.json()[operation.array] if ok and response is not None else []
+    failed = sum(1 for result in results if result.get("errors"))
+    with tally.lock:
+        tally.requests += 1
+        tally.latencies.append(elapsed)
+        tally.request_errors += not ok
+        tally.item_errors += failed
+        tally.items_ok += len(results) - failed
+
+
+def _report(operation: Operation, tally: Tally, seconds: float) -> None:
+    latencies = sorted(tally.latencies)
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[max(0, round(len(latencies) * 0.95) - 1)] * 1000
+    print(
+        f"{operation.name:9} {tally.items_ok / seconds:9,.0f} items/s  {tally.requests / seconds:6.1f} requests/s  "
+        f"{tally.requests} requests, {tally.items_ok:,} items OK in {seconds:.2f} s; "
+        f"errors: {tally.request_errors} requests, {tally.item_errors} items; "
+        f"latency p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+    )
+
+
+def _available(url: str, token: str, operation: Operation) -> bool:
+    """Try the operation once with an item that is not counted; False when the route is missing."""
+    with httpx.Client(base_url=url + FULFILLMENT) as client:
+        response = _post(client, token, operation, [operation.item(9_000_000)])
+    if response.status_code == 404:
+        return False
+    response.raise_for_status()
+    return True
+
+
+def _create_order_products(url: str, token: str) -> None:
+    items = [{**product_item(0), "sku": _order_sku(n)} for n in range(ORDER_SKUS)]
+    with httpx.Client(base_url=url + FULFILLMENT) as client:
+        _post(client, token, OPERATIONS["products"], items).raise_for_status()
+
+
+def _post(client: httpx.Client, token: str, operation: Operation, items: list[dict[str, Any]]) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "X-PB-TransactionId": f"bench-{next(_transaction_ids)}"}
+    return client.post(operation.path, json={operation.array: items}, headers=headers)
+
+
+def _token(url: str) -> str:
+    config = EmulatorConfig()
+    response = httpx.post(
+        url + "/oauth/token", auth=(config.api_key, config.api_secret), data={"grant_type": "client_credentials"}
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", type=int, default=4, help="client threads (default 4)")
+    parser.add_argument("--batches", type=int, default=25, help="bulk requests per client (default 25)")
+    parser.add_argument("--size", type=int, default=200, help="items per bulk request (default 200)")
+    parser.add_argument("--operation", choices=[*OPERATIONS, "all"], default="all", help="default: all")
+    parser.add_argument("--db", default=None, help="SQLite file for the state (default: in memory)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
