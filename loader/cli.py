@@ -18,7 +18,7 @@ from loader import __version__, pipeline
 from loader.errors import PbloadError
 from loader.models import Issue, RunReport
 from loader.resources import BY_NAME, RESOURCES
-from loader.settings import Settings, load_settings
+from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
 from loader.workbook.templates import template_name, write_template
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
@@ -142,7 +142,8 @@ def _finish(report: RunReport) -> None:
     _show_issues(report.issues)
     for sheet in report.sheets:
         counts = ", ".join(f"{n} {s.value.lower()}" for s, n in sheet.counts().items())
-        click.echo(f"{sheet.sheet}: {len(sheet.rows)} rows — {counts or 'no data rows'}")
+        rows = f"{len(sheet.rows)} row" + ("" if len(sheet.rows) == 1 else "s")
+        click.echo(f"{sheet.sheet}: {rows} — {counts or 'no data rows'}")
     click.echo(f"Result: {report.result_path}")
     sys.exit(EXIT_OK if report.all_ok else EXIT_ROWS_FAILED)
 
@@ -157,3 +158,58 @@ def _show_issues(issues: list[Issue]) -> None:
                    err=True)
 
 
+@main.group()
+def emulator() -> None:
+    """The built-in emulator of the Fulfillment API: serve it over HTTP, move its orders along."""
+
+
+def _latency(value: str | None) -> float | tuple[float, float]:
+    if not value:
+        return 0
+    low, _, high = value.partition("-")
+    try:
+        return (float(low), float(high)) if high else float(low)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not N or LOW-HIGH milliseconds.", param_hint="--latency-ms") from None
+
+
+@emulator.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8790, show_default=True, type=int, help="Port to listen on (0: any free one).")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
+              help="SQLite file for the emulator's state (default: the local environment's; ':memory:' for none).")
+@click.option("--client-id", default=LOCAL_CLIENT_ID, show_default=True, help="The one client account it serves.")
+@click.option("--api-key", default=LOCAL_API_KEY, show_default=True, help="API key it accepts.")
+@click.option("--api-secret", default=LOCAL_API_SECRET, show_default=True, help="API secret it accepts.")
+@click.option("--latency-ms", help="Delay every answer by N, or by LOW-HIGH, milliseconds.")
+@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0, help="Share of calls answered 500 or 503.")
+@click.option("--throttle-rate", type=click.FloatRange(0, 1), default=0, help="Share answered 429 with Retry-After.")
+@click.option("--retry-after", type=float, default=1, show_default=True, help="Seconds in Retry-After of a 429.")
+@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0, help="Share of connections dropped unanswered.")
+@click.option("--lost-rate", type=click.FloatRange(0, 1), default=0,
+              help="Share of calls carried out whose answer is then lost.")
+@click.option("--token-ttl", type=float, help="Seconds a token lives (default: 35999).")
+@click.option("--rate-limit", type=float, help="Requests per second allowed per operation; more get 429.")
+@click.option("--seed", type=int, help="Seed that makes the faults repeat exactly.")
+@click.option("--verbose", is_flag=True, help="Log every request.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: str, api_key: str, api_secret: str,
+          latency_ms: str | None, fail_rate: float, throttle_rate: float, retry_after: float, drop_rate: float,
+          lost_rate: float, token_ttl: float | None, rate_limit: float | None, seed: int | None,
+          verbose: bool) -> None:
+    """Serve the emulator over HTTP until Ctrl-C."""
+    from loader.emulator import EmulatorConfig
+    from loader.emulator.faults import Faults
+    from loader.emulator.server import serve as serve_emulator
+
+    if fail_rate + throttle_rate + drop_rate + lost_rate > 1:
+        raise click.BadParameter("the fault rates add up to more than 1.", param_hint="--fail-rate")
+    db_path = None if str(db) == ":memory:" else (db or _settings(ctx, env="local").emulator_db)
+    faults = Faults(seed=seed, latency_ms=_latency(latency_ms), error_rate=fail_rate, throttle_rate=throttle_rate,
+                    retry_after_s=retry_after, drop_rate=drop_rate, lost_after_commit_rate=lost_rate,
+                    token_ttl_s=token_ttl, rate_limit_per_s=rate_limit)
+    config = EmulatorConfig(client_id=client_id, api_key=api_key, api_secret=api_secret)
+    try:
+        serve_emulator(host, port, db_path, config, faults, out=click.echo, verbose=verbose)
+    except OSError as exc:
+        raise Failure(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port.") from exc

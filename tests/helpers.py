@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import openpyxl
 
+from loader.resources import RESOURCES
 from loader.resources.products import PRODUCTS
 from loader.workbook.templates import build_template
 
@@ -41,6 +42,21 @@ def write_products(path: Path, rows: Iterable[Mapping[str, Any]], headers: list[
         ws.append(headers)
     for row in rows:
         ws.append([row.get(h) for h in headers])
+    book.save(path)
+    return path
+
+
+def write_workbook(path: Path, sheets: Mapping[str, Iterable[Mapping[str, Any]]]) -> Path:
+    """A workbook from the all-in-one template with `sheets` filled (rows as dicts by header)."""
+    resources = [r for r in RESOURCES if r.sheet in sheets]
+    book = build_template(tuple(resources))
+    for resource in resources:
+        ws = book[resource.sheet]
+        headers = [f.header for f in resource.fields]
+        for row in sheets[resource.sheet]:
+            unknown = set(row) - set(headers)
+            assert not unknown, f"no such column in {resource.sheet}: {unknown}"
+            ws.append([row.get(h) for h in headers])
     book.save(path)
     return path
 

@@ -46,5 +46,6 @@ WORK_ORDERS = Resource(
     key="clientWorkOrderId",
     template_version=1,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE, Action.CANCEL),
+    api=API,
     instructions=("One row per work order. PB can change or cancel a work order only until it has started.",),
 )
