@@ -158,6 +158,28 @@ def _show_issues(issues: list[Issue]) -> None:
                    err=True)
 
 
+@main.command(name="export")
+@click.argument("what", type=click.Choice(["products", "orders", "inventory", "shipments"]))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the workbook (default: WHAT-export.xlsx).")
+@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to read from.")
+@click.option("--base-url", help="The API's server root.")
+@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@click.pass_context
+def export_command(ctx: click.Context, what: str, output: Path | None, env: str | None, base_url: str | None,
+                   state_dir: Path | None) -> None:
+    """Export PB's products, orders, inventory or shipments to a workbook."""
+    settings = _settings(ctx, env=env, base_url=base_url, state_dir=state_dir)
+    click.echo(_environment_line(settings))
+    target = output or Path(f"{what}-export.xlsx")
+    path, count = _run(ctx, lambda: pipeline.export(what, settings, target))
+    noun = _EXPORT_NOUNS[what] + ("" if count == 1 else "s")
+    click.echo(f"Exported {count} {noun} to {path}")
+
+
+_EXPORT_NOUNS = {"products": "product", "orders": "order", "inventory": "stock record", "shipments": "shipment"}
+
+
 @main.group()
 def emulator() -> None:
     """The built-in emulator of the Fulfillment API: serve it over HTTP, move its orders along."""

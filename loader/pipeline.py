@@ -18,6 +18,7 @@ import httpx
 from loader.api import FulfillmentClient
 from loader.checks import CheckedSheet, check_sheet
 from loader.errors import ApiError
+from loader.export import export as export_records
 from loader.models import Outcome, RunReport, SheetReport, Status
 from loader.plan import Dependencies, plan_sheet
 from loader.send import sender_for
@@ -81,6 +82,13 @@ def load(path: Path, settings: Settings, output: Path | None = None,
             raise
     _write(path, output, report, book, timings)
     return report
+
+
+def export(what: str, settings: Settings, output: Path,
+           transport: httpx.BaseTransport | None = None) -> tuple[Path, int]:
+    """Export PB's `what` into a workbook at `output`."""
+    with _client(settings, transport) as client:
+        return export_records(client, what, output)
 
 
 def _read_and_check(path: Path, settings: Settings, command: str,

@@ -1,0 +1,120 @@
+"""Export what PB has into a workbook: products and orders as loadable sheets, inventory and shipments.
+
+Products and orders come out in their template's shape, so export -> edit -> load is a round trip:
+loading an export unchanged reports every row UNCHANGED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from loader.api import FulfillmentClient
+from loader.errors import ApiError
+from loader.resources import BY_NAME, Field, Kind, Resource
+from loader.resources.base import LINE_MARK, _get
+from loader.workbook.templates import build_template
+from loader.workbook.writer import save_atomically, set_text
+
+PAGE_SIZE = 200
+# Product search returns the last six months by default (§8.5); an export wants every product.
+ALL_TIME = ["2000-01-01T00:00:00Z", None]
+INVENTORY_PATH = "/v1/inventory/snapshot"
+SHIPMENTS_PATH = "/v1/shipments/search"
+INVENTORY_COLUMNS = (("SKU", "sku"), ("Node", "node"), ("On Hand", "onHand"), ("Allocated", "allocated"),
+                     ("Available", "available"))
+SHIPMENT_COLUMNS = (("Shipment ID", "shipmentId"), ("Order ID", "orderId"), ("Client Order ID", "clientOrderId"),
+                    ("Carrier", "carrier"), ("Service", "serviceId"), ("Tracking Number", "trackingNumber"),
+                    ("Shipped Date", "shippedDate"))
+EXPORTS = ("products", "orders", "inventory", "shipments")
+
+
+def export(client: FulfillmentClient, what: str, output: Path) -> tuple[Path, int]:
+    """Write PB's `what` to `output`; return the path and the number of records."""
+    if what in ("products", "orders"):
+        resource = BY_NAME[what]
+        body: dict[str, Any] = {"sort": ["pbCreateDate-asc"]}
+        if what == "products":
+            body["searchFields"] = [{"name": "pbCreateDate", "values": ALL_TIME}]
+        records = list(pages(client, resource.api.search_path, body))  # type: ignore[union-attr]
+        book = build_template((resource,))
+        ws = book[resource.sheet]
+        for row in records_to_rows(resource, records):
+            ws.append([None] * len(row))
+            for col, value in enumerate(row, start=1):
+                set_text(ws.cell(row=ws.max_row, column=col), value)
+    elif what == "inventory":
+        records = list(pages(client, INVENTORY_PATH, {"sort": ["sku-asc"]}))
+        book = _plain("Inventory", INVENTORY_COLUMNS, records)
+    else:
+        records = list(pages(client, SHIPMENTS_PATH, {"sort": ["shipppedDate-asc"]}))
+        book = _shipments(records)
+    return save_atomically(book, output), len(records)
+
+
+def pages(client: FulfillmentClient, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every record of a search, page by page."""
+    page = 1
+    while True:
+        response = client.call("POST", path, {"clientId": client.client_id, **body},
+                               params={"page": page, "size": PAGE_SIZE})
+        if not response.ok or not isinstance(response.body, dict):
+            detail = "; ".join(e.message for e in response.errors) or f"HTTP {response.status}"
+            raise ApiError(f"Could not read {client.path_for(path)} ({detail}). Try again later.")
+        yield from response.body.get("content") or []
+        if response.body.get("last", True):
+            return
+        page += 1
+
+
+def records_to_rows(resource: Resource, records: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    """Sheet rows for API records: the inverse of building payloads from rows."""
+    for record in records:
+        header = [_from_wire(f, _get(record, f.path)) if f.path and not f.is_line else None
+                  for f in resource.fields]
+        if resource.lines is None:
+            yield header
+            continue
+        for n, line in enumerate(record.get(resource.lines) or [{}]):
+            row = list(header) if n == 0 else [None] * len(resource.fields)
+            if n > 0:
+                row[resource.fields.index(resource.key_field)] = header[resource.fields.index(resource.key_field)]
+            for i, f in enumerate(resource.fields):
+                if f.is_line:
+                    row[i] = _from_wire(f, _get(line, f.path.split(LINE_MARK, 1)[1]))  # type: ignore[union-attr]
+            yield row
+
+
+def _from_wire(f: Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if f.kind is Kind.DATETIME and isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    if f.kind is Kind.DATE and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def _plain(title: str, columns: tuple[tuple[str, str], ...], records: list[dict[str, Any]]) -> Workbook:
+    book = Workbook()
+    ws = book.active
+    ws.title = title
+    ws.append([header for header, _ in columns])
+    for record in records:
+        ws.append([record.get(name) for _, name in columns])
+    ws.freeze_panes = "A2"
+    return book
+
+
+def _shipments(records: list[dict[str, Any]]) -> Workbook:
+    book = _plain("Shipments", SHIPMENT_COLUMNS, records)
+    ws = book.create_sheet("Shipment Items")
+    ws.append(["Shipment ID", "SKU", "Quantity"])
+    for record in records:
+        for item in record.get("items") or []:
+            ws.append([record.get("shipmentId"), item.get("sku"), item.get("quantity")])
+    return book
