@@ -6,8 +6,10 @@ so it imports nothing from the rest of ``loader``. Reach it in-process with::
     emulator = create_app()                      # or create_app("state.db") to keep state
     client = httpx.Client(transport=httpx.WSGITransport(app=emulator), base_url="http://emulator.local")
 
-Layout: ``store`` keeps state in SQLite; one module per resource (``products``) holds that
-resource's rules and routes; ``app`` is the WSGI layer (routing, OAuth, headers, error bodies).
+Layout: ``store`` keeps state in SQLite; one module per resource (``products``, ``orders``,
+``asns``, ``inventory``, ``shipments``, ...) holds that resource's rules and routes; ``app`` is the
+WSGI layer (routing, OAuth, headers, error bodies) and ``Emulator.advance`` plays the fulfillment
+centre, moving orders, ASNs... along their status chains.
 """
 
 from .app import Emulator, create_app

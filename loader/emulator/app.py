@@ -4,6 +4,10 @@ Order of checks on a Fulfillment call (api §2.2, §20): route (404/405), bearer
 ``X-PB-TransactionId`` (400; the ID is spent even if the request then fails, so a retry must use a
 new one), JSON body (400), ``clientId`` (400 missing / 403 another account), then the resource's
 own rules. Each request runs in one store transaction, so a rejected request changes nothing.
+
+Outside ``/shippingservices`` the emulator has its own control plane, which needs no token or
+transaction ID: ``POST /emulator/admin/advance`` with ``{"resource", "id", "status"}`` plays the
+fulfillment centre and moves an object along its status chain (`Emulator.advance`).
 """
 
 from __future__ import annotations
@@ -18,20 +22,28 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from http import HTTPStatus
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import parse_qs
 
 from . import errors
+from .asns import Asns
+from .boms import BillsOfMaterials
 from .config import EmulatorConfig
 from .errors import HttpError, bad_request, error_body
+from .inventory import Inventory
+from .orders import Orders
 from .products import Products
-from .routing import Reply, Request, Route, Router, require_client_id
+from .returns import Returns
+from .routing import Reply, Request, Route, Router, parse_json, require_client_id
+from .shipments import Shipments
 from .store import Store
 from .timestamps import Clock
-from .validation import is_blank
+from .validation import Str, check_object, is_blank
+from .work_orders import WorkOrders
 
 FULFILLMENT_BASE = "/shippingservices/fulfillment"
 TOKEN_PATH = "/oauth/token"
+ADVANCE_PATH = "/emulator/admin/advance"  # the emulator's control plane, not PB's API
 TRANSACTION_HEADER = "X-PB-TransactionId"
 TRANSACTION_ID = re.compile(r"[A-Za-z0-9_-]{1,25}")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -50,8 +62,24 @@ class Resource(Protocol):
         ...
 
 
+@runtime_checkable
+class Advancing(Protocol):
+    """A resource whose objects the fulfillment centre moves along a status chain (orders, ASNs...).
+
+    ``ADVANCE_NAME`` is the resource's name in `Emulator.advance`; ``advance`` finds the object by
+    its PB ID or its client key, checks the move and puts its effects (stock, shipments) into force.
+    """
+
+    ADVANCE_NAME: str
+
+    def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
+        """Move the object to ``status`` and return its record; raise `HttpError` if it may not."""
+        ...
+
+
 # One entry per emulated resource; each is built as cls(store, config, clock).
-RESOURCES = (Products,)
+RESOURCES = (Products, Orders, Asns, Inventory, Shipments, BillsOfMaterials, WorkOrders, Returns)
+ADVANCE_RULES = {"resource": Str(required=True), "id": Str(required=True), "status": Str(required=True)}
 
 
 class Emulator:
@@ -62,9 +90,13 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.clock = clock
         self.resources: list[Resource] = [cls(store, self.config, clock) for cls in RESOURCES]
-        token_route = Route("POST", TOKEN_PATH, self._token, client_id_from=None, body=False, public=True)
+        self.advancing = {r.ADVANCE_NAME: r for r in self.resources if isinstance(r, Advancing)}
+        public = [
+            Route("POST", TOKEN_PATH, self._token, client_id_from=None, body=False, public=True),
+            Route("POST", ADVANCE_PATH, self._advance, client_id_from=None, body=False, public=True),
+        ]
         routes = [route.prefixed(FULFILLMENT_BASE) for resource in self.resources for route in resource.routes()]
-        self.router = Router([token_route, *routes])
+        self.router = Router([*public, *routes])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer one WSGI request."""
@@ -86,11 +118,53 @@ class Emulator:
         with self.store.atomic():
             return route.handler(self._with_body_and_client(route, request))
 
+    # The fulfillment centre ----------------------------------------------------------------------
+
+    def advance(self, resource: str, key: str, status: str) -> dict[str, Any]:
+        """Move one object of the account to ``status`` as the facility would, and return its record.
+
+        ``resource`` is a resource's ``ADVANCE_NAME`` (``order``, ``asn``, ...); ``key`` its PB ID or
+        client key. Moves go forward along the chain, one or more steps (each step's effects happen),
+        or to ``CANCELED`` where allowed. Raise `HttpError` (400 ``EMU-NOT-ALLOWED`` for an unknown
+        resource or status, ``EMU-BAD-STATE`` for a forbidden move; 404 for a missing object).
+        """
+        target = self.advancing.get(resource)
+        if target is None:
+            allowed = ", ".join(sorted(self.advancing))
+            message = f"resource must be one of {allowed}"
+            raise bad_request(errors.NOT_ALLOWED, message, "resource", f"Given: {resource}")
+        with self.store.atomic():
+            return target.advance(self.config.client_id, key, status)
+
+    def _advance(self, request: Request) -> Reply:
+        """``POST /emulator/admin/advance`` with ``{"resource", "id", "status"}``: `advance` over HTTP."""
+        body = _json_object(request.raw_body)
+        problems = check_object(body, ADVANCE_RULES)
+        if problems:
+            raise HttpError(400, problems)
+        return Reply(200, self.advance(body["resource"], body["id"], body["status"]))
+
     # Test helpers -------------------------------------------------------------------------------
 
     def products(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return the stored product records (of one client, or of all), oldest first."""
         return self._resource(Products).all(client_id)
+
+    def orders(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the stored order records (of one client, or of all), oldest first."""
+        return self._resource(Orders).all(client_id)
+
+    def asns(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the stored ASN records (of one client, or of all), oldest first."""
+        return self._resource(Asns).all(client_id)
+
+    def stock(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the stock records ``{sku, node, onHand, allocated, available}``, in order of first use."""
+        return self._resource(Inventory).all(client_id)
+
+    def shipments(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the stored shipment records (of one client, or of all), oldest first."""
+        return self._resource(Shipments).all(client_id)
 
     def reset(self) -> None:
         """Forget all state: records, tokens and used transaction IDs."""
@@ -220,19 +294,10 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        raise bad_request(errors.REQUIRED, "The request body must be a JSON object", "body")
-    try:
-        value = json.loads(raw, parse_constant=_reject_constant)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
-        raise bad_request(errors.BAD_REQUEST, "The request body is not valid JSON", "body", str(error)) from None
+    value = parse_json(raw)
     if not isinstance(value, dict):
         raise bad_request(errors.BAD_TYPE, "The request body must be a JSON object", "body")
     return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")  # Python accepts NaN and Infinity; JSON does not
 
 
 def _echo_headers(request: Request) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ handler receives a `Request` that the WSGI layer has already authenticated and p
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,23 @@ class Router:
         raise HttpError.single(
             405, errors.METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}", info=f"Allowed: {allowed}"
         )
+
+
+def parse_json(raw: bytes) -> Any:
+    """Return the JSON value of a request body; raise 400 if it is blank or not JSON.
+
+    Most operations then insist on an object; bulk cancel also takes a bare array (api §11.2).
+    """
+    if not raw.strip():
+        raise bad_request(errors.REQUIRED, "The request body must be a JSON object", "body")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+        raise bad_request(errors.BAD_REQUEST, "The request body is not valid JSON", "body", str(error)) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")  # Python accepts NaN and Infinity; JSON does not
 
 
 def require_client_id(value: Any, expected: str, parameter: str = "clientId") -> str:

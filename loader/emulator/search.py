@@ -57,21 +57,32 @@ def _positive(query: Mapping[str, str], name: str, default: int) -> int:
     return number
 
 
-def parse_sort(value: Any) -> list[SortKey]:
-    """Return the sort keys of a request's ``sort``; raise 400 naming every bad entry."""
+def parse_sort(value: Any, properties: Sequence[str] = SORT_PROPERTIES) -> list[SortKey]:
+    """Return the sort keys of a request's ``sort``; raise 400 naming every bad entry.
+
+    ``properties`` are the sortable names (inventory sorts by ``sku``, shipments by ``shipppedDate``).
+    """
     if value is None:
         return []
     if not isinstance(value, list):
         raise bad_request(errors.BAD_TYPE, "sort must be an array of strings", "sort")
-    matches = [_SORT.fullmatch(item) if isinstance(item, str) else None for item in value]
+    pattern, syntax = _sort_syntax(properties)
+    matches = [pattern.fullmatch(item) if isinstance(item, str) else None for item in value]
     problems = [
-        detail(errors.NOT_ALLOWED, f"sort[{i}] must be {SORT_SYNTAX}", f"sort[{i}]", f"Given: {value[i]}")
+        detail(errors.NOT_ALLOWED, f"sort[{i}] must be {syntax}", f"sort[{i}]", f"Given: {value[i]}")
         for i, match in enumerate(matches)
         if match is None
     ]
     if problems:
         raise HttpError(400, problems)
     return [SortKey(m.group(1), m.group(2) == "desc") for m in matches if m]
+
+
+def _sort_syntax(properties: Sequence[str]) -> tuple[re.Pattern[str], str]:
+    if tuple(properties) == SORT_PROPERTIES:
+        return _SORT, SORT_SYNTAX
+    names = "|".join(re.escape(name) for name in properties)
+    return re.compile(f"({names})-(asc|desc)"), "<" + "|".join(properties) + ">-<asc|desc>"
 
 
 def parse_filters(value: Any, matchers: Mapping[str, Matcher]) -> list[tuple[str, Predicate]]:
@@ -100,6 +111,20 @@ def exact(field: str, default: Any = None) -> Matcher:
 
     def build(values: list[Any], path: str) -> Predicate:
         return lambda record: any(_same(record.get(field, default), value) for value in values)
+
+    return build
+
+
+def any_item(array: str, field: str) -> Matcher:
+    """Match records where some element of the list ``array`` has ``field`` equal to any of the values."""
+
+    def build(values: list[Any], path: str) -> Predicate:
+        def predicate(record: Record) -> bool:
+            items = record.get(array)
+            found = [item.get(field) for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+            return any(_same(have, value) for have in found for value in values)
+
+        return predicate
 
     return build
 

@@ -1,7 +1,7 @@
 """Declarative field rules shared by every emulated resource.
 
 A resource describes its JSON object as a mapping of field name to rule (`Str`, `Num`, `Bool`,
-`Obj`) and calls `check_object`, which returns *every* problem as an `ErrorDetail` whose
+`Obj`, `Int`, `Arr`) and calls `check_object`, which returns *every* problem as an `ErrorDetail` whose
 ``parameters`` hold the field's JSON path (``details.weight.unit``). Fields not in the mapping are
 accepted untouched, because the real API has fields our copies of the docs do not show.
 
@@ -135,6 +135,52 @@ class Obj:
         return check_object(value, self.rules, path)
 
 
+
+@dataclass(frozen=True)
+class Int:
+    """A JSON whole number (not a boolean, not ``1.0``), optionally at least ``ge``."""
+
+    required: bool = False
+    ge: int | None = None
+
+    def check(self, value: Any, path: str) -> list[ErrorDetail]:
+        """Return at most one problem: wrong type or out of range."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            return [detail(errors.BAD_TYPE, f"{path} must be a whole number", path)]
+        if self.ge is not None and value < self.ge:
+            return [detail(errors.OUT_OF_RANGE, f"{path} must be at least {self.ge}", path, f"Given: {value}")]
+        return []
+
+
+@dataclass(frozen=True)
+class Arr:
+    """A JSON array of ``min_items`` or more values, each following ``item`` (paths ``name[i]``)."""
+
+    item: Rule
+    required: bool = False
+    min_items: int = 0
+    max_items: int | None = None
+
+    def check(self, value: Any, path: str) -> list[ErrorDetail]:
+        """Return a type or count problem, or every problem of the items."""
+        if not isinstance(value, list):
+            return [detail(errors.BAD_TYPE, f"{path} must be an array", path)]
+        if not value and self.min_items:
+            return [detail(errors.REQUIRED, f"{path} must hold at least {self.min_items} item(s)", path)]
+        if len(value) < self.min_items or (self.max_items is not None and len(value) > self.max_items):
+            bounds = f"at least {self.min_items}"
+            if self.max_items is not None:
+                bounds = f"between {self.min_items} and {self.max_items}"
+            return [detail(errors.OUT_OF_RANGE, f"{path} must hold {bounds} items", path, f"{len(value)} given")]
+        problems: list[ErrorDetail] = []
+        for i, item in enumerate(value):
+            item_path = f"{path}[{i}]"
+            if is_blank(item):  # an array entry cannot be "not given"
+                problems.append(detail(errors.REQUIRED, f"{item_path} must not be blank", item_path))
+            else:
+                problems.extend(self.item.check(item, item_path))
+        return problems
+
 # Formats ---------------------------------------------------------------------------------------
 
 _PRODUCT_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}")
@@ -151,7 +197,91 @@ def is_product_date(text: str) -> bool:
     return True
 
 
+
+_ZULU_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+ZULU_DATE_HINT = "match YYYY-MM-DDThh:mm:ssZ"
+ISO_DATE_HINT = "be an ISO 8601 date or date-time"
+
+
+def is_zulu_date(text: str) -> bool:
+    """Tell whether text is a real instant in the ``YYYY-MM-DDThh:mm:ssZ`` format (orders, BOMs, work orders)."""
+    if not _ZULU_DATE.fullmatch(text):
+        return False
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
+
+
+def is_iso_date(text: str) -> bool:
+    """Tell whether text is an ISO 8601 date or date-time (the docs' plain "ISO 8601" fields)."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
 def matches(pattern: str) -> Callable[[str], bool]:
     """Return a format check that the whole text matches ``pattern``."""
     compiled = re.compile(pattern)
     return lambda text: compiled.fullmatch(text) is not None
+
+
+# Checks across the fields of one object ---------------------------------------------------------
+
+ObjectCheck = Callable[[Mapping[str, Any], str], list[ErrorDetail]]  # (object, its path) -> problems
+
+
+@dataclass(frozen=True)
+class Checked:
+    """``rule`` (usually an `Obj`) plus ``checks`` that look at several of its fields at once."""
+
+    rule: Rule
+    checks: tuple[ObjectCheck, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        """Whether the wrapped field must be given."""
+        return self.rule.required
+
+    def check(self, value: Any, path: str) -> list[ErrorDetail]:
+        """Return the wrapped rule's problems, then each cross-field check's (objects only)."""
+        problems = self.rule.check(value, path)
+        if isinstance(value, dict):
+            problems += [problem for check in self.checks for problem in check(value, path)]
+        return problems
+
+
+def required_when(name: str, other: str, values: tuple[str, ...]) -> ObjectCheck:
+    """Require field ``name`` when field ``other`` holds one of ``values`` (e.g. a US address's state)."""
+
+    def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
+        given = obj.get(other)
+        if given not in values or not is_blank(obj.get(name)):
+            return []
+        path = join_path(prefix, name)
+        return [detail(errors.REQUIRED, f"{path} is required when {join_path(prefix, other)} is {given}", path)]
+
+    return check
+
+
+def unique_within(array: str, field: str) -> ObjectCheck:
+    """Report each element of the list ``array`` whose ``field`` repeats an earlier element's."""
+
+    def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
+        items = obj.get(array)
+        seen: set[Any] = set()
+        problems: list[ErrorDetail] = []
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            value = item.get(field) if isinstance(item, dict) else None
+            if is_blank(value) or isinstance(value, (dict, list)):
+                continue
+            path = f"{join_path(prefix, array)}[{i}].{field}"
+            if value in seen:
+                message = f"{path} repeats {value}; it must be unique within {join_path(prefix, array)}"
+                problems.append(detail(errors.DUPLICATE, message, path, f"Given: {value}"))
+            seen.add(value)
+        return problems
+
+    return check

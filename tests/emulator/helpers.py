@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
-from typing import Any
+import re
+from typing import Any, TypeVar
 
 import httpx
 
@@ -13,6 +15,7 @@ BASE_URL = "http://emulator.local"
 FULFILLMENT = "/shippingservices/fulfillment"
 CLIENT_ID = EmulatorConfig().client_id
 START = 1_750_000_000.0  # 2025-06-15T15:06:40Z
+T = TypeVar("T")
 
 
 class FakeClock:
@@ -93,3 +96,112 @@ def errors_of(response: httpx.Response) -> list[tuple[str, list[str]]]:
     for error in body["errors"]:
         assert set(error) == {"errorCode", "errorDescription", "additionalInfo", "parameters"}
     return [(error["errorCode"], error["parameters"]) for error in body["errors"]]
+
+
+# Kits, work orders and returns (added with boms.py, work_orders.py, returns.py) -------------------
+
+
+def resource_of(emulator: Emulator, cls: type[T]) -> T:
+    """Return the emulator's instance of a resource class, e.g. to read its records or advance one."""
+    return next(resource for resource in emulator.resources if isinstance(resource, cls))
+
+
+def seed_products(api: Api, kits: tuple[str, ...] = ("KIT-1",), items: tuple[str, ...] = ("PART-A", "PART-B")) -> None:
+    """Create KIT and ITEM products for BOMs, work orders and returns to refer to."""
+    for sku in kits:
+        assert api.create(product(sku, productType="KIT")).status_code == 201
+    for sku in items:
+        assert api.create(product(sku)).status_code == 201
+
+
+def bom(sku: str = "KIT-1", **fields: Any) -> dict[str, Any]:
+    """Return a minimal valid bill of materials for kit ``sku`` (two of PART-A, one of PART-B)."""
+    details = [{"childSku": "PART-A", "quantity": 2}, {"childSku": "PART-B", "quantity": 1}]
+    return {"clientId": CLIENT_ID, "sku": sku, "description": "Gift set", "billOfMaterialDetails": details, **fields}
+
+
+def work_order(key: str = "WO-C-1", **fields: Any) -> dict[str, Any]:
+    """Return a minimal valid work order building 5 of KIT-1 at node 157."""
+    return {
+        "clientId": CLIENT_ID,
+        "clientWorkOrderId": key,
+        "workOrderName": "Build gift sets",
+        "type": "KIT",
+        "node": "157",
+        "sku": "KIT-1",
+        "quantity": 5,
+        **fields,
+    }
+
+
+def return_order(key: str = "RMA-1", **fields: Any) -> dict[str, Any]:
+    """Return a minimal valid return of one PART-A."""
+    items = [{"sku": "PART-A", "quantity": 1}]
+    return {"clientId": CLIENT_ID, "returnClientOrderId": key, "returnItems": items, **fields}
+
+
+REMOVE = object()  # in `with_path`: delete the field
+
+
+def with_path(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Return a deep copy of ``body`` with the JSON ``path`` (``a.b[1].c``) set to ``value`` or REMOVEd."""
+    result = copy.deepcopy(body)
+    *parents, last = re.findall(r"[^.\[\]]+", path)
+    target: Any = result
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+    if isinstance(target, list):
+        target[int(last)] = value
+    elif value is REMOVE:
+        target.pop(last, None)
+    else:
+        target[last] = value
+    return result
+
+
+# Orders, ASNs, inventory and shipments (added with orders.py, asns.py, inventory.py, shipments.py) --
+
+
+def ship_to(**fields: Any) -> dict[str, Any]:
+    """Return a valid US ship-to address, with ``fields`` added or replaced."""
+    return {
+        "name": "Ada Lovelace",
+        "addressLines": ["1 Main St"],
+        "cityTown": "Hebron",
+        "stateProvince": "KY",
+        "postalCode": "01234",
+        "countryCode": "US",
+        **fields,
+    }
+
+
+def order(key: str = "CO-1", *lines: tuple[str, int], **fields: Any) -> dict[str, Any]:
+    """Return a minimal valid order; ``lines`` are ``(sku, quantity)``, by default one SKU-1."""
+    items = [{"lineNumber": n, "sku": sku, "quantity": qty} for n, (sku, qty) in enumerate(lines or [("SKU-1", 1)], 1)]
+    return {
+        "clientId": CLIENT_ID,
+        "clientOrderId": key,
+        "createDate": "2025-06-15T10:00:00Z",
+        "inputShippingDetails": {"carrier": "USPS", "serviceId": "PM", "shipToAddress": ship_to()},
+        "orderItems": items,
+        **fields,
+    }
+
+
+def asn(key: str = "ASN-C-1", *lines: tuple[str, int], **fields: Any) -> dict[str, Any]:
+    """Return a minimal valid ASN-type ASN to node 157; ``lines`` are ``(sku, quantity)``, by default 10 SKU-1."""
+    items = [{"lineNumber": n, "sku": sku, "quantity": qty} for n, (sku, qty) in enumerate(lines or [("SKU-1", 10)], 1)]
+    return {
+        "clientId": CLIENT_ID,
+        "inboundType": "ASN",
+        "clientASNId": key,
+        "receivingNode": "157",
+        "expectedArrivalDate": "2025-06-20T09:00:00Z",
+        "asnItems": items,
+        **fields,
+    }
+
+
+def advance(client: httpx.Client, resource: str, key: str, status: str) -> httpx.Response:
+    """Move an object along its status chain through the emulator's admin route (no token needed)."""
+    return client.post("/emulator/admin/advance", json={"resource": resource, "id": key, "status": status})

@@ -1,0 +1,68 @@
+"""Inventory: stock per ``(clientId, node, sku)`` and I1 View an Inventory Snapshot (api §10).
+
+ASSUMPTION (api §10 leaves the record open): a snapshot record is ``{sku, node, onHand, allocated,
+available}`` with ``available = onHand - allocated``. Stock changes only through `adjust_stock`,
+called by whatever moves goods: receiving an ASN adds to ``onHand``, an open order holds its
+quantities in ``allocated``, shipping takes them out of both. The emulator never refuses an order or
+a shipment for want of stock (PB's backorder rules are not in our docs), so ``onHand`` and
+``available`` can go below zero; that shows a client shipping what was never received.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from . import search
+from .config import EmulatorConfig
+from .routing import Reply, Request, Route
+from .store import Store
+from .timestamps import Clock
+
+RESOURCE = "inventory"
+SORT_PROPERTIES = ("sku",)  # sku-asc (default) or sku-desc; ties are broken by node
+SEARCH_FIELDS: dict[str, search.Matcher] = {"sku": search.exact("sku"), "node": search.exact("node")}
+
+
+def adjust_stock(
+    store: Store, client_id: str, node: str, sku: str, on_hand_delta: int = 0, allocated_delta: int = 0
+) -> dict[str, Any]:
+    """Add the deltas to the stock of ``sku`` at ``node`` (a new SKU/node starts at zero); return the record."""
+    key = json.dumps([node, sku])  # unambiguous whatever characters a SKU holds
+    with store.atomic():
+        old = store.get(RESOURCE, client_id, key) or {"onHand": 0, "allocated": 0}
+        on_hand, allocated = old["onHand"] + on_hand_delta, old["allocated"] + allocated_delta
+        record = {"sku": sku, "node": node, "onHand": on_hand, "allocated": allocated, "available": on_hand - allocated}
+        if not store.replace(RESOURCE, client_id, key, record):
+            store.insert(RESOURCE, client_id, key, record)
+    return record
+
+
+class Inventory:
+    """The stock of the one emulated account, read through the snapshot operation."""
+
+    def __init__(self, store: Store, config: EmulatorConfig, clock: Clock) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+
+    def snapshot(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        """Return one page of the client's stock records matching ``searchFields``, sorted by sku."""
+        page, size = search.paging(query)
+        keys = search.parse_sort(body.get("sort"), SORT_PROPERTIES)
+        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
+        found = [r for r in self.store.records(RESOURCE, client_id) if all(p(r) for _, p in filters)]
+        found.sort(key=lambda record: (record["sku"], record["node"]), reverse=bool(keys) and keys[0].descending)
+        return search.page_of(found, page, size)
+
+    def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Return every stock record (of one client, or of all), in the order they first appeared."""
+        return self.store.records(RESOURCE, client_id)
+
+    def routes(self) -> list[Route]:
+        """Return the inventory operation, paths relative to the Fulfillment base."""
+        return [Route("POST", "/v1/inventory/snapshot", self._snapshot)]
+
+    def _snapshot(self, request: Request) -> Reply:
+        return Reply(200, self.snapshot(request.client_id, request.query, request.body))

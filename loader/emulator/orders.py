@@ -1,0 +1,424 @@
+"""Orders: the rules (api §11.1, §20, §21.1) and the nine operations O1-O9 (api §11.2).
+
+An order is keyed by ``clientId`` + ``clientOrderId`` and addressed by its PB ID ``orderId``. The
+stored record is the client's fields as sent (unknown fields included) plus ``orderId``, ``status``,
+``isOnHold`` (always false), ``holdReason`` (always empty), ``pbCreateDate``, ``pbUpdateDate`` and
+``actualShippingDetails`` (null until the order ships).
+
+Status (api §21.2): CREATED → RELEASED → PICKING → SHIPPED, or CANCELED. Clients may update, change
+items and cancel only while CREATED or RELEASED; the facility moves an order on (``advance``). While
+an order is open its quantities are allocated at its ``fromNode`` (the first configured node when it
+names none); shipping takes them off hand, records a shipment and fills ``actualShippingDetails``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import errors, references, search, shipments
+from .config import EmulatorConfig
+from .errors import ErrorDetail, HttpError, bad_request, detail
+from .inventory import adjust_stock
+from .keyed import KeyedRecords
+from .lifecycle import Lifecycle, require_status
+from .routing import Reply, Request, Route, parse_json, require_client_id
+from .store import Store
+from .timestamps import Clock, pb_timestamp
+from .validation import (
+    ISO_DATE_HINT,
+    ZULU_DATE_HINT,
+    Arr,
+    Bool,
+    Checked,
+    Int,
+    Num,
+    Obj,
+    Rule,
+    Str,
+    check_object,
+    is_blank,
+    is_iso_date,
+    is_zulu_date,
+    matches,
+    required_when,
+    unique_within,
+)
+
+RESOURCE = "order"
+ID_FIELD, KEY_FIELD = "orderId", "clientOrderId"
+ID_PREFIX = "ORD"  # ASSUMPTION: PB's ID format is unknown; ours is ORD000001, ORD000002, ...
+CREATED, RELEASED, PICKING, SHIPPED, CANCELED = "CREATED", "RELEASED", "PICKING", "SHIPPED", "CANCELED"
+CHANGEABLE = (CREATED, RELEASED)  # update, change items, cancel (api §21.2)
+LIFECYCLE = Lifecycle((CREATED, RELEASED, PICKING, SHIPPED), cancel=CANCELED, cancel_from=CHANGEABLE)
+RESPONSE_ONLY = (ID_FIELD, "status", "isOnHold", "holdReason", "pbCreateDate", "pbUpdateDate", "actualShippingDetails")
+STATUS_FIELDS = (
+    "clientId", KEY_FIELD, ID_FIELD, "customerOrderId", "status", "isOnHold", "holdReason", "createDate",
+    "pbCreateDate",
+)  # fmt: skip
+ORDER_TYPES = ("eCom", "Retail")
+BULK_CANCEL = "CancelOrdersRequest"
+
+# ASSUMPTION (api §21.1): the Address, Shipping Details and order line objects are our contract's.
+STATE_COUNTRIES = ("US", "CA")
+ADDRESS_RULES: Mapping[str, Rule] = {
+    "name": Str(required=True, max_len=50),
+    "company": Str(max_len=50),
+    "addressLines": Arr(Str(max_len=50), required=True, min_items=1, max_items=3),
+    "cityTown": Str(required=True, max_len=50),
+    "stateProvince": Str(max_len=50),
+    "postalCode": Str(required=True, max_len=20),
+    "countryCode": Str(required=True, fmt=matches(r"[A-Z]{2}"), hint="be two upper-case letters (ISO 3166-1 alpha-2)"),
+    "phone": Str(max_len=25),
+    "email": Str(max_len=100, fmt=matches(r"[^@\s]+@[^@\s]+\.[^@\s]+"), hint="be an e-mail address"),
+    "residential": Bool(),
+}
+SHIPPING_RULES: Mapping[str, Rule] = {
+    "carrier": Str(max_len=30),
+    "serviceId": Str(max_len=30),
+    "shipToAddress": Checked(
+        Obj(ADDRESS_RULES, required=True), (required_when("stateProvince", "countryCode", STATE_COUNTRIES),)
+    ),
+}
+LINE_RULES: Mapping[str, Rule] = {
+    "lineNumber": Int(ge=1),
+    "sku": Str(required=True, max_len=30),
+    "quantity": Int(required=True, ge=1),
+    "unitPrice": Num(ge=0),
+    "description": Str(max_len=100),
+}
+ORDER_ITEMS = Arr(Obj(LINE_RULES, required=True), required=True, min_items=1)
+LINE_CHECKS = (unique_within("orderItems", "lineNumber"),)
+# O4 takes the order's header too (api §11.2); only these fields are read, and only orderItems applied.
+ITEMS_CHANGE_RULES = Checked(
+    Obj({"clientId": Str(required=True), KEY_FIELD: Str(required=True, max_len=50), "orderItems": ORDER_ITEMS}),
+    LINE_CHECKS,
+)
+CANCEL_ITEM_RULES: Mapping[str, Rule] = {"clientId": Str(required=True), KEY_FIELD: Str(max_len=50), ID_FIELD: Str()}
+
+# ASSUMPTION: the search names are not in our copies of the docs (api §11.2); these are the natural ones.
+SEARCH_FIELDS: dict[str, search.Matcher] = {
+    KEY_FIELD: search.exact(KEY_FIELD),
+    ID_FIELD: search.exact(ID_FIELD),
+    "customerOrderId": search.exact("customerOrderId"),
+    "status": search.exact("status"),
+    "brand": search.exact("brand"),
+    "sku": search.any_item("orderItems", "sku"),
+    "createDate": search.date_range("createDate"),
+    "pbCreateDate": search.date_range("pbCreateDate"),
+}
+
+
+def order_rules(nodes: Sequence[str]) -> Checked:
+    """Return the rules of an order object for an account whose facilities are ``nodes``."""
+    zulu = Str(fmt=is_zulu_date, hint=ZULU_DATE_HINT)
+    fields: Mapping[str, Rule] = {
+        "clientId": Str(required=True),
+        KEY_FIELD: Str(required=True, max_len=50),
+        "customerOrderId": Str(max_len=50),
+        "brand": Str(max_len=50),
+        "references": Arr(Obj({"name": Str(max_len=50), "values": Str(max_len=255)}, required=True)),
+        "orderType": Str(choices=ORDER_TYPES),
+        "createDate": Str(required=True, fmt=is_zulu_date, hint=ZULU_DATE_HINT),
+        "updateDate": zulu,
+        "shipOnDate": zulu,
+        "fulfillmentReleaseDate": Str(fmt=is_iso_date, hint=ISO_DATE_HINT),
+        "fromNode": Str(choices=tuple(nodes)),
+        "inputShippingDetails": Obj(SHIPPING_RULES, required=True),
+        "orderItems": ORDER_ITEMS,
+    }
+    return Checked(Obj(fields), LINE_CHECKS)
+
+
+def duplicate(key: Any, existing: str) -> ErrorDetail:
+    """Return the error for creating an order whose clientOrderId exists (api §21.4)."""
+    message = f"An order with clientOrderId {key} already exists"
+    return detail(errors.DUPLICATE, message, KEY_FIELD, f"Existing orderId: {existing}")
+
+
+def not_found(key: Any, parameter: str = ID_FIELD) -> ErrorDetail:
+    """Return the error for an order that does not exist."""
+    return detail(errors.NOT_FOUND, f"No order {key} exists", parameter)
+
+
+class Orders:
+    """The orders of the one emulated account."""
+
+    ADVANCE_NAME = "order"  # how `Emulator.advance` names this resource
+
+    def __init__(self, store: Store, config: EmulatorConfig, clock: Clock) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.rules = order_rules(config.nodes)
+        self.records = KeyedRecords(store, RESOURCE, ID_FIELD, ID_PREFIX)
+
+    # Operations -----------------------------------------------------------------------------------
+
+    def create(self, client_id: str, order: dict[str, Any]) -> dict[str, Any]:
+        """O1: store a new order and return its record; raise 400 if invalid or the key exists."""
+        self._check(client_id, order, self.rules)
+        record = self._insert(client_id, order)
+        if record is None:
+            existing = self.records.by_key(client_id, order[KEY_FIELD]) or {}
+            raise HttpError(400, [duplicate(order[KEY_FIELD], existing.get(ID_FIELD, ""))])
+        return record
+
+    def replace(self, client_id: str, order_id: str, order: dict[str, Any]) -> dict[str, Any]:
+        """O2: replace the whole order; 400 if invalid or its status forbids, 404 if missing."""
+        self._check(client_id, order, self.rules)
+        return self._update(client_id, self.get(client_id, order_id), order)
+
+    def change_items(self, client_id: str, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """O4: replace only the order's ``orderItems``; the rest of ``body`` is read for its key alone."""
+        self._check(client_id, body, ITEMS_CHANGE_RULES)
+        old = self.get(client_id, order_id)
+        fields = {name: value for name, value in old.items() if name not in RESPONSE_ONLY}
+        return self._update(client_id, old, {**fields, KEY_FIELD: body[KEY_FIELD], "orderItems": body["orderItems"]})
+
+    def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """O3: create or update each order independently; return one result per order, in order."""
+        return [self._bulk_result(item) for item in self._bulk_items(body.get("orders"), "orders")]
+
+    def get(self, client_id: str, order_id: str) -> dict[str, Any]:
+        """O5: return the stored order; raise 404 if there is none."""
+        record = self.records.get(client_id, order_id)
+        if record is None:
+            raise HttpError(404, [not_found(order_id)])
+        return record
+
+    def status(self, client_id: str, order_id: str) -> dict[str, Any]:
+        """O6: return the status fields of an order."""
+        return _status_view(self.get(client_id, order_id))
+
+    def search(
+        self, client_id: str, query: Mapping[str, str], body: dict[str, Any], status_only: bool = False
+    ) -> dict[str, Any]:
+        """O7: return one page of the client's orders matching ``searchFields``, sorted by ``sort``."""
+        page, size = search.paging(query)
+        keys = search.parse_sort(body.get("sort"))
+        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
+        found = [r for r in self.records.all(client_id) if all(p(r) for _, p in filters)]
+        result = search.page_of(search.sort_records(found, keys), page, size)
+        if status_only:
+            result["content"] = [_status_view(record) for record in result["content"]]
+        return result
+
+    def cancel(self, client_id: str, order_id: str) -> dict[str, Any]:
+        """O8: cancel a CREATED or RELEASED order and return it."""
+        return self._cancel(client_id, self.get(client_id, order_id))
+
+    def cancel_bulk(self, raw_body: bytes) -> list[dict[str, Any]]:
+        """O9: cancel each named order independently; return one result per item, in order."""
+        body = parse_json(raw_body)
+        items = body.get(BULK_CANCEL) if isinstance(body, dict) else body  # either form (api §21.3)
+        return [self._cancel_result(item) for item in self._bulk_items(items, BULK_CANCEL)]
+
+    def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
+        """Move an order (by orderId or clientOrderId) to ``status``, as the facility would."""
+        record = self.records.find(client_id, key)
+        if record is None:
+            raise HttpError(404, [not_found(key)])
+        LIFECYCLE.check_move(_noun(record), record["status"], status)
+        return self._move(client_id, record, status)
+
+    def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Return every stored order (of one client, or of all), oldest first."""
+        return self.records.all(client_id)
+
+    # Rules and state --------------------------------------------------------------------------------
+    # Everything that can refuse a request or a bulk item does so before the first write, so a
+    # refused bulk item leaves no trace although the whole request is one store transaction.
+
+    def _check(self, client_id: str, order: dict[str, Any], rules: Rule) -> None:
+        problems = rules.check(order, "")
+        items = order.get("orderItems")
+        named = [(f"orderItems[{i}].sku", item.get("sku")) for i, item in _lines(items)]
+        problems += references.product_problems(self.store, client_id, named, references.flagged(problems))
+        if problems:
+            raise HttpError(400, problems)
+
+    def _insert(self, client_id: str, order: dict[str, Any]) -> dict[str, Any] | None:
+        now = pb_timestamp(self.clock())
+        record = self.records.create(client_id, order[KEY_FIELD], _record(order, CREATED, now, now))
+        if record is not None:
+            self._allocate(client_id, record, +1)
+        return record
+
+    def _update(self, client_id: str, old: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+        if order[KEY_FIELD] != old[KEY_FIELD]:
+            message = f"clientOrderId must stay {old[KEY_FIELD]} for order {old[ID_FIELD]}"
+            raise bad_request(errors.BAD_REQUEST, message, KEY_FIELD, f"Given: {order[KEY_FIELD]}")
+        require_status(_noun(old), old, CHANGEABLE, "updated")
+        record = _record(order, old["status"], old["pbCreateDate"], pb_timestamp(self.clock()), old)
+        self._allocate(client_id, old, -1)
+        self._allocate(client_id, record, +1)
+        self.records.save(client_id, record)
+        return record
+
+    def _cancel(self, client_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        require_status(_noun(record), record, CHANGEABLE, "canceled")
+        return self._move(client_id, record, CANCELED)
+
+    def _move(self, client_id: str, record: dict[str, Any], status: str) -> dict[str, Any]:
+        """Put a checked move into effect: release on cancel; take stock and record a shipment on ship."""
+        now = pb_timestamp(self.clock())
+        if status == CANCELED:
+            self._allocate(client_id, record, -1)
+        elif LIFECYCLE.reaches(record["status"], status, SHIPPED):
+            record["actualShippingDetails"] = self._ship(client_id, record, now)
+        record.update(status=status, pbUpdateDate=now)
+        self.records.save(client_id, record)
+        return record
+
+    def _ship(self, client_id: str, order: dict[str, Any], now: str) -> dict[str, Any]:
+        node = self._node(order)
+        for line in order["orderItems"]:
+            quantity = line["quantity"]
+            adjust_stock(self.store, client_id, node, line["sku"], -quantity, -quantity)
+        shipment = shipments.record_shipment(self.store, client_id, order, node, now)
+        fields = ("carrier", "serviceId", "trackingNumber", "shipmentId", "shippedDate")
+        ship_to = (order.get("inputShippingDetails") or {}).get("shipToAddress")
+        return {**{name: shipment[name] for name in fields}, "shipToAddress": ship_to}
+
+    def _allocate(self, client_id: str, order: dict[str, Any], sign: int) -> None:
+        node = self._node(order)
+        for line in order["orderItems"]:
+            adjust_stock(self.store, client_id, node, line["sku"], allocated_delta=sign * line["quantity"])
+
+    def _node(self, order: dict[str, Any]) -> str:
+        return order.get("fromNode") or self.config.nodes[0]
+
+    # Bulk -------------------------------------------------------------------------------------------
+
+    def _bulk_items(self, items: Any, name: str) -> list[dict[str, Any]]:
+        """Return the items of a well-formed bulk body; raise 400/403 for a malformed one (api §21.3)."""
+        if not isinstance(items, list):
+            code = errors.REQUIRED if items is None else errors.BAD_TYPE
+            raise bad_request(code, f"{name} must be an array of objects", name)
+        limit = self.config.max_bulk_items
+        if not 1 <= len(items) <= limit:
+            message = f"{name} must hold between 1 and {limit} items"
+            raise bad_request(errors.OUT_OF_RANGE, message, name, f"{len(items)} items given")
+        for i, item in enumerate(items):
+            path = f"{name}[{i}]"
+            if not isinstance(item, dict):
+                raise bad_request(errors.BAD_TYPE, f"{path} must be an object", path)
+            if is_blank(item.get("clientId")):
+                raise bad_request(errors.REQUIRED, f"{path}.clientId is required", f"{path}.clientId")
+            require_client_id(item["clientId"], self.config.client_id, f"{path}.clientId")
+        return items
+
+    def _bulk_result(self, order: dict[str, Any]) -> dict[str, Any]:
+        try:
+            record = self._upsert(order)
+        except HttpError as error:
+            return {KEY_FIELD: order.get(KEY_FIELD), "errors": [problem.to_json() for problem in error.errors]}
+        return {KEY_FIELD: record[KEY_FIELD], ID_FIELD: record[ID_FIELD], "status": record["status"]}
+
+    def _upsert(self, order: dict[str, Any]) -> dict[str, Any]:
+        """Update the order with this clientOrderId if there is one, else create it (api §21.3)."""
+        client_id = order["clientId"]
+        self._check(client_id, order, self.rules)
+        old = self.records.by_key(client_id, order[KEY_FIELD])
+        if old is not None:
+            return self._update(client_id, old, order)
+        record = self._insert(client_id, order)
+        assert record is not None  # the key was free a moment ago, inside the same transaction
+        return record
+
+    def _cancel_result(self, item: dict[str, Any]) -> dict[str, Any]:
+        try:
+            record = self._cancel(item["clientId"], self._named(item))
+        except HttpError as error:
+            problems = [problem.to_json() for problem in error.errors]
+            return {KEY_FIELD: item.get(KEY_FIELD), ID_FIELD: item.get(ID_FIELD), "errors": problems}
+        return {KEY_FIELD: record[KEY_FIELD], ID_FIELD: record[ID_FIELD], "status": record["status"]}
+
+    def _named(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Return the order a bulk-cancel item names by orderId and/or clientOrderId."""
+        problems = check_object(item, CANCEL_ITEM_RULES)
+        if problems:
+            raise HttpError(400, problems)
+        client_id, order_id, key = item["clientId"], item.get(ID_FIELD), item.get(KEY_FIELD)
+        if is_blank(order_id) and is_blank(key):
+            message = "clientOrderId or orderId is required"
+            raise HttpError(400, [ErrorDetail(errors.REQUIRED, message, (KEY_FIELD, ID_FIELD))])
+        if is_blank(order_id):
+            record = self.records.by_key(client_id, str(key))
+            if record is None:
+                raise HttpError(404, [not_found(key, KEY_FIELD)])
+            return record
+        record = self.get(client_id, str(order_id))
+        if not is_blank(key) and key != record[KEY_FIELD]:
+            message = f"orderId {order_id} is the order with clientOrderId {record[KEY_FIELD]}, not {key}"
+            raise bad_request(errors.BAD_REQUEST, message, KEY_FIELD)
+        return record
+
+    # HTTP binding -----------------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        """Return the order operations, paths relative to the Fulfillment base."""
+        return [
+            Route("POST", "/v1/orders", lambda r: Reply(201, self.create(r.client_id, r.body))),
+            Route("PUT", "/v1/orders/{orderId}", self._put),
+            Route("POST", "/v1/orders/bulk", lambda r: Reply(200, {"orders": self.bulk(r.body)}), None),
+            Route("PUT", "/v1/orders/{orderId}/orderItems", self._change_items),
+            Route("PUT", "/v1/orders/{orderId}/order-items", self._change_items),  # the seed's spelling (api §18)
+            Route("GET", "/v1/orders/{orderId}", self._get, client_id_from="query", body=False),
+            Route("GET", "/v1/orders/{orderId}/status", self._status, client_id_from="query", body=False),
+            Route("POST", "/v1/orders/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))),
+            Route("POST", "/v1/orders/status/search", self._status_search),
+            Route("PUT", "/v1/orders/{orderId}/cancel", self._cancel_one, client_id_from="query", body=False),
+            Route("PUT", "/v1/orders/bulk/cancel", self._cancel_bulk, client_id_from=None, body=False),
+        ]
+
+    def _put(self, request: Request) -> Reply:
+        return Reply(200, self.replace(request.client_id, request.path_params[ID_FIELD], request.body))
+
+    def _change_items(self, request: Request) -> Reply:
+        return Reply(200, self.change_items(request.client_id, request.path_params[ID_FIELD], request.body))
+
+    def _get(self, request: Request) -> Reply:
+        return Reply(200, self.get(request.client_id, request.path_params[ID_FIELD]))
+
+    def _status(self, request: Request) -> Reply:
+        return Reply(200, self.status(request.client_id, request.path_params[ID_FIELD]))
+
+    def _status_search(self, request: Request) -> Reply:
+        return Reply(200, self.search(request.client_id, request.query, request.body, status_only=True))
+
+    def _cancel_one(self, request: Request) -> Reply:
+        return Reply(200, self.cancel(request.client_id, request.path_params[ID_FIELD]))
+
+    def _cancel_bulk(self, request: Request) -> Reply:
+        return Reply(200, {"orders": self.cancel_bulk(request.raw_body)})
+
+
+def _record(
+    order: dict[str, Any], status: str, created: str, updated: str, old: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return the stored form of ``order``: its client fields, then the response-only ones."""
+    fields = {name: value for name, value in order.items() if name not in RESPONSE_ONLY}
+    return {
+        **({ID_FIELD: old[ID_FIELD]} if old else {}),
+        **fields,
+        "status": status,
+        "isOnHold": False,
+        "holdReason": [],
+        "pbCreateDate": created,
+        "pbUpdateDate": updated,
+        "actualShippingDetails": old.get("actualShippingDetails") if old else None,
+    }
+
+
+def _status_view(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: record.get(name) for name in STATUS_FIELDS}
+
+
+def _noun(record: dict[str, Any]) -> str:
+    return f"Order {record[ID_FIELD]}"
+
+
+def _lines(items: Any) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []

@@ -1,0 +1,39 @@
+"""Checks that SKUs named in a request body are products of the client (BOMs, work orders, returns).
+
+A reference is checked only when the field passed its own rules, so one mistake gives one error.
+An unknown SKU is reported as ``EMU-NOT-FOUND`` inside the request's 400 (the request is wrong, the
+path is fine); a kit SKU that names an ITEM product as ``EMU-BAD-STATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import errors, products
+from .errors import ErrorDetail, detail
+from .store import Store
+
+KIT = "KIT"
+
+
+def flagged(problems: Iterable[ErrorDetail]) -> set[str]:
+    """Return the JSON paths that already have a problem."""
+    return {path for problem in problems for path in problem.parameters}
+
+
+def product_problems(
+    store: Store, client_id: str, named: Iterable[tuple[str, Any]], skip: set[str], kit: bool = False
+) -> list[ErrorDetail]:
+    """Return a problem for each ``(path, sku)`` not in ``skip`` whose sku is no product (or no KIT)."""
+    problems: list[ErrorDetail] = []
+    for path, sku in named:
+        if path in skip or not isinstance(sku, str):
+            continue
+        product = store.get(products.RESOURCE, client_id, sku)
+        if product is None:
+            problems.append(detail(errors.NOT_FOUND, f"{path} {sku} is not a product of this client", path))
+        elif kit and product.get("productType") != KIT:
+            message = f"{path} {sku} is a product of type {product.get('productType')}, not {KIT}"
+            problems.append(detail(errors.BAD_STATE, message, path))
+    return problems
