@@ -48,13 +48,12 @@ class CheckedSheet:
 def check_sheet(data: SheetData) -> CheckedSheet:
     """Type and check every row of one sheet."""
     values, problems = coerce(data)
-    inherited: set[tuple[int, str]] = set()
+    quiet: set[tuple[int, str]] = set()
     if data.resource.lines is not None:
-        values, inherited, group_problems = check_groups(data, values)
+        values, quiet, group_problems = check_groups(data, values)
         problems += group_problems
     already = {(i.row, i.column) for i in problems if i.is_error}
-    # a header value a row inherits from its group's first row is reported there, not again here
-    already |= {(row, data.resource.by_name[name].header) for row, name in inherited}
+    already |= {(row, data.resource.by_name[name].header) for row, name in quiet}
     problems += schema_issues(data, values, already)
     problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
     return CheckedSheet(data, values, data.issues + problems)
@@ -272,8 +271,10 @@ _COERCERS: dict[Kind, Coercer] = {
 def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, set[tuple[int, str]], list[Issue]]:
     """Check each group of rows (one order, ASN, bill or return) and fill its header values in.
 
-    Returns the values with blank header cells filled from the group, the cells so filled, and the
-    problems: a line naming no group, header values that differ within a group, repeated lines.
+    Returns the values with blank header cells filled from the group; the header cells whose
+    problems are reported on the group's first row only (every other row's, and all of a row that
+    names no group); and the problems: a line naming no group, header values that differ within a
+    group, repeated lines.
     """
     resource = data.resource
     key = values[resource.key]
@@ -283,8 +284,10 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
         for row in values.index[key.isna()]
     ]
     values = values.copy()
-    inherited: set[tuple[int, str]] = set()
     grouped = key.where(key.notna(), None)
+    first_rows = set(grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min())
+    header_names = [f.name for f in resource.header_fields if f.name in values.columns and f.name != resource.key]
+    quiet = {(int(row), name) for row in values.index if row not in first_rows for name in header_names}
     for f in resource.header_fields:
         if f.name not in values.columns or f.name == resource.key:
             continue
@@ -294,10 +297,9 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
         for row in values.index[differs]:
             issues.append(_mismatch(data, f, values, row, column[row], first[row]))
         blank = column.isna() & first.notna()
-        inherited |= {(int(row), f.name) for row in values.index[blank]}
         values[f.name] = column.where(~blank, first)
     issues += _repeated_lines(data, values, grouped)
-    return values, inherited, issues
+    return values, quiet, issues
 
 
 def _mismatch(data: SheetData, f: Field, values: pd.DataFrame, row: int, value: Any, first: Any) -> Issue:

@@ -125,6 +125,7 @@ class ApiSpec:
     bulk_operation: bool = False  # bulk items say CREATE or UPDATE themselves
     bulk_cancel_path: str | None = None
     max_bulk_items: int = 200
+    lookup_fields: tuple[dict[str, Any], ...] = ()  # searchFields added to every lookup by key
 
 
 @dataclass(frozen=True)
@@ -248,18 +249,28 @@ _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 
 def _put(target: dict[str, Any], path: str, value: Any) -> None:
-    """Set a value at a dotted path such as `details.weight.value` or `address.lines[1]`."""
-    *parents, last = path.split(".")
-    node = target
-    for part in parents:
-        node = node.setdefault(part, {})
-    name, index = _SEGMENT.match(last).groups()  # type: ignore[union-attr]
+    """Set a value at a dotted path such as `details.weight.value` or `references[0].name`."""
+    *parents, last = [_SEGMENT.match(part).groups() for part in path.split(".")]  # type: ignore[union-attr]
+    node: dict[str, Any] = target
+    for name, index in parents:
+        if index is None:
+            node = node.setdefault(name, {})
+        else:
+            node = _slot(node.setdefault(name, []), int(index), {})
+    name, index = last
     if index is None:
         node[name] = value
-        return
-    items = node.setdefault(name, [])
-    items.extend([None] * (int(index) + 1 - len(items)))
-    items[int(index)] = value
+    else:
+        _slot(node.setdefault(name, []), int(index), None)
+        node[name][int(index)] = value
+
+
+def _slot(items: list[Any], index: int, empty: Any) -> Any:
+    """The item at `index` of a list, padding the list (with `empty` at that place) as needed."""
+    items.extend([None] * (index + 1 - len(items)))
+    if items[index] is None:
+        items[index] = empty
+    return items[index]
 
 
 def _get(source: dict[str, Any], path: str) -> Any:

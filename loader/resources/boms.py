@@ -11,6 +11,7 @@ API = ApiSpec(
     pb_id="billOfMaterialId",
     create_path="/v1/bill-of-materials",
     item_path="/v1/bill-of-materials/{id}",
+    lookup_fields=({"name": "includeInactive", "values": [True]},),  # else an inactive bill is not found
 )
 
 _LINE = "billOfMaterialDetails[]."

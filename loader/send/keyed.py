@@ -68,7 +68,8 @@ class KeyedSender:
             page = 1
             while True:
                 body = {"clientId": self.client.client_id,
-                        "searchFields": [{"name": self.spec.search_key, "values": list(chunk)}]}
+                        "searchFields": [{"name": self.spec.search_key, "values": list(chunk)},
+                                         *self.spec.lookup_fields]}
                 response = self.client.call("POST", self.spec.search_path, body,
                                             params={"page": page, "size": len(chunk)})
                 if not response.ok or not isinstance(response.body, dict):

@@ -1,6 +1,8 @@
 """Write the sample workbooks under samples/ from the current templates.
 
-Run `python -m tests.tools.make_samples` from the repository root after changing a template.
+Run `python -m tests.tools.make_samples` from the repository root after changing a template. Each
+resource has a valid sample and one with realistic mistakes (one per row group, each different);
+all-in-one.xlsx loads products, kits, work orders, ASNs, orders and returns that refer to each other.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from loader.resources.products import PRODUCTS
-from loader.workbook.templates import build_template
+from tests.helpers import write_workbook
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 HEADERS = [f.header for f in PRODUCTS.fields]
@@ -95,21 +97,172 @@ MISTAKES = [
 ]
 
 
+ADDRESSES = [
+    {"Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
+     "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US", "Residential": True,
+     "Ship-To Email": "maria.silva@example.com"},
+    {"Ship-To Name": "James O'Neill", "Ship-To Company": "Harbor Books", "Ship-To Address Line 1": "410 Atlantic Ave",
+     "Ship-To Address Line 2": "Suite 3", "Ship-To City": "Boston", "Ship-To State": "MA",
+     "Ship-To Postal Code": "02110", "Ship-To Country": "US", "Ship-To Phone": "617-555-0199"},
+    {"Ship-To Name": "Chloé Tremblay", "Ship-To Address Line 1": "88 Rue Sainte-Catherine", "Ship-To City": "Montréal",
+     "Ship-To State": "QC", "Ship-To Postal Code": "H2X 1K4", "Ship-To Country": "CA", "Residential": True},
+    {"Ship-To Name": "Priya Raman", "Ship-To Address Line 1": "1200 Worldwide Blvd", "Ship-To City": "Hebron",
+     "Ship-To State": "KY", "Ship-To Postal Code": "41048", "Ship-To Country": "US", "Residential": False},
+]
+
+
+def order(number: int, address: int, lines: list[tuple[str, int, float]], **header) -> list[dict]:
+    """The rows of one order: its header on the first row, one row per line."""
+    first = {"Client Order ID": f"SO-{100230 + number}", "Customer Order ID": f"W-{88120 + number}",
+             "Order Type": "eCom", "Order Date": datetime(2026, 11, 20, 9 + number % 8, 15), "From Node": "157",
+             "Carrier": "USPS", "Service": "PRIORITY", **ADDRESSES[address], **header}
+    rows = []
+    for n, (sku, quantity, price) in enumerate(lines, start=1):
+        row = dict(first) if n == 1 else {"Client Order ID": first["Client Order ID"]}
+        row.update({"Line Number": n, "SKU": sku, "Quantity": quantity, "Unit Price": price})
+        rows.append(row)
+    return rows
+
+
+ORDERS = (
+    order(1, 0, [("00123-BLU-M", 1, 39.0), ("0071-TEE-WHT-M", 2, 12.0)])
+    + order(2, 1, [("MUG-STN-12OZ", 4, 14.0)])
+    + order(3, 2, [("SCRF-WOOL-RUST", 1, 29.0), ("0009-CNDL-FIG", 2, 18.0)])
+    + order(4, 3, [("KIT-BRKFST-2", 1, 59.0)], **{"Order Type": "Retail", "Reference Name": "store",
+                                                   "Reference Value": "Hebron outlet"})
+    + order(5, 0, [("TWL-BATH-SAND", 2, 24.0), ("TWL-HAND-SAND", 2, 14.0)])
+)
+ORDER_MISTAKES = (
+    order(11, 0, [("00123-BLU-S", 1, 39.0), ("00123-BLU-M", 1, 39.0)])
+    + [{**r, "Ship-To Postal Code": None} for r in order(12, 1, [("MUG-STN-16OZ", 2, 16.0)])]  # postal code lost
+    + [{**r, "Ship-To State": None} for r in order(13, 2, [("0009-CNDL-SEA", 1, 18.0)])]  # CA address, no province
+    + order(14, 3, [("BWL-STN-6IN", 2, 12.0), ("PLT-STN-10IN", 0, 19.0)])  # quantity 0
+    + [{**r, "Ship-To Postal Code": 6484} if n == 0 else r
+       for n, r in enumerate(order(15, 0, [("GFT-BOX-SMALL", 1, 3.0)]))]  # ZIP typed as a number
+    + [r if n == 0 else {**r, "Ship-To City": "Cambridge"}
+       for n, r in enumerate(order(16, 1, [("TWL-BATH-SAGE", 1, 24.0), ("TWL-HAND-SAND", 1, 14.0)]))]  # differs
+    + [{"SKU": "0071-TEE-BLK-M", "Quantity": 1}]  # a line with no order
+    + order(17, 0, [("0071-TEE-BLK-L", 1, 12.0), ("0071-TEE-WHT-L", 1, 12.0)]) [:1]
+    + [{"Client Order ID": "SO-100247", "Line Number": 1, "SKU": "0071-TEE-WHT-L", "Quantity": 1}]  # line 1 twice
+    + order(18, 1, [("KIT-CNDL-DUO", 1, 36.0)])
+)
+
+BOMS = [
+    {"Kit SKU": "KIT-BRKFST-2", "Description": "Breakfast set for two", "Node": "157", "Active": True,
+     "Notes": "Wrap mugs in tissue", "Component SKU": "MUG-STN-12OZ", "Component Quantity": 2},
+    {"Kit SKU": "KIT-BRKFST-2", "Component SKU": "BWL-STN-6IN", "Component Quantity": 2},
+    {"Kit SKU": "KIT-BRKFST-2", "Component SKU": "GFT-BOX-SMALL", "Component Quantity": 1},
+    {"Kit SKU": "KIT-TOWEL-TRIO", "Description": "Towel trio, sand", "Node": "157",
+     "Component SKU": "TWL-BATH-SAND", "Component Quantity": 1},
+    {"Kit SKU": "KIT-TOWEL-TRIO", "Component SKU": "TWL-HAND-SAND", "Component Quantity": 2},
+    {"Kit SKU": "KIT-CNDL-DUO", "Description": "Candle duo gift box", "Node": "157",
+     "Component SKU": "0009-CNDL-FIG", "Component Quantity": 1},
+    {"Kit SKU": "KIT-CNDL-DUO", "Component SKU": "0009-CNDL-SEA", "Component Quantity": 1},
+    {"Kit SKU": "KIT-CNDL-DUO", "Component SKU": "GFT-BOX-SMALL", "Component Quantity": 1},
+]
+BOM_MISTAKES = [
+    {"Kit SKU": "KIT-MUG-4", "Description": "Four mugs", "Component SKU": "MUG-STN-12OZ", "Component Quantity": 4},
+    {"Kit SKU": "KIT-MUG-4", "Component SKU": "KIT-MUG-4", "Component Quantity": 1},  # the kit itself
+    {"Kit SKU": "KIT-BOWL-4", "Description": "Four cereal bowls and a gift box", "Component SKU": "BWL-STN-6IN",
+     "Component Quantity": 4},  # description longer than 30
+    {"Kit SKU": "KIT-PLATE-2", "Description": "Two plates", "Component SKU": "PLT-STN-10IN",
+     "Component Quantity": 2},
+    {"Kit SKU": "KIT-PLATE-2", "Component SKU": "PLT-STN-10IN", "Component Quantity": 1},  # listed twice
+    {"Kit SKU": "KIT-SCARF-2", "Description": "Scarf pair", "Component SKU": "SCRF-WOOL-RUST",
+     "Component Quantity": 0},  # quantity 0
+    {"Kit SKU": "KIT-TOWEL-TRIO", "Description": "Towel trio, sand", "Component SKU": "TWL-BATH-SAND",
+     "Component Quantity": 1},
+    {"Kit SKU": "KIT-TOWEL-TRIO", "Component SKU": "TWL-HAND-SAND", "Component Quantity": 2},
+]
+
+WORK_ORDERS = [
+    {"Client Work Order ID": "WO-2026-031", "Work Order Name": "December breakfast sets", "Type": "KIT",
+     "Kit SKU": "KIT-BRKFST-2", "Quantity": 40, "Node": "157", "Description": "For the holiday catalogue"},
+    {"Client Work Order ID": "WO-2026-032", "Work Order Name": "Towel trios", "Type": "KIT",
+     "Kit SKU": "KIT-TOWEL-TRIO", "Quantity": 25, "Node": "157"},
+    {"Client Work Order ID": "WO-2026-033", "Work Order Name": "Candle duos", "Type": "KIT",
+     "Kit SKU": "KIT-CNDL-DUO", "Quantity": 60, "Node": "157", "Brand": "Casa Alma"},
+]
+WORK_ORDER_MISTAKES = [
+    {**WORK_ORDERS[0], "Client Work Order ID": "WO-2026-041", "Quantity": 0},
+    {**WORK_ORDERS[1], "Client Work Order ID": "WO-2026-042", "Node": None},
+    {**WORK_ORDERS[2], "Client Work Order ID": "WO-2026-043", "Type": "ASSEMBLY"},
+    {**WORK_ORDERS[0], "Client Work Order ID": "WO-2026-044", "Work Order Name": "Breakfast sets for the "
+     "December holiday catalogue"},
+    {**WORK_ORDERS[1], "Client Work Order ID": "WO-2026-045"},
+]
+
+ASNS = [
+    {"Client ASN ID": "ASN-2026-0412", "Inbound Type": "ASN", "Receiving Node": "157",
+     "Expected Arrival": datetime(2026, 12, 1, 9, 0), "Vendor Name": "Lisbon Knitwear Lda", "Vendor Code": "V-0042",
+     "Carrier": "UPS", "Carrier Service": "GROUND", "Tracking Number": "1Z999AA10123456784",
+     "Line Number": 1, "SKU": "00123-BLU-S", "Quantity": 120},
+    {"Client ASN ID": "ASN-2026-0412", "Line Number": 2, "SKU": "00123-BLU-M", "Quantity": 180},
+    {"Client ASN ID": "ASN-2026-0412", "Line Number": 3, "SKU": "00123-BLU-L", "Quantity": 120},
+    {"Client ASN ID": "ASN-2026-0413", "Inbound Type": "PO", "Purchase Order Number": "PO-7781",
+     "Receiving Node": "157", "Expected Arrival": datetime(2026, 12, 3, 13, 0), "Vendor Name": "Alcobaça Ceramics",
+     "Vendor Code": "V-0108", "Line Number": 1, "SKU": "MUG-STN-12OZ", "Quantity": 400},
+    {"Client ASN ID": "ASN-2026-0413", "Line Number": 2, "SKU": "BWL-STN-6IN", "Quantity": 300},
+    {"Client ASN ID": "ASN-2026-0413", "Line Number": 3, "SKU": "GFT-BOX-SMALL", "Quantity": 500},
+]
+ASN_MISTAKES = [
+    {**ASNS[3], "Client ASN ID": "ASN-2026-0421", "Purchase Order Number": None},  # PO without its number
+    {"Client ASN ID": "ASN-2026-0421", "Line Number": 2, "SKU": "BWL-STN-6IN", "Quantity": 300},
+    {**ASNS[0], "Client ASN ID": "ASN-2026-0422"},
+    {"Client ASN ID": "ASN-2026-0422", "Line Number": 1, "SKU": "00123-BLU-M", "Quantity": 180},  # line 1 twice
+    {**ASNS[0], "Client ASN ID": "ASN-2026-0423", "Receiving Node": "157", "Line Number": 1},
+    {"Client ASN ID": "ASN-2026-0423", "Receiving Node": "212", "Line Number": 2, "SKU": "00123-BLU-L",
+     "Quantity": 10},  # another node on a later row
+    {**ASNS[3], "Client ASN ID": "ASN-2026-0424", "Expected Arrival": "next Tuesday"},
+    {**ASNS[3], "Client ASN ID": "ASN-2026-0425", "Purchase Order Number": "PO-7790"},
+]
+
+RETURNS = [
+    {"Return Client Order ID": "RET-55012", "RMA Number": "RMA-0091", "Return Type": "CUSTOMER_RETURN",
+     "Original Client Order ID": "SO-100231", "Return Date": datetime(2026, 11, 24, 10, 0),
+     "SKU": "00123-BLU-M", "Quantity": 1, "Return Reason": "Too small"},
+    {"Return Client Order ID": "RET-55013", "RMA Number": "RMA-0092", "Return Type": "UNDELIVERABLE",
+     "Original Client Order ID": "SO-100232", "Return Date": datetime(2026, 11, 25, 16, 30),
+     "SKU": "MUG-STN-12OZ", "Quantity": 4, "Return Reason": "Address unknown"},
+    {"Return Client Order ID": "RET-55014", "RMA Number": "RMA-0093", "Original Client Order ID": "SO-100233",
+     "Return Date": datetime(2026, 11, 25, 17, 0), "SKU": "SCRF-WOOL-RUST", "Quantity": 1,
+     "Return Reason": "Changed mind"},
+    {"Return Client Order ID": "RET-55014", "SKU": "0009-CNDL-FIG", "Quantity": 1, "Return Reason": "Changed mind"},
+]
+RETURN_MISTAKES = [
+    {**RETURNS[0], "Return Client Order ID": "RET-55021", "Quantity": -1},
+    {**RETURNS[1], "Return Client Order ID": "RET-55022", "Return Type": "LOST"},
+    {**RETURNS[2], "Return Client Order ID": "RET-55023", "RMA Number": "RMA-2026-11-25-SCARF-RUST-0001234567"},
+    {**RETURNS[3], "Return Client Order ID": None},  # a line with no return
+    {**RETURNS[0], "Return Client Order ID": "RET-55024"},
+]
+
+
 def write(rows: list[dict], path: Path) -> Path:
     """A products template holding `rows`."""
-    book = build_template((PRODUCTS,))
-    ws = book[PRODUCTS.sheet]
-    for row in rows:
-        ws.append([row.get(h) for h in HEADERS])
-    book.properties.creator = "pbload"
-    book.save(path)
-    return path
+    return write_workbook(path, {"Products": rows})
 
 
 def main() -> None:
     SAMPLES.mkdir(exist_ok=True)
-    print(write(VALID, SAMPLES / "products.xlsx"))
-    print(write(MISTAKES, SAMPLES / "products-with-errors.xlsx"))
+    made = [
+        write_workbook(SAMPLES / "products.xlsx", {"Products": VALID}),
+        write_workbook(SAMPLES / "products-with-errors.xlsx", {"Products": MISTAKES}),
+        write_workbook(SAMPLES / "boms.xlsx", {"BOMs": BOMS}),
+        write_workbook(SAMPLES / "boms-with-errors.xlsx", {"BOMs": BOM_MISTAKES}),
+        write_workbook(SAMPLES / "work-orders.xlsx", {"Work Orders": WORK_ORDERS}),
+        write_workbook(SAMPLES / "work-orders-with-errors.xlsx", {"Work Orders": WORK_ORDER_MISTAKES}),
+        write_workbook(SAMPLES / "asns.xlsx", {"ASNs": ASNS}),
+        write_workbook(SAMPLES / "asns-with-errors.xlsx", {"ASNs": ASN_MISTAKES}),
+        write_workbook(SAMPLES / "orders.xlsx", {"Orders": ORDERS}),
+        write_workbook(SAMPLES / "orders-with-errors.xlsx", {"Orders": ORDER_MISTAKES}),
+        write_workbook(SAMPLES / "returns.xlsx", {"Returns": RETURNS}),
+        write_workbook(SAMPLES / "returns-with-errors.xlsx", {"Returns": RETURN_MISTAKES}),
+        write_workbook(SAMPLES / "all-in-one.xlsx", {"Products": VALID, "BOMs": BOMS, "Work Orders": WORK_ORDERS,
+                                                     "ASNs": ASNS, "Orders": ORDERS, "Returns": RETURNS}),
+    ]
+    for path in made:
+        print(path.relative_to(SAMPLES.parent))
 
 
 if __name__ == "__main__":
