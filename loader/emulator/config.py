@@ -16,6 +16,6 @@ class EmulatorConfig:
     client_id: str = "pbload-local"
     api_key: str = "local-key"
     api_secret: str = "local-secret"
-    token_ttl_seconds: int = 35999
+    token_ttl_seconds: float = 35999
     nodes: tuple[str, ...] = ("157",)
     max_bulk_items: int = 200

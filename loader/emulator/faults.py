@@ -219,9 +219,9 @@ class FaultInjector:
         if ttl is not None and not isinstance(self.app, Emulator):
             raise ValueError("token_ttl_s works only when the injector wraps the Emulator app itself")
         if isinstance(self.app, Emulator) and self._base_ttl is not None:
-            # EmulatorConfig.token_ttl_seconds is an int; a fractional TTL only shows in expiresIn.
+            # a whole number of seconds shows in expiresIn as "60", not "60.0"
             seconds = self._base_ttl if ttl is None else int(ttl) if float(ttl).is_integer() else ttl
-            self.app.config = replace(self.app.config, token_ttl_seconds=seconds)  # type: ignore[arg-type]
+            self.app.config = replace(self.app.config, token_ttl_seconds=seconds)
 
     # Answering ---------------------------------------------------------------------------------
 
