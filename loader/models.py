@@ -100,11 +100,11 @@ class SheetReport:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
 
     def counts(self) -> dict[Status, int]:
-        """How many rows ended in each status."""
+        """How many rows ended in each status, in the order of `Status`."""
         counts: dict[Status, int] = {}
         for outcome in self.outcomes.values():
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        return counts
+        return {status: counts[status] for status in Status if status in counts}
 
 
 @dataclass
@@ -122,14 +122,16 @@ class RunReport:
     sheets: list[SheetReport] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     result_path: str | None = None
+    interrupted: bool = False  # stopped (Ctrl-C, SIGTERM, the API gone) before every item was sent
+    retries: int = 0
 
     def counts(self) -> dict[Status, int]:
-        """Rows per status over every sheet."""
+        """Rows per status over every sheet, in the order of `Status`."""
         total: dict[Status, int] = {}
         for sheet in self.sheets:
             for status, n in sheet.counts().items():
                 total[status] = total.get(status, 0) + n
-        return total
+        return {status: total[status] for status in Status if status in total}
 
     @property
     def all_ok(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -16,12 +17,14 @@ from typing import Iterator
 import httpx
 
 from loader.api import FulfillmentClient
+from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
 from loader.errors import ApiError
 from loader.export import export as export_records
-from loader.models import Outcome, RunReport, SheetReport, Status
+from loader.journal import IN_FLIGHT, SETTLED, Earlier, Journal, payload_hash
+from loader.models import LOADED_STATUSES, Item, Outcome, RunReport, SheetReport, Status
 from loader.plan import Dependencies, plan_sheet
-from loader.send import sender_for
+from loader.send import Recorder, sender_for
 from loader.send.products import known_skus
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
@@ -67,21 +70,58 @@ def validate(path: Path, settings: Settings, output: Path | None = None,
 
 def load(path: Path, settings: Settings, output: Path | None = None,
          progress: Progress = _no_progress, timings: Timings | None = None,
-         transport: httpx.BaseTransport | None = None) -> RunReport:
-    """Check the workbook, send its valid items sheet by sheet, and write the result workbook."""
+         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None) -> RunReport:
+    """Check the workbook, send its valid items sheet by sheet, and write the result workbook.
+
+    Each item is journalled (DESIGN §4): a run cut short — by `stop`, by the API going away, or by
+    a crash — is finished by loading the same workbook again, which sends nothing twice.
+    """
     timings = timings or Timings()
+    stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "load", timings)
-    with _timed(timings, "send"), _client(settings, transport) as client:
-        deps = Dependencies(lookup_products=lambda skus: known_skus(client, skus))
-        try:
-            for sheet, rows in zip(report.sheets, checked):
-                _load_sheet(client, settings, deps, report, sheet, rows, progress)
-        except ApiError:
-            # what was settled is written down before the error is reported
-            _write(path, output, report, book, timings)
-            raise
-    _write(path, output, report, book, timings)
+    journal = Journal(settings.state_dir)
+    earlier_runs = journal.unfinished_runs(path, settings.target)
+    journal.start_run(report.run_id, "load", path, report.input_sha256, output, settings.env, settings.target,
+                      settings.base_url)
+    try:
+        with _timed(timings, "send"), _client(settings, transport) as client:
+            deps = Dependencies(lookup_products=lambda skus: known_skus(client, skus))
+            try:
+                for sheet, rows in zip(report.sheets, checked):
+                    _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop)
+            finally:
+                report.retries = client.stats.total_retries
+                report.interrupted = stop.is_set()
+    except ApiError:
+        report.interrupted = True
+        _settle_unanswered(journal, report, checked)
+        _finish_run(journal, report, earlier_runs, path, output, book, timings)
+        raise
+    _finish_run(journal, report, earlier_runs, path, output, book, timings)
     return report
+
+
+def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], path: Path, output: Path | None,
+                book: WorkbookData, timings: Timings) -> None:
+    journal.end_run(report.run_id, "interrupted" if report.interrupted else "finished", report.counts())
+    if not report.interrupted:
+        journal.supersede(earlier_runs, report.run_id)
+    journal.close()
+    _write(path, output, report, book, timings)
+
+
+def _settle_unanswered(journal: Journal, report: RunReport, checked: list[CheckedSheet]) -> None:
+    """Rows whose request left but got no answer: neither loaded nor safe to call not sent."""
+    waiting = journal.in_flight(report.run_id)
+    for sheet, rows in zip(report.sheets, checked):
+        resource = rows.data.resource
+        keys = rows.values[resource.key]
+        for row, key in zip(keys.index, keys.array):
+            if int(row) not in sheet.outcomes and (resource.name, str(key)) in waiting:
+                sheet.outcomes[int(row)] = Outcome(
+                    Status.FAILED, error_code="no-answer",
+                    message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB "
+                            "has and finishes it without sending anything twice.")
 
 
 def export(what: str, settings: Settings, output: Path,
@@ -107,27 +147,53 @@ def _read_and_check(path: Path, settings: Settings, command: str,
     return report, book, checked
 
 
-def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, report: RunReport,
-                sheet: SheetReport, rows: CheckedSheet, progress: Progress) -> None:
+def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, journal: Journal,
+                report: RunReport, sheet: SheetReport, rows: CheckedSheet, progress: Progress,
+                stop: threading.Event) -> None:
     resource = rows.data.resource
     plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
     sheet.outcomes.update(plan.settled)
     items, settled, issues = deps.resolve(resource, plan.items)
     sheet.outcomes.update(settled)
     report.issues.extend(issues)
+    earlier = journal.earlier(settings.target, resource.name, [i.key for i in items])
+    fresh = []
+    for item in items:
+        if _loaded_before(item, earlier.get(item.key)):
+            before = earlier[item.key]
+            outcome = Outcome(Status.UNCHANGED, pb_id=before.pb_id,
+                              message=f"Loaded before with the same content (run {before.run_id}); not sent again.")
+            sheet.outcomes.update({row: outcome for row in item.rows})
+        else:
+            fresh.append(item)
     done = 0
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
-        progress(sheet.sheet, done, len(items))
+        progress(sheet.sheet, done, len(fresh))
 
-    progress(sheet.sheet, 0, len(items))
-    outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, tick).send(items)
-    for item in items:
+    in_doubt = frozenset(k for k, e in earlier.items() if e.state == IN_FLIGHT)
+    recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt)
+    progress(sheet.sheet, 0, len(fresh))
+    outcomes: dict[str, Outcome] = {}
+    try:
+        if fresh and not stop.is_set():
+            outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(fresh)
+    finally:
+        for item in fresh:
+            if item.key in outcomes:
+                sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
+        deps.record(resource, rows, sheet.outcomes)
+    for item in fresh:
         for row in item.rows:
-            sheet.outcomes[row] = outcomes.get(item.key, Outcome(Status.NOT_SENT))
+            sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
     deps.record(resource, rows, sheet.outcomes)
+
+
+def _loaded_before(item: Item, before: Earlier | None) -> bool:
+    return (before is not None and before.state == SETTLED and before.payload_hash == payload_hash(item)
+            and before.status in {s.value for s in LOADED_STATUSES})
 
 
 def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:
@@ -145,8 +211,9 @@ def _client(settings: Settings, transport: httpx.BaseTransport | None) -> Iterat
         from loader.emulator import create_app  # the `local` environment: PB's API, emulated in-process
 
         transport = httpx.WSGITransport(app=create_app(settings.emulator_db))
+    policy = RetryPolicy(max_attempts=settings.max_attempts, deadline_s=settings.retry_deadline)
     client = FulfillmentClient(base_url, settings.client_id, settings.api_key, settings.api_secret,
-                               transport=transport)
+                               transport=transport, policy=policy, max_rps=settings.max_rps)
     try:
         yield client
     finally:

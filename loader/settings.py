@@ -31,7 +31,11 @@ LOCAL_API_SECRET = "local-secret"
 DEFAULT_CHUNK_SIZE = 200
 DEFAULT_CONCURRENCY = 4
 _CREDENTIALS = ("PB_CLIENT_ID", "PB_API_KEY", "PB_API_SECRET")
-_TOML_KEYS = frozenset({"env", "base_url", "chunk_size", "concurrency", "state_dir", "strict"})
+DEFAULT_MAX_RPS = 100.0
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_RETRY_DEADLINE = 300.0
+_TOML_KEYS = frozenset({"env", "base_url", "chunk_size", "concurrency", "state_dir", "strict", "max_rps",
+                        "max_attempts", "retry_deadline"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,14 @@ class Settings:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
     strict: bool = False
+    max_rps: float = DEFAULT_MAX_RPS  # requests per second per operation
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # tries of one request, transient failures included
+    retry_deadline: float = DEFAULT_RETRY_DEADLINE  # seconds one request may take, retries included
+
+    @property
+    def target(self) -> str:
+        """Which account on which server: items loaded to one target say nothing about another."""
+        return f"{self.base_url or 'local:' + str(self.emulator_db)}#{self.client_id}"
 
     @property
     def uses_builtin_emulator(self) -> bool:
@@ -89,6 +101,9 @@ def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.envi
         chunk_size=_positive_int("chunk_size", pick("chunk_size", DEFAULT_CHUNK_SIZE)),
         concurrency=_positive_int("concurrency", pick("concurrency", DEFAULT_CONCURRENCY)),
         strict=_boolean(pick("strict", False)),
+        max_rps=_positive_float("max_rps", pick("max_rps", DEFAULT_MAX_RPS)),
+        max_attempts=_positive_int("max_attempts", pick("max_attempts", DEFAULT_MAX_ATTEMPTS)),
+        retry_deadline=_positive_float("retry_deadline", pick("retry_deadline", DEFAULT_RETRY_DEADLINE)),
     )
 
 
@@ -142,6 +157,16 @@ def _positive_int(name: str, value: Any) -> int:
         number = 0
     if number < 1:
         raise SettingsError(f"{name.replace('_', '-')} must be a whole number of 1 or more, not '{value}'.")
+    return number
+
+
+def _positive_float(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if number <= 0:
+        raise SettingsError(f"{name.replace('_', '-')} must be a number greater than 0, not '{value}'.")
     return number
 
 

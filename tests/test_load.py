@@ -68,7 +68,7 @@ def test_sample_with_errors(cli, sample, local_emulator):
     path = sample("products-with-errors.xlsx")
     result = cli("load", path)
     assert result.exit_code == 1
-    assert "Products: 12 rows — 10 invalid, 2 created" in result.output
+    assert "Products: 12 rows — 2 created, 10 invalid" in result.output
     statuses = read_statuses(path.with_name("products-with-errors.result.xlsx"))
     invalid = {row: (r["Error Code"], r["Message"]) for row, r in statuses.items() if r["Status"] == "INVALID"}
     assert {row: code for row, (code, _) in invalid.items()} == {
@@ -145,10 +145,10 @@ def test_wrong_credentials_exit_2(cli, sample, tmp_path):
 
 
 def test_unreachable_api_exit_2(cli, sample):
-    env = {"PB_CLIENT_ID": "c", "PB_API_KEY": "k", "PB_API_SECRET": "s"}
+    env = {"PB_CLIENT_ID": "c", "PB_API_KEY": "k", "PB_API_SECRET": "s", "PBLOAD_MAX_ATTEMPTS": "2"}
     result = cli("load", sample("products.xlsx"), "--base-url", "http://127.0.0.1:9", env=env)
     assert result.exit_code == 2
-    assert "Error: No answer from http://127.0.0.1:9" in result.output
+    assert "Error: No answer from http://127.0.0.1:9 after 2 attempts (ConnectError" in result.output
     assert "Check the network connection and --base-url" in result.output
 
 

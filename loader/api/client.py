@@ -7,22 +7,23 @@ answer at all, or refused credentials, are raised.
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from loader.api.auth import TOKEN_PATH, OAuthClientCredentials
+from loader.api.ratelimit import DEFAULT_MAX_RPS, RateLimits
+from loader.api.retry import NOT_CARRIED_OUT, NOT_SENT_ERRORS, RetryPolicy, is_transient
 from loader.errors import UnreachableError
 
 FULFILLMENT_PREFIX = "/shippingservices/fulfillment"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_ATTEMPTS = 4
-BACKOFF_SECONDS = 0.5
-MAX_RETRY_AFTER_SECONDS = 60.0
 TRANSACTION_ID_PREFIX = "pbl-"  # + 20 hex digits: 24 characters, within the 25 PB allows
 
 
@@ -42,28 +43,58 @@ class ErrorDetail:
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """One answer from the API."""
+    """One answer from the API (after any retries)."""
 
     status: int
     body: Any
     transaction_id: str
     errors: tuple[ErrorDetail, ...] = field(default=())
+    attempts: int = 1
+    uncertain: bool = False  # an earlier attempt may have been carried out although its answer was lost
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
 
+@dataclass
+class CallStats:
+    """What the client did, for the run's figures: requests, and retries by reason."""
+
+    requests: int = 0
+    retries: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, retry_reason: str | None = None) -> None:
+        with self._lock:
+            self.requests += 1
+            if retry_reason:
+                self.retries[retry_reason] = self.retries.get(retry_reason, 0) + 1
+
+    @property
+    def total_retries(self) -> int:
+        return sum(self.retries.values())
+
+
 class FulfillmentClient:
-    """Calls Fulfillment operations under `base_url` with OAuth and per-request transaction IDs."""
+    """Calls Fulfillment operations under `base_url` with OAuth, transaction IDs, retries and rate limits."""
 
     def __init__(self, base_url: str, client_id: str, api_key: str, api_secret: str,
-                 transport: httpx.BaseTransport | None = None, sleep: Any = time.sleep) -> None:
+                 transport: httpx.BaseTransport | None = None, policy: RetryPolicy = RetryPolicy(),
+                 max_rps: float = DEFAULT_MAX_RPS, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
+        self.policy = policy
+        self.stats = CallStats()
         self._sleep = sleep
+        self._clock = clock
+        self._rng = random.Random(seed)
+        self._limits = RateLimits(max_rps, clock, sleep)
         auth = OAuthClientCredentials(self.base_url + TOKEN_PATH, api_key, api_secret, new_transaction_id)
-        self._http = httpx.Client(base_url=self.base_url, auth=auth, timeout=TIMEOUT, transport=transport)
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        self._http = httpx.Client(base_url=self.base_url, auth=auth, timeout=TIMEOUT, transport=transport,
+                                  limits=limits)
 
     def close(self) -> None:
         self._http.close()
@@ -74,57 +105,64 @@ class FulfillmentClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> ApiResponse:
-        """Send one operation (`path` as in the API reference, e.g. `/v1/products/bulk`)."""
-        url = FULFILLMENT_PREFIX + path
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+    def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None, *,
+             operation: str | None = None, on_attempt: Callable[[str], None] | None = None) -> ApiResponse:
+        """Send one operation (`path` as in the API reference, e.g. `/v1/products/bulk`).
+
+        Transient failures are retried, each attempt with a new transaction ID, which `on_attempt`
+        receives just before the attempt leaves. `operation` names the operation for rate limiting
+        when `path` holds an ID.
+        """
+        limiter = self._limits[operation or f"{method} {path}"]
+        deadline = self._clock() + self.policy.deadline_s
+        uncertain = False
+        for attempt in range(1, self.policy.max_attempts + 1):
             transaction_id = new_transaction_id()
+            if on_attempt is not None:
+                on_attempt(transaction_id)
+            limiter.acquire()
+            last = attempt == self.policy.max_attempts or self._clock() >= deadline
             try:
-                response = self._http.request(method, url, json=body, params=params,
+                response = self._http.request(method, FULFILLMENT_PREFIX + path, json=body, params=params,
                                               headers={"X-PB-TransactionId": transaction_id})
             except httpx.TransportError as exc:
-                if attempt == MAX_ATTEMPTS or not _safe_to_repeat(exc):
+                uncertain = uncertain or not isinstance(exc, NOT_SENT_ERRORS)
+                if last:
+                    self.stats.count()
                     raise UnreachableError(
-                        f"No answer from {self.base_url} ({exc.__class__.__name__}: {exc}). "
-                        "Check the network connection and --base-url, then run the command again."
+                        f"No answer from {self.base_url} after {attempt} attempt{'s' if attempt > 1 else ''} "
+                        f"({exc.__class__.__name__}: {exc}). Check the network connection and --base-url, then "
+                        "run the command again: pbload finishes what was left and sends nothing twice."
                     ) from exc
-                self._sleep(retry_delay(attempt, None))
+                self.stats.count(exc.__class__.__name__)
+                self._sleep(self.policy.delay(attempt, None, self._rng))
                 continue
-            if response.status_code in TRANSIENT_STATUSES and attempt < MAX_ATTEMPTS:
-                self._sleep(retry_delay(attempt, response.headers.get("Retry-After")))
+            if response.status_code == 429:
+                limiter.throttled()
+            else:
+                limiter.passed()
+            if is_transient(response.status_code) and not last:
+                uncertain = uncertain or response.status_code not in NOT_CARRIED_OUT
+                self.stats.count(f"HTTP {response.status_code}")
+                self._sleep(self.policy.delay(attempt, response.headers.get("Retry-After"), self._rng))
                 continue
-            return _to_response(response)
-        raise AssertionError("unreachable")  # the loop always returns or raises
+            self.stats.count()
+            return _to_response(response, attempt, uncertain)
+        raise AssertionError("unreachable")  # the last attempt always returns or raises
 
     def path_for(self, path: str) -> str:
         """The full URL of an operation, for messages."""
         return self.base_url + FULFILLMENT_PREFIX + path
 
 
-def _safe_to_repeat(exc: httpx.TransportError) -> bool:
-    # Only errors raised before the request reached the server are repeated here; an answer lost
-    # on the way back may hide a change that was made, and is settled by the caller instead.
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-
-
-def retry_delay(attempt: int, retry_after: str | None) -> float:
-    """Seconds to wait before attempt `attempt + 1`: `Retry-After` if given, else exponential."""
-    if retry_after:
-        try:
-            return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
-        except ValueError:
-            pass
-    return BACKOFF_SECONDS * 2 ** (attempt - 1)
-
-
-def _to_response(response: httpx.Response) -> ApiResponse:
+def _to_response(response: httpx.Response, attempts: int, uncertain: bool) -> ApiResponse:
     try:
         body = response.json() if response.content else None
     except ValueError:
         body = response.text
     transaction_id = response.request.headers.get("X-PB-TransactionId", "")
     errors = parse_errors(body) if response.status_code >= 400 else ()
-    return ApiResponse(response.status_code, body, transaction_id, errors)
+    return ApiResponse(response.status_code, body, transaction_id, errors, attempts, uncertain)
 
 
 def parse_errors(body: Any) -> tuple[ErrorDetail, ...]:

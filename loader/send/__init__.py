@@ -14,21 +14,21 @@ from collections.abc import Callable
 
 from loader.api import FulfillmentClient
 from loader.resources import Resource
-from loader.send.common import Progress, Sender
+from loader.send.common import Progress, Recorder, Sender
 from loader.send.keyed import BulkSender, SingleSender
 from loader.send.products import ProductSender
 
 
 def sender_for(resource: Resource, client: FulfillmentClient, chunk_size: int, concurrency: int,
-               progress: Progress) -> Sender:
+               recorder: Recorder) -> Sender:
     """The sender that loads `resource`."""
     if resource.name == "products":
-        return ProductSender(client, resource, chunk_size, progress)
+        return ProductSender(client, resource, chunk_size, concurrency, recorder)
     spec = resource.api
     if spec is None:
         raise ValueError(f"{resource.name} has no API to send it to")
     cls: Callable[..., Sender] = BulkSender if spec.bulk_path else SingleSender
-    return cls(client, resource, spec, chunk_size, concurrency, progress)
+    return cls(client, resource, spec, chunk_size, concurrency, recorder)
 
 
-__all__ = ["Progress", "Sender", "sender_for"]
+__all__ = ["Progress", "Recorder", "Sender", "sender_for"]

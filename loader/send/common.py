@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from loader.api import ApiResponse, ErrorDetail
+from loader.journal import Journal
 from loader.models import Item, Outcome, Status
 
 Progress = Callable[[int], None]  # called with the number of items just settled
@@ -15,6 +17,42 @@ class Sender(Protocol):
     """Loads items and says what became of each, by client key."""
 
     def send(self, items: Sequence[Item]) -> dict[str, Outcome]: ...
+
+
+class Recorder:
+    """Where a sender reports what it does: the journal, the progress display, and the stop signal.
+
+    Items are marked in flight with each attempt's transaction ID before the request leaves, and
+    their outcomes are committed as they come back. Once `stop` is set no new request starts.
+    """
+
+    def __init__(self, journal: Journal | None = None, run_id: str = "", target: str = "", resource: str = "",
+                 progress: Progress = lambda n: None, stop: threading.Event | None = None,
+                 in_doubt: frozenset[str] = frozenset()) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.target = target
+        self.resource = resource
+        self.progress = progress
+        self.stop = stop or threading.Event()
+        self.in_doubt = in_doubt  # keys an earlier run sent without hearing back
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop.is_set()
+
+    def sending(self, items: Sequence[Item]) -> Callable[[str], None]:
+        """The callback that marks `items` in flight with an attempt's transaction ID."""
+        def mark(transaction_id: str) -> None:
+            if self.journal is not None:
+                self.journal.sending(self.run_id, self.target, self.resource, items, transaction_id)
+        return mark
+
+    def settled(self, results: Sequence[tuple[Item, Outcome]]) -> None:
+        """Commit outcomes and move the progress display on."""
+        if self.journal is not None and results:
+            self.journal.settled(self.run_id, self.target, self.resource, results)
+        self.progress(len(results))
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -4,6 +4,9 @@ Every item is first looked up at PB by its client key (one search call per chunk
 user asked for is then settled against what PB has: an unchanged item is UNCHANGED and not sent, an
 UPDATE of a missing item or a CREATE of an existing one is refused with a message, and the rest is
 sent — in bulk where the API has a bulk endpoint, as concurrent single calls where it has not.
+
+A create refused as a duplicate after an answer was lost (and the request retried), or after an
+earlier run was cut short, is looked up again: PB holding the item as sent means it went through.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from loader.api import ApiResponse, FulfillmentClient
+from loader.api import ApiResponse, ErrorDetail, FulfillmentClient
 from loader.api.client import parse_errors
+from loader.errors import ApiError
 from loader.models import Action, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
-from loader.send.common import Progress, chunks, failure, no_result, refused, results_by_key
+from loader.send.common import Recorder, chunks, failure, no_result, refused, results_by_key
 
 CANCELED = "CANCELED"
 LOOKUP_CHUNK = 200
@@ -38,28 +42,32 @@ class KeyedSender:
     """Looks items up by client key, settles what needs no call, and sends the rest."""
 
     def __init__(self, client: FulfillmentClient, resource: Resource, spec: ApiSpec, chunk_size: int,
-                 concurrency: int, progress: Progress) -> None:
+                 concurrency: int, recorder: Recorder | None = None) -> None:
         self.client = client
         self.resource = resource
         self.spec = spec
         self.chunk_size = max(1, min(chunk_size, spec.max_bulk_items))
         self.concurrency = max(1, concurrency)
-        self.progress = progress
+        self.recorder = recorder or Recorder()
 
     def send(self, items: Sequence[Item]) -> dict[str, Outcome]:
-        """The outcome of every item, by client key."""
+        """The outcome of every item sent, by client key (items never sent are absent)."""
         existing = self.lookup([i.key for i in items])
         outcomes: dict[str, Outcome] = {}
         steps: list[Step] = []
         for item in items:
-            decided = decide(item, existing.get(item.key), self.resource, self.spec)
+            decided = decide(item, existing.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
             if isinstance(decided, Outcome):
-                outcomes[item.key] = decided
-                self.progress(1)
+                self._settle(outcomes, [(item, decided)])
             else:
                 steps.append(decided)
-        outcomes.update(self.perform(steps))
+        self.perform(steps, outcomes)
         return outcomes
+
+    def _settle(self, outcomes: dict[str, Outcome], results: Sequence[tuple[Item, Outcome]]) -> None:
+        for item, outcome in results:
+            outcomes[item.key] = outcome
+        self.recorder.settled(results)
 
     def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """PB's records for `keys`, by client key (keys PB does not have are absent)."""
@@ -83,14 +91,27 @@ class KeyedSender:
                 page += 1
         return found
 
-    def perform(self, steps: list[Step]) -> dict[str, Outcome]:  # pragma: no cover - overridden
+    def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _put_body(self, item: Item) -> dict[str, Any]:
         return {"clientId": self.client.client_id, **item.payload}
 
+    def confirm(self, step: Step, outcome: Outcome, done: Status, response: ApiResponse,
+                errors: Sequence[ErrorDetail]) -> Outcome:
+        """A create refused as a duplicate when it may have been our own: did it go through?"""
+        ours = response.uncertain or step.item.key in self.recorder.in_doubt
+        if step.verb != "create" or not ours or not any(self.resource.key in e.parameters for e in errors):
+            return outcome
+        record = self.lookup([step.item.key]).get(step.item.key)
+        if record is not None and self.resource.project(record) == step.item.payload:
+            status = done if response.uncertain else Status.UNCHANGED
+            return Outcome(status, pb_id=_pb_id(record, self.spec), transaction_id=response.transaction_id)
+        return outcome
 
-def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: ApiSpec) -> Step | Outcome:
+
+def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: ApiSpec,
+           in_doubt: frozenset[str] = frozenset()) -> Step | Outcome:
     """Settle an item against PB's record of it: an outcome now, or the call to make."""
     name = resource.key_field.header
     if item.action is Action.CANCEL:
@@ -103,7 +124,7 @@ def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: 
         if item.action is Action.UPDATE:
             return refused("not-found", f"PB has no {name} {item.key} to update; use CREATE or UPSERT.")
         return Step(item, "create", None)
-    if item.action is Action.CREATE:
+    if item.action is Action.CREATE and item.key not in in_doubt:
         return refused("already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to change it.")
     if resource.project(record) == item.payload:
         return Outcome(Status.UNCHANGED, pb_id=_pb_id(record, spec))
@@ -119,8 +140,6 @@ def _pb_id(record: dict[str, Any] | None, spec: ApiSpec) -> str | None:
 
 def raise_lookup_failure(client: FulfillmentClient, spec: ApiSpec, response: ApiResponse) -> None:
     """A failed lookup stops the sheet: without it pbload could create items twice."""
-    from loader.errors import ApiError
-
     detail = "; ".join(e.message for e in response.errors) or f"HTTP {response.status}"
     raise ApiError(f"Could not look items up at {client.path_for(spec.search_path)} ({detail}). "
                    "Nothing more was sent; run the command again later.")
@@ -129,20 +148,27 @@ def raise_lookup_failure(client: FulfillmentClient, spec: ApiSpec, response: Api
 class BulkSender(KeyedSender):
     """Orders and returns: creates and updates through the bulk endpoint, cancels through bulk cancel."""
 
-    def perform(self, steps: list[Step]) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
+    def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:
         writes = [s for s in steps if s.verb in ("create", "update")]
         cancels = [s for s in steps if s.verb == "cancel"]
-        for chunk in chunks(writes, self.chunk_size):
-            outcomes.update(self._bulk(chunk))
-        for chunk in chunks(cancels, self.chunk_size):
-            outcomes.update(self._bulk_cancel(chunk))
-        return outcomes
+        work: list[Callable[[], list[tuple[Item, Outcome]]]] = []
+        work += [lambda c=chunk: self._bulk(c) for chunk in chunks(writes, self.chunk_size)]
+        work += [lambda c=chunk: self._bulk_cancel(c) for chunk in chunks(cancels, self.chunk_size)]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for results in pool.map(lambda job: job(), work):
+                self._settle(outcomes, results)
 
-    def _bulk(self, chunk: Sequence[Step]) -> dict[str, Outcome]:
+    def _bulk(self, chunk: Sequence[Step]) -> list[tuple[Item, Outcome]]:
+        """Send one chunk, halving it while PB rejects it whole with a 400."""
+        if self.recorder.stopped:
+            return []
         body = {self.spec.bulk_array: [self._bulk_item(s) for s in chunk]}
-        response = self.client.call("POST", self.spec.bulk_path or "", body)
-        return self._settle(chunk, response, lambda s: Status.CREATED if s.verb == "create" else Status.UPDATED)
+        response = self.client.call("POST", self.spec.bulk_path or "", body,
+                                    on_attempt=self.recorder.sending([s.item for s in chunk]))
+        if response.status == 400 and len(chunk) > 1:
+            half = len(chunk) // 2
+            return self._bulk(chunk[:half]) + self._bulk(chunk[half:])
+        return self._results(chunk, response, lambda s: Status.CREATED if s.verb == "create" else Status.UPDATED)
 
     def _bulk_item(self, step: Step) -> dict[str, Any]:
         wire = self._put_body(step.item)
@@ -150,30 +176,31 @@ class BulkSender(KeyedSender):
             wire["operation"] = "CREATE" if step.verb == "create" else "UPDATE"
         return wire
 
-    def _bulk_cancel(self, chunk: Sequence[Step]) -> dict[str, Outcome]:
+    def _bulk_cancel(self, chunk: Sequence[Step]) -> list[tuple[Item, Outcome]]:
+        if self.recorder.stopped:
+            return []
         requests = [{"clientId": self.client.client_id, self.resource.key: s.item.key,
                      **({self.spec.pb_id: _pb_id(s.record, self.spec)} if self.spec.pb_id else {})} for s in chunk]
-        response = self.client.call("PUT", self.spec.bulk_cancel_path or "", {"CancelOrdersRequest": requests})
-        return self._settle(chunk, response, lambda s: Status.CANCELED)
+        response = self.client.call("PUT", self.spec.bulk_cancel_path or "", {"CancelOrdersRequest": requests},
+                                    on_attempt=self.recorder.sending([s.item for s in chunk]))
+        if response.status == 400 and len(chunk) > 1:
+            half = len(chunk) // 2
+            return self._bulk_cancel(chunk[:half]) + self._bulk_cancel(chunk[half:])
+        return self._results(chunk, response, lambda s: Status.CANCELED)
 
-    def _settle(self, chunk: Sequence[Step], response: ApiResponse,
-                done: Callable[[Step], Status]) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
+    def _results(self, chunk: Sequence[Step], response: ApiResponse,
+                 done: Callable[[Step], Status]) -> list[tuple[Item, Outcome]]:
         if not response.ok:
-            outcomes = {s.item.key: failure(response) for s in chunk}
-        else:
-            results = results_by_key(response.body, self.spec.bulk_array or "CancelOrdersRequest",
-                                     self.resource.key, [s.item for s in chunk])
-            for step in chunk:
-                outcomes[step.item.key] = self._item_outcome(step, results.get(step.item.key), response, done(step))
-        self.progress(len(chunk))
-        return outcomes
+            return [(s.item, failure(response)) for s in chunk]
+        results = results_by_key(response.body, self.spec.bulk_array, self.resource.key, [s.item for s in chunk])
+        return [(s.item, self._item_outcome(s, results.get(s.item.key), response, done(s))) for s in chunk]
 
     def _item_outcome(self, step: Step, result: dict | None, response: ApiResponse, done: Status) -> Outcome:
         if result is None:
             return no_result(response)
         if result.get("errors"):
-            return failure(response, parse_errors({"errors": result["errors"]}))
+            errors = parse_errors({"errors": result["errors"]})
+            return self.confirm(step, failure(response, errors), done, response, errors)
         pb_id = _pb_id(result, self.spec) or _pb_id(step.record, self.spec)
         return Outcome(done, pb_id=pb_id, transaction_id=response.transaction_id)
 
@@ -181,38 +208,44 @@ class BulkSender(KeyedSender):
 class SingleSender(KeyedSender):
     """ASNs, bills of materials and work orders: one call per item, several at a time."""
 
-    def perform(self, steps: list[Step]) -> dict[str, Outcome]:
+    def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return dict(zip((s.item.key for s in steps), pool.map(self._one, steps)))
+            for result in pool.map(self._one, steps):
+                if result is not None:
+                    self._settle(outcomes, [result])
 
-    def _one(self, step: Step) -> Outcome:
-        try:
-            if step.verb == "create":
-                response = self.client.call("POST", self.spec.create_path or "", self._put_body(step.item))
-                done = Status.CREATED
-            elif step.verb == "update":
-                response = self.client.call("PUT", self._path(self.spec.item_path, step.record),
-                                            self._put_body(step.item))
-                done = Status.UPDATED
-            else:
-                response = self._cancel(step)
-                done = Status.CANCELED
-        finally:
-            self.progress(1)
+    def _one(self, step: Step) -> tuple[Item, Outcome] | None:
+        if self.recorder.stopped:
+            return None
+        mark = self.recorder.sending([step.item])
+        if step.verb == "create":
+            response = self.client.call("POST", self.spec.create_path or "", self._put_body(step.item),
+                                        on_attempt=mark)
+            done = Status.CREATED
+        elif step.verb == "update":
+            response = self.client.call("PUT", self._path(self.spec.item_path, step.record),
+                                        self._put_body(step.item), operation=f"PUT {self.spec.item_path}",
+                                        on_attempt=mark)
+            done = Status.UPDATED
+        else:
+            response = self._cancel(step, mark)
+            done = Status.CANCELED
         if not response.ok:
-            return failure(response)
+            return step.item, self.confirm(step, failure(response), done, response, response.errors)
         body = response.body if isinstance(response.body, dict) else {}
-        return Outcome(done, pb_id=_pb_id(body, self.spec) or _pb_id(step.record, self.spec),
-                       transaction_id=response.transaction_id)
+        return step.item, Outcome(done, pb_id=_pb_id(body, self.spec) or _pb_id(step.record, self.spec),
+                                  transaction_id=response.transaction_id)
 
-    def _cancel(self, step: Step) -> ApiResponse:
+    def _cancel(self, step: Step, mark: Callable[[str], None]) -> ApiResponse:
         path = self._path(self.spec.cancel_path, step.record)
+        operation = f"PUT {self.spec.cancel_path}"
         if not self.spec.cancel_body:
-            return self.client.call("PUT", path, params={"clientId": self.client.client_id})
+            return self.client.call("PUT", path, params={"clientId": self.client.client_id},
+                                    operation=operation, on_attempt=mark)
         body = {"clientId": self.client.client_id, self.resource.key: step.item.key}
         body.update({field: step.item.extra[column] for column, field in self.spec.cancel_fields
                      if step.item.extra.get(column) is not None})
-        return self.client.call("PUT", path, body)
+        return self.client.call("PUT", path, body, operation=operation, on_attempt=mark)
 
     def _path(self, template: str | None, record: dict[str, Any] | None) -> str:
         return (template or "").format(id=quote(_pb_id(record, self.spec) or "", safe=""))

@@ -2,12 +2,14 @@
 
 UPSERT, the default action, is a CREATE first. An item PB refuses to create because its SKU
 exists is fetched, compared field by field with what the sheet says, and then either reported
-UNCHANGED or sent again as an UPDATE. So loading the same workbook twice creates nothing twice.
+UNCHANGED or sent again as an UPDATE. So loading the same workbook twice creates nothing twice, and
+a create whose answer was lost (and was retried) is recognised as our own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -16,85 +18,107 @@ from loader.api.client import parse_errors
 from loader.models import Action, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.products import BULK_PATH, ITEM_PATH, MAX_BULK_ITEMS
-from loader.send.common import Progress, chunks, failure, no_result, results_by_key
+from loader.send.common import Recorder, chunks, failure, no_result, results_by_key
 
+GET_OPERATION = "GET /v1/products/{sku}"
 Settled = list[tuple[Item, Outcome, tuple[ErrorDetail, ...]]]
 
 
 class ProductSender:
-    """Loads product items through the bulk endpoint, one chunk at a time."""
+    """Loads product items through the bulk endpoint, several chunks at a time."""
 
     def __init__(self, client: FulfillmentClient, resource: Resource, chunk_size: int = MAX_BULK_ITEMS,
-                 progress: Progress = lambda n: None) -> None:
+                 concurrency: int = 1, recorder: Recorder | None = None) -> None:
         self.client = client
         self.resource = resource
         self.chunk_size = max(1, min(chunk_size, MAX_BULK_ITEMS))
-        self.progress = progress
+        self.concurrency = max(1, concurrency)
+        self.recorder = recorder or Recorder()
 
     def send(self, items: Sequence[Item]) -> dict[str, Outcome]:
-        """The outcome of every item, by client key."""
+        """The outcome of every item sent, by client key (items never sent are absent)."""
         outcomes: dict[str, Outcome] = {}
         creates = [i for i in items if i.action in (Action.CREATE, Action.UPSERT)]
         updates = [i for i in items if i.action is Action.UPDATE]
-        existing: list[tuple[Item, Outcome]] = []
-        for chunk in chunks(creates, self.chunk_size):
-            for item, outcome, errors in self._bulk(chunk, "CREATE"):
-                if item.action is Action.UPSERT and _names_field(errors, self.resource.key):
-                    existing.append((item, outcome))
-                else:
-                    outcomes[item.key] = outcome
-                    self.progress(1)
+        existing: list[tuple[Item, Outcome, ApiResponse | None]] = []
+        for item, outcome, errors, response in self._phase(creates, "CREATE"):
+            ours = response is not None and (response.uncertain or item.key in self.recorder.in_doubt)
+            if _names_field(errors, self.resource.key) and (item.action is Action.UPSERT or ours):
+                existing.append((item, outcome, response))
+            else:
+                self._settle(outcomes, item, outcome)
         updates += self._settle_existing(existing, outcomes)
-        for chunk in chunks(updates, self.chunk_size):
-            for item, outcome, _ in self._bulk(chunk, "UPDATE"):
-                outcomes[item.key] = outcome
-                self.progress(1)
+        for item, outcome, _, _ in self._phase(updates, "UPDATE"):
+            self._settle(outcomes, item, outcome)
         return outcomes
 
-    def _bulk(self, chunk: Sequence[Item], operation: str) -> Settled:
-        """Send one chunk; each item's outcome and the errors PB gave for it."""
+    def _settle(self, outcomes: dict[str, Outcome], item: Item, outcome: Outcome) -> None:
+        outcomes[item.key] = outcome
+        self.recorder.settled([(item, outcome)])
+
+    def _phase(self, items: Sequence[Item], operation: str) -> list[tuple[Item, Outcome, tuple, ApiResponse | None]]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            done = pool.map(lambda chunk: self._bulk(chunk, operation), chunks(items, self.chunk_size))
+            return [entry for settled in done for entry in settled]
+
+    def _bulk(self, chunk: Sequence[Item], operation: str) -> list[tuple[Item, Outcome, tuple, ApiResponse | None]]:
+        """Send one chunk (halving it while PB rejects it whole); each item's outcome and errors."""
+        if self.recorder.stopped:
+            return []
         body = {"products": [self._wire(item, operation) for item in chunk]}
-        response = self.client.call("POST", BULK_PATH, body)
+        response = self.client.call("POST", BULK_PATH, body, on_attempt=self.recorder.sending(chunk))
+        if response.status == 400 and len(chunk) > 1:
+            half = len(chunk) // 2
+            return self._bulk(chunk[:half], operation) + self._bulk(chunk[half:], operation)
         if not response.ok:
-            return [(item, failure(response), ()) for item in chunk]
+            return [(item, failure(response), response.errors, response) for item in chunk]
         results = results_by_key(response.body, "products", self.resource.key, chunk)
         done = Status.CREATED if operation == "CREATE" else Status.UPDATED
-        settled: Settled = []
+        settled = []
         for item in chunk:
             result = results.get(item.key)
             errors = parse_errors({"errors": result.get("errors")}) if result else ()
-            settled.append((item, _item_outcome(result, errors, response, done), errors))
+            settled.append((item, _item_outcome(result, errors, response, done), errors, response))
         return settled
 
     def _wire(self, item: Item, operation: str) -> dict[str, Any]:
         return {"clientId": self.client.client_id, **item.payload, "operation": operation}
 
-    def _settle_existing(self, failed: list[tuple[Item, Outcome]], outcomes: dict[str, Outcome]) -> list[Item]:
-        """Items whose create failed on their key: UNCHANGED if PB has them as they are, else update."""
+    def _settle_existing(self, failed: list[tuple[Item, Outcome, ApiResponse | None]],
+                         outcomes: dict[str, Outcome]) -> list[Item]:
+        """Items whose create failed on their key: UNCHANGED if PB has them as they are, else update.
+
+        When this very create may have gone through before its answer was lost (and it was retried),
+        PB holding the product exactly as sent means it was created: CREATED. One an earlier run
+        sent without hearing back is already loaded: UNCHANGED.
+        """
         to_update = []
-        for item, create_outcome in failed:
-            path = ITEM_PATH.format(sku=quote(item.key, safe=""))
-            response = self.client.call("GET", path, params={"clientId": self.client.client_id})
-            if response.status != 200 or not isinstance(response.body, dict):
-                # not there after all: the create's own errors say what is wrong with the item
-                outcomes[item.key] = create_outcome if response.status == 404 else failure(response)
-                self.progress(1)
-            elif self.resource.project(response.body) == item.payload:
-                outcomes[item.key] = Outcome(Status.UNCHANGED, transaction_id=response.transaction_id)
-                self.progress(1)
-            else:
+        for item, create_outcome, response in failed:
+            if self.recorder.stopped:
+                break
+            record = fetch_product(self.client, item.key)
+            if record is None:
+                self._settle(outcomes, item, create_outcome)  # not there after all: the create's own errors
+            elif self.resource.project(record) == item.payload:
+                status = Status.CREATED if response is not None and response.uncertain else Status.UNCHANGED
+                self._settle(outcomes, item, Outcome(status, transaction_id=create_outcome.transaction_id))
+            elif item.action is Action.UPSERT:
                 to_update.append(item)
+            else:
+                self._settle(outcomes, item, create_outcome)
         return to_update
+
+
+def fetch_product(client: FulfillmentClient, sku: str) -> dict[str, Any] | None:
+    """PB's record of a product, or None if PB has no such SKU."""
+    response = client.call("GET", ITEM_PATH.format(sku=quote(sku, safe="")), params={"clientId": client.client_id},
+                           operation=GET_OPERATION)
+    return response.body if response.status == 200 and isinstance(response.body, dict) else None
 
 
 def known_skus(client: FulfillmentClient, skus: set[str]) -> set[str]:
     """The SKUs of `skus` that PB has as products (one GET each)."""
-    found = set()
-    for sku in sorted(skus):
-        response = client.call("GET", ITEM_PATH.format(sku=quote(sku, safe="")), params={"clientId": client.client_id})
-        if response.status == 200:
-            found.add(sku)
-    return found
+    return {sku for sku in sorted(skus) if fetch_product(client, sku) is not None}
 
 
 def _names_field(errors: Sequence[ErrorDetail], name: str) -> bool:
