@@ -6,19 +6,25 @@ blocked or not sent; 2 nothing could be run (usage, workbook, settings, credenti
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from loader import __version__, pipeline
+from loader import __version__, notify, pipeline
 from loader.errors import PbloadError
+from loader.journal import Journal
 from loader.models import Issue, RunReport
 from loader.resources import BY_NAME, RESOURCES
 from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
+from loader.settings import load_smtp_settings
 from loader.workbook.templates import template_name, write_template
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
@@ -68,6 +74,19 @@ _output = click.option("-o", "--output", type=click.Path(path_type=Path, dir_oka
                        help="Where to write the result workbook (default: WORKBOOK.result.xlsx beside it).")
 _strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors.")
 _progress = click.option("--no-progress", is_flag=True, help="Do not show a progress display.")
+# Called with the finished run's report to e-mail its result workbook (--email-to).
+Mailer = Callable[[RunReport], None]
+
+
+def _addresses(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return tuple(notify.check_addresses(value))
+    except PbloadError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+_email_to = click.option("--email-to", multiple=True, metavar="ADDR", callback=_addresses,
+                         help="E-mail the result workbook to ADDR afterwards (repeat for more addresses).")
 
 
 @main.command()
@@ -75,13 +94,15 @@ _progress = click.option("--no-progress", is_flag=True, help="Do not show a prog
 @_output
 @_strict
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_email_to
 @click.pass_context
 def validate(ctx: click.Context, workbook: Path, output: Path | None, strict: bool | None,
-             state_dir: Path | None) -> None:
+             state_dir: Path | None, email_to: tuple[str, ...]) -> None:
     """Check every row of WORKBOOK without sending anything."""
     settings = _settings(ctx, env="local", strict=strict, state_dir=state_dir)
+    mail = _mailer(ctx, email_to)
     report = _run(ctx, lambda: pipeline.validate(workbook, settings, output))
-    _finish(report)
+    _finish(report, mail)
 
 
 @main.command()
@@ -90,21 +111,111 @@ def validate(ctx: click.Context, workbook: Path, output: Path | None, strict: bo
 @click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to load into.")
 @click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
 @click.option("--chunk-size", type=int, help="Items per bulk call (at most 200).")
-@click.option("--concurrency", type=int, help="Requests in flight at once.")
+@click.option("--concurrency", type=int, help="Requests in flight at once (default 4).")
+@click.option("--max-rps", type=float, help="Requests per second per operation (default 100).")
 @_strict
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
 @_progress
+@_email_to
 @click.pass_context
 def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
-         chunk_size: int | None, concurrency: int | None, strict: bool | None, state_dir: Path | None,
-         no_progress: bool) -> None:
-    """Check WORKBOOK and load its valid rows into the Fulfillment API."""
+         chunk_size: int | None, concurrency: int | None, max_rps: float | None, strict: bool | None,
+         state_dir: Path | None, no_progress: bool, email_to: tuple[str, ...]) -> None:
+    """Check WORKBOOK and load its valid rows into the Fulfillment API.
+
+    Loading the same workbook again finishes a run that was cut short and sends nothing twice.
+    """
     settings = _settings(ctx, env=env, base_url=base_url, chunk_size=chunk_size, concurrency=concurrency,
-                         strict=strict, state_dir=state_dir)
+                         max_rps=max_rps, strict=strict, state_dir=state_dir)
+    _load(ctx, workbook, settings, output, no_progress, _mailer(ctx, email_to))
+
+
+def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path | None, no_progress: bool,
+          mail: Mailer | None = None) -> None:
     click.echo(_environment_line(settings))
     progress = _progress_display(not no_progress and sys.stderr.isatty())
-    report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress))
-    _finish(report)
+    with _graceful_stop() as stop:
+        report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress, stop=stop))
+    if report.interrupted:
+        click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
+                   "workbook again) to finish.", err=True)
+    _finish(report, mail)
+
+
+@contextmanager
+def _graceful_stop() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM lets requests in flight finish and the result be written; a second stops at once."""
+    stop = threading.Event()
+
+    def first(signum: int, frame: Any) -> None:
+        stop.set()
+        click.echo("\nStopping: letting the requests in flight finish, then writing the result workbook. "
+                   "Press Ctrl-C again to stop at once.", err=True)
+        signal.signal(signal.SIGINT, at_once)
+        signal.signal(signal.SIGTERM, at_once)
+
+    def at_once(signum: int, frame: Any) -> None:
+        click.echo("Stopped at once. Load the same workbook again (or `pbload resume`) to finish.", err=True)
+        os._exit(EXIT_ROWS_FAILED)  # the journal is committed as it goes: nothing else to save
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals can only be caught on the main thread (e.g. under a test runner's thread)
+        return
+    previous = signal.signal(signal.SIGINT, first), signal.signal(signal.SIGTERM, first)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
+@main.command()
+@click.argument("run_id", required=False)
+@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_progress
+@click.pass_context
+def resume(ctx: click.Context, run_id: str | None, state_dir: Path | None, no_progress: bool) -> None:
+    """Finish a run that was cut short (the newest unfinished one, or RUN_ID)."""
+    base = _settings(ctx, env="local", state_dir=state_dir)
+    journal = Journal(base.state_dir)
+    try:
+        record = journal.run(run_id)
+    finally:
+        journal.close()
+    if record is None and run_id:
+        raise Failure(f"No run {run_id} in the journal; `pbload runs` lists them.")
+    if record is None:
+        click.echo("Every run has finished: there is nothing to resume. `pbload runs` lists them.")
+        return
+    if record.state == "finished":
+        click.echo(f"Run {record.run_id} finished at {record.ended}: nothing to resume.")
+        return
+    if not Path(record.input_path).exists():
+        raise Failure(f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
+                      "Put it back, or load the workbook you have.")
+    settings = _settings(ctx, env=record.environment, base_url=record.base_url, state_dir=state_dir)
+    click.echo(f"Resuming run {record.run_id} of {record.input_path}.")
+    output = Path(record.output_path) if record.output_path else None
+    _load(ctx, Path(record.input_path), settings, output, no_progress)
+
+
+@main.command()
+@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
+@click.pass_context
+def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
+    """List recent runs with their counts."""
+    journal = Journal(_settings(ctx, env="local", state_dir=state_dir).state_dir)
+    try:
+        records = journal.runs(limit)
+    finally:
+        journal.close()
+    if not records:
+        click.echo("No runs yet.")
+    for r in records:
+        counts = ", ".join(f"{n} {status.lower()}" for status, n in r.counts.items()) or "no rows settled"
+        click.echo(f"{r.run_id}  {r.started[:19].replace('T', ' ')}  {r.state:<11}  {r.environment:<10}  "
+                   f"{Path(r.input_path).name}: {counts}")
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
@@ -138,14 +249,57 @@ def _progress_display(enabled: bool) -> pipeline.Progress:
     return show if enabled else (lambda stage, done, total: None)
 
 
-def _finish(report: RunReport) -> None:
+def _finish(report: RunReport, mail: Mailer | None = None) -> None:
     _show_issues(report.issues)
+    if report.retries:
+        click.echo(f"{report.retries} request{'s were' if report.retries > 1 else ' was'} retried after "
+                   "transient failures.")
     for sheet in report.sheets:
         counts = ", ".join(f"{n} {s.value.lower()}" for s, n in sheet.counts().items())
         rows = f"{len(sheet.rows)} row" + ("" if len(sheet.rows) == 1 else "s")
         click.echo(f"{sheet.sheet}: {rows} — {counts or 'no data rows'}")
     click.echo(f"Result: {report.result_path}")
+    if mail is not None:
+        mail(report)
     sys.exit(EXIT_OK if report.all_ok else EXIT_ROWS_FAILED)
+
+
+def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
+    """What e-mails the result after the run, if --email-to asks; its settings are checked now, before it."""
+    if not to:
+        return None
+    smtp = _run(ctx, load_smtp_settings)
+    _run(ctx, lambda: notify.check_ready(smtp))
+
+    def mail(report: RunReport) -> None:
+        path = Path(report.result_path or "")
+        try:
+            notify.email_result(notify.summary_from_report(report), path, to, smtp)
+        except PbloadError as exc:  # the run's exit code stands: the result workbook is there
+            if ctx.find_root().obj.get("debug"):
+                traceback.print_exc()
+            again = " ".join(f"--to {a}" for a in to)
+            click.echo(f"Error: {exc} The result workbook is still at {path}; send it later with "
+                       f"`pbload email {path} {again}`.", err=True)
+            return
+        click.echo(f"E-mailed {path.name} to {', '.join(to)}.")
+
+    return mail
+
+
+@main.command(name="email")
+@click.argument("result", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--to", "to", multiple=True, required=True, metavar="ADDR", callback=_addresses,
+              help="Address to send it to (repeat for more addresses).")
+@click.pass_context
+def email_command(ctx: click.Context, result: Path, to: tuple[str, ...]) -> None:
+    """Send a result workbook by e-mail.
+
+    RESULT is a .result.xlsx that pbload load or validate wrote; the subject carries its counts.
+    """
+    smtp = _run(ctx, load_smtp_settings)
+    _run(ctx, lambda: notify.email_result(notify.summary_from_result(result), result, to, smtp))
+    click.echo(f"E-mailed {result.name} to {', '.join(to)}.")
 
 
 def _show_issues(issues: list[Issue]) -> None:
