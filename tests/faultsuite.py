@@ -62,10 +62,10 @@ class ServedEmulator:
     def order_count(self) -> int:
         return int(self._orders_page(1, 1)["totalElements"])
 
-    def wait_for_orders(self, at_least: int) -> None:
-        """Block until the emulator holds `at_least` orders (bounded)."""
+    def wait_for_orders(self, at_least: int, loader: subprocess.Popen | None = None) -> None:
+        """Block until the emulator holds `at_least` orders, or `loader` has ended (bounded)."""
         deadline = time.monotonic() + WAIT_TIMEOUT
-        while self.order_count() < at_least:
+        while self.order_count() < at_least and (loader is None or loader.poll() is None):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the emulator never held {at_least} orders")
             time.sleep(0.01)

@@ -76,10 +76,11 @@ def test_killed_five_times_and_resumed(tmp_path, served):
     emulator, env = served
     emulator.set_faults(seed=14, latency_ms=15)
     path, keys, args = load_orders(tmp_path, emulator, env, "--chunk-size", "50")
-    for n, chunks in enumerate((1, 3, 2, 4, 3)):  # kill after this many more bulk calls went through
+    for n, chunks in enumerate((1, 3, 2, 3, 1)):  # kill after this many more bulk calls went through
         held = emulator.order_count()
         process = start_loader(args if n == 0 else ["resume"], env)
-        emulator.wait_for_orders(held + chunks * 50)
+        emulator.wait_for_orders(held + chunks * 50, process)
+        assert process.poll() is None, "the load ended before it could be killed"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         process.stdout.close()
@@ -93,7 +94,7 @@ def test_ctrl_c_stops_cleanly_then_resume_finishes(tmp_path, served):
     emulator.set_faults(seed=15, latency_ms=30)
     path, keys, args = load_orders(tmp_path, emulator, env, "--chunk-size", "20", "--concurrency", "1")
     process = start_loader(args, env)
-    emulator.wait_for_orders(100)
+    emulator.wait_for_orders(100, process)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 1, output
