@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from loader.models import Issue, Severity
+from loader.models import Action, Issue, Severity
 from loader.resources import Field, Kind, Resource
 from loader.workbook.reader import SheetData
 
@@ -419,12 +419,25 @@ def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int,
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     issues: dict[tuple[int, str | None, str], Issue] = {}
+    cancels = _cancel_rows(data.resource, values)
     for case in cases.itertuples(index=False):
         issue = _issue_for(data, values, case)
         # frame-wide checks report a failing row once per column; keep one issue per cell and code
-        if issue and (issue.row, issue.column) not in already:
+        if issue and (issue.row, issue.column) not in already and not _needless(data.resource, issue, cancels):
             issues.setdefault((issue.row, issue.column, issue.code), issue)
     return list(issues.values())
+
+
+def _cancel_rows(resource: Resource, values: pd.DataFrame) -> set[int]:
+    """Rows that cancel an item (where the resource can be cancelled)."""
+    if Action.CANCEL not in resource.actions or "action" not in values.columns:
+        return set()
+    return {int(row) for row in values.index[values["action"] == Action.CANCEL.value]}
+
+
+def _needless(resource: Resource, issue: Issue, cancels: set[int]) -> bool:
+    """A cancel names only the item's key: its other required columns may stay blank."""
+    return issue.code == "required" and issue.row in cancels and issue.column != resource.key_field.header
 
 
 def _issue_for(data: SheetData, values: pd.DataFrame, case: Any) -> Issue | None:

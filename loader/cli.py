@@ -193,7 +193,8 @@ def resume(ctx: click.Context, run_id: str | None, state_dir: Path | None, no_pr
     if not Path(record.input_path).exists():
         raise Failure(f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
                       "Put it back, or load the workbook you have.")
-    settings = _settings(ctx, env=record.environment, base_url=record.base_url, state_dir=state_dir)
+    settings = _settings(ctx, env=record.environment, base_url=record.base_url, state_dir=state_dir,
+                         **{k: v for k, v in record.options.items() if k in pipeline.RESUMED_SETTINGS})
     click.echo(f"Resuming run {record.run_id} of {record.input_path}.")
     output = Path(record.output_path) if record.output_path else None
     _load(ctx, Path(record.input_path), settings, output, no_progress)

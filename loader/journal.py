@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS runs (
     started     TEXT NOT NULL,
     ended       TEXT,
     counts      TEXT,                   -- JSON: status -> rows
+    options     TEXT NOT NULL DEFAULT '{}',  -- JSON: the run's settings that `resume` repeats
     resumed_by  TEXT
 );
 CREATE TABLE IF NOT EXISTS items (
@@ -85,6 +86,7 @@ class RunRecord:
     started: str
     ended: str | None
     counts: dict[str, int]
+    options: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,13 @@ class Journal:
     # Runs ------------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, command: str, input_path: Path, input_sha256: str, output_path: Path | None,
-                  environment: str, target: str, base_url: str | None) -> None:
-        """Record a new run."""
+                  environment: str, target: str, base_url: str | None, options: dict[str, Any]) -> None:
+        """Record a new run, with the settings a resume of it should use again."""
         self._write("INSERT INTO runs (run_id, command, input_path, input_sha256, output_path, environment, target,"
-                    " base_url, state, started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                    " base_url, state, started, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                     [(run_id, command, str(input_path.resolve()), input_sha256,
                       None if output_path is None else str(output_path.resolve()), environment, target, base_url,
-                      _now())])
+                      _now(), json.dumps(options))])
 
     def end_run(self, run_id: str, state: str, counts: dict[Status, int]) -> None:
         """Mark a run finished or interrupted, with its row counts."""
@@ -150,9 +152,9 @@ class Journal:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT run_id, command, input_path, input_sha256, output_path, environment, target, base_url,"
-                " state, started, ended, counts FROM runs ORDER BY started DESC, rowid DESC LIMIT ?", (limit,)
-            ).fetchall()
-        return [RunRecord(*r[:11], json.loads(r[11] or "{}")) for r in rows]
+                " state, started, ended, counts, options FROM runs ORDER BY started DESC, rowid DESC LIMIT ?",
+                (limit,)).fetchall()
+        return [RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}")) for r in rows]
 
     def run(self, run_id: str | None) -> RunRecord | None:
         """A run by ID, or the newest run that did not finish."""

@@ -30,6 +30,8 @@ from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
 from loader.workbook.writer import result_path_for, write_result
 
+# The settings of a run that `pbload resume` uses again (credentials always come from the environment).
+RESUMED_SETTINGS = ("chunk_size", "concurrency", "max_rps", "strict", "max_attempts", "retry_deadline")
 # The in-process emulator answers any host; this one names it in messages.
 LOCAL_BASE_URL = "http://emulator.local"
 # Called as progress(stage, done, total) while a run goes on.
@@ -82,7 +84,7 @@ def load(path: Path, settings: Settings, output: Path | None = None,
     journal = Journal(settings.state_dir)
     earlier_runs = journal.unfinished_runs(path, settings.target)
     journal.start_run(report.run_id, "load", path, report.input_sha256, output, settings.env, settings.target,
-                      settings.base_url)
+                      settings.base_url, {name: getattr(settings, name) for name in RESUMED_SETTINGS})
     try:
         with _timed(timings, "send"), _client(settings, transport) as client:
             deps = Dependencies(lookup_products=lambda skus: known_skus(client, skus))

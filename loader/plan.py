@@ -67,11 +67,12 @@ def _blank(value: Any) -> bool:
 def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], values: list[dict[str, Any]]) -> Item:
     header = values[0]
     payload = resource.build_payload(header, values if resource.lines else None)
+    # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
     refs = tuple(
         Reference(PRODUCTS, str(v[f.name]), row, f.header)
-        for row, v in zip(numbers, values)
+        for n, (row, v) in enumerate(zip(numbers, values))
         for f in resource.fields
-        if f.product_ref and v.get(f.name) is not None
+        if f.product_ref and v.get(f.name) is not None and (n == 0 or f.is_line)
     )
     extra = {f.name: header.get(f.name) for f in resource.fields if f.path is None}
     action = Action(header.get("action") or Action.UPSERT.value)
@@ -122,13 +123,9 @@ class Dependencies:
             if blocked:
                 settled.update({row: blocked for row in item.rows})
             elif unknown:
-                issues += [Issue(item.sheet, r.row, r.column, "unknown-sku",
-                                 f"SKU {r.key} is neither on the Products sheet nor known to PB. Add the product "
-                                 "or correct the SKU.") for r in unknown]
-                outcome = Outcome(Status.INVALID, error_code="unknown-sku",
-                                  message="; ".join(f"{r.column}: SKU {r.key} is not a known product"
-                                                    for r in unknown))
-                settled.update({row: outcome for row in item.rows})
+                found = [_unknown_sku(item.sheet, r) for r in unknown]
+                issues += found
+                settled.update(_unknown_outcomes(resource, item, found))
             else:
                 ready.append(item)
         return ready, settled, issues
@@ -156,6 +153,21 @@ class Dependencies:
                 if status not in LOADED_STATUSES | {Status.VALID}:
                     return _blocked(f"the bill of materials for {kit} (BOMs row {row}) is {status.value}")
         return None
+
+
+def _unknown_sku(sheet: str, ref: Reference) -> Issue:
+    return Issue(sheet, ref.row, ref.column, "unknown-sku",
+                 f"SKU {ref.key} is neither on the Products sheet nor known to PB. Add the product or correct the SKU.")
+
+
+def _unknown_outcomes(resource: Resource, item: Item, issues: list[Issue]) -> dict[int, Outcome]:
+    """INVALID for each row naming an unknown SKU, with its own cells; the group's other rows as siblings."""
+    bad = sorted({i.row for i in issues})
+    outcomes = {row: _sibling_invalid(resource, item.key, bad) for row in item.rows if row not in bad}
+    for row in bad:
+        message = "; ".join(f"{i.column}: {i.message}" for i in issues if i.row == row)
+        outcomes[row] = Outcome(Status.INVALID, error_code="unknown-sku", message=message)
+    return outcomes
 
 
 def _blocked(reason: str) -> Outcome:

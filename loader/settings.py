@@ -1,15 +1,18 @@
 """pbload's settings: one frozen dataclass, from flags > environment > pbload.toml > defaults.
 
 Credentials come from the environment only (`PB_CLIENT_ID`, `PB_API_KEY`, `PB_API_SECRET`), never
-from flags or files that may be shared: they would end up in shell histories and repositories.
+from flags or files that may be shared: they would end up in shell histories and repositories. The
+same holds for the mail server's password (`PBLOAD_SMTP_PASSWORD`); the rest of the e-mail settings
+(`SmtpSettings`) may also sit in an `[smtp]` table of pbload.toml.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +144,14 @@ def _parse_config(path: Path) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path} cannot be read ({exc}). Fix or remove it.") from exc
     table = data.get("pbload", data)
-    unknown = sorted(set(table) - _TOML_KEYS)
+    smtp = _smtp_table(path, table.get("smtp", data.get("smtp", {})))
+    unknown = sorted(set(table) - _TOML_KEYS - {"smtp"})
     if unknown:
         raise SettingsError(
             f"{path} has unknown settings: {', '.join(unknown)}. Known: {', '.join(sorted(_TOML_KEYS))}. "
             "(Credentials go in the environment, not in this file.)"
         )
-    return table
+    return {**table, "smtp": smtp}
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -174,3 +178,92 @@ def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+# E-mail (DESIGN §6). The password is read from the environment only, like the PB credentials.
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+DEFAULT_SMTP_TLS = "starttls"
+DEFAULT_ZIP_ABOVE_MB = 10.0
+# [smtp] key in pbload.toml -> environment variable
+SMTP_ENV = {"host": "PBLOAD_SMTP_HOST", "port": "PBLOAD_SMTP_PORT", "user": "PBLOAD_SMTP_USER",
+            "tls": "PBLOAD_SMTP_TLS", "from": "PBLOAD_MAIL_FROM", "zip_above_mb": "PBLOAD_MAIL_ZIP_ABOVE_MB"}
+SMTP_PASSWORD_ENV = "PBLOAD_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to send e-mail: the mail server, its TLS mode and login, the sender, when to zip."""
+
+    host: str | None = None  # None: no e-mail can be sent
+    port: int = SMTP_DEFAULT_PORTS[DEFAULT_SMTP_TLS]
+    user: str | None = None
+    password: str = field(default="", repr=False)
+    tls: str = DEFAULT_SMTP_TLS
+    sender: str | None = None
+    zip_above_mb: float = DEFAULT_ZIP_ABOVE_MB
+
+    @property
+    def mail_from(self) -> str:
+        """The sender: `from`, else the user when it is an address, else pbload@this-host."""
+        if self.sender:
+            return self.sender
+        if self.user and "@" in self.user:
+            return self.user
+        return f"pbload@{socket.gethostname()}"
+
+
+def load_smtp_settings(environ: Mapping[str, str] = os.environ, cwd: Path | None = None) -> SmtpSettings:
+    """E-mail settings from the environment (`PBLOAD_SMTP_*`, `PBLOAD_MAIL_*`), then [smtp] in pbload.toml."""
+    table = _read_config(cwd or Path.cwd()).get("smtp", {})
+
+    def pick(key: str) -> Any:
+        value = environ.get(SMTP_ENV[key])
+        return value if value not in (None, "") else table.get(key)
+
+    tls = str(pick("tls") or DEFAULT_SMTP_TLS).strip().lower()
+    if tls not in SMTP_TLS_MODES:
+        raise SettingsError(f"SMTP TLS mode must be one of {', '.join(SMTP_TLS_MODES)}, not '{tls}'.")
+    port = pick("port")
+    zip_above = pick("zip_above_mb")
+    return SmtpSettings(
+        host=str(pick("host")).strip() if pick("host") else None,
+        port=SMTP_DEFAULT_PORTS[tls] if port in (None, "") else _port(port),
+        user=str(pick("user")) if pick("user") else None,
+        password=environ.get(SMTP_PASSWORD_ENV, ""),
+        tls=tls,
+        sender=str(pick("from")) if pick("from") else None,
+        zip_above_mb=DEFAULT_ZIP_ABOVE_MB if zip_above in (None, "") else _megabytes(zip_above),
+    )
+
+
+def _smtp_table(path: Path, table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: smtp must be a table ([smtp] with host, port, ...). Fix or remove it.")
+    unknown = sorted(set(table) - set(SMTP_ENV))
+    if unknown:
+        raise SettingsError(
+            f"{path} has unknown [smtp] settings: {', '.join(unknown)}. Known: {', '.join(sorted(SMTP_ENV))}. "
+            f"(The password goes in the environment as {SMTP_PASSWORD_ENV}, not in this file.)"
+        )
+    return table
+
+
+def _port(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= 65535:
+        raise SettingsError(f"SMTP port must be a whole number from 1 to 65535, not '{value}'.")
+    return number
+
+
+def _megabytes(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number < 0:
+        raise SettingsError(f"zip-above-mb must be a number of megabytes, 0 or more, not '{value}'.")
+    return number

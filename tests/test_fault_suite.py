@@ -74,8 +74,8 @@ def test_token_expires_mid_run(tmp_path, served):
 
 def test_killed_five_times_and_resumed(tmp_path, served):
     emulator, env = served
-    emulator.set_faults(seed=14, latency_ms=15)
-    path, keys, args = load_orders(tmp_path, emulator, env, "--chunk-size", "50")
+    emulator.set_faults(seed=14, latency_ms=100)  # slow enough for the kills to land mid-run
+    path, keys, args = load_orders(tmp_path, emulator, env, "--chunk-size", "50", "--concurrency", "1")
     for n, chunks in enumerate((1, 3, 2, 3, 1)):  # kill after this many more bulk calls went through
         held = emulator.order_count()
         process = start_loader(args if n == 0 else ["resume"], env)

@@ -137,7 +137,8 @@ def test_dates_must_be_dates(tmp_path, value, code):
 
 
 def test_a_date_typed_as_text_is_read_with_a_warning(tmp_path):
-    result = checked(tmp_path, "ASNs", {**ASN, "Expected Arrival": "2026-12-01T09:00:00", "Expiration Date": "2027-06-30"})
+    row = {**ASN, "Expected Arrival": "2026-12-01T09:00:00", "Expiration Date": "2027-06-30"}
+    result = checked(tmp_path, "ASNs", row)
     assert [(i.row, i.column, i.code, i.is_error) for i in result.issues] == [
         (2, "Expected Arrival", "date-as-text", False), (2, "Expiration Date", "date-as-text", False),
     ]
@@ -161,7 +162,8 @@ def test_boms_and_returns_cannot_be_cancelled(tmp_path):
 
 
 def test_one_bad_row_makes_its_whole_group_invalid(tmp_path):
-    rows = [ORDER, line("Client Order ID", "SO-1", SKU="B", Quantity=0), line("Client Order ID", "SO-1", SKU="C", Quantity=1),
+    rows = [ORDER, line("Client Order ID", "SO-1", SKU="B", Quantity=0),
+            line("Client Order ID", "SO-1", SKU="C", Quantity=1),
             {**ORDER, "Client Order ID": "SO-2"}]
     result = checked(tmp_path, "Orders", *rows)
     plan = plan_sheet(result, result.invalid_rows())

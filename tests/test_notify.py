@@ -164,7 +164,8 @@ RUNS = {
 
 
 def test_subject_has_the_input_name_and_counts_in_a_fixed_order():
-    assert notify.subject_for(notify.summary_from_report(RUNS["load"])) == "pbload: orders.xlsx — 497 created, 3 failed"
+    assert notify.subject_for(notify.summary_from_report(RUNS["load"])) == (
+        "pbload: orders.xlsx — 497 created, 3 failed")
     assert notify.subject_for(notify.summary_from_report(RUNS["validate"])) == (
         "pbload: orders.xlsx — 25 valid, 2 invalid")
     mixed = run_report("load", {"Products": [Status.NOT_SENT, Status.FAILED, Status.UNCHANGED, Status.CREATED,
@@ -183,7 +184,7 @@ def test_bodies_match_the_golden_files(name: str):
         if UPDATE_GOLDEN:
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_text(rendered, encoding="utf-8")
-        assert rendered == golden.read_text(encoding="utf-8"), f"{golden.name} differs (PBLOAD_UPDATE_GOLDEN=1 rewrites it)"
+        assert rendered == golden.read_text(encoding="utf-8"), f"{golden.name} differs (PBLOAD_UPDATE_GOLDEN=1)"
 
 
 def test_html_escapes_sheet_and_file_names_the_text_keeps_them():

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from loader.checks import check_sheet
 from loader.plan import plan_sheet
+from loader.resources import BY_NAME
 from loader.workbook.reader import read_workbook
 from tests.helpers import write_workbook
 
@@ -205,8 +206,6 @@ def test_references_name_every_sku_cell(tmp_path):
 def test_projection_of_a_stored_order_equals_its_payload(tmp_path):
     first = {"Client Order ID": "SO-7", "Order Date": datetime(2026, 11, 20), **ADDRESS, "SKU": "A", "Quantity": 1}
     [item] = items_for(tmp_path, "Orders", first)
-    from loader.resources import BY_NAME
-
     stored = {**item.payload, "clientId": "c", "orderId": "ORD000001", "status": "CREATED", "isOnHold": False,
               "actualShippingDetails": None, "pbCreateDate": "2026-11-20T09:00:00.000+0000"}
     assert BY_NAME["orders"].project(stored) == item.payload
