@@ -138,7 +138,7 @@ def test_create_then_create_again_fails(load, case):
 
     assert load(one(case, Action="CREATE", **case.change)).counts() == {Status.FAILED: 1}
     assert load.statuses(case.sheet) == {2: (
-        "FAILED", None, "already-exists",
+        "FAILED", case.pb_id, "already-exists",
         f"PB already has {KEY_HEADERS[case.sheet]} {case.key}; use UPDATE or UPSERT to change it.")}
     assert len(load.stored(case.sheet)) == 1
     assert case.changed(load.stored(case.sheet)[0]) == case.before
@@ -247,7 +247,7 @@ def test_cancelling_a_shipped_order_fails_with_pbs_message(load):
     load.emulator.advance("order", "SO-1", "SHIPPED")
     assert not load({"Orders": [{"Client Order ID": "SO-1", "Action": "CANCEL"}]}).all_ok
     assert load.statuses("Orders") == {2: (
-        "FAILED", None, "EMU-BAD-STATE",
+        "FAILED", "ORD000001", "EMU-BAD-STATE",
         "Order ORD000001 is SHIPPED; it can be canceled only while CREATED or RELEASED")}
     assert load.emulator.orders()[0]["status"] == "SHIPPED"
 

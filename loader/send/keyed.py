@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -125,7 +125,8 @@ def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: 
             return refused("not-found", f"PB has no {name} {item.key} to update; use CREATE or UPSERT.")
         return Step(item, "create", None)
     if item.action is Action.CREATE and item.key not in in_doubt:
-        return refused("already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to change it.")
+        return replace(refused("already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to "
+                                                 "change it."), pb_id=_pb_id(record, spec))
     if resource.project(record) == item.payload:
         return Outcome(Status.UNCHANGED, pb_id=_pb_id(record, spec))
     return Step(item, "update", record)
@@ -191,7 +192,7 @@ class BulkSender(KeyedSender):
     def _results(self, chunk: Sequence[Step], response: ApiResponse,
                  done: Callable[[Step], Status]) -> list[tuple[Item, Outcome]]:
         if not response.ok:
-            return [(s.item, failure(response)) for s in chunk]
+            return [(s.item, replace(failure(response), pb_id=_pb_id(s.record, self.spec))) for s in chunk]
         results = results_by_key(response.body, self.spec.bulk_array, self.resource.key, [s.item for s in chunk])
         return [(s.item, self._item_outcome(s, results.get(s.item.key), response, done(s))) for s in chunk]
 
@@ -200,7 +201,8 @@ class BulkSender(KeyedSender):
             return no_result(response)
         if result.get("errors"):
             errors = parse_errors({"errors": result["errors"]})
-            return self.confirm(step, failure(response, errors), done, response, errors)
+            outcome = replace(failure(response, errors), pb_id=_pb_id(step.record, self.spec))
+            return self.confirm(step, outcome, done, response, errors)
         pb_id = _pb_id(result, self.spec) or _pb_id(step.record, self.spec)
         return Outcome(done, pb_id=pb_id, transaction_id=response.transaction_id)
 
@@ -231,7 +233,8 @@ class SingleSender(KeyedSender):
             response = self._cancel(step, mark)
             done = Status.CANCELED
         if not response.ok:
-            return step.item, self.confirm(step, failure(response), done, response, response.errors)
+            outcome = replace(failure(response), pb_id=_pb_id(step.record, self.spec))
+            return step.item, self.confirm(step, outcome, done, response, response.errors)
         body = response.body if isinstance(response.body, dict) else {}
         return step.item, Outcome(done, pb_id=_pb_id(body, self.spec) or _pb_id(step.record, self.spec),
                                   transaction_id=response.transaction_id)
