@@ -141,13 +141,7 @@ class BillsOfMaterials:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's BOMs matching ``searchFields``; inactive ones only if asked."""
-        page, size = search.paging(query)
-        keys = search.parse_sort(body.get("sort"))
-        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
-        if not any(name == "includeInactive" for name, _ in filters):
-            filters.append(("includeInactive", _active))
-        found = [r for r in self.records.all(client_id) if all(p(r) for _, p in filters)]
-        return search.page_of(search.sort_records(found, keys), page, size)
+        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, {"includeInactive": _active})
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored BOM (of one client, or of all), oldest first."""

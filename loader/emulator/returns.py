@@ -140,11 +140,7 @@ class Returns:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's returns matching ``searchFields``, sorted by ``sort``."""
-        page, size = search.paging(query)
-        keys = search.parse_sort(body.get("sort"))
-        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
-        found = [r for r in self.records.all(client_id) if all(p(r) for _, p in filters)]
-        return search.page_of(search.sort_records(found, keys), page, size)
+        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS)
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
         """Move a return (by returnOrderId or returnClientOrderId) to ``status``, as the facility would."""

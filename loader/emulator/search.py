@@ -167,6 +167,21 @@ def _within(moment: datetime | None, low: datetime | None, high: datetime | None
     return (low is None or moment >= low) and (high is None or moment <= high)
 
 
+def run(records: Sequence[Record], query: Mapping[str, str], body: Mapping[str, Any],
+        matchers: Mapping[str, Matcher], defaults: Mapping[str, Predicate] | None = None) -> dict[str, Any]:
+    """One page of `records` matching a search request's ``searchFields``, sorted by its ``sort``.
+
+    `defaults` are filters that apply unless the request names the same field itself.
+    """
+    page, size = paging(query)
+    keys = parse_sort(body.get("sort"))
+    filters = parse_filters(body.get("searchFields"), matchers)
+    given = {name for name, _ in filters}
+    filters += [(name, test) for name, test in (defaults or {}).items() if name not in given]
+    found = [r for r in records if all(test(r) for _, test in filters)]
+    return page_of(sort_records(found, keys), page, size)
+
+
 def sort_records(records: Sequence[Record], keys: Sequence[SortKey]) -> list[Record]:
     """Sort by the keys, first key first; records lacking a key's date go last either way."""
     ordered = list(records)

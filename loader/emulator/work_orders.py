@@ -172,11 +172,7 @@ class WorkOrders:
         self, client_id: str, query: Mapping[str, str], body: dict[str, Any], status_only: bool = False
     ) -> dict[str, Any]:
         """Return one page of the client's work orders matching ``searchFields``, sorted by ``sort``."""
-        page, size = search.paging(query)
-        keys = search.parse_sort(body.get("sort"))
-        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
-        found = [r for r in self.records.all(client_id) if all(p(r) for _, p in filters)]
-        result = search.page_of(search.sort_records(found, keys), page, size)
+        result = search.run(self.records.all(client_id), query, body, SEARCH_FIELDS)
         if status_only:
             result["content"] = [{name: r.get(name) for name in STATUS_FIELDS} for r in result["content"]]
         return result
