@@ -105,6 +105,9 @@ def load(path: Path, settings: Settings, output: Path | None = None,
 
 def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], path: Path, output: Path | None,
                 book: WorkbookData, timings: Timings) -> None:
+    for sheet in report.sheets:  # every row ends with exactly one status
+        for row in sheet.rows:
+            sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
     journal.end_run(report.run_id, "interrupted" if report.interrupted else "finished", report.counts())
     if not report.interrupted:
         journal.supersede(earlier_runs, report.run_id)
