@@ -53,7 +53,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.argument("resources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the template.")
 def template(resources: tuple[str, ...], output: Path | None) -> None:
-    """Write a blank template workbook for RESOURCES (products, or all)."""
+    """Write a blank template workbook for RESOURCES (products, boms, work-orders, asns, orders, returns, all)."""
     chosen = _resources(resources or ("all",))
     path = output or Path(f"{template_name(chosen)}.xlsx")
     click.echo(f"Wrote {write_template(chosen, path)}")
