@@ -21,8 +21,6 @@ from loader.workbook.templates import build_template
 from loader.workbook.writer import save_atomically, set_text
 
 PAGE_SIZE = 200
-# Product search returns the last six months by default (§8.5); an export wants every product.
-ALL_TIME = ["2000-01-01T00:00:00Z", None]
 INVENTORY_PATH = "/v1/inventory/snapshot"
 SHIPMENTS_PATH = "/v1/shipments/search"
 INVENTORY_COLUMNS = (("SKU", "sku"), ("Node", "node"), ("On Hand", "onHand"), ("Allocated", "allocated"),
@@ -37,10 +35,10 @@ def export(client: FulfillmentClient, what: str, output: Path) -> tuple[Path, in
     """Write PB's `what` to `output`; return the path and the number of records."""
     if what in ("products", "orders"):
         resource = BY_NAME[what]
-        body: dict[str, Any] = {"sort": ["pbCreateDate-asc"]}
-        if what == "products":
-            body["searchFields"] = [{"name": "pbCreateDate", "values": ALL_TIME}]
-        records = list(pages(client, resource.api.search_path, body))  # type: ignore[union-attr]
+        spec = resource.api
+        assert spec is not None
+        body: dict[str, Any] = {"sort": ["pbCreateDate-asc"], "searchFields": list(spec.lookup_fields)}
+        records = list(pages(client, spec.search_path, body))
         book = build_template((resource,))
         ws = book[resource.sheet]
         for row in records_to_rows(resource, records):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import httpx
@@ -197,8 +198,12 @@ def load(tmp_path):
 
 
 def product_gets(recorder):
-    return sorted(r.url.path.rsplit("/", 1)[1] for r in recorder.requests
-                  if r.method == "GET" and "/v1/products/" in r.url.path)
+    """The SKUs pbload asked PB about (in product searches), each as often as it was asked."""
+    asked = []
+    for r in recorder.requests:
+        if r.url.path.endswith("/v1/products/search"):
+            asked += [v for f in json.loads(r.content)["searchFields"] if f["name"] == "sku" for v in f["values"]]
+    return sorted(asked)
 
 
 def test_unknown_sku_is_invalid_on_its_cell(load):

@@ -18,6 +18,8 @@ API = ApiSpec(
     bulk_array="products",
     bulk_operation=True,
     max_bulk_items=MAX_BULK_ITEMS,
+    # product search returns the last six months unless asked otherwise (§8.5): ask for all time
+    lookup_fields=({"name": "pbCreateDate", "values": ["2000-01-01T00:00:00Z", None]},),
 )
 
 _DIMENSIONS = ("details.dimensions.length", "details.dimensions.width", "details.dimensions.height")

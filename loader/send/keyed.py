@@ -71,25 +71,7 @@ class KeyedSender:
 
     def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """PB's records for `keys`, by client key (keys PB does not have are absent)."""
-        found: dict[str, dict[str, Any]] = {}
-        for chunk in chunks(sorted(set(keys)), LOOKUP_CHUNK):
-            page = 1
-            while True:
-                body = {"clientId": self.client.client_id,
-                        "searchFields": [{"name": self.spec.search_key, "values": list(chunk)},
-                                         *self.spec.lookup_fields]}
-                response = self.client.call("POST", self.spec.search_path, body,
-                                            params={"page": page, "size": len(chunk)})
-                if not response.ok or not isinstance(response.body, dict):
-                    raise_lookup_failure(self.client, self.spec, response)
-                for record in response.body.get("content") or []:
-                    key = record.get(self.resource.key)
-                    if key is not None and str(key) in chunk:
-                        found[str(key)] = record
-                if response.body.get("last", True):
-                    break
-                page += 1
-        return found
+        return find_by_key(self.client, self.resource, keys)
 
     def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -108,6 +90,29 @@ class KeyedSender:
             status = done if response.uncertain else Status.UNCHANGED
             return Outcome(status, pb_id=_pb_id(record, self.spec), transaction_id=response.transaction_id)
         return outcome
+
+
+def find_by_key(client: FulfillmentClient, resource: Resource, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """PB's records of `resource` for `keys`, found by search, one call per chunk of keys."""
+    spec = resource.api
+    assert spec is not None
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(sorted(set(keys)), LOOKUP_CHUNK):
+        page = 1
+        while True:
+            body = {"clientId": client.client_id,
+                    "searchFields": [{"name": spec.search_key, "values": list(chunk)}, *spec.lookup_fields]}
+            response = client.call("POST", spec.search_path, body, params={"page": page, "size": len(chunk)})
+            if not response.ok or not isinstance(response.body, dict):
+                raise_lookup_failure(client, spec, response)
+            for record in response.body.get("content") or []:
+                key = record.get(resource.key)
+                if key is not None and str(key) in chunk:
+                    found[str(key)] = record
+            if response.body.get("last", True):
+                return found
+            page += 1
+    return found
 
 
 def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: ApiSpec,

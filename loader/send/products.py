@@ -17,8 +17,9 @@ from loader.api import ApiResponse, ErrorDetail, FulfillmentClient
 from loader.api.client import parse_errors
 from loader.models import Action, Item, Outcome, Status
 from loader.resources import Resource
-from loader.resources.products import BULK_PATH, ITEM_PATH, MAX_BULK_ITEMS
+from loader.resources.products import BULK_PATH, ITEM_PATH, MAX_BULK_ITEMS, PRODUCTS
 from loader.send.common import Recorder, chunks, failure, no_result, results_by_key
+from loader.send.keyed import find_by_key
 
 GET_OPERATION = "GET /v1/products/{sku}"
 Settled = list[tuple[Item, Outcome, tuple[ErrorDetail, ...]]]
@@ -117,8 +118,8 @@ def fetch_product(client: FulfillmentClient, sku: str) -> dict[str, Any] | None:
 
 
 def known_skus(client: FulfillmentClient, skus: set[str]) -> set[str]:
-    """The SKUs of `skus` that PB has as products (one GET each)."""
-    return {sku for sku in sorted(skus) if fetch_product(client, sku) is not None}
+    """The SKUs of `skus` that PB has as products (searched for, 200 at a time)."""
+    return set(find_by_key(client, PRODUCTS, sorted(skus)))
 
 
 def _names_field(errors: Sequence[ErrorDetail], name: str) -> bool:
