@@ -45,7 +45,8 @@ def assert_exactly_once(emulator, keys, result):
 def test_errors_and_throttling(tmp_path, served):
     emulator, env = served
     emulator.set_faults(seed=11, error_rate=0.10, throttle_rate=0.05, retry_after_s=0.05)
-    path, keys, args = load_orders(tmp_path, emulator, env)
+    # small chunks make enough requests for both kinds of fault to come up (the seed fixes which do)
+    path, keys, args = load_orders(tmp_path, emulator, env, "--chunk-size", "20")
     code, output = run_loader(args, env)
     assert code == 0, output
     assert emulator.counts()["error"] > 0 and emulator.counts()["throttle"] > 0
