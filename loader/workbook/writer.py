@@ -1,44 +1,68 @@
 """Write the result workbook: the input, kept as it is, with a status for every row (DESIGN §5).
 
+Two ways, one result. The stream editor (`xlsx_stream`) copies the input's package and rewrites only
+the data sheets' rows and a few small parts: it keeps everything byte for byte and writes 100,000
+rows in a few seconds. Whatever it does not understand (a table over the data, a macro-enabled
+workbook, drawings it cannot tell apart) it hands to the openpyxl path below, which loads the whole
+workbook and is slower but just as faithful for what openpyxl keeps. Both take their words, colours
+and limits from `result_content`.
+
 The input file is never touched: the result is saved to a temporary file beside the target and
 renamed into place, so a crash never leaves a half-written workbook.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
+from copy import copy
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from loader import __version__
-from loader.models import Issue, Outcome, RunReport, SheetReport, Status
+from loader.errors import WorkbookError
+from loader.models import Outcome, RunReport, SheetReport, Status
 from loader.workbook import ERRORS_SHEET, RESULT_COLUMNS, SUMMARY_SHEET
+from loader.workbook.ooxml import StrictWorkbook, Unsupported, protect_escapes
 from loader.workbook.reader import HEADER_ROW
+from loader.workbook.result_content import (
+    ERRORS_HEADER, ERRORS_WIDTHS, INVALID_CELL_FILL, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS,
+    MAX_RANGES_PER_RULE, RESULT_WIDTHS, STATUS_TINTS, SUMMARY_TABLE_ROW, SUMMARY_TITLE, capped_notes, cell_notes,
+    cell_ranges, chunked, commented, is_pbload_rule, problems, result_values, run_record, status_chart,
+    summary_statuses, summary_table, tint_formula,
+)
+from loader.workbook.xlsx_stream import COMMENT_AUTHOR, write_streamed
 
+log = logging.getLogger(__name__)
+
+STREAM = "stream"
+OPENPYXL = "openpyxl"
 _FORMULA_STARTS = ("=", "+", "-", "@")
-_STATUS_FILLS = {
-    Status.CREATED: "C6EFCE",
-    Status.UPDATED: "C6EFCE",
-    Status.UNCHANGED: "E2EFDA",
-    Status.CANCELED: "DDEBF7",
-    Status.VALID: "C6EFCE",
-    Status.FAILED: "FFC7CE",
-    Status.INVALID: "FFC7CE",
-    Status.BLOCKED: "FFEB9C",
-    Status.NOT_SENT: "EDEDED",
-}
-_INVALID_CELL_FILL = PatternFill("solid", fgColor="FF9999")
 _HEADER_FONT = Font(bold=True)
-_RESULT_WIDTHS = (12, 16, 22, 60, 26)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A result workbook on disk, and which writer made it (with the reason when it was not the stream)."""
+
+    path: Path
+    method: str
+    reason: str | None = None
 
 
 def result_path_for(input_path: Path) -> Path:
@@ -52,29 +76,57 @@ def write_result(input_path: Path, output: Path, report: RunReport, positions: d
     `positions` maps each sheet to its columns: header text -> 0-based column, for pointing at
     the cells that have problems.
     """
+    return write_result_workbook(input_path, output, report, positions).path
+
+
+def write_result_workbook(input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]],
+                          method: str | None = None) -> Written:
+    """Write the result workbook, by stream when possible; `method` forces one way (tests, benchmarks)."""
+    reason = None
+    if method in (None, STREAM):
+        try:
+            with _atomic(output, like=input_path) as tmp:
+                write_streamed(input_path, tmp, report, positions)
+            return Written(output, STREAM)
+        except StrictWorkbook:
+            raise WorkbookError(
+                f"{input_path.name} is saved as Strict Open XML, which pbload cannot annotate. Open it in Excel, "
+                "save it as an Excel Workbook (.xlsx) and load that file (the rows already loaded stay loaded)."
+            ) from None
+        except Unsupported as exc:
+            if method == STREAM:
+                raise
+            reason = str(exc)
+            log.info("Writing %s with openpyxl: %s", output.name, reason)
     book = load_workbook(input_path)
-    issues_by_sheet: dict[str, list[Issue]] = {}
-    for issue in report.issues:
-        issues_by_sheet.setdefault(issue.sheet, []).append(issue)
-    for sheet in report.sheets:
-        _annotate(book[sheet.sheet], sheet, issues_by_sheet.get(sheet.sheet, []), positions.get(sheet.sheet, {}))
-    _summary(book, report)
-    _errors(book, report.issues, positions)
-    return save_atomically(book, output)
+    annotate(book, report, positions)
+    with _atomic(output, like=input_path) as tmp:
+        book.save(tmp)
+    return Written(output, OPENPYXL, reason)
 
 
 def save_atomically(book: Workbook, output: Path) -> Path:
     """Save to a temporary file in the target folder, then rename it into place."""
+    with _atomic(output) as tmp:
+        book.save(tmp)
+    return output
+
+
+@contextmanager
+def _atomic(output: Path, like: Path | None = None) -> Iterator[Path]:
+    """A temporary path beside `output`, renamed to it on success; with the permissions of `like`
+    (the result is as private, or as shared, as the workbook it came from)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".tmp", dir=output.parent)
     os.close(fd)
     try:
-        book.save(tmp)
+        yield Path(tmp)
+        if like is not None:
+            os.chmod(tmp, stat.S_IMODE(like.stat().st_mode))
         os.replace(tmp, output)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return output
 
 
 def set_text(cell: Any, value: Any) -> None:
@@ -84,22 +136,48 @@ def set_text(cell: Any, value: Any) -> None:
         cell.data_type = "s"
 
 
-def _annotate(ws: Worksheet, sheet: SheetReport, issues: list[Issue], columns: dict[str, int]) -> None:
+# --- the openpyxl path ---------------------------------------------------------------------------
+
+
+def _put(cell: Any, value: Any) -> None:
+    """Text as Excel will show it: never a formula, a literal `_x0041_` not taken for an escape, CR kept."""
+    if isinstance(value, str):
+        value = protect_escapes(value).replace("\r", "_x000D_")  # a raw CR would be read back as a line feed
+    set_text(cell, value)
+
+
+def annotate(book: Workbook, report: RunReport, positions: dict[str, dict[str, int]]) -> None:
+    """Add pbload's columns, marks, comments and sheets to a workbook loaded with openpyxl."""
+    notes = cell_notes(report, positions)
+    statuses = summary_statuses(report)
+    for sheet in report.sheets:
+        _annotate(book[sheet.sheet], sheet, notes.get(sheet.sheet, {}), statuses)
+    _summary(book, report)
+    _errors(book, report, positions, notes)
+
+
+def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], str], statuses: list[Status]) -> None:
     first = _result_columns(ws)
+    last_col = first + len(RESULT_COLUMNS) - 1
+    last_row = max([HEADER_ROW, *sheet.rows])
+    _unmerge(ws, first, last_col, last_row)
     for row in sheet.rows:
-        outcome = sheet.outcomes.get(row) or Outcome(Status.NOT_SENT)
-        values = (outcome.status.value, outcome.pb_id, outcome.error_code, outcome.message, outcome.transaction_id)
+        values = result_values(sheet.outcomes.get(row) or Outcome(Status.NOT_SENT))
         for offset, value in enumerate(values):
-            set_text(ws.cell(row=row, column=first + offset), value)
-        ws.cell(row=row, column=first).fill = PatternFill("solid", fgColor=_STATUS_FILLS[outcome.status])
-    for issue in issues:
-        col = columns.get(issue.column or "")
-        if col is None or issue.row <= HEADER_ROW or not issue.is_error:
-            continue
-        cell = ws.cell(row=issue.row, column=col + 1)
-        cell.fill = _INVALID_CELL_FILL
-        text = issue.message if cell.comment is None else cell.comment.text + "\n" + issue.message
-        cell.comment = Comment(text, "pbload")
+            _put(ws.cell(row=row, column=first + offset), value)
+    for cell in [c for c in ws._cells.values() if c.comment is not None]:
+        if cell.row > HEADER_ROW and cell.comment.author == COMMENT_AUTHOR:
+            cell.comment = None
+    for (row, col), text in commented(notes).items():
+        cell = ws.cell(row=row, column=col)
+        if cell.comment is None:
+            cell.comment = Comment(protect_escapes(text), COMMENT_AUTHOR, width=288, height=90)
+    _marks(ws, first, last_col, last_row, notes, statuses)
+    _filter(ws, last_col, last_row)
+    _print_area(ws, first, last_col)
+    if ws.freeze_panes is None:
+        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.sheet_view.tabSelected = False
 
 
 def _result_columns(ws: Worksheet) -> int:
@@ -107,70 +185,133 @@ def _result_columns(ws: Worksheet) -> int:
     headers = [c.value for c in ws[HEADER_ROW]] if ws.max_row >= HEADER_ROW else []
     if RESULT_COLUMNS[0] in headers:
         first = headers.index(RESULT_COLUMNS[0]) + 1
-    else:
-        first = len(headers) + 1
-        while first > 1 and headers[first - 2] in (None, ""):
-            first -= 1
-    for offset, (name, width) in enumerate(zip(RESULT_COLUMNS, _RESULT_WIDTHS)):
+    else:  # after the last column with a header or any value: never over the user's cells
+        first = 1 + max((c.column for c in ws._cells.values() if c.value not in (None, "")), default=0)
+    named = [n for n, h in enumerate(headers, start=1) if h not in (None, "") and n < first]
+    last_header = ws.cell(row=HEADER_ROW, column=named[-1]) if named else None
+    for offset, (name, width) in enumerate(zip(RESULT_COLUMNS, RESULT_WIDTHS)):
         cell = ws.cell(row=HEADER_ROW, column=first + offset, value=name)
-        cell.font = _HEADER_FONT
+        if last_header is not None and last_header.has_style:
+            cell._style = copy(last_header._style)  # pbload's headers look like the user's
+        else:
+            cell.font = _HEADER_FONT
         ws.column_dimensions[get_column_letter(first + offset)].width = width
     return first
 
 
+def _filter(ws: Worksheet, last_col: int, last_row: int) -> None:
+    """A filter over the header, the data and pbload's columns; one the user set elsewhere stays."""
+    if not ws.auto_filter.ref:
+        ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(last_col)}{last_row}"
+        return
+    bounds = CellRange(ws.auto_filter.ref)
+    if bounds.min_row == HEADER_ROW:
+        ws.auto_filter.ref = (f"{get_column_letter(bounds.min_col)}{HEADER_ROW}:"
+                              f"{get_column_letter(max(bounds.max_col, last_col))}{max(bounds.max_row, last_row)}")
+
+
+def _print_area(ws: Worksheet, first: int, last_col: int) -> None:
+    """A print area that ended at the data's last column now ends at pbload's last one."""
+    area = ws.print_area
+    if not area or "," in area:
+        return
+    bounds = CellRange(area.split("!")[-1].replace("$", ""))
+    if bounds.max_col == first - 1:
+        bounds.expand(right=last_col - bounds.max_col)
+        ws.print_area = bounds.coord
+
+
+def _unmerge(ws: Worksheet, first: int, last_col: int, last_row: int) -> None:
+    """Merged ranges over pbload's columns would hide its cells: they are unmerged."""
+    for merged in list(ws.merged_cells.ranges):
+        if merged.max_col >= first and merged.min_col <= last_col and merged.min_row <= last_row:
+            ws.unmerge_cells(str(merged))
+
+
+def _marks(ws: Worksheet, first: int, last_col: int, last_row: int, notes: dict[tuple[int, int], str],
+           statuses: list[Status]) -> None:
+    """Conditional formats: invalid cells first, then the user's own, then a tint per status."""
+    ours = list(chunked(cell_ranges(notes), MAX_RANGES_PER_RULE))
+    kept = ConditionalFormattingList()
+    priority = len(ours)
+    for n, batch in enumerate(ours, start=1):
+        fill = PatternFill(start_color="FF" + INVALID_CELL_FILL, end_color="FF" + INVALID_CELL_FILL, fill_type="solid")
+        rule = FormulaRule(formula=[INVALID_MARK_FORMULA], fill=fill, stopIfTrue=True)
+        rule.priority = n
+        kept.add(" ".join(batch), rule)
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.formula and any(is_pbload_rule(f) for f in rule.formula):
+                continue
+            rule.priority = (rule.priority or 0) + len(ours)
+            priority = max(priority, rule.priority)
+            kept.add(cf, rule)
+    area = f"A{HEADER_ROW + 1}:{get_column_letter(last_col)}{max(last_row, HEADER_ROW + 1)}"
+    for status in statuses:
+        priority += 1
+        tint = STATUS_TINTS[status]
+        rule = FormulaRule(formula=[tint_formula(get_column_letter(first), status)],
+                           fill=PatternFill(start_color="FF" + tint, end_color="FF" + tint, fill_type="solid"))
+        rule.priority = priority
+        kept.add(area, rule)
+    ws.conditional_formatting = kept
+
+
 def _summary(book: Workbook, report: RunReport) -> None:
-    if SUMMARY_SHEET in book.sheetnames:
-        del book[SUMMARY_SHEET]
+    for name in [n for n in book.sheetnames if n.casefold() == SUMMARY_SHEET.casefold()]:
+        del book[name]
     ws = book.create_sheet(SUMMARY_SHEET, 0)
-    ws.append(["pbload result"])
+    ws.append([SUMMARY_TITLE])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
-    statuses = [s for s in Status if any(s in sheet.counts() for sheet in report.sheets)]
-    ws.append(["Sheet", "Rows", *[s.value for s in statuses]])
-    for cell in ws[ws.max_row]:
-        cell.font = _HEADER_FONT
-    for sheet in report.sheets:
-        counts = sheet.counts()
-        ws.append([sheet.sheet, len(sheet.rows), *[counts.get(s, 0) for s in statuses]])
+    for n, values in enumerate(summary_table(report)):
+        ws.append(values)
+        for cell in ws[ws.max_row] if n == 0 else ws[ws.max_row][:1]:
+            cell.font = _HEADER_FONT
     ws.append([])
-    for label, value in _run_record(report):
-        ws.append([label, value])
+    for label, value in run_record(report):
+        ws.append([label, None])
+        _put(ws.cell(ws.max_row, 2), value)
         ws.cell(ws.max_row, 1).font = _HEADER_FONT
+    chart = status_chart(report)
+    if chart is not None:
+        ws.add_chart(chart, f"A{ws.max_row + 2}")
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 66
+    for n in range(3, 3 + len(summary_statuses(report))):
+        ws.column_dimensions[get_column_letter(n)].width = 12
+    assert ws.max_row >= SUMMARY_TABLE_ROW
+    for sheet in book.worksheets:
+        sheet.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
     book.active = 0
 
 
-def _run_record(report: RunReport) -> Iterable[tuple[str, Any]]:
-    ended = report.ended or report.started
-    return (
-        ("Run ID", report.run_id),
-        ("Command", report.command),
-        ("Input file", Path(report.input_path).name),
-        ("Input SHA-256", report.input_sha256),
-        ("Template", report.template or "(not a pbload template)"),
-        ("Environment", report.environment),
-        ("Started", report.started.isoformat(timespec="seconds")),
-        ("Ended", ended.isoformat(timespec="seconds")),
-        ("Duration (s)", round((ended - report.started).total_seconds(), 1)),
-        ("pbload version", __version__),
-    )
-
-
-def _errors(book: Workbook, issues: list[Issue], positions: dict[str, dict[str, int]]) -> None:
-    if ERRORS_SHEET in book.sheetnames:
-        del book[ERRORS_SHEET]
-    if not issues:
+def _errors(book: Workbook, report: RunReport, positions: dict[str, dict[str, int]],
+            notes: dict[str, dict[tuple[int, int], str]]) -> None:
+    for name in [n for n in book.sheetnames if n.casefold() == ERRORS_SHEET.casefold()]:
+        del book[name]
+    found = problems(report, positions)
+    if not found:
         return
     ws = book.create_sheet(ERRORS_SHEET, 1)
-    ws.append(["Sheet", "Cell", "Severity", "Code", "Message"])
+    ws.append(list(ERRORS_HEADER))
     for cell in ws[1]:
         cell.font = _HEADER_FONT
-    for issue in issues:
-        col = positions.get(issue.sheet, {}).get(issue.column or "")
-        ref = f"{get_column_letter(col + 1)}{issue.row}" if col is not None else f"row {issue.row}"
-        ws.append([issue.sheet, ref, issue.severity.value, issue.code, None])
-        set_text(ws.cell(ws.max_row, 5), issue.message)
-    for letter, width in zip("ABCDE", (14, 10, 10, 24, 100)):
-        ws.column_dimensions[letter].width = width
+    link_font = Font(underline="single", color="0563C1")
+    for n, problem in enumerate(found[:MAX_ERROR_ROWS]):
+        ws.append([None] * len(ERRORS_HEADER))
+        row = ws.max_row
+        for col, value in enumerate((problem.sheet, problem.cell, problem.severity, problem.code, problem.message,
+                                     problem.hint), start=1):
+            _put(ws.cell(row, col), value)
+        if n < MAX_LINKS:
+            cell = ws.cell(row, 2)
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=problem.target, display=problem.cell)
+            cell.font = link_font
+    for n, line in enumerate(capped_notes(len(found), notes), start=1):
+        ws.cell(n, len(ERRORS_HEADER) + 2, line).font = _HEADER_FONT
+    for n, width in enumerate(ERRORS_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(ERRORS_HEADER))}{ws.max_row}"

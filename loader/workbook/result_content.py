@@ -1,0 +1,300 @@
+"""What a result workbook says, whichever way it is written (DESIGN §5).
+
+Both writers — the stream editor (`xlsx_stream`) and the openpyxl fallback (`writer`) — take their
+words, colours and limits from here, so a result reads the same whichever path wrote it.
+
+Row tints and invalid-cell fills are conditional formats rather than cell styles: the user's own
+cell formats stay exactly as they were (fills included), a result loaded again gets its marks
+replaced instead of stacked, and no cell of the data has to be restyled one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loader import __version__
+from loader.models import Issue, Outcome, RunReport, SheetReport, Status
+from loader.workbook.hints import hint_for
+from loader.workbook.reader import HEADER_ROW
+
+# Light tints for whole rows, by status; a stronger fill for each invalid cell.
+STATUS_TINTS = {
+    Status.CREATED: "C6EFCE",
+    Status.UPDATED: "C6EFCE",
+    Status.UNCHANGED: "E2EFDA",
+    Status.CANCELED: "DDEBF7",
+    Status.VALID: "C6EFCE",
+    Status.FAILED: "FFC7CE",
+    Status.INVALID: "FFC7CE",
+    Status.BLOCKED: "FFEB9C",
+    Status.NOT_SENT: "EDEDED",
+}
+INVALID_CELL_FILL = "FF9999"
+# The invalid-cell rule is recognised by this formula when a result is loaded and written again.
+INVALID_MARK_FORMULA = 'ISTEXT("pbload: invalid cell")'
+_TINT_FORMULA = re.compile(r'^\$[A-Z]{1,3}\d+="(' + "|".join(re.escape(s.value) for s in Status) + ')"$')
+
+RESULT_WIDTHS = (12, 16, 22, 60, 26)  # Status, PB ID, Error Code, Message, Transaction ID
+ERRORS_HEADER = ("Sheet", "Cell", "Severity", "Code", "Message", "Hint")
+ERRORS_WIDTHS = (14, 10, 10, 24, 90, 70)
+SUMMARY_TITLE = "pbload result"
+
+# Limits. Excel keeps at most 65,530 links on a sheet; thousands of comments make a workbook slow
+# to open; one conditional format is read with at most 8,192 ranges by older Excel.
+MAX_COMMENTS = 10_000  # per data sheet
+MAX_LINKS = 65_530
+MAX_ERROR_ROWS = 1_048_575  # a sheet's rows, less the header
+MAX_RANGES_PER_RULE = 8_000
+MAX_CELL_TEXT = 32_767
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SECRETS = (
+    (re.compile(r"(?i)\b(access_token|refresh_token|id_token|token|api[_-]?key|api[_-]?secret|client[_-]?secret"
+                r"|secret|password|passwd|authorization)(\"?\s*[:=]\s*\"?)(?:(?:bearer|basic)\s+)?[^\s\"',;&}]+"),
+     r"\1\2[hidden]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [hidden]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"), "[hidden]"),
+)
+
+
+_SUSPECT = re.compile("(?i)bearer|basic|token|key|secret|passw|authorization|eyJ|" + _CONTROL.pattern)
+
+
+def outside_text(value: Any) -> str | None:
+    """Text from outside (the API, the user's values echoed in messages) made safe to write.
+
+    Credentials and tokens are masked, characters no workbook can hold are dropped, and text is cut
+    to what a cell holds. Writers store the result as a string cell, never as a formula.
+    """
+    if value is None:
+        return None
+    text = str(value)
+    if _SUSPECT.search(text) is None and len(text) <= MAX_CELL_TEXT:
+        return text  # nearly every value: one search and done
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    text = _CONTROL.sub("", text)
+    if len(text) > MAX_CELL_TEXT:
+        text = text[: MAX_CELL_TEXT - 1] + "…"
+    return text
+
+
+def result_values(outcome: Outcome) -> tuple[str | None, ...]:
+    """The five values pbload writes on a row: Status, PB ID, Error Code, Message, Transaction ID."""
+    return (outcome.status.value, outside_text(outcome.pb_id), outside_text(outcome.error_code),
+            outside_text(outcome.message), outside_text(outcome.transaction_id))
+
+
+def tint_formula(status_letter: str, status: Status, first_row: int = HEADER_ROW + 1) -> str:
+    """The rule that tints a row whose Status cell says `status`."""
+    return f'${status_letter}{first_row}="{status.value}"'
+
+
+def is_pbload_rule(formula: str) -> bool:
+    """True for the conditional formats a result workbook carries (replaced when written again)."""
+    formula = formula.strip()
+    return formula == INVALID_MARK_FORMULA or bool(_TINT_FORMULA.match(formula))
+
+
+def column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as formulas and links write it: 'Products', 'O''Brien'."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One row of the Errors sheet. `col` is 1-based, None for a problem with a whole row."""
+
+    sheet: str
+    row: int
+    col: int | None
+    severity: str
+    code: str
+    message: str
+    hint: str
+
+    @property
+    def cell(self) -> str:
+        return f"{column_letter(self.col)}{self.row}" if self.col else f"row {self.row}"
+
+    @property
+    def target(self) -> str:
+        """Where the link in the Errors sheet jumps: the cell, or the row's first cell."""
+        return f"{quote_sheet(self.sheet)}!{column_letter(self.col or 1)}{self.row}"
+
+
+def problems(report: RunReport, positions: dict[str, dict[str, int]]) -> list[Problem]:
+    """Every problem of the run, sheet by sheet and row by row: the checks' issues, then what the
+    API (or pbload's own planning) said about rows that no check had flagged."""
+    order = {s.sheet: n for n, s in enumerate(report.sheets)}
+    found = [_from_issue(i, positions.get(i.sheet, {})) for i in report.issues]
+    flagged = {(i.sheet, i.row) for i in report.issues if i.is_error}
+    for sheet in report.sheets:
+        for row in sorted(sheet.outcomes):
+            outcome = sheet.outcomes[row]
+            if outcome.status in (Status.FAILED, Status.BLOCKED, Status.INVALID) and outcome.error_code \
+                    and (sheet.sheet, row) not in flagged:
+                from_api = outcome.status is Status.FAILED
+                found.append(Problem(sheet.sheet, row, None, "error", outside_text(outcome.error_code) or "",
+                                     outside_text(outcome.message) or "", hint_for(outcome.error_code, from_api)))
+    found.sort(key=lambda p: (order.get(p.sheet, len(order)), p.row))
+    return found
+
+
+def _from_issue(issue: Issue, columns: dict[str, int]) -> Problem:
+    col = columns.get(issue.column or "")
+    return Problem(issue.sheet, issue.row, None if col is None else col + 1, issue.severity.value, issue.code,
+                   outside_text(issue.message) or "", hint_for(issue.code))
+
+
+def cell_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
+    """The invalid cells of each sheet, (row, 1-based column) -> message(s), in row order."""
+    notes: dict[str, dict[tuple[int, int], list[str]]] = {}
+    for issue in report.issues:
+        col = positions.get(issue.sheet, {}).get(issue.column or "")
+        if col is None or issue.row <= HEADER_ROW or not issue.is_error:
+            continue
+        notes.setdefault(issue.sheet, {}).setdefault((issue.row, col + 1), []).append(
+            outside_text(issue.message) or "")
+    return {sheet: {cell: "\n".join(texts) for cell, texts in sorted(cells.items())}
+            for sheet, cells in notes.items()}
+
+
+def commented(cells: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    """The invalid cells that get a comment: the first MAX_COMMENTS of a sheet, in row order."""
+    if len(cells) <= MAX_COMMENTS:
+        return cells
+    return dict(list(cells.items())[:MAX_COMMENTS])
+
+
+def cell_ranges(cells: Iterable[tuple[int, int]]) -> list[str]:
+    """Cells (row, col) as few ranges as runs down each column allow: B3:B9 C4 ..."""
+    by_col: dict[int, list[int]] = {}
+    for row, col in cells:
+        by_col.setdefault(col, []).append(row)
+    ranges = []
+    for col in sorted(by_col):
+        letter = column_letter(col)
+        rows = sorted(set(by_col[col]))
+        start = prev = rows[0]
+        for row in rows[1:] + [0]:
+            if row != prev + 1:
+                ranges.append(f"{letter}{start}" if start == prev else f"{letter}{start}:{letter}{prev}")
+                start = row
+            prev = row
+    return ranges
+
+
+def chunked(items: list[str], size: int) -> Iterator[list[str]]:
+    for n in range(0, len(items), size):
+        yield items[n:n + size]
+
+
+def row_counts(sheet: SheetReport) -> dict[Status, int]:
+    """Rows per status as the sheet shows them: a row without an outcome says NOT SENT."""
+    counts = sheet.counts()
+    unsettled = len(sheet.rows) - sum(1 for row in sheet.rows if row in sheet.outcomes)
+    if unsettled:
+        counts[Status.NOT_SENT] = counts.get(Status.NOT_SENT, 0) + unsettled
+    return counts
+
+
+def summary_statuses(report: RunReport) -> list[Status]:
+    """The statuses the run ended with, in the catalogue's order (the Summary's columns)."""
+    counts = [row_counts(sheet) for sheet in report.sheets]  # each walks every row: once per sheet
+    return [s for s in Status if any(s in c for c in counts)]
+
+
+def summary_table(report: RunReport) -> list[list[Any]]:
+    """Header and one row per sheet: Sheet, Rows, then a count for each status."""
+    counts = [row_counts(sheet) for sheet in report.sheets]
+    statuses = [s for s in Status if any(s in c for c in counts)]
+    rows: list[list[Any]] = [["Sheet", "Rows", *[s.value for s in statuses]]]
+    for sheet, sheet_counts in zip(report.sheets, counts):
+        rows.append([sheet.sheet, len(sheet.rows), *[sheet_counts.get(s, 0) for s in statuses]])
+    return rows
+
+
+def run_record(report: RunReport) -> list[tuple[str, Any]]:
+    """The run's audit record, label and value."""
+    ended = report.ended or report.started
+    return [
+        ("Run ID", report.run_id),
+        ("Command", report.command),
+        ("Input file", outside_text(Path(report.input_path).name)),
+        ("Input SHA-256", report.input_sha256),
+        ("Template", outside_text(report.template) or "(not a pbload template)"),
+        ("Environment", report.environment),
+        ("Started", report.started.isoformat(timespec="seconds")),
+        ("Ended", ended.isoformat(timespec="seconds")),
+        ("Duration (s)", round((ended - report.started).total_seconds(), 1)),
+        ("pbload version", __version__),
+    ]
+
+
+def capped_notes(problem_count: int, notes: dict[str, dict[tuple[int, int], str]]) -> list[str]:
+    """What the Errors sheet says when a limit kept something out of the workbook."""
+    lines = []
+    for sheet, cells in notes.items():
+        if len(cells) > MAX_COMMENTS:
+            lines.append(f"Sheet {sheet}: {len(cells):,} invalid cells; the first {MAX_COMMENTS:,} carry a comment "
+                         "with their message (more would make the workbook slow to open). Every problem is listed "
+                         "here and in the row's Message column.")
+    if problem_count > MAX_LINKS:
+        lines.append(f"The first {MAX_LINKS:,} problems link to their cell (Excel's limit for one sheet).")
+    if problem_count > MAX_ERROR_ROWS:
+        lines.append(f"{problem_count:,} problems: the first {MAX_ERROR_ROWS:,} are listed (a sheet's limit); "
+                     "every row's Message column has its own.")
+    return lines
+
+
+# Bars of the Summary chart, by status: stronger versions of the row tints.
+CHART_COLOURS = {
+    Status.CREATED: "70AD47",
+    Status.UPDATED: "548235",
+    Status.UNCHANGED: "A9D08E",
+    Status.CANCELED: "5B9BD5",
+    Status.VALID: "70AD47",
+    Status.FAILED: "C00000",
+    Status.INVALID: "FF5050",
+    Status.BLOCKED: "FFC000",
+    Status.NOT_SENT: "A5A5A5",
+}
+SUMMARY_TABLE_ROW = 3  # the Summary's counts start on this row: header, then one row per sheet
+
+
+def status_chart(report: RunReport, sheet: str = "Summary") -> Any:
+    """A stacked bar per sheet, one colour per status, drawn from the Summary's counts; None if empty."""
+    from openpyxl.chart import BarChart, Reference
+
+    statuses = summary_statuses(report)
+    if not statuses or not report.sheets:
+        return None
+    top, last = SUMMARY_TABLE_ROW, SUMMARY_TABLE_ROW + len(report.sheets)
+    name = quote_sheet(sheet)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Rows by status"
+    chart.height, chart.width = 7.5, 17
+    chart.add_data(Reference(range_string=f"{name}!$C${top}:${column_letter(2 + len(statuses))}${last}"),
+                   titles_from_data=True)
+    chart.set_categories(Reference(range_string=f"{name}!$A${top + 1}:$A${last}"))
+    for series, status in zip(chart.series, statuses):
+        series.graphicalProperties.solidFill = CHART_COLOURS[status]
+        series.graphicalProperties.line.solidFill = CHART_COLOURS[status]
+    return chart
