@@ -56,8 +56,9 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
 
 
 def _records(frame: pd.DataFrame) -> Iterable[tuple[int, dict[str, Any]]]:
-    for row, values in zip(frame.index, frame.to_dict("records")):
-        yield int(row), {k: (None if _blank(v) else v) for k, v in values.items()}
+    # blanks are None (number columns hold NaN for them): replaced column by column, not cell by cell
+    plain = frame.astype(object).where(frame.notna(), None)
+    yield from zip((int(r) for r in frame.index), plain.to_dict("records"))
 
 
 def _blank(value: Any) -> bool:

@@ -8,6 +8,7 @@ these declarations, so a column is changed in one place only.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -156,11 +157,11 @@ class Resource:
     def key_field(self) -> Field:
         return self.by_name[self.key]
 
-    @property
+    @functools.cached_property
     def payload_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.path)
 
-    @property
+    @functools.cached_property
     def lines(self) -> str | None:
         """The payload array that holds the lines, for a header/line resource."""
         for f in self.fields:
@@ -168,24 +169,28 @@ class Resource:
                 return f.path.split(LINE_MARK)[0]  # type: ignore[union-attr]
         return None
 
-    @property
+    @functools.cached_property
     def header_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if not f.is_line)
 
-    @property
+    @functools.cached_property
     def line_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_line)
 
     def build_payload(self, values: dict[str, Any], lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The API object for checked values: one row's, or a group's header values and its lines."""
         payload: dict[str, Any] = {}
-        for f in self.header_fields:
+        for f, path in self._header_paths:
             value = values.get(f.name)
-            if f.path and value is not None:
-                _put(payload, f.path, to_wire(f, value))
+            if value is not None:
+                _put(payload, path, to_wire(f, value))
         if self.lines is not None:
             payload[self.lines] = self._lines(lines if lines is not None else [values])
         return payload
+
+    @functools.cached_property
+    def _header_paths(self) -> tuple[tuple[Field, str], ...]:
+        return tuple((f, f.path) for f in self.header_fields if f.path)
 
     def _lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
@@ -248,21 +253,30 @@ LINE_MARK = "[]."
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 
+@functools.lru_cache(maxsize=None)
+def _segments(path: str) -> tuple[tuple[str, int | None], ...]:
+    """`references[0].name` -> (("references", 0), ("name", None)); parsed once per path."""
+    parsed = []
+    for part in path.split("."):
+        name, index = _SEGMENT.match(part).groups()  # type: ignore[union-attr]
+        parsed.append((name, None if index is None else int(index)))
+    return tuple(parsed)
+
+
 def _put(target: dict[str, Any], path: str, value: Any) -> None:
     """Set a value at a dotted path such as `details.weight.value` or `references[0].name`."""
-    *parents, last = [_SEGMENT.match(part).groups() for part in path.split(".")]  # type: ignore[union-attr]
+    *parents, (name, index) = _segments(path)
     node: dict[str, Any] = target
-    for name, index in parents:
-        if index is None:
-            node = node.setdefault(name, {})
+    for parent, position in parents:
+        if position is None:
+            node = node.setdefault(parent, {})
         else:
-            node = _slot(node.setdefault(name, []), int(index), {})
-    name, index = last
+            node = _slot(node.setdefault(parent, []), position, {})
     if index is None:
         node[name] = value
     else:
-        _slot(node.setdefault(name, []), int(index), None)
-        node[name][int(index)] = value
+        _slot(node.setdefault(name, []), index, None)
+        node[name][index] = value
 
 
 def _slot(items: list[Any], index: int, empty: Any) -> Any:
@@ -275,11 +289,10 @@ def _slot(items: list[Any], index: int, empty: Any) -> Any:
 
 def _get(source: dict[str, Any], path: str) -> Any:
     node: Any = source
-    for part in path.split("."):
-        name, index = _SEGMENT.match(part).groups()  # type: ignore[union-attr]
+    for name, index in _segments(path):
         if not isinstance(node, dict):
             return None
         node = node.get(name)
         if index is not None:
-            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+            node = node[index] if isinstance(node, list) and index < len(node) else None
     return node
