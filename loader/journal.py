@@ -1,11 +1,11 @@
 """The run journal: what each run sent, so that no row is lost and none is loaded twice (DESIGN §4).
 
-SQLite (WAL) in the state directory. Each run is recorded with its input and target; each item with
-its client key, a hash of its payload, its state and outcome. An item is marked *in flight*, with
-the transaction ID, before its request leaves, and its outcome is committed when the answer comes
-back. After a crash the items still in flight are *in doubt*: the next load of the same target looks
-them up at PB before sending anything (`in_doubt`), and items loaded earlier with the same payload
-are not sent again (`loaded_before`).
+SQLite (WAL) in the state directory. Each run is recorded with its input, target and settings; each
+item with its client key, a hash of its payload, its state and outcome. An item is marked *in
+flight*, with the transaction ID, before its request leaves, and its outcome is committed when the
+answer comes back. After a crash the items still in flight are *in doubt*: the next load of the same
+target looks every item up at PB before sending anything, and takes a duplicate create of an item
+in doubt for its own (`earlier`). `pbload runs` and `pbload resume` read the runs.
 
 Items are keyed by target (server and client ID), resource and client key, across runs.
 """

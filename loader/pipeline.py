@@ -21,11 +21,11 @@ from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
 from loader.errors import ApiError
 from loader.export import export as export_records
-from loader.journal import IN_FLIGHT, SETTLED, Earlier, Journal, payload_hash
-from loader.models import LOADED_STATUSES, Item, Outcome, RunReport, SheetReport, Status
+from loader.journal import IN_FLIGHT, Journal
+from loader.models import Outcome, RunReport, SheetReport, Status
 from loader.plan import Dependencies, plan_sheet
-from loader.send import Recorder, sender_for
-from loader.send.products import known_skus
+from loader.resources.products import PRODUCTS
+from loader.send import Recorder, known_keys, sender_for
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
 from loader.workbook.writer import result_path_for, write_result
@@ -87,7 +87,7 @@ def load(path: Path, settings: Settings, output: Path | None = None,
                       settings.base_url, {name: getattr(settings, name) for name in RESUMED_SETTINGS})
     try:
         with _timed(timings, "send"), _client(settings, transport) as client:
-            deps = Dependencies(lookup_products=lambda skus: known_skus(client, skus))
+            deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus))
             try:
                 for sheet, rows in zip(report.sheets, checked):
                     _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop)
@@ -161,44 +161,28 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
     items, settled, issues = deps.resolve(resource, plan.items)
     sheet.outcomes.update(settled)
     report.issues.extend(issues)
+    # items an earlier run sent without hearing back: a duplicate create of them is our own
     earlier = journal.earlier(settings.target, resource.name, [i.key for i in items])
-    fresh = []
-    for item in items:
-        if _loaded_before(item, earlier.get(item.key)):
-            before = earlier[item.key]
-            outcome = Outcome(Status.UNCHANGED, pb_id=before.pb_id,
-                              message=f"Loaded before with the same content (run {before.run_id}); not sent again.")
-            sheet.outcomes.update({row: outcome for row in item.rows})
-        else:
-            fresh.append(item)
+    in_doubt = frozenset(k for k, e in earlier.items() if e.state == IN_FLIGHT)
     done = 0
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
-        progress(sheet.sheet, done, len(fresh))
+        progress(sheet.sheet, done, len(items))
 
-    in_doubt = frozenset(k for k, e in earlier.items() if e.state == IN_FLIGHT)
     recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt)
-    progress(sheet.sheet, 0, len(fresh))
+    progress(sheet.sheet, 0, len(items))
     outcomes: dict[str, Outcome] = {}
     try:
-        if fresh and not stop.is_set():
-            outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(fresh)
+        if items and not stop.is_set():
+            outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(items)
     finally:
-        for item in fresh:
-            if item.key in outcomes:
-                sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
+        for item in items:
+            outcome = outcomes.get(item.key)
+            if outcome is not None:
+                sheet.outcomes.update({row: outcome for row in item.rows})
         deps.record(resource, rows, sheet.outcomes)
-    for item in fresh:
-        for row in item.rows:
-            sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
-    deps.record(resource, rows, sheet.outcomes)
-
-
-def _loaded_before(item: Item, before: Earlier | None) -> bool:
-    return (before is not None and before.state == SETTLED and before.payload_hash == payload_hash(item)
-            and before.status in {s.value for s in LOADED_STATUSES})
 
 
 def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:

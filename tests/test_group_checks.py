@@ -245,13 +245,14 @@ def test_each_sku_missing_from_the_workbook_is_looked_up_once(load):
     returns = [{**RETURN, "SKU": "NOPE"}, {**RETURN, "Return Client Order ID": "RET-2", "SKU": "AT-PB"}]
     asns = [{**ASN, "SKU": "AT-PB"}, line("Client ASN ID", "ASN-1", SKU="NOPE", Quantity=1)]
     report, _ = load({"Products": [product_row("IN-BOOK")], "ASNs": asns, "Orders": orders, "Returns": returns})
-    assert product_gets(load.recorder) == ["AT-PB", "NOPE"]
+    # each once: IN-BOOK by the Products sheet's own lookup, the others as SKUs missing from the workbook
+    assert product_gets(load.recorder) == ["AT-PB", "IN-BOOK", "NOPE"]
     assert sorted((i.sheet, i.row) for i in report.issues if i.code == "unknown-sku") == [
         ("ASNs", 3), ("Orders", 3), ("Returns", 2),
     ]
     assert [o["clientOrderId"] for o in load.emulator.orders()] == ["SO-2"]
 
 
-def test_skus_on_the_products_sheet_are_not_looked_up(load):
+def test_skus_on_the_products_sheet_are_not_looked_up_again(load):
     load({"Products": [product_row("A")], "Orders": [ORDER], "Returns": [RETURN]})
-    assert product_gets(load.recorder) == []
+    assert product_gets(load.recorder) == ["A"]  # only by the Products sheet's own lookup

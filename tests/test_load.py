@@ -187,7 +187,18 @@ def test_requests_carry_auth_and_unique_transaction_ids(tmp_path, state_dir):
     token_calls = [r for r in recorder.requests if r.url.path == "/oauth/token"]
     api_calls = [r for r in recorder.requests if r.url.path.startswith("/shippingservices/fulfillment/v1/")]
     assert len(token_calls) == 1  # fetched once and reused
-    assert len(api_calls) == 3
+    assert [r.url.path.rsplit("/", 1)[1] for r in api_calls] == ["search", "bulk", "bulk", "bulk"]
     ids = [r.headers["X-PB-TransactionId"] for r in api_calls]
-    assert len(set(ids)) == 3 and all(len(i) <= 25 for i in ids)
+    assert len(set(ids)) == 4 and all(len(i) <= 25 for i in ids)
     assert all(r.headers["Authorization"].startswith("Bearer ") for r in api_calls)
+
+
+def test_a_reload_asks_pb_rather_than_trusting_the_last_run(cli, sample, state_dir, local_emulator):
+    path = sample("products.xlsx")
+    assert cli("load", path).exit_code == 0
+    for leftover in state_dir.glob("emulator.sqlite3*"):  # PB lost everything (a sandbox reset)
+        leftover.unlink()
+    again = cli("load", path)
+    assert again.exit_code == 0
+    assert "Products: 26 rows — 26 created" in again.output
+    assert len(local_emulator().products()) == 26

@@ -1,4 +1,4 @@
-"""Send resources that are found again by client key: orders, returns, ASNs, BOMs, work orders.
+"""Send every resource: each is found again at PB by its client key (SKU, client order ID, ...).
 
 Every item is first looked up at PB by its client key (one search call per chunk of keys). What the
 user asked for is then settled against what PB has: an unchanged item is UNCHANGED and not sent, an
@@ -12,7 +12,7 @@ earlier run was cut short, is looked up again: PB holding the item as sent means
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -55,13 +55,15 @@ class KeyedSender:
         existing = self.lookup([i.key for i in items])
         outcomes: dict[str, Outcome] = {}
         steps: list[Step] = []
+        settled: list[tuple[Item, Outcome]] = []
         for item in items:
             decided = decide(item, existing.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
             if isinstance(decided, Outcome):
-                self._settle(outcomes, [(item, decided)])
+                settled.append((item, decided))
             else:
                 steps.append(decided)
-        self.perform(steps, outcomes)
+        self._settle(outcomes, settled)
+        self._run(self.jobs(steps), outcomes)
         return outcomes
 
     def _settle(self, outcomes: dict[str, Outcome], results: Sequence[tuple[Item, Outcome]]) -> None:
@@ -69,11 +71,28 @@ class KeyedSender:
             outcomes[item.key] = outcome
         self.recorder.settled(results)
 
+    def _run(self, jobs: list[Callable[[], list[tuple[Item, Outcome]]]], outcomes: dict[str, Outcome]) -> None:
+        """Run jobs `concurrency` at a time, committing each job's outcomes as soon as it is answered.
+
+        If one job fails outright (the API gone), no new job starts; the answers of the jobs already
+        under way are still committed before the failure is raised.
+        """
+        failures: list[BaseException] = []
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for future in as_completed([pool.submit(job) for job in jobs]):
+                try:
+                    self._settle(outcomes, future.result())
+                except ApiError as exc:
+                    self.recorder.stop.set()
+                    failures.append(exc)
+        if failures:
+            raise failures[0]
+
     def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """PB's records for `keys`, by client key (keys PB does not have are absent)."""
         return find_by_key(self.client, self.resource, keys)
 
-    def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:  # pragma: no cover - abstract
+    def jobs(self, steps: list[Step]) -> list[Callable[[], list[tuple[Item, Outcome]]]]:  # pragma: no cover
         raise NotImplementedError
 
     def _put_body(self, item: Item) -> dict[str, Any]:
@@ -90,6 +109,11 @@ class KeyedSender:
             status = done if response.uncertain else Status.UNCHANGED
             return Outcome(status, pb_id=_pb_id(record, self.spec), transaction_id=response.transaction_id)
         return outcome
+
+
+def known_keys(client: FulfillmentClient, resource: Resource, keys: set[str]) -> set[str]:
+    """The keys of `keys` that PB has (for products: the SKUs it knows), 200 per search."""
+    return set(find_by_key(client, resource, sorted(keys)))
 
 
 def find_by_key(client: FulfillmentClient, resource: Resource, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -152,29 +176,31 @@ def raise_lookup_failure(client: FulfillmentClient, spec: ApiSpec, response: Api
 
 
 class BulkSender(KeyedSender):
-    """Orders and returns: creates and updates through the bulk endpoint, cancels through bulk cancel."""
+    """Products, orders and returns: creates and updates in bulk calls, order cancels in bulk cancel calls."""
 
-    def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:
+    def jobs(self, steps: list[Step]) -> list[Callable[[], list[tuple[Item, Outcome]]]]:
         writes = [s for s in steps if s.verb in ("create", "update")]
         cancels = [s for s in steps if s.verb == "cancel"]
-        work: list[Callable[[], list[tuple[Item, Outcome]]]] = []
-        work += [lambda c=chunk: self._bulk(c) for chunk in chunks(writes, self.chunk_size)]
-        work += [lambda c=chunk: self._bulk_cancel(c) for chunk in chunks(cancels, self.chunk_size)]
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for results in pool.map(lambda job: job(), work):
-                self._settle(outcomes, results)
+        return ([lambda c=chunk: self._halving(c, self._write) for chunk in chunks(writes, self.chunk_size)]
+                + [lambda c=chunk: self._halving(c, self._cancel) for chunk in chunks(cancels, self.chunk_size)])
 
-    def _bulk(self, chunk: Sequence[Step]) -> list[tuple[Item, Outcome]]:
-        """Send one chunk, halving it while PB rejects it whole with a 400."""
+    def _halving(self, chunk: Sequence[Step],
+                 send: Callable[[Sequence[Step]], tuple[ApiResponse, Callable[[Step], Status]]]
+                 ) -> list[tuple[Item, Outcome]]:
+        """Send one chunk, halving it while PB rejects it whole with a 400, until the bad items are alone."""
         if self.recorder.stopped:
             return []
+        response, done = send(chunk)
+        if response.status == 400 and len(chunk) > 1:
+            half = len(chunk) // 2
+            return self._halving(chunk[:half], send) + self._halving(chunk[half:], send)
+        return self._results(chunk, response, done)
+
+    def _write(self, chunk: Sequence[Step]) -> tuple[ApiResponse, Callable[[Step], Status]]:
         body = {self.spec.bulk_array: [self._bulk_item(s) for s in chunk]}
         response = self.client.call("POST", self.spec.bulk_path or "", body,
                                     on_attempt=self.recorder.sending([s.item for s in chunk]))
-        if response.status == 400 and len(chunk) > 1:
-            half = len(chunk) // 2
-            return self._bulk(chunk[:half]) + self._bulk(chunk[half:])
-        return self._results(chunk, response, lambda s: Status.CREATED if s.verb == "create" else Status.UPDATED)
+        return response, lambda s: Status.CREATED if s.verb == "create" else Status.UPDATED
 
     def _bulk_item(self, step: Step) -> dict[str, Any]:
         wire = self._put_body(step.item)
@@ -182,17 +208,12 @@ class BulkSender(KeyedSender):
             wire["operation"] = "CREATE" if step.verb == "create" else "UPDATE"
         return wire
 
-    def _bulk_cancel(self, chunk: Sequence[Step]) -> list[tuple[Item, Outcome]]:
-        if self.recorder.stopped:
-            return []
+    def _cancel(self, chunk: Sequence[Step]) -> tuple[ApiResponse, Callable[[Step], Status]]:
         requests = [{"clientId": self.client.client_id, self.resource.key: s.item.key,
                      **({self.spec.pb_id: _pb_id(s.record, self.spec)} if self.spec.pb_id else {})} for s in chunk]
         response = self.client.call("PUT", self.spec.bulk_cancel_path or "", {"CancelOrdersRequest": requests},
                                     on_attempt=self.recorder.sending([s.item for s in chunk]))
-        if response.status == 400 and len(chunk) > 1:
-            half = len(chunk) // 2
-            return self._bulk_cancel(chunk[:half]) + self._bulk_cancel(chunk[half:])
-        return self._results(chunk, response, lambda s: Status.CANCELED)
+        return response, lambda s: Status.CANCELED
 
     def _results(self, chunk: Sequence[Step], response: ApiResponse,
                  done: Callable[[Step], Status]) -> list[tuple[Item, Outcome]]:
@@ -215,15 +236,12 @@ class BulkSender(KeyedSender):
 class SingleSender(KeyedSender):
     """ASNs, bills of materials and work orders: one call per item, several at a time."""
 
-    def perform(self, steps: list[Step], outcomes: dict[str, Outcome]) -> None:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for result in pool.map(self._one, steps):
-                if result is not None:
-                    self._settle(outcomes, [result])
+    def jobs(self, steps: list[Step]) -> list[Callable[[], list[tuple[Item, Outcome]]]]:
+        return [lambda s=step: self._one(s) for step in steps]
 
-    def _one(self, step: Step) -> tuple[Item, Outcome] | None:
+    def _one(self, step: Step) -> list[tuple[Item, Outcome]]:
         if self.recorder.stopped:
-            return None
+            return []
         mark = self.recorder.sending([step.item])
         if step.verb == "create":
             response = self.client.call("POST", self.spec.create_path or "", self._put_body(step.item),
@@ -239,10 +257,10 @@ class SingleSender(KeyedSender):
             done = Status.CANCELED
         if not response.ok:
             outcome = replace(failure(response), pb_id=_pb_id(step.record, self.spec))
-            return step.item, self.confirm(step, outcome, done, response, response.errors)
+            return [(step.item, self.confirm(step, outcome, done, response, response.errors))]
         body = response.body if isinstance(response.body, dict) else {}
-        return step.item, Outcome(done, pb_id=_pb_id(body, self.spec) or _pb_id(step.record, self.spec),
-                                  transaction_id=response.transaction_id)
+        return [(step.item, Outcome(done, pb_id=_pb_id(body, self.spec) or _pb_id(step.record, self.spec),
+                                    transaction_id=response.transaction_id))]
 
     def _cancel(self, step: Step, mark: Callable[[str], None]) -> ApiResponse:
         path = self._path(self.spec.cancel_path, step.record)

@@ -14,7 +14,7 @@ from loader.api.retry import RetryPolicy
 from loader.errors import AuthenticationError, UnreachableError
 from loader.models import Action, Item, Status
 from loader.resources.products import PRODUCTS
-from loader.send.products import ProductSender
+from loader.send.keyed import BulkSender
 
 BULK = "/shippingservices/fulfillment/v1/products/bulk"
 
@@ -173,6 +173,8 @@ def test_a_bulk_call_rejected_whole_is_halved_until_the_bad_item_is_found():
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/token":
             return httpx.Response(200, json={"access_token": "t", "expiresIn": "3600"})
+        if request.url.path.endswith("/search"):
+            return httpx.Response(200, json={"content": [], "last": True})
         products = json.loads(request.content)["products"]
         if any(p["sku"] == "BAD" for p in products):
             return httpx.Response(400, json={"errors": [{"errorCode": "E", "errorDescription": "rejected"}]})
@@ -181,7 +183,7 @@ def test_a_bulk_call_rejected_whole_is_halved_until_the_bad_item_is_found():
     client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(answer))
     skus = [f"S{n}" for n in range(7)] + ["BAD"]
     items = [Item("Products", s, (n + 2,), Action.CREATE, {"sku": s}) for n, s in enumerate(skus)]
-    outcomes = ProductSender(client, PRODUCTS, chunk_size=8).send(items)
+    outcomes = BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=8, concurrency=1).send(items)
     assert {k: o.status for k, o in outcomes.items()} == {**{s: Status.CREATED for s in skus[:-1]},
                                                            "BAD": Status.FAILED}
     assert outcomes["BAD"].message == "rejected"
