@@ -12,6 +12,7 @@ Each problem becomes an `Issue(sheet, row, column, code, message)` with a stable
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,7 @@ EXCEL_DIGITS = 15
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 _NBSP = "\u00a0"
+MAX_ROWS_NAMED = 5  # other rows a duplicate-key message lists
 
 
 @dataclass
@@ -48,13 +50,16 @@ class CheckedSheet:
 def check_sheet(data: SheetData) -> CheckedSheet:
     """Type and check every row of one sheet."""
     values, problems = coerce(data)
-    quiet: set[tuple[int, str]] = set()
+    first_rows: set[int] | None = None
     if data.resource.lines is not None:
-        values, quiet, group_problems = check_groups(data, values)
+        values, first_rows, group_problems = check_groups(data, values)
         problems += group_problems
     already = {(i.row, i.column) for i in problems if i.is_error}
-    already |= {(row, data.resource.by_name[name].header) for row, name in quiet}
-    problems += schema_issues(data, values, already)
+    header = {f.header for f in data.resource.header_fields if f.name != data.resource.key}
+    for issue in schema_issues(data, values, already):
+        # a group's header problems are reported on its first row only
+        if first_rows is None or issue.column not in header or issue.row in first_rows:
+            problems.append(issue)
     problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
     return CheckedSheet(data, values, data.issues + problems)
 
@@ -268,45 +273,44 @@ _COERCERS: dict[Kind, Coercer] = {
 # Groups: header/line resources, one row per line
 
 
-def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, set[tuple[int, str]], list[Issue]]:
+def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, set[int], list[Issue]]:
     """Check each group of rows (one order, ASN, bill or return) and fill its header values in.
 
-    Returns the values with blank header cells filled from the group; the header cells whose
-    problems are reported on the group's first row only (every other row's, and all of a row that
-    names no group); and the problems: a line naming no group, header values that differ within a
-    group, repeated lines.
+    Returns the values with blank header cells filled from the group; the first row of each group
+    (where its header problems are reported); and the problems: a line naming no group, header
+    values that differ within a group, repeated lines.
     """
     resource = data.resource
     key = values[resource.key]
     issues = [
         Issue(data.sheet, int(row), resource.key_field.header, "no-header",
               f"This line has no {resource.key_field.header}: fill it in to say which one it belongs to.")
-        for row in values.index[key.isna()]
+        # a key typed wrongly (a number) is already reported: only a blank one means "no header"
+        for row in values.index[data.frame[resource.key].isna()]
     ]
     values = values.copy()
     grouped = key.where(key.notna(), None)
-    first_rows = set(grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min())
-    header_names = [f.name for f in resource.header_fields if f.name in values.columns and f.name != resource.key]
-    quiet = {(int(row), name) for row in values.index if row not in first_rows for name in header_names}
+    first_rows = {int(r) for r in grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min()}
+    numbers = pd.Series(values.index, index=values.index)
     for f in resource.header_fields:
         if f.name not in values.columns or f.name == resource.key:
             continue
         column = values[f.name]
         first = column.groupby(grouped, sort=False).transform("first")
         differs = column.notna() & first.notna() & (column != first)
-        for row in values.index[differs]:
-            issues.append(_mismatch(data, f, values, row, column[row], first[row]))
+        if differs.any():
+            where = numbers.where(column.notna()).groupby(grouped, sort=False).transform("min")
+            issues += [_mismatch(data, f, row, column[row], first[row], int(where[row]), grouped[row])
+                       for row in values.index[differs]]
         blank = column.isna() & first.notna()
         values[f.name] = column.where(~blank, first)
     issues += _repeated_lines(data, values, grouped)
-    return values, quiet, issues
+    return values, first_rows, issues
 
 
-def _mismatch(data: SheetData, f: Field, values: pd.DataFrame, row: int, value: Any, first: Any) -> Issue:
-    key = values.at[row, data.resource.key]
-    group = values.index[(values[data.resource.key] == key) & values[f.name].notna()]
+def _mismatch(data: SheetData, f: Field, row: int, value: Any, first: Any, first_row: int, key: Any) -> Issue:
     return Issue(data.sheet, int(row), f.header, "header-mismatch",
-                 f"{f.header} '{_show(value)}' differs from '{_show(first)}' on row {group[0]}, the first row of "
+                 f"{f.header} '{_show(value)}' differs from '{_show(first)}' on row {first_row}, the first row of "
                  f"{data.resource.key_field.header} {key}. Leave it blank or repeat the same value.")
 
 
@@ -420,8 +424,9 @@ def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int,
         cases = exc.failure_cases
     issues: dict[tuple[int, str | None, str], Issue] = {}
     cancels = _cancel_rows(data.resource, values)
+    rows_of = _RowsOf(values)
     for case in cases.itertuples(index=False):
-        issue = _issue_for(data, values, case)
+        issue = _issue_for(data, values, case, rows_of)
         # frame-wide checks report a failing row once per column; keep one issue per cell and code
         if issue and (issue.row, issue.column) not in already and not _needless(data.resource, issue, cancels):
             issues.setdefault((issue.row, issue.column, issue.code), issue)
@@ -440,7 +445,21 @@ def _needless(resource: Resource, issue: Issue, cancels: set[int]) -> bool:
     return issue.code == "required" and issue.row in cancels and issue.column != resource.key_field.header
 
 
-def _issue_for(data: SheetData, values: pd.DataFrame, case: Any) -> Issue | None:
+class _RowsOf:
+    """The rows holding each value of a column, worked out once per column (for duplicate keys)."""
+
+    def __init__(self, values: pd.DataFrame) -> None:
+        self._values = values
+        self._rows: dict[str, dict[Any, list[int]]] = {}
+
+    def __call__(self, name: str, value: Any) -> list[int]:
+        if name not in self._rows:
+            column = self._values[name].dropna()
+            self._rows[name] = {v: [int(r) for r in rows] for v, rows in column.groupby(column).groups.items()}
+        return self._rows[name].get(value, [])
+
+
+def _issue_for(data: SheetData, values: pd.DataFrame, case: Any, rows_of: _RowsOf) -> Issue | None:
     if case.index is None or pd.isna(case.index):
         return None
     row = int(case.index)
@@ -457,7 +476,7 @@ def _issue_for(data: SheetData, values: pd.DataFrame, case: Any) -> Issue | None
                      f"{f.header} is required when {data.resource.by_name[other].header} is {value}.")
     f = data.resource.by_name[case.column]
     header = f.header
-    code, message = _describe(check, f, header, case.failure_case, values, row)
+    code, message = _describe(check, f, header, case.failure_case, rows_of, row)
     return Issue(data.sheet, row, header, code, message)
 
 
@@ -470,13 +489,15 @@ def _or_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _describe(check: str, f: Field, header: str, value: Any, values: pd.DataFrame, row: int) -> tuple[str, str]:
+def _describe(check: str, f: Field, header: str, value: Any, rows_of: _RowsOf, row: int) -> tuple[str, str]:
     if check == "not_nullable":
         return "required", f"{header} is required."
     if check == "field_uniqueness":
-        rows = values.index[values[f.name] == value].tolist()
-        others = [str(r) for r in rows if r != row]
-        where = f"row {others[0]}" if len(others) == 1 else "rows " + ", ".join(others)
+        rows = rows_of(f.name, value)
+        count = len(rows) - 1  # the other rows holding the same value
+        others = [str(r) for r in itertools.islice((r for r in rows if r != row), MAX_ROWS_NAMED)]
+        more = [f"{count - MAX_ROWS_NAMED:,} more"] if count > MAX_ROWS_NAMED else []
+        where = f"row {others[0]}" if count == 1 else "rows " + ", ".join(others + more)
         return "duplicate-key", (f"{header} '{value}' appears more than once (also on {where}); "
                                  f"each {header} may appear only once.")
     if check == "too-long":

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from loader.errors import SettingsError
 from loader.models import LOADED_STATUSES, Item, Outcome, Status
 
 JOURNAL_FILE = "journal.sqlite3"
@@ -105,12 +106,16 @@ class Journal:
     """The journal in `state_dir`; one connection shared by the sending threads, behind a lock."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / JOURNAL_FILE
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise SettingsError(f"Cannot keep pbload's journal in {state_dir} ({exc}). Choose another folder with "
+                                "--state-dir or PBLOAD_STATE_DIR.") from exc
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -149,19 +154,23 @@ class Journal:
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
+        return self._runs("1", (), limit)
+
+    def run(self, run_id: str | None) -> RunRecord | None:
+        """A run by ID, or the newest run that did not finish and that no later run finished."""
+        if run_id:
+            found = self._runs("run_id = ?", (run_id,), 1)
+        else:
+            found = self._runs("state != 'finished' AND resumed_by IS NULL", (), 1)
+        return found[0] if found else None
+
+    def _runs(self, where: str, params: tuple[Any, ...], limit: int) -> list[RunRecord]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT run_id, command, input_path, input_sha256, output_path, environment, target, base_url,"
-                " state, started, ended, counts, options FROM runs ORDER BY started DESC, rowid DESC LIMIT ?",
-                (limit,)).fetchall()
+                f" state, started, ended, counts, options FROM runs WHERE {where}"
+                " ORDER BY started DESC, rowid DESC LIMIT ?", (*params, limit)).fetchall()
         return [RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}")) for r in rows]
-
-    def run(self, run_id: str | None) -> RunRecord | None:
-        """A run by ID, or the newest run that did not finish."""
-        for record in self.runs(limit=1000):
-            if (run_id and record.run_id == run_id) or (run_id is None and record.state != "finished"):
-                return record
-        return None
 
     def unfinished_runs(self, input_path: Path, target: str) -> list[str]:
         """Runs of this input on this target that did not finish (crashed or stopped)."""

@@ -19,7 +19,7 @@ import httpx
 from loader.api import FulfillmentClient
 from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
-from loader.errors import ApiError
+from loader.errors import ApiError, WorkbookError
 from loader.export import export as export_records
 from loader.journal import IN_FLIGHT, Journal
 from loader.models import Outcome, RunReport, SheetReport, Status
@@ -56,7 +56,7 @@ def validate(path: Path, settings: Settings, output: Path | None = None,
              progress: Progress = _no_progress, timings: Timings | None = None) -> RunReport:
     """Check every row of the workbook without calling the API; write the result workbook."""
     timings = timings or Timings()
-    report, book, checked = _read_and_check(path, settings, "validate", timings)
+    report, book, checked = _read_and_check(path, settings, "validate", output, timings)
     deps = Dependencies(lookup_products=None)
     for sheet, rows in zip(report.sheets, checked):
         plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
@@ -80,7 +80,7 @@ def load(path: Path, settings: Settings, output: Path | None = None,
     """
     timings = timings or Timings()
     stop = stop or threading.Event()
-    report, book, checked = _read_and_check(path, settings, "load", timings)
+    report, book, checked = _read_and_check(path, settings, "load", output, timings)
     journal = Journal(settings.state_dir)
     earlier_runs = journal.unfinished_runs(path, settings.target)
     journal.start_run(report.run_id, "load", path, report.input_sha256, output, settings.env, settings.target,
@@ -136,8 +136,17 @@ def export(what: str, settings: Settings, output: Path,
         return export_records(client, what, output)
 
 
-def _read_and_check(path: Path, settings: Settings, command: str,
+def _result_target(path: Path, output: Path | None) -> Path:
+    target = output or result_path_for(path)
+    if target.resolve() == path.resolve():
+        raise WorkbookError(f"The result would overwrite the input {path.name}, which pbload never changes. "
+                            "Give -o another file name.")
+    return target
+
+
+def _read_and_check(path: Path, settings: Settings, command: str, output: Path | None,
                     timings: Timings) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
+    _result_target(path, output)  # before any work: the input must stay as it is
     report = RunReport(run_id=uuid.uuid4().hex[:12], command=command, input_path=str(path),
                        input_sha256=_sha256(path), environment=settings.env, started=_now())
     with _gc_paused():
@@ -146,6 +155,7 @@ def _read_and_check(path: Path, settings: Settings, command: str,
         with _timed(timings, "check"):
             checked = [check_sheet(sheet) for sheet in book.sheets]
     report.template = _template_label(book.template)
+    report.issues.extend(book.issues)
     for rows in checked:
         report.sheets.append(SheetReport(rows.data.sheet, list(rows.data.frame.index)))
         report.issues.extend(rows.issues)
@@ -187,7 +197,7 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
 
 def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:
     report.ended = _now()
-    target = output or result_path_for(path)
+    target = _result_target(path, output)
     positions = {s.sheet: {s.resource.by_name[n].header: c for n, c in s.columns.items()} for s in book.sheets}
     with _timed(timings, "write"):
         report.result_path = str(write_result(path, target, report, positions))

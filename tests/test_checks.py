@@ -91,3 +91,19 @@ def test_warnings_do_not_invalidate_a_row(tmp_path):
 
 def test_wrong_type_is_not_also_reported_as_missing(tmp_path):
     assert problems(tmp_path, product_row(123)) == [(2, "SKU", "number-in-text-column")]
+
+
+def test_a_much_repeated_key_names_a_few_rows_and_counts_the_rest(tmp_path):
+    data = read_workbook(write_products(tmp_path / "p.xlsx", [product_row("A")] * 9)).sheets[0]
+    first = check_sheet(data).issues[0]
+    assert first.message == ("SKU 'A' appears more than once (also on rows 3, 4, 5, 6, 7, 3 more); "
+                             "each SKU may appear only once.")
+
+
+def test_a_key_typed_as_a_number_is_reported_once(tmp_path):
+    from tests.helpers import write_workbook
+
+    rows = [{"Client Order ID": 100231, "SKU": "A", "Quantity": 1}]
+    data = read_workbook(write_workbook(tmp_path / "o.xlsx", {"Orders": rows})).sheets[0]
+    keyed = [(i.row, i.code) for i in check_sheet(data).issues if i.column == "Client Order ID"]
+    assert keyed == [(2, "number-in-text-column")]

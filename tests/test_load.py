@@ -202,3 +202,30 @@ def test_a_reload_asks_pb_rather_than_trusting_the_last_run(cli, sample, state_d
     assert again.exit_code == 0
     assert "Products: 26 rows — 26 created" in again.output
     assert len(local_emulator().products()) == 26
+
+
+def test_an_emptied_sheet_is_skipped_with_a_warning(cli, tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row("A")])
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("Returns")  # an unused sheet of the all-in-one template, emptied
+    book.save(path)
+    result = cli("validate", path)
+    assert result.exit_code == 0
+    assert "Returns row 1: warning: Sheet 'Returns' is empty; it was skipped." in result.output
+
+
+def test_the_result_never_overwrites_the_input(cli, tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row("A")])
+    before = path.read_bytes()
+    result = cli("load", path, "-o", path)
+    assert result.exit_code == 2
+    assert "Error: The result would overwrite the input p.xlsx, which pbload never changes." in result.output
+    assert path.read_bytes() == before
+
+
+def test_an_unusable_state_directory_says_what_to_do(cli, tmp_path):
+    path = write_products(tmp_path / "p.xlsx", [product_row("A")])
+    (tmp_path / "file").write_text("not a folder")
+    result = cli("load", path, env={"PBLOAD_STATE_DIR": str(tmp_path / "file")})
+    assert result.exit_code == 2
+    assert "Choose another folder with --state-dir or PBLOAD_STATE_DIR." in result.output

@@ -46,17 +46,25 @@ class WorkbookData:
     path: Path
     sheets: list[SheetData]
     template: dict[str, str]
+    issues: list[Issue] = field(default_factory=list)  # about the workbook as a whole (sheets skipped)
 
 
 def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> WorkbookData:
     """Read every sheet of `path` that pbload knows; fail with a clear message if there is none."""
     book = _open(path)
     names = {normalize_header(n): n for n in book.sheet_names}
-    sheets = [
-        read_sheet(book, names[normalize_header(r.sheet)], r)
-        for r in resources
-        if normalize_header(r.sheet) in names
-    ]
+    present = [(names[normalize_header(r.sheet)], r) for r in resources if normalize_header(r.sheet) in names]
+    sheets, issues = [], []
+    for sheet, resource in present:
+        read = read_sheet(book, sheet, resource)
+        if read is None:  # an unused sheet of the all-in-one template, emptied
+            issues.append(Issue(sheet, HEADER_ROW, None, "empty-sheet", f"Sheet '{sheet}' is empty; it was skipped.",
+                                Severity.WARNING))
+        else:
+            sheets.append(read)
+    if present and not sheets:
+        raise WorkbookError(f"Every sheet of {path.name} that pbload loads is empty. Fill in at least one "
+                            "(see `pbload template`).")
     if not sheets:
         wanted = ", ".join(r.sheet for r in resources)
         found = ", ".join(book.sheet_names)
@@ -66,7 +74,7 @@ def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> Wo
         )
     template = _template_info(book)
     _check_template_versions(path, template, [s.resource for s in sheets])
-    return WorkbookData(path, sheets, template)
+    return WorkbookData(path, sheets, template, issues)
 
 
 def _check_template_versions(path: Path, template: dict[str, str], resources: list[Resource]) -> None:
@@ -111,12 +119,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource) -> SheetData:
-    """Read one sheet: map its headers to fields and collect its non-blank rows."""
+def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource) -> SheetData | None:
+    """Read one sheet: map its headers to fields and collect its non-blank rows (None: no cells at all)."""
     cells = book.get_sheet_by_name(sheet)  # parses the sheet: do it once
     rows = cells.to_python(skip_empty_area=False)
-    if not rows:
-        raise WorkbookError(f"Sheet '{sheet}' is empty. Add a header row (see `pbload template {resource.name}`).")
+    if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
+        return None
     positions, issues = map_headers(rows[0], resource, sheet)
     frame, blank_issues = _frame(rows, positions, sheet)
     return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(cells, sheet))
