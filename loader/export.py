@@ -6,8 +6,8 @@ loading an export unchanged reports every row UNCHANGED.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,7 @@ def export(client: FulfillmentClient, what: str, output: Path) -> tuple[Path, in
         records = list(pages(client, spec.search_path, body))
         book = build_template((resource,))
         ws = book[resource.sheet]
-        for row in records_to_rows(resource, records):
-            ws.append([None] * len(row))
-            for col, value in enumerate(row, start=1):
-                set_text(ws.cell(row=ws.max_row, column=col), value)
+        _write_rows(ws, records_to_rows(resource, records))
     elif what == "inventory":
         records = list(pages(client, INVENTORY_PATH, {"sort": ["sku-asc"]}))
         book = _plain("Inventory", INVENTORY_COLUMNS, records)
@@ -91,7 +88,9 @@ def _from_wire(f: Field, value: Any) -> Any:
     if value is None:
         return None
     if f.kind is Kind.DATETIME and isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=None)
+        moment = datetime.fromisoformat(value)
+        # sheets hold times without a zone; the loader sends them as UTC
+        return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
     if f.kind is Kind.DATE and isinstance(value, str):
         return date.fromisoformat(value)
     return value
@@ -102,17 +101,22 @@ def _plain(title: str, columns: tuple[tuple[str, str], ...], records: list[dict[
     ws = book.active
     ws.title = title
     ws.append([header for header, _ in columns])
-    for record in records:
-        ws.append([record.get(name) for _, name in columns])
+    _write_rows(ws, ([record.get(name) for _, name in columns] for record in records))
     ws.freeze_panes = "A2"
     return book
+
+
+def _write_rows(ws: Any, rows: Iterable[list[Any]], first: int = 2) -> None:
+    """Rows of API text from row `first` on, never taken for formulas."""
+    for row, values in enumerate(rows, start=first):
+        for col, value in enumerate(values, start=1):
+            set_text(ws.cell(row=row, column=col), value)
 
 
 def _shipments(records: list[dict[str, Any]]) -> Workbook:
     book = _plain("Shipments", SHIPMENT_COLUMNS, records)
     ws = book.create_sheet("Shipment Items")
     ws.append(["Shipment ID", "SKU", "Quantity"])
-    for record in records:
-        for item in record.get("items") or []:
-            ws.append([record.get("shipmentId"), item.get("sku"), item.get("quantity")])
+    _write_rows(ws, ([record.get("shipmentId"), item.get("sku"), item.get("quantity")]
+                     for record in records for item in record.get("items") or []))
     return book

@@ -94,11 +94,11 @@ def load(path: Path, settings: Settings, output: Path | None = None,
             finally:
                 report.retries = client.stats.total_retries
                 report.interrupted = stop.is_set()
-    except ApiError:
+    except ApiError as exc:
         report.interrupted = True
         _settle_unanswered(journal, report, checked)
         _finish_run(journal, report, earlier_runs, path, output, book, timings)
-        raise
+        raise type(exc)(f"{exc} What happened to each row so far is in {report.result_path}.") from exc
     _finish_run(journal, report, earlier_runs, path, output, book, timings)
     return report
 

@@ -48,8 +48,8 @@ class Settings:
     env: str
     base_url: str | None  # None for `local` without --base-url: the in-process emulator
     client_id: str
-    api_key: str
-    api_secret: str
+    api_key: str = field(repr=False)  # secrets never show in a repr, a log or a traceback
+    api_secret: str = field(repr=False)
     state_dir: Path
     chunk_size: int = DEFAULT_CHUNK_SIZE
     concurrency: int = DEFAULT_CONCURRENCY

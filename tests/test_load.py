@@ -10,6 +10,7 @@ import pytest
 
 from loader import pipeline
 from loader.emulator import create_app
+from loader.emulator.server import EmulatorServer
 from loader.settings import load_settings
 from loader.workbook.writer import set_text
 from tests.helpers import SAMPLES, RecordingTransport, product_row, read_statuses, write_products
@@ -127,15 +128,19 @@ def test_validate_sends_nothing(cli, sample, local_emulator):
     assert cli("validate", sample("products.xlsx")).exit_code == 0
 
 
-def test_wrong_credentials_exit_2(cli, sample, tmp_path):
-    env = {"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "wrong"}
-    server = create_app(tmp_path / "served.sqlite3")
-    # a served emulator reached through --base-url checks the credentials it is given
-    settings = load_settings({"env": "local", "base_url": "http://emulator.test"}, environ={**env, "PBLOAD_STATE_DIR": str(tmp_path)})
-    with pytest.raises(Exception) as err:
-        pipeline.load(sample("products.xlsx"), settings, transport=httpx.WSGITransport(app=server))
-    assert str(err.value) == ("The API refused the credentials (HTTP 401 from http://emulator.test/oauth/token). "
-                              "Check PB_API_KEY and PB_API_SECRET for this environment.")
+def test_wrong_credentials_exit_2(cli, sample):
+    env = {"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "Not-The-S3cret"}
+    # an emulator served over real HTTP checks the credentials it is given, as PB does
+    with EmulatorServer(create_app(None)) as server:
+        result = cli("load", sample("products.xlsx"), "--env", "local", "--base-url", server.url, env=env)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith(
+        f"Error: The API refused the credentials (HTTP 401 from {server.url}/oauth/token). "
+        "Check PB_API_KEY and PB_API_SECRET for this environment.")
+    assert "Not-The-S3cret" not in result.output  # the secret itself is never shown
+
+
+def test_missing_credentials_exit_2(cli, sample):
     result = cli("load", sample("products.xlsx"), "--env", "sandbox", env={"PB_API_KEY": "k"})
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
