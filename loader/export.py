@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from loader.api import FulfillmentClient
 from loader.errors import ApiError
 from loader.resources import BY_NAME, Field, Kind, Resource
-from loader.resources.base import LINE_MARK, _get
+from loader.resources.base import LINE_MARK, value_at
 from loader.workbook.templates import build_template
 from loader.workbook.writer import save_atomically, set_text
 
@@ -69,7 +69,7 @@ def pages(client: FulfillmentClient, path: str, body: dict[str, Any]) -> Iterato
 def records_to_rows(resource: Resource, records: list[dict[str, Any]]) -> Iterator[list[Any]]:
     """Sheet rows for API records: the inverse of building payloads from rows."""
     for record in records:
-        header = [_from_wire(f, _get(record, f.path)) if f.path and not f.is_line else None
+        header = [_from_wire(f, value_at(record, f.path)) if f.path and not f.is_line else None
                   for f in resource.fields]
         if resource.lines is None:
             yield header
@@ -80,7 +80,7 @@ def records_to_rows(resource: Resource, records: list[dict[str, Any]]) -> Iterat
                 row[resource.fields.index(resource.key_field)] = header[resource.fields.index(resource.key_field)]
             for i, f in enumerate(resource.fields):
                 if f.is_line:
-                    row[i] = _from_wire(f, _get(line, f.path.split(LINE_MARK, 1)[1]))  # type: ignore[union-attr]
+                    row[i] = _from_wire(f, value_at(line, f.path.split(LINE_MARK, 1)[1]))  # type: ignore[union-attr]
             yield row
 
 

@@ -53,7 +53,7 @@ class Timings:
 
 
 def validate(path: Path, settings: Settings, output: Path | None = None,
-             progress: Progress = _no_progress, timings: Timings | None = None) -> RunReport:
+             timings: Timings | None = None) -> RunReport:
     """Check every row of the workbook without calling the API; write the result workbook."""
     timings = timings or Timings()
     report, book, checked = _read_and_check(path, settings, "validate", output, timings)

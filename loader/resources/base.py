@@ -158,10 +158,6 @@ class Resource:
         return self.by_name[self.key]
 
     @functools.cached_property
-    def payload_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.path)
-
-    @functools.cached_property
     def lines(self) -> str | None:
         """The payload array that holds the lines, for a header/line resource."""
         for f in self.fields:
@@ -211,7 +207,7 @@ class Resource:
         """The part of an API record that this sheet's columns describe, shaped like a payload."""
         projected: dict[str, Any] = {}
         for f in self.header_fields:
-            value = _get(record, f.path) if f.path else None
+            value = value_at(record, f.path) if f.path else None
             if value is not None:
                 _put(projected, f.path, value)  # type: ignore[arg-type]
         if self.lines is not None:
@@ -222,7 +218,7 @@ class Resource:
         out: dict[str, Any] = {}
         for f in self.line_fields:
             sub = f.path.split(LINE_MARK, 1)[1]  # type: ignore[union-attr]
-            value = _get(line, sub)
+            value = value_at(line, sub)
             if value is not None:
                 _put(out, sub, value)
         return out
@@ -287,7 +283,8 @@ def _slot(items: list[Any], index: int, empty: Any) -> Any:
     return items[index]
 
 
-def _get(source: dict[str, Any], path: str) -> Any:
+def value_at(source: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of an API record (None where there is none)."""
     node: Any = source
     for name, index in _segments(path):
         if not isinstance(node, dict):
