@@ -20,6 +20,8 @@ import click
 
 from loader import __version__, notify, pipeline
 from loader.errors import PbloadError
+from loader.emulator import control
+from loader.emulator.control import ADVANCE_NAMES
 from loader.journal import Journal
 from loader.models import Issue, RunReport
 from loader.resources import BY_NAME, RESOURCES
@@ -392,12 +394,8 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
         raise Failure(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port.") from exc
 
 
-_ADVANCE_NAMES = {"order": "order", "orders": "order", "asn": "asn", "asns": "asn", "work-order": "workOrder",
-                  "work-orders": "workOrder", "workorder": "workOrder", "return": "return", "returns": "return"}
-
-
 @emulator.command()
-@click.argument("resource", type=click.Choice(sorted(_ADVANCE_NAMES), case_sensitive=False))
+@click.argument("resource", type=click.Choice(sorted(ADVANCE_NAMES), case_sensitive=False))
 @click.argument("key")
 @click.argument("status")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
@@ -411,35 +409,9 @@ def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path |
     KEY is PB's ID or your own (Client Order ID, ...). Receiving an ASN adds stock; shipping an
     order takes it away and creates a shipment with a tracking number.
     """
-    name = _ADVANCE_NAMES[resource.lower()]
-    if base_url:
-        record = _run(ctx, lambda: _advance_served(base_url, name, key, status.upper()))
-    else:
-        from loader.emulator import create_app
-        from loader.emulator.errors import HttpError
-
-        app = create_app(db or _settings(ctx, env="local").emulator_db)
-        try:
-            record = app.advance(name, key, status.upper())
-        except HttpError as exc:
-            raise Failure(" ".join(e.description for e in exc.errors)) from exc
-        finally:
-            app.close()
-    click.echo(f"{resource} {key} is now {record.get('status', status.upper())}.")
-
-
-def _advance_served(base_url: str, name: str, key: str, status: str) -> dict[str, Any]:
-    import httpx
-
-    from loader.errors import ApiError
-
-    url = base_url.rstrip("/") + "/emulator/admin/advance"
+    db_path = None if base_url else (db or _settings(ctx, env="local").emulator_db)
     try:
-        response = httpx.post(url, json={"resource": name, "id": key, "status": status}, timeout=30)
-    except httpx.TransportError as exc:
-        raise ApiError(f"No answer from {base_url} ({exc}). Is `pbload emulator serve` running there?") from exc
-    body = response.json() if response.content else {}
-    if response.status_code != 200:
-        raise ApiError(" ".join(e.get("errorDescription", "") for e in body.get("errors", [])) or
-                       f"HTTP {response.status_code} from {url}.")
-    return body
+        record = control.advance(resource, key, status, db_path, base_url)
+    except control.ControlError as exc:
+        raise Failure(str(exc)) from exc
+    click.echo(f"{resource} {key} is now {record.get('status', status.upper())}.")

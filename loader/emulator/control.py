@@ -1,0 +1,51 @@
+"""The emulator's control plane for people and scripts: move an item along, on a state file or over HTTP.
+
+Used by `pbload emulator advance`; it plays the warehouse (receiving, picking, shipping), which PB's
+API has no operation for.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+from .app import ADVANCE_PATH, create_app
+from .errors import HttpError
+
+# What people type -> the name `Emulator.advance` knows.
+ADVANCE_NAMES = {"order": "order", "orders": "order", "asn": "asn", "asns": "asn", "work-order": "workOrder",
+                 "work-orders": "workOrder", "workorder": "workOrder", "return": "return", "returns": "return"}
+
+
+class ControlError(Exception):
+    """A control request failed; the message says why in plain words."""
+
+
+def advance(resource: str, key: str, status: str, db_path: str | os.PathLike[str] | None = None,
+            base_url: str | None = None) -> dict[str, Any]:
+    """Move `resource` `key` to `status` in the emulator at `base_url`, or in the state file `db_path`."""
+    name, status = ADVANCE_NAMES[resource.lower()], status.upper()
+    if base_url:
+        return _advance_served(base_url, name, key, status)
+    app = create_app(db_path)
+    try:
+        return app.advance(name, key, status)
+    except HttpError as exc:
+        raise ControlError(" ".join(e.description for e in exc.errors)) from exc
+    finally:
+        app.close()
+
+
+def _advance_served(base_url: str, name: str, key: str, status: str) -> dict[str, Any]:
+    url = base_url.rstrip("/") + ADVANCE_PATH
+    try:
+        response = httpx.post(url, json={"resource": name, "id": key, "status": status}, timeout=30)
+    except httpx.TransportError as exc:
+        raise ControlError(f"No answer from {base_url} ({exc}). Is `pbload emulator serve` running there?") from exc
+    body = response.json() if response.content else {}
+    if response.status_code != 200:
+        raise ControlError(" ".join(e.get("errorDescription", "") for e in body.get("errors", []))
+                           or f"HTTP {response.status_code} from {url}.")
+    return body
