@@ -8,7 +8,7 @@ that neither the workbook nor PB knows are INVALID.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,31 +34,35 @@ class Plan:
 def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
     """Items for the valid rows (or groups) of a checked sheet."""
     resource = rows.data.resource
-    valid_values = rows.values
     plan = Plan([])
     for row in invalid:
         plan.settled[row] = invalid_outcome(rows, row)
+    records = _records(rows.values)
     if resource.lines is None:
-        for row, values in _records(valid_values.loc[~valid_values.index.isin(list(invalid))]):
-            plan.items.append(_item(rows, resource, (row,), [values]))
+        for row, values in records.items():
+            if row not in invalid:
+                plan.items.append(_item(rows, resource, (row,), [values]))
         return plan
-    keys = valid_values[resource.key]
-    for key, group in valid_values.groupby(keys.where(keys.notna(), None), sort=False):
-        group_rows = [int(r) for r in group.index]
+    groups: dict[Any, list[int]] = {}  # key -> its rows, in the order the sheet has them
+    for row, values in records.items():
+        if values[resource.key] is not None:
+            groups.setdefault(values[resource.key], []).append(row)
+    for key, group_rows in groups.items():
         bad = [r for r in group_rows if r in invalid]
         if bad:
             for row in group_rows:
                 if row not in invalid:
                     plan.settled[row] = _sibling_invalid(resource, key, bad)
             continue
-        plan.items.append(_item(rows, resource, tuple(group_rows), [v for _, v in _records(group)]))
+        plan.items.append(_item(rows, resource, tuple(group_rows), [records[r] for r in group_rows]))
     return plan
 
 
-def _records(frame: pd.DataFrame) -> Iterable[tuple[int, dict[str, Any]]]:
-    # blanks are None (number columns hold NaN for them): replaced column by column, not cell by cell
+def _records(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
+    """Each row's values by column name, blanks as None (number columns hold NaN for them)."""
+    # replaced column by column, not cell by cell, and the whole frame at once, not group by group
     plain = frame.astype(object).where(frame.notna(), None)
-    yield from zip((int(r) for r in frame.index), plain.to_dict("records"))
+    return dict(zip((int(r) for r in frame.index), plain.to_dict("records")))
 
 
 def _blank(value: Any) -> bool:
