@@ -22,7 +22,7 @@ from .errors import ErrorDetail, HttpError, bad_request, detail
 from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status
-from .routing import Reply, Request, Route, parse_json, require_client_id
+from .routing import Reply, Request, Route, bulk_items, parse_json
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import (
@@ -288,22 +288,7 @@ class Orders:
     # Bulk -------------------------------------------------------------------------------------------
 
     def _bulk_items(self, items: Any, name: str) -> list[dict[str, Any]]:
-        """Return the items of a well-formed bulk body; raise 400/403 for a malformed one (api §21.3)."""
-        if not isinstance(items, list):
-            code = errors.REQUIRED if items is None else errors.BAD_TYPE
-            raise bad_request(code, f"{name} must be an array of objects", name)
-        limit = self.config.max_bulk_items
-        if not 1 <= len(items) <= limit:
-            message = f"{name} must hold between 1 and {limit} items"
-            raise bad_request(errors.OUT_OF_RANGE, message, name, f"{len(items)} items given")
-        for i, item in enumerate(items):
-            path = f"{name}[{i}]"
-            if not isinstance(item, dict):
-                raise bad_request(errors.BAD_TYPE, f"{path} must be an object", path)
-            if is_blank(item.get("clientId")):
-                raise bad_request(errors.REQUIRED, f"{path}.clientId is required", f"{path}.clientId")
-            require_client_id(item["clientId"], self.config.client_id, f"{path}.clientId")
-        return items
+        return bulk_items(items, name, "objects", self.config.max_bulk_items, self.config.client_id)
 
     def _bulk_result(self, order: dict[str, Any]) -> dict[str, Any]:
         try:

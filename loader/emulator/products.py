@@ -13,8 +13,8 @@ from typing import Any
 
 from . import errors, search
 from .config import EmulatorConfig
-from .errors import ErrorDetail, HttpError, bad_request, detail
-from .routing import Reply, Request, Route, require_client_id
+from .errors import ErrorDetail, HttpError, detail
+from .routing import Reply, Request, Route, bulk_items
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import Bool, Num, Obj, Rule, Str, check_object, is_blank, is_product_date, matches
@@ -127,7 +127,9 @@ class Products:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Create or update each item independently; return one result per item, in order."""
-        return [self._bulk_result(item) for item in self._bulk_items(body)]
+        items = bulk_items(body.get("products"), "products", "product objects", self.config.max_bulk_items,
+                           self.config.client_id)
+        return [self._bulk_result(item) for item in items]
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's products matching ``searchFields``, sorted by ``sort``."""
@@ -166,31 +168,6 @@ class Products:
             }
             self.store.replace(RESOURCE, client_id, sku, record)
         return record
-
-    def _bulk_items(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """Return the items of a well-formed bulk body; raise 400/403 for a malformed one."""
-        items = body.get("products")
-        if not isinstance(items, list):
-            code = errors.REQUIRED if items is None else errors.BAD_TYPE
-            raise bad_request(code, "products must be an array of product objects", "products")
-        limit = self.config.max_bulk_items
-        if not 1 <= len(items) <= limit:
-            message = f"products must hold between 1 and {limit} items"
-            raise bad_request(errors.OUT_OF_RANGE, message, "products", f"{len(items)} items given")
-        problems = [problem for i, item in enumerate(items) for problem in self._item_problems(i, item)]
-        if problems:
-            raise HttpError(400, problems)
-        return items
-
-    def _item_problems(self, index: int, item: Any) -> list[ErrorDetail]:
-        # Only what makes the whole request malformed (api §21.3); a wrong clientId raises 403.
-        path = f"products[{index}]"
-        if not isinstance(item, dict):
-            return [detail(errors.BAD_TYPE, f"{path} must be an object", path)]
-        if is_blank(item.get("clientId")):
-            return [detail(errors.REQUIRED, f"{path}.clientId is required", f"{path}.clientId")]
-        require_client_id(item["clientId"], self.config.client_id, f"{path}.clientId")
-        return []
 
     def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
         # Rules first; only a valid item touches the store (and may then meet a duplicate or a missing sku).

@@ -18,7 +18,7 @@ from .errors import ErrorDetail, HttpError, bad_request, detail
 from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status, state_error
-from .routing import Reply, Request, Route, require_client_id
+from .routing import Reply, Request, Route, bulk_items
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import ISO_DATE_HINT, Arr, Int, Obj, Rule, Str, check_object, is_blank, is_iso_date
@@ -136,7 +136,9 @@ class Returns:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Create or update each return independently; return one result per item, in order."""
-        return [self._bulk_result(item) for item in self._bulk_items(body)]
+        items = bulk_items(body.get(BULK_ARRAY), BULK_ARRAY, "return objects", self.config.max_bulk_items,
+                           self.config.client_id)
+        return [self._bulk_result(item) for item in items]
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's returns matching ``searchFields``, sorted by ``sort``."""
@@ -187,31 +189,6 @@ class Returns:
         node = self.config.nodes[0]  # ASSUMPTION: a return names no node
         for item in _items(record):
             adjust_stock(self.store, client_id, node, item["sku"], on_hand_delta=item["quantity"])
-
-    def _bulk_items(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """Return the items of a well-formed bulk body; raise 400/403 for a malformed one (api §21.3)."""
-        items = body.get(BULK_ARRAY)
-        if not isinstance(items, list):
-            code = errors.REQUIRED if items is None else errors.BAD_TYPE
-            raise bad_request(code, f"{BULK_ARRAY} must be an array of return objects", BULK_ARRAY)
-        limit = self.config.max_bulk_items
-        if not 1 <= len(items) <= limit:
-            message = f"{BULK_ARRAY} must hold between 1 and {limit} items"
-            raise bad_request(errors.OUT_OF_RANGE, message, BULK_ARRAY, f"{len(items)} items given")
-        problems = [problem for i, item in enumerate(items) for problem in self._item_problems(i, item)]
-        if problems:
-            raise HttpError(400, problems)
-        return items
-
-    def _item_problems(self, index: int, item: Any) -> list[ErrorDetail]:
-        # Only what makes the whole request malformed; a wrong clientId raises 403.
-        path = f"{BULK_ARRAY}[{index}]"
-        if not isinstance(item, dict):
-            return [detail(errors.BAD_TYPE, f"{path} must be an object", path)]
-        if is_blank(item.get("clientId")):
-            return [detail(errors.REQUIRED, f"{path}.clientId is required", f"{path}.clientId")]
-        require_client_id(item["clientId"], self.config.client_id, f"{path}.clientId")
-        return []
 
     def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
         # Rules first; only a valid item touches the store (and may then meet its key's state).

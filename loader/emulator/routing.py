@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import errors
-from .errors import HttpError, bad_request
+from .errors import HttpError, bad_request, detail
 from .validation import is_blank
 
 ClientIdFrom = Literal["query", "body"] | None
@@ -127,3 +127,29 @@ def require_client_id(value: Any, expected: str, parameter: str = "clientId") ->
             403, errors.FORBIDDEN, f"{parameter} {value} is not enabled for these credentials", parameter
         )
     return str(value)
+
+
+def bulk_items(items: Any, name: str, what: str, limit: int, client_id: str) -> list[dict[str, Any]]:
+    """The items of a well-formed bulk body (api §21.3); raise 400 for a malformed one, 403 for another account.
+
+    Only what makes the whole request malformed is checked here: the array itself, and each item
+    being an object with this account's clientId. Each item's own rules are its result's business.
+    """
+    if not isinstance(items, list):
+        code = errors.REQUIRED if items is None else errors.BAD_TYPE
+        raise bad_request(code, f"{name} must be an array of {what}", name)
+    if not 1 <= len(items) <= limit:
+        message = f"{name} must hold between 1 and {limit} items"
+        raise bad_request(errors.OUT_OF_RANGE, message, name, f"{len(items)} items given")
+    problems = []
+    for index, item in enumerate(items):
+        path = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            problems.append(detail(errors.BAD_TYPE, f"{path} must be an object", path))
+        elif is_blank(item.get("clientId")):
+            problems.append(detail(errors.REQUIRED, f"{path}.clientId is required", f"{path}.clientId"))
+        else:
+            require_client_id(item["clientId"], client_id, f"{path}.clientId")
+    if problems:
+        raise HttpError(400, problems)
+    return items
