@@ -60,6 +60,8 @@ def check_sheet(data: SheetData) -> CheckedSheet:
         # a group's header problems are reported on its first row only
         if first_rows is None or issue.column not in header or issue.row in first_rows:
             problems.append(issue)
+    for row_check in data.resource.row_checks:
+        problems += row_check(data.sheet, values)
     problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
     return CheckedSheet(data, values, data.issues + problems)
 

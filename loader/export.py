@@ -13,6 +13,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from loader import bets
 from loader.api import FulfillmentClient
 from loader.errors import ApiError
 from loader.resources import BY_NAME, Field, Kind, Resource
@@ -60,7 +61,7 @@ def pages(client: FulfillmentClient, path: str, body: dict[str, Any]) -> Iterato
         if not response.ok or not isinstance(response.body, dict):
             detail = "; ".join(e.message for e in response.errors) or f"HTTP {response.status}"
             raise ApiError(f"Could not read {client.path_for(path)} ({detail}). Try again later.")
-        yield from response.body.get("content") or []
+        yield from response.body.get(bets.SEARCH_RECORDS) or []
         if response.body.get("last", True):
             return
         page += 1
@@ -87,6 +88,8 @@ def records_to_rows(resource: Resource, records: list[dict[str, Any]]) -> Iterat
 def _from_wire(f: Field, value: Any) -> Any:
     if value is None:
         return None
+    if f.separator and isinstance(value, list):
+        return f"{f.separator} ".join(str(part) for part in value)
     if f.kind is Kind.DATETIME and isinstance(value, str):
         moment = datetime.fromisoformat(value)
         # sheets hold times without a zone; the loader sends them as UTC

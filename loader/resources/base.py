@@ -10,11 +10,15 @@ from __future__ import annotations
 import enum
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loader.models import Action
+from loader.models import Action, Issue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Kind(str, enum.Enum):
@@ -61,6 +65,9 @@ class Field:
     example: Any = None
     width: int = 16
     datetime_format: str = ORDER_DATETIME
+    default: Any = None  # sent when the cell is blank (PB's or pbload's documented default)
+    fixed: tuple[tuple[str, Any], ...] = ()  # (path, value) sent beside a given value, e.g. an identifier's source
+    separator: str | None = None  # the cell lists several values (sent as an array), e.g. "Damaged; Too small"
 
     @property
     def name(self) -> str:
@@ -90,6 +97,10 @@ class Field:
             parts.append("One of: " + ", ".join(self.choices) + ".")
         if self.pattern_hint:
             parts.append(self.pattern_hint[0].upper() + self.pattern_hint[1:] + ".")
+        if self.separator:
+            parts.append(f"Several values may be given, separated by '{self.separator}'.")
+        if self.default is not None:
+            parts.append(f"Blank means {self.default}.")
         return " ".join(parts)
 
 
@@ -129,6 +140,10 @@ class ApiSpec:
     lookup_fields: tuple[dict[str, Any], ...] = ()  # searchFields added to every lookup by key
 
 
+PayloadFinish = Callable[[dict[str, Any]], None]  # completes a built payload in place (e.g. orders dimensions)
+RowCheck = Callable[[str, "pd.DataFrame"], list[Issue]]  # (sheet, typed values) -> problems found across a row
+
+
 @dataclass(frozen=True)
 class Resource:
     """One kind of thing loaded from one sheet: its columns, key, actions and API limits.
@@ -148,6 +163,9 @@ class Resource:
     unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
     not_key: tuple[str, ...] = ()  # line fields that must differ from the group's key (a kit is not its own part)
     api: ApiSpec | None = None
+    finish: PayloadFinish | None = None
+    row_checks: tuple[RowCheck, ...] = ()
+    template_changes: dict[int, str] = field(default_factory=dict)  # version -> what changed to reach it
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -177,16 +195,23 @@ class Resource:
         """The API object for checked values: one row's, or a group's header values and its lines."""
         payload: dict[str, Any] = {}
         for f, path in self._header_paths:
-            value = values.get(f.name)
-            if value is not None:
-                _put(payload, path, to_wire(f, value))
+            _put_field(payload, f, path, values.get(f.name))
         if self.lines is not None:
             payload[self.lines] = self._lines(lines if lines is not None else [values])
+        if self._has_slots:
+            _compact(payload)
+        if self.finish is not None:
+            self.finish(payload)
         return payload
 
     @functools.cached_property
     def _header_paths(self) -> tuple[tuple[Field, str], ...]:
         return tuple((f, f.path) for f in self.header_fields if f.path)
+
+    @functools.cached_property
+    def _has_slots(self) -> bool:
+        """Whether some path fills a numbered slot of an array (`addressLines[1]`), which may leave gaps."""
+        return any(f.path and "[" in f.path.replace(LINE_MARK, "") for f in self.fields)
 
     def _lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
@@ -198,8 +223,7 @@ class Resource:
                 value = row.get(f.name)
                 if f.name == self.line_number and value is None:
                     value, next_number = next_number, next_number + 1
-                if value is not None:
-                    _put(line, f.path.split(LINE_MARK, 1)[1], to_wire(f, value))  # type: ignore[union-attr]
+                _put_field(line, f, f.path.split(LINE_MARK, 1)[1], value)  # type: ignore[union-attr]
             out.append(line)
         return out
 
@@ -207,25 +231,59 @@ class Resource:
         """The part of an API record that this sheet's columns describe, shaped like a payload."""
         projected: dict[str, Any] = {}
         for f in self.header_fields:
-            value = value_at(record, f.path) if f.path else None
-            if value is not None:
-                _put(projected, f.path, value)  # type: ignore[arg-type]
+            for path in _paths(f, f.path):
+                value = value_at(record, path)
+                if value is not None:
+                    _put(projected, path, value)
         if self.lines is not None:
             projected[self.lines] = [self._project_line(line) for line in record.get(self.lines) or []]
+        if self._has_slots:
+            _compact(projected)
         return projected
 
     def _project_line(self, line: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in self.line_fields:
-            sub = f.path.split(LINE_MARK, 1)[1]  # type: ignore[union-attr]
-            value = value_at(line, sub)
-            if value is not None:
-                _put(out, sub, value)
+            for sub in _paths(f, f.path.split(LINE_MARK, 1)[1]):  # type: ignore[union-attr]
+                value = value_at(line, sub)
+                if value is not None:
+                    _put(out, sub, value)
         return out
+
+
+def _put_field(target: dict[str, Any], f: Field, path: str, value: Any) -> None:
+    """Put a field's value (or its default) at its path, with the fixed values that go beside it."""
+    if value is None:
+        value = f.default
+        if value is None:
+            return
+    _put(target, path, to_wire(f, value))
+    for fixed_path, fixed_value in f.fixed:
+        _put(target, fixed_path, fixed_value)
+
+
+def _paths(f: Field, path: str | None) -> list[str]:
+    """The paths a field fills: its own and its fixed companions' (line fields: relative to the line)."""
+    if not path:
+        return []
+    return [path, *(p.split(LINE_MARK, 1)[-1] for p, _ in f.fixed)]
+
+
+def _compact(node: Any) -> None:
+    """Close the gaps numbered slots leave (Address Line 2 without Line 1): PB takes no null in an array."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _compact(value)
+    elif isinstance(node, list):
+        node[:] = [item for item in node if item is not None]
+        for item in node:
+            _compact(item)
 
 
 def to_wire(f: Field, value: Any) -> Any:
     """A checked cell value as the API wants it."""
+    if f.separator:
+        return [part.strip() for part in str(value).split(f.separator) if part.strip()]
     if f.kind is Kind.DATETIME:
         return format_datetime(value, f.datetime_format)
     if f.kind is Kind.DATE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from loader import bets
 from loader.models import Action
 from loader.resources.base import ApiSpec, Field, Kind, Resource
 
@@ -26,10 +27,10 @@ FIELDS = (
     Field("Brand", "brand", Kind.TEXT, "Your brand.", max_length=30, width=14),
     Field("Active", "active", Kind.BOOLEAN, "FALSE to keep the bill but stop using it; blank is TRUE.", width=9),
     Field("Notes", "notes[0]", Kind.TEXT, "A note for the kitting team.", max_length=50, width=24),
-    Field("Component SKU", f"{_LINE}childSku", Kind.CODE,
+    Field("Component SKU", f"{_LINE}{bets.BOM_COMPONENT_SKU}", Kind.CODE,
           "A product that goes into the kit: a SKU of the Products sheet or already at PB.", required=True,
           max_length=30, product_ref=True, example="MUG-STN-12OZ", width=18),
-    Field("Component Quantity", f"{_LINE}quantity", Kind.INTEGER, "How many of the component one kit takes.",
+    Field("Component Quantity", f"{_LINE}{bets.BOM_COMPONENT_QUANTITY}", Kind.INTEGER, "How many of the component one kit takes.",
           required=True, minimum=1, example=2, width=10),
     Field("Action", None, Kind.CHOICE,
           "Blank or UPSERT creates the bill or updates it if PB has one for the kit; CREATE only creates; "
@@ -44,8 +45,8 @@ BOMS = Resource(
     key="sku",
     template_version=1,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
-    unique_lines=(f"{_LINE}childSku",),
-    not_key=(f"{_LINE}childSku",),
+    unique_lines=(f"{_LINE}{bets.BOM_COMPONENT_SKU}",),
+    not_key=(f"{_LINE}{bets.BOM_COMPONENT_SKU}",),
     api=API,
     instructions=(
         "One row per component. Rows with the same Kit SKU are one bill of materials: fill its columns on its "

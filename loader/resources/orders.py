@@ -1,13 +1,15 @@
-"""Orders: the `Orders` sheet, one row per order line (API reference §11, §21.1, §21.3)."""
+"""Orders: the `Orders` sheet, one row per order line (API reference §11, §21.1, §22.1–§22.3)."""
 
 from __future__ import annotations
 
+from loader import bets
 from loader.models import Action
+from loader.resources.address import COUNTRY_HINT, COUNTRY_PATTERN, address_fields
 from loader.resources.base import ApiSpec, Field, Kind, Resource
 
 API = ApiSpec(
     search_path="/v1/orders/search",
-    search_key="clientOrderId",
+    search_key=bets.ORDER_KEY,
     pb_id="orderId",
     item_path="/v1/orders/{id}",
     bulk_path="/v1/orders/bulk",
@@ -16,8 +18,7 @@ API = ApiSpec(
     max_bulk_items=200,
 )
 
-_ADDRESS = "inputShippingDetails.shipToAddress"
-_LINE = "orderItems[]."
+_LINE = f"{bets.ORDER_LINES}[]."
 
 FIELDS = (
     Field("Client Order ID", "clientOrderId", Kind.CODE, "Your order number: rows with the same one are one order.",
@@ -34,48 +35,34 @@ FIELDS = (
     Field("From Node", "fromNode", Kind.CODE, "The fulfillment centre's ID that ships the order (e.g. 157).",
           example="157", width=10),
     Field("Brand", "brand", Kind.TEXT, "Your brand the order belongs to.", max_length=50, width=14),
-    Field("Carrier", "inputShippingDetails.carrier", Kind.TEXT, "The carrier asked for.", max_length=30,
-          example="USPS", width=10),
-    Field("Service", "inputShippingDetails.serviceId", Kind.TEXT, "The carrier service asked for.", max_length=30,
-          example="PRIORITY", width=12),
-    Field("Ship-To Name", f"{_ADDRESS}.name", Kind.TEXT, "Who receives the parcel.", required=True, max_length=50,
-          example="Maria Silva", width=20),
-    Field("Ship-To Company", f"{_ADDRESS}.company", Kind.TEXT, "Company at the address.", max_length=50, width=16),
-    Field("Ship-To Address Line 1", f"{_ADDRESS}.addressLines[0]", Kind.TEXT, "Street and number.", required=True,
-          max_length=50, example="27 Waterview Drive", width=24),
-    Field("Ship-To Address Line 2", f"{_ADDRESS}.addressLines[1]", Kind.TEXT, "Apartment, suite, floor.",
-          max_length=50, width=16),
-    Field("Ship-To Address Line 3", f"{_ADDRESS}.addressLines[2]", Kind.TEXT, "More of the address.", max_length=50,
-          width=16),
-    Field("Ship-To City", f"{_ADDRESS}.cityTown", Kind.TEXT, "City or town.", required=True, max_length=50,
-          example="Shelton", width=14),
-    Field("Ship-To State", f"{_ADDRESS}.stateProvince", Kind.CODE,
-          "State or province; required for US and CA addresses.", max_length=50,
-          required_if=(f"{_ADDRESS}.countryCode", ("US", "CA")), example="CT", width=10),
-    Field("Ship-To Postal Code", f"{_ADDRESS}.postalCode", Kind.CODE, "ZIP or postal code, as text (leading zeros).",
-          required=True, max_length=20, example="06484", width=12),
-    Field("Ship-To Country", f"{_ADDRESS}.countryCode", Kind.CODE, "Two-letter ISO country code.", required=True,
-          pattern=r"[A-Z]{2}", pattern_hint="two capital letters, such as US", example="US", width=10),
-    Field("Ship-To Phone", f"{_ADDRESS}.phone", Kind.CODE, "Phone number for the carrier.", max_length=25,
-          example="203-555-0147", width=14),
-    Field("Ship-To Email", f"{_ADDRESS}.email", Kind.TEXT, "E-mail address for delivery notices.", max_length=100,
-          pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", pattern_hint="an e-mail address such as name@example.com",
-          example="maria.silva@example.com", width=24),
-    Field("Residential", f"{_ADDRESS}.residential", Kind.BOOLEAN, "TRUE if the address is a home.", example=True,
-          width=11),
+    Field("Carrier", "inputShippingDetails.carrier", Kind.TEXT, "The carrier asked for.", required=True,
+          max_length=50, example="USPS", width=10),
+    Field("Service", "inputShippingDetails.serviceId", Kind.TEXT, "The carrier's service ID asked for.",
+          required=True, max_length=50, example="PRIORITY", width=12),
+    *address_fields("Ship-To", bets.SHIP_TO_ADDRESS, "Who receives the parcel", required=True),
     Field("Reference Name", "references[0].name", Kind.TEXT, "A name for a reference of your own (with its value).",
           max_length=50, required_with=("references[0].values",), width=14),
     Field("Reference Value", "references[0].values", Kind.TEXT, "The reference's value.", max_length=255,
           required_with=("references[0].name",), width=14),
-    Field("Line Number", f"{_LINE}lineNumber", Kind.INTEGER,
+    Field("Line ID", f"{_LINE}lineId", Kind.INTEGER,
           "The line's number within the order; blank lines are numbered in order.", minimum=1, example=1, width=8),
     Field("SKU", f"{_LINE}sku", Kind.CODE, "The product ordered: a SKU of the Products sheet or already at PB.",
-          required=True, max_length=30, product_ref=True, example="00123-BLU-M", width=18),
-    Field("Quantity", f"{_LINE}quantity", Kind.INTEGER, "How many units.", required=True, minimum=1, example=2,
-          width=9),
+          required=True, max_length=60, product_ref=True, example="00123-BLU-M", width=18),
+    Field("Quantity", f"{_LINE}orderedQuantity", Kind.INTEGER, "How many units are ordered.", required=True,
+          minimum=1, example=2, width=9),
     Field("Unit Price", f"{_LINE}unitPrice", Kind.DECIMAL, "Price of one unit.", minimum=0, example=39.0, width=10),
-    Field("Line Description", f"{_LINE}description", Kind.TEXT, "What the line is, for packing slips.",
-          max_length=100, width=24),
+    Field("Line Total", f"{_LINE}lineTotal", Kind.DECIMAL, "The line's total, without shipping and taxes.",
+          minimum=0, example=78.0, width=10),
+    Field("Origin Country", f"{_LINE}originCountryCode", Kind.CODE,
+          "Where the product was made, as a two-letter ISO country code (for customs).", pattern=COUNTRY_PATTERN,
+          pattern_hint=COUNTRY_HINT, width=10),
+    Field("HS Tariff Code", f"{_LINE}hSTariffCode", Kind.CODE, "The destination country's tariff number (customs).",
+          max_length=14, width=14),
+    Field("HS Tariff Country", f"{_LINE}hSTariffCodeCountry", Kind.CODE,
+          "The destination country of the tariff number, as a two-letter ISO code.", pattern=COUNTRY_PATTERN,
+          pattern_hint=COUNTRY_HINT, width=10),
+    Field("Inventory Type", f"{_LINE}inventoryType", Kind.TEXT, "PB's inventory type for the line, if PB gave you one.",
+          max_length=50, width=12),
     Field("Action", None, Kind.CHOICE,
           "Blank or UPSERT creates the order or updates it if PB has it; CREATE only creates; UPDATE only "
           "updates; CANCEL cancels the whole order.",
@@ -87,10 +74,10 @@ ORDERS = Resource(
     sheet="Orders",
     fields=FIELDS,
     key="clientOrderId",
-    template_version=1,
+    template_version=2,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE, Action.CANCEL),
-    line_number=f"{_LINE}lineNumber",
-    unique_lines=(f"{_LINE}lineNumber",),
+    line_number=f"{_LINE}lineId",
+    unique_lines=(f"{_LINE}lineId",),
     api=API,
     instructions=(
         "One row per order line. Rows with the same Client Order ID are one order: fill the order's columns "
@@ -98,4 +85,9 @@ ORDERS = Resource(
         "A SKU must be a product on the Products sheet of the same workbook, or one PB already has.",
         "To cancel an order, give its Client Order ID and Action CANCEL on one row.",
     ),
+    template_changes={
+        2: "Carrier and Service are now required; 'Line Number' is now 'Line ID'; 'Line Description' and "
+           "'Residential' are gone (PB has no such fields); new columns Line Total, Origin Country, HS Tariff Code, "
+           "HS Tariff Country and Inventory Type; ship-to name and address lines take up to 100 characters.",
+    },
 )

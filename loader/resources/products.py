@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from loader.models import Action
+from typing import Any
+
+import pandas as pd
+
+from loader import bets
+from loader.models import Action, Issue, Severity
+from loader.resources.address import COUNTRY_HINT, COUNTRY_PATTERN
 from loader.resources.base import PRODUCT_DATETIME, ApiSpec, Field, Kind, Resource
 
 # API limits and paths (§8.3, §21.3).
@@ -11,7 +17,7 @@ BULK_PATH = "/v1/products/bulk"
 ITEM_PATH = "/v1/products/{sku}"
 API = ApiSpec(
     search_path="/v1/products/search",
-    search_key="sku",
+    search_key=bets.PRODUCT_KEY,
     pb_id=None,
     item_path=ITEM_PATH,
     bulk_path=BULK_PATH,
@@ -22,22 +28,34 @@ API = ApiSpec(
     lookup_fields=({"name": "pbCreateDate", "values": ["2000-01-01T00:00:00Z", None]},),
 )
 
-_DIMENSIONS = ("details.dimensions.length", "details.dimensions.width", "details.dimensions.height")
+_DIMENSION_SIDES = ("length", "height", "width")  # PB's order: the longest side, the second, the shortest
+_DIMENSIONS = tuple(f"{bets.DIMENSIONS}.{side}" for side in _DIMENSION_SIDES)
+_DIMENSION_UNIT = f"{bets.DIMENSIONS}.dimensionUOM"
+_WEIGHT_VALUE = f"{bets.WEIGHT}.{bets.WEIGHT_VALUE}"
+_WEIGHT_UNIT = f"{bets.WEIGHT}.{bets.WEIGHT_UNIT}"
+_HS_CODE, _HS_COUNTRY = "details.hsClassification[0].hsTariffCode", "details.hsClassification[0].countryCode"
+_OTHER_ID_SOURCE, _OTHER_ID = "details.identifiers[1].source", "details.identifiers[1].number"
+DIMENSIONS_REORDERED = "dimensions-reordered"
 
 
-def _dimension(header: str, path: str, example: float) -> Field:
-    others = tuple(p for p in _DIMENSIONS if p != path) + ("details.dimensions.unit",)
+def _dimension(header: str, path: str, which: str, example: float) -> Field:
+    others = tuple(p for p in _DIMENSIONS if p != path) + (_DIMENSION_UNIT,)
     return Field(
         header,
         path,
         Kind.DECIMAL,
-        f"{header} of the packed product, in the Dimension Unit.",
+        f"{which} of the packed product, in the Dimension Unit. PB takes the longest side as length, "
+        "the second as height and the shortest as width; pbload sends your numbers in that order.",
         minimum=0,
         minimum_exclusive=True,
         required_with=others,
         example=example,
         width=10,
     )
+
+
+def _text(header: str, path: str, help: str, max_length: int, width: int = 16, **rules: Any) -> Field:
+    return Field(header, path, Kind.TEXT, help, max_length=max_length, width=width, **rules)
 
 
 FIELDS = (
@@ -61,30 +79,30 @@ FIELDS = (
         example="ITEM",
         width=14,
     ),
-    Field(
-        "Description",
-        "details.description",
-        Kind.TEXT,
-        "What the product is, as pickers and packers see it.",
-        required=True,
-        max_length=100,
-        example="Merino crew-neck sweater, blue, M",
-        width=40,
-    ),
+    _text("Description", "details.description", "What the product is, as pickers and packers see it.", 100,
+          width=40, required=True, example="Merino crew-neck sweater, blue, M"),
+    _text("Brand", "details.brand", "The product's brand.", 50, width=14, example="Alfama"),
+    _text("Category", "details.category", "Your category for the product.", 50, width=14, example="Knitwear"),
+    _text("Manufacturer", "details.manufacturer", "Who makes the product.", 255, width=20),
     Field(
         "UPC",
-        "details.upc",
+        "details.identifiers[0].number",
         Kind.CODE,
-        "Barcode number printed on the product.",
+        "Barcode number printed on the product (sent as an identifier of source UPC).",
         max_length=14,
         pattern=r"[0-9]+",
         pattern_hint="digits only",
+        fixed=(("details.identifiers[0].source", bets.UPC_SOURCE),),
         example="012345678905",
         width=16,
     ),
+    Field("Other Identifier Type", _OTHER_ID_SOURCE, Kind.CODE, "The kind of another identifier, such as EAN or ISBN.",
+          max_length=10, required_with=(_OTHER_ID,), width=12),
+    Field("Other Identifier", _OTHER_ID, Kind.CODE, "The other identifier's number.", max_length=100,
+          required_with=(_OTHER_ID_SOURCE,), width=16),
     Field(
         "Unit Cost",
-        "details.unitCost",
+        bets.UNIT_COST,
         Kind.DECIMAL,
         "Cost of one unit, in your account currency.",
         minimum=0,
@@ -93,57 +111,60 @@ FIELDS = (
     ),
     Field(
         "Weight",
-        "details.weight.value",
+        _WEIGHT_VALUE,
         Kind.DECIMAL,
         "Weight of one packed unit, in the Weight Unit.",
         minimum=0,
         minimum_exclusive=True,
-        required_with=("details.weight.unit",),
+        required_with=(_WEIGHT_UNIT,),
         example=0.8,
         width=10,
     ),
     Field(
         "Weight Unit",
-        "details.weight.unit",
+        _WEIGHT_UNIT,
         Kind.CHOICE,
         "Unit of the Weight column.",
         choices=("LB", "OZ", "KG", "G"),
-        required_with=("details.weight.value",),
+        required_with=(_WEIGHT_VALUE,),
         example="LB",
         width=12,
     ),
-    _dimension("Length", _DIMENSIONS[0], 12),
-    _dimension("Width", _DIMENSIONS[1], 9),
-    _dimension("Height", _DIMENSIONS[2], 2.5),
+    _dimension("Length", _DIMENSIONS[0], "The longest side", 12),
+    _dimension("Height", _DIMENSIONS[1], "The second longest side", 9),
+    _dimension("Width", _DIMENSIONS[2], "The shortest side", 2.5),
     Field(
         "Dimension Unit",
-        "details.dimensions.unit",
+        _DIMENSION_UNIT,
         Kind.CHOICE,
-        "Unit of Length, Width and Height.",
-        choices=("IN", "CM"),
+        "Unit of Length, Height and Width.",
+        choices=bets.DIMENSION_UNITS,
         required_with=_DIMENSIONS,
         example="IN",
         width=14,
     ),
     Field(
-        "Country of Origin",
-        "details.countryOfOrigin",
+        "Origin Country",
+        "details.originCountryCode",
         Kind.CODE,
         "Where the product was made, as a two-letter ISO country code.",
-        pattern=r"[A-Z]{2}",
-        pattern_hint="two capital letters, such as US or PT",
+        pattern=COUNTRY_PATTERN,
+        pattern_hint=COUNTRY_HINT,
         example="PT",
         width=12,
     ),
-    Field(
-        "HS Code",
-        "details.hsCode",
-        Kind.CODE,
-        "Harmonized System tariff code for customs.",
-        max_length=14,
-        example="611011",
-        width=12,
-    ),
+    _text("Origin State", "details.originStateProvince", "The state or province where the product was made.", 50,
+          width=12),
+    Field("HS Tariff Code", _HS_CODE, Kind.CODE, "Harmonized System tariff code for customs (give its country too).",
+          max_length=30, required_with=(_HS_COUNTRY,), example="611011", width=12),
+    Field("HS Country", _HS_COUNTRY, Kind.CODE, "The country whose tariff the HS Tariff Code is, as a two-letter code.",
+          pattern=COUNTRY_PATTERN, pattern_hint=COUNTRY_HINT, required_with=(_HS_CODE,), example="US", width=10),
+    Field("DOT Hazmat Code", "details.hazmatClassification[0].dotHazmatCode", Kind.CODE,
+          "US Department of Transportation hazardous-material code, for dangerous goods.", max_length=10, width=12),
+    Field("UN Hazmat Code", "details.hazmatClassification[0].unHazmatCode", Kind.CODE,
+          "UN number of a dangerous good (such as UN3481).", max_length=10, width=12),
+    _text("Hazmat Description", "details.hazmatClassification[0].hazmatDescription",
+          "What makes the product dangerous goods.", 100, width=20),
     Field(
         "Vendor Name",
         "vendorDetails.name",
@@ -208,14 +229,49 @@ FIELDS = (
     ),
 )
 
+def order_dimensions(payload: dict[str, Any]) -> None:
+    """Send the sides as PB defines them: length the longest, height the second, width the shortest (§22.5)."""
+    dimensions = payload.get("details", {}).get("dimensions")
+    if dimensions and all(side in dimensions for side in _DIMENSION_SIDES):
+        ordered = sorted((dimensions[side] for side in _DIMENSION_SIDES), reverse=True)
+        dimensions.update(zip(_DIMENSION_SIDES, ordered))
+
+
+def dimensions_reordered(sheet: str, values: pd.DataFrame) -> list[Issue]:
+    """A warning on each row whose three sides pbload had to put in PB's order."""
+    if not all(path in values for path in _DIMENSIONS):
+        return []
+    sides = values[list(_DIMENSIONS)].astype(float)
+    given = sides.notna().all(axis=1)
+    ordered = (sides.iloc[:, 0] >= sides.iloc[:, 1]) & (sides.iloc[:, 1] >= sides.iloc[:, 2])
+    issues = []
+    for row, (length, height, width) in sides[given & ~ordered].iterrows():
+        longest, second, shortest = sorted((length, height, width), reverse=True)
+        issues.append(Issue(
+            sheet, int(row), "Length", DIMENSIONS_REORDERED,
+            f"Length {length:g}, Height {height:g}, Width {width:g} were sent as length {longest:g}, height "
+            f"{second:g}, width {shortest:g}: PB takes the longest side as length and the shortest as width.",
+            Severity.WARNING,
+        ))
+    return issues
+
+
 PRODUCTS = Resource(
     name="products",
     sheet="Products",
     fields=FIELDS,
     key="sku",
-    template_version=1,
+    template_version=2,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
     api=API,
+    finish=order_dimensions,
+    row_checks=(dimensions_reordered,),
+    template_changes={
+        2: "'Country of Origin' is now 'Origin Country', 'HS Code' is now 'HS Tariff Code' with an 'HS Country'; "
+           "Length, Height and Width follow PB (longest side first); new columns Brand, Category, Manufacturer, "
+           "Origin State, Other Identifier Type, Other Identifier, DOT Hazmat Code, UN Hazmat Code and "
+           "Hazmat Description.",
+    },
     instructions=(
         "One row per product. The SKU is the product's key: each SKU may appear only once.",
         "Loading the same workbook again updates changed products and leaves unchanged ones alone.",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from loader import bets
 from loader.models import Action
 from loader.resources.base import ApiSpec, Field, Kind, Resource
 
 API = ApiSpec(
     search_path="/v1/work-orders/search",
-    search_key="clientWorkOrderId",
+    search_key=bets.WORK_ORDER_KEY,
     pb_id="workOrderId",
     create_path="/v1/work-orders",
     item_path="/v1/work-orders/{id}",
@@ -25,7 +26,7 @@ FIELDS = (
           required=True, choices=("KIT", "REFURBISHED", "OTHER"), example="KIT", width=8),
     Field("Kit SKU", "sku", Kind.CODE, "The kit to build: a KIT product with a bill of materials.", required=True,
           max_length=30, product_ref=True, example="KIT-BRKFST-2", width=18),
-    Field("Quantity", "quantity", Kind.INTEGER, "How many kits to build.", required=True, minimum=1, example=50,
+    Field("Quantity", bets.WORK_ORDER_QUANTITY, Kind.INTEGER, "How many kits to build.", required=True, minimum=1, example=50,
           width=9),
     Field("Node", "node", Kind.CODE, "The fulfillment centre's ID that builds them (e.g. 157).", required=True,
           example="157", width=8),

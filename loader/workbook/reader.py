@@ -52,11 +52,12 @@ class WorkbookData:
 def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> WorkbookData:
     """Read every sheet of `path` that pbload knows; fail with a clear message if there is none."""
     book = _open(path)
+    template = _template_info(book)
     names = {normalize_header(n): n for n in book.sheet_names}
     present = [(names[normalize_header(r.sheet)], r) for r in resources if normalize_header(r.sheet) in names]
     sheets, issues = [], []
     for sheet, resource in present:
-        read = read_sheet(book, sheet, resource)
+        read = read_sheet(book, sheet, resource, _version(template, resource))
         if read is None:  # an unused sheet of the all-in-one template, emptied
             issues.append(Issue(sheet, HEADER_ROW, None, "empty-sheet", f"Sheet '{sheet}' is empty; it was skipped.",
                                 Severity.WARNING))
@@ -72,20 +73,35 @@ def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> Wo
             f"{path.name} has no sheet pbload can load (looked for {wanted}; found {found}). "
             "Rename the sheet, or start from `pbload template`."
         )
-    template = _template_info(book)
     _check_template_versions(path, template, [s.resource for s in sheets])
     return WorkbookData(path, sheets, template, issues)
+
+
+def _version(template: dict[str, str], resource: Resource) -> int | None:
+    """The template version a sheet was made from, if the workbook says."""
+    version = template.get(resource.name)
+    return int(version) if version and version.isdigit() else None
 
 
 def _check_template_versions(path: Path, template: dict[str, str], resources: list[Resource]) -> None:
     """A sheet from a newer template may have columns this pbload would silently drop: refuse it."""
     for resource in resources:
-        version = template.get(resource.name)
-        if version and version.isdigit() and int(version) > resource.template_version:
+        version = _version(template, resource)
+        if version is not None and version > resource.template_version:
             raise WorkbookError(
                 f"{path.name} was made from version {version} of the {resource.sheet} template, but this "
                 f"pbload knows version {resource.template_version}. Upgrade pbload and try again."
             )
+
+
+def _older_template(sheet: str, resource: Resource, version: int) -> WorkbookError:
+    """One message for a sheet whose columns are an older template's: what changed, and what to do."""
+    changes = " ".join(text for v, text in sorted(resource.template_changes.items()) if v > version)
+    return WorkbookError(
+        f"Sheet '{sheet}' comes from version {version} of the {resource.sheet} template; pbload now uses version "
+        f"{resource.template_version}, which follows PB's documented fields. {changes} "
+        f"Run `pbload template {resource.name}` for the new template, copy your rows into it and load again."
+    )
 
 
 def _open(path: Path) -> CalamineWorkbook:
@@ -119,13 +135,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource) -> SheetData | None:
-    """Read one sheet: map its headers to fields and collect its non-blank rows (None: no cells at all)."""
+def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: int | None = None) -> SheetData | None:
+    """Read one sheet: map its headers to fields and collect its non-blank rows (None: no cells at all).
+
+    `version` is the template version the workbook says the sheet was made from: a sheet of an older
+    template whose columns no longer fit is refused with one message saying what changed.
+    """
     cells = book.get_sheet_by_name(sheet)  # parses the sheet: do it once
     rows = cells.to_python(skip_empty_area=False)
     if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
         return None
-    positions, issues = map_headers(rows[0], resource, sheet)
+    older = version is not None and version < resource.template_version
+    try:
+        positions, issues = map_headers(rows[0], resource, sheet)
+    except WorkbookError:
+        if older:
+            raise _older_template(sheet, resource, version) from None  # type: ignore[arg-type]
+        raise
+    if older and any(i.code == "unknown-column" for i in issues):
+        raise _older_template(sheet, resource, version)  # type: ignore[arg-type]
     frame, blank_issues = _frame(rows, positions, sheet)
     return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(cells, sheet))
 

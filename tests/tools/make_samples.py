@@ -29,14 +29,15 @@ def product(sku: str, kind: str, description: str, upc_body: str | None, cost: f
             active: bool = True) -> dict:
     row = {
         "SKU": sku, "Product Type": kind, "Description": description,
+        "Brand": "Casa Alma", "Category": CATEGORIES[vendor],
         "UPC": upc(upc_body) if upc_body else None, "Unit Cost": cost,
         "Weight": weight, "Weight Unit": "LB",
-        "Country of Origin": origin, "HS Code": hs,
+        "Origin Country": origin, "HS Tariff Code": hs, "HS Country": "US",
         "Fulfillment Region": "PB_ONLY", "Active": active,
         "Create Date": datetime(2026, 10, 1, 9, 30),
     }
     if dims:
-        row.update({"Length": dims[0], "Width": dims[1], "Height": dims[2], "Dimension Unit": "IN"})
+        row.update({"Length": dims[0], "Height": dims[1], "Width": dims[2], "Dimension Unit": "IN"})
     if vendor:
         row.update({"Vendor Name": vendor[0], "Vendor Number": vendor[1]})
     return row
@@ -45,6 +46,7 @@ def product(sku: str, kind: str, description: str, upc_body: str | None, cost: f
 KNIT = ("Lisbon Knitwear Lda", "V-0042")
 MILL = ("Porto Cotton Mill", "00917")
 CERAMICS = ("Alcobaça Ceramics", "V-0108")
+CATEGORIES = {KNIT: "Knitwear", MILL: "Textiles", CERAMICS: "Tableware", None: "Home"}
 
 VALID = [
     product("00123-BLU-S", "ITEM", "Merino crew-neck sweater, blue, S", "01234567890", 18.5, 0.75, (12, 9, 2.5), "PT", "611011", KNIT),
@@ -65,8 +67,8 @@ VALID = [
     product("MUG-STN-16OZ", "ITEM", "Stoneware mug 16 oz, speckled", "08567100102", 4.4, 1.05, (5.5, 5.5, 5), "PT", "691200", CERAMICS),
     product("BWL-STN-6IN", "ITEM", "Stoneware cereal bowl 6 in", "08567100103", 4.1, 1.0, (6.5, 6.5, 3), "PT", "691200", CERAMICS),
     product("PLT-STN-10IN", "ITEM", "Stoneware dinner plate 10 in", "08567100104", 5.6, 1.6, (10.5, 10.5, 1.5), "PT", "691200", CERAMICS),
-    product("0009-CNDL-FIG", "ITEM", "Soy candle in glass, fig & cedar", "08567100201", 6.3, 0.95, (4, 4, 4.5), "US", "340600", None),
-    product("0009-CNDL-SEA", "ITEM", "Soy candle in glass, sea salt", "08567100202", 6.3, 0.95, (4, 4, 4.5), "US", "340600", None),
+    product("0009-CNDL-FIG", "ITEM", "Soy candle in glass, fig & cedar", "08567100201", 6.3, 0.95, (4.5, 4, 4), "US", "340600", None),
+    product("0009-CNDL-SEA", "ITEM", "Soy candle in glass, sea salt", "08567100202", 6.3, 0.95, (4.5, 4, 4), "US", "340600", None),
     product("GFT-BOX-SMALL", "ITEM", "Kraft gift box, small, with tissue", None, 0.85, 0.2, (9, 7, 3), "US", "481920", None),
     product("KIT-BRKFST-2", "KIT", "Breakfast set: 2 mugs and 2 bowls, boxed", "08567100301", 17.2, 4.3, (13, 13, 6), "PT", "691200", None),
     product("KIT-TOWEL-TRIO", "KIT", "Towel trio gift set, sand", "07123400031", 21.0, 3.5, (15, 11, 9), "PT", "630260", None),
@@ -92,22 +94,23 @@ MISTAKES = [
                "relaxed fit, garment dyed, black, size M", "07123400016", 6.1, 0.4, None, "PT", "610910", MILL)},
     {**product("SCRF-WOOL-MOSS", "ITEM", "Wool scarf, moss", "01234567801", 11.0, 0.4, None, "Portugal", "611710", KNIT)},
     product("00125-RED-M", "ITEM", "Fisherman rib beanie, red (again)", "01234567802", 7.5, 0.25, None, "PT", "611720", KNIT),
-    product("0071-TEE-GRN-M", "ITEM", "Organic cotton T-shirt, green, M", "07123400017", 4.2, 0.32, None, "PT", "610910", MILL),
+    # sides typed shortest first: loaded, with a warning that pbload sent them longest first
+    product("0071-TEE-GRN-M", "ITEM", "Organic cotton T-shirt, green, M", "07123400017", 4.2, 0.32, (1, 8, 10), "PT", "610910", MILL),
     product("0071-TEE-GRN-L", "ITEM", "Organic cotton T-shirt, green, L", "07123400018", 4.2, 0.34, None, "PT", "610910", MILL),
 ]
 
 
 ADDRESSES = [
     {"Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
-     "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US", "Residential": True,
+     "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US",
      "Ship-To Email": "maria.silva@example.com"},
     {"Ship-To Name": "James O'Neill", "Ship-To Company": "Harbor Books", "Ship-To Address Line 1": "410 Atlantic Ave",
      "Ship-To Address Line 2": "Suite 3", "Ship-To City": "Boston", "Ship-To State": "MA",
      "Ship-To Postal Code": "02110", "Ship-To Country": "US", "Ship-To Phone": "617-555-0199"},
     {"Ship-To Name": "Chloé Tremblay", "Ship-To Address Line 1": "88 Rue Sainte-Catherine", "Ship-To City": "Montréal",
-     "Ship-To State": "QC", "Ship-To Postal Code": "H2X 1K4", "Ship-To Country": "CA", "Residential": True},
+     "Ship-To State": "QC", "Ship-To Postal Code": "H2X 1K4", "Ship-To Country": "CA"},
     {"Ship-To Name": "Priya Raman", "Ship-To Address Line 1": "1200 Worldwide Blvd", "Ship-To City": "Hebron",
-     "Ship-To State": "KY", "Ship-To Postal Code": "41048", "Ship-To Country": "US", "Residential": False},
+     "Ship-To State": "KY", "Ship-To Postal Code": "41048", "Ship-To Country": "US"},
 ]
 
 
@@ -119,7 +122,8 @@ def order(number: int, address: int, lines: list[tuple[str, int, float]], **head
     rows = []
     for n, (sku, quantity, price) in enumerate(lines, start=1):
         row = dict(first) if n == 1 else {"Client Order ID": first["Client Order ID"]}
-        row.update({"Line Number": n, "SKU": sku, "Quantity": quantity, "Unit Price": price})
+        row.update({"Line ID": n, "SKU": sku, "Quantity": quantity, "Unit Price": price,
+                    "Line Total": round(quantity * price, 2)})
         rows.append(row)
     return rows
 
@@ -143,8 +147,9 @@ ORDER_MISTAKES = (
        for n, r in enumerate(order(16, 1, [("TWL-BATH-SAGE", 1, 24.0), ("TWL-HAND-SAND", 1, 14.0)]))]  # differs
     + [{"SKU": "0071-TEE-BLK-M", "Quantity": 1}]  # a line with no order
     + order(17, 0, [("0071-TEE-BLK-L", 1, 12.0), ("0071-TEE-WHT-L", 1, 12.0)]) [:1]
-    + [{"Client Order ID": "SO-100247", "Line Number": 1, "SKU": "0071-TEE-WHT-L", "Quantity": 1}]  # line 1 twice
+    + [{"Client Order ID": "SO-100247", "Line ID": 1, "SKU": "0071-TEE-WHT-L", "Quantity": 1}]  # line 1 twice
     + order(18, 1, [("KIT-CNDL-DUO", 1, 36.0)])
+    + order(19, 2, [("TWL-BATH-SAND", 1, 24.0)], Carrier=None)  # no carrier
 )
 
 BOMS = [
@@ -192,46 +197,61 @@ WORK_ORDER_MISTAKES = [
     {**WORK_ORDERS[1], "Client Work Order ID": "WO-2026-045"},
 ]
 
+def asn_line(line: int, sku: str, quantity: int, arrival: datetime, cost: float | None = None) -> dict:
+    """One line of an ASN: PB dates each line, not the shipment."""
+    row = {"Line ID": line, "SKU": sku, "Quantity": quantity, "Estimated Delivery Date": arrival}
+    if cost is not None:
+        row["Unit Cost"] = cost
+    return row
+
+
+DEC_1, DEC_3 = datetime(2026, 12, 1, 9, 0), datetime(2026, 12, 3, 13, 0)
 ASNS = [
     {"Client ASN ID": "ASN-2026-0412", "Inbound Type": "ASN", "Receiving Node": "157",
-     "Expected Arrival": datetime(2026, 12, 1, 9, 0), "Vendor Name": "Lisbon Knitwear Lda", "Vendor Code": "V-0042",
+     "Vendor Name": "Lisbon Knitwear Lda", "Vendor Code": "V-0042",
      "Carrier": "UPS", "Carrier Service": "GROUND", "Tracking Number": "1Z999AA10123456784",
-     "Line Number": 1, "SKU": "00123-BLU-S", "Quantity": 120},
-    {"Client ASN ID": "ASN-2026-0412", "Line Number": 2, "SKU": "00123-BLU-M", "Quantity": 180},
-    {"Client ASN ID": "ASN-2026-0412", "Line Number": 3, "SKU": "00123-BLU-L", "Quantity": 120},
+     **asn_line(1, "00123-BLU-S", 120, DEC_1, 18.5)},
+    {"Client ASN ID": "ASN-2026-0412", **asn_line(2, "00123-BLU-M", 180, DEC_1, 18.5)},
+    {"Client ASN ID": "ASN-2026-0412", **asn_line(3, "00123-BLU-L", 120, DEC_1, 18.5)},
     {"Client ASN ID": "ASN-2026-0413", "Inbound Type": "PO", "Purchase Order Number": "PO-7781",
-     "Receiving Node": "157", "Expected Arrival": datetime(2026, 12, 3, 13, 0), "Vendor Name": "Alcobaça Ceramics",
-     "Vendor Code": "V-0108", "Line Number": 1, "SKU": "MUG-STN-12OZ", "Quantity": 400},
-    {"Client ASN ID": "ASN-2026-0413", "Line Number": 2, "SKU": "BWL-STN-6IN", "Quantity": 300},
-    {"Client ASN ID": "ASN-2026-0413", "Line Number": 3, "SKU": "GFT-BOX-SMALL", "Quantity": 500},
+     "Receiving Node": "157", "Vendor Name": "Alcobaça Ceramics", "Vendor Code": "V-0108", "PO Line ID": 10,
+     **asn_line(1, "MUG-STN-12OZ", 400, DEC_3)},
+    {"Client ASN ID": "ASN-2026-0413", "PO Line ID": 20, **asn_line(2, "BWL-STN-6IN", 300, DEC_3)},
+    {"Client ASN ID": "ASN-2026-0413", "PO Line ID": 30, **asn_line(3, "GFT-BOX-SMALL", 500, DEC_3)},
 ]
 ASN_MISTAKES = [
     {**ASNS[3], "Client ASN ID": "ASN-2026-0421", "Purchase Order Number": None},  # PO without its number
-    {"Client ASN ID": "ASN-2026-0421", "Line Number": 2, "SKU": "BWL-STN-6IN", "Quantity": 300},
+    {"Client ASN ID": "ASN-2026-0421", **asn_line(2, "BWL-STN-6IN", 300, DEC_3)},
     {**ASNS[0], "Client ASN ID": "ASN-2026-0422"},
-    {"Client ASN ID": "ASN-2026-0422", "Line Number": 1, "SKU": "00123-BLU-M", "Quantity": 180},  # line 1 twice
-    {**ASNS[0], "Client ASN ID": "ASN-2026-0423", "Receiving Node": "157", "Line Number": 1},
-    {"Client ASN ID": "ASN-2026-0423", "Receiving Node": "212", "Line Number": 2, "SKU": "00123-BLU-L",
-     "Quantity": 10},  # another node on a later row
-    {**ASNS[3], "Client ASN ID": "ASN-2026-0424", "Expected Arrival": "next Tuesday"},
+    {"Client ASN ID": "ASN-2026-0422", **asn_line(1, "00123-BLU-M", 180, DEC_1)},  # line 1 twice
+    {**ASNS[0], "Client ASN ID": "ASN-2026-0423", "Receiving Node": "157", "Line ID": 1},
+    {"Client ASN ID": "ASN-2026-0423", "Receiving Node": "212", **asn_line(2, "00123-BLU-L", 10, DEC_1)},
+    # another node on a later row
+    {**ASNS[3], "Client ASN ID": "ASN-2026-0424", "Estimated Delivery Date": "next Tuesday"},
     {**ASNS[3], "Client ASN ID": "ASN-2026-0425", "Purchase Order Number": "PO-7790"},
 ]
 
+CUSTOMER = {"Customer Name": "Maria Silva", "Customer Address Line 1": "27 Waterview Drive",
+            "Customer City": "Shelton", "Customer State": "CT", "Customer Postal Code": "06484",
+            "Customer Country": "US"}
 RETURNS = [
-    {"Return Client Order ID": "RET-55012", "RMA Number": "RMA-0091", "Return Type": "CUSTOMER_RETURN",
+    {"Return Client Order ID": "RET-55012", "RMA Number": "RMA-0091",
      "Original Client Order ID": "SO-100231", "Return Date": datetime(2026, 11, 24, 10, 0),
-     "SKU": "00123-BLU-M", "Quantity": 1, "Return Reason": "Too small"},
-    {"Return Client Order ID": "RET-55013", "RMA Number": "RMA-0092", "Return Type": "UNDELIVERABLE",
+     "Carrier": "USPS", "Service ID": "GROUND", **CUSTOMER,
+     "Original Order Line": 1, "SKU": "00123-BLU-M", "Quantity": 1, "Unit Price": 39.0, "Line Total": 39.0,
+     "Return Reason": "Too small; Changed mind"},
+    {"Return Client Order ID": "RET-55013", "RMA Number": "RMA-0092",
      "Original Client Order ID": "SO-100232", "Return Date": datetime(2026, 11, 25, 16, 30),
-     "SKU": "MUG-STN-12OZ", "Quantity": 4, "Return Reason": "Address unknown"},
+     "Original Order Line": 1, "SKU": "MUG-STN-12OZ", "Quantity": 4, "Return Reason": "Address unknown"},
     {"Return Client Order ID": "RET-55014", "RMA Number": "RMA-0093", "Original Client Order ID": "SO-100233",
-     "Return Date": datetime(2026, 11, 25, 17, 0), "SKU": "SCRF-WOOL-RUST", "Quantity": 1,
+     "Return Date": datetime(2026, 11, 25, 17, 0), "Original Order Line": 1, "SKU": "SCRF-WOOL-RUST",
+     "Item Description": "Wool scarf, rust", "Quantity": 1, "Return Reason": "Changed mind"},
+    {"Return Client Order ID": "RET-55014", "Original Order Line": 2, "SKU": "0009-CNDL-FIG", "Quantity": 1,
      "Return Reason": "Changed mind"},
-    {"Return Client Order ID": "RET-55014", "SKU": "0009-CNDL-FIG", "Quantity": 1, "Return Reason": "Changed mind"},
 ]
 RETURN_MISTAKES = [
     {**RETURNS[0], "Return Client Order ID": "RET-55021", "Quantity": -1},
-    {**RETURNS[1], "Return Client Order ID": "RET-55022", "Return Type": "LOST"},
+    {**RETURNS[1], "Return Client Order ID": "RET-55022", "Carrier": "USPS"},  # carrier without its service
     {**RETURNS[2], "Return Client Order ID": "RET-55023", "RMA Number": "RMA-2026-11-25-SCARF-RUST-0001234567"},
     {**RETURNS[3], "Return Client Order ID": None},  # a line with no return
     {**RETURNS[0], "Return Client Order ID": "RET-55024"},
