@@ -17,9 +17,11 @@ from typing import Any
 
 import httpx
 
-from loader.api.auth import TOKEN_PATH, OAuthClientCredentials
+from loader.api.auth import RESEND_HOOK, TOKEN_PATH, OAuthClientCredentials, Token
+from loader.api.error_body import ErrorDetail, describe_errors, is_gateway_error, parse_errors, response_body
 from loader.api.ratelimit import DEFAULT_MAX_RPS, RateLimits
-from loader.api.retry import NOT_CARRIED_OUT, NOT_SENT_ERRORS, RetryPolicy, is_transient
+from loader.api.retry import (NOT_SENT_ERRORS, THROTTLE_CODES, RetryPolicy, is_throttled, is_transient,
+                              may_have_been_carried_out)
 from loader.errors import UnreachableError
 
 FULFILLMENT_PREFIX = "/shippingservices/fulfillment"
@@ -30,15 +32,6 @@ TRANSACTION_ID_PREFIX = "pbl-"  # + 20 hex digits: 24 characters, within the 25 
 def new_transaction_id() -> str:
     """A fresh `X-PB-TransactionId`: unique, at most 25 characters of `[A-Za-z0-9_-]`."""
     return TRANSACTION_ID_PREFIX + uuid.uuid4().hex[:20]
-
-
-@dataclass(frozen=True)
-class ErrorDetail:
-    """One error object from an error body, whatever legacy format it came in."""
-
-    code: str
-    message: str
-    parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,26 @@ class ApiResponse:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The error codes of the answer."""
+        return frozenset(e.code for e in self.errors if e.code)
+
+    @property
+    def throttled(self) -> bool:
+        """PB said "too many requests": HTTP 429, or its gateway's spike arrest under any status (§21.4)."""
+        return is_throttled(self.status, self.codes)
+
+    @property
+    def from_gateway(self) -> bool:
+        """PB's gateway answered: about the request as a whole, not about any item in it."""
+        return is_gateway_error(self.errors)
+
+    def describe(self) -> str:
+        """The answer for a message: `HTTP 429, PB-APIM-ERR-1006: Spike arrest violation`."""
+        described = describe_errors(self.errors)
+        return f"HTTP {self.status}, {described}" if described else f"HTTP {self.status}"
 
 
 @dataclass
@@ -91,10 +104,16 @@ class FulfillmentClient:
         self._clock = clock
         self._rng = random.Random(seed)
         self._limits = RateLimits(max_rps, clock, sleep)
-        auth = OAuthClientCredentials(self.base_url + TOKEN_PATH, api_key, api_secret, new_transaction_id)
+        self._auth = OAuthClientCredentials(self.base_url + TOKEN_PATH, api_key, api_secret, new_transaction_id,
+                                            clock)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        self._http = httpx.Client(base_url=self.base_url, auth=auth, timeout=TIMEOUT, transport=transport,
+        self._http = httpx.Client(base_url=self.base_url, auth=self._auth, timeout=TIMEOUT, transport=transport,
                                   limits=limits)
+
+    @property
+    def token(self) -> Token | None:
+        """PB's last token answer, with its fields (§21.5); None before the first call."""
+        return self._auth.token
 
     def close(self) -> None:
         self._http.close()
@@ -110,11 +129,12 @@ class FulfillmentClient:
         """Send one operation (`path` as in the API reference, e.g. `/v1/products/bulk`).
 
         Transient failures are retried, each attempt with a new transaction ID, which `on_attempt`
-        receives just before the attempt leaves. `operation` names the operation for rate limiting
-        when `path` holds an ID.
+        receives just before the attempt leaves (so does a request sent again with a renewed token).
+        `operation` names the operation for rate limiting when `path` holds an ID.
         """
         limiter = self._limits[operation or f"{method} {path}"]
         deadline = self._clock() + self.policy.deadline_s
+        extensions = {RESEND_HOOK: on_attempt} if on_attempt is not None else None
         uncertain = False
         for attempt in range(1, self.policy.max_attempts + 1):
             transaction_id = new_transaction_id()
@@ -123,32 +143,36 @@ class FulfillmentClient:
             limiter.acquire()
             last = attempt == self.policy.max_attempts or self._clock() >= deadline
             try:
-                response = self._http.request(method, FULFILLMENT_PREFIX + path, json=body, params=params,
-                                              headers={"X-PB-TransactionId": transaction_id})
+                raw = self._http.request(method, FULFILLMENT_PREFIX + path, json=body, params=params,
+                                         headers={"X-PB-TransactionId": transaction_id}, extensions=extensions)
             except httpx.TransportError as exc:
                 uncertain = uncertain or not isinstance(exc, NOT_SENT_ERRORS)
                 if last:
                     self.stats.count()
-                    raise UnreachableError(
-                        f"No answer from {self.base_url} after {attempt} attempt{'s' if attempt > 1 else ''} "
-                        f"({exc.__class__.__name__}: {exc}). Check the network connection and --base-url, then "
-                        "run the command again: pbload finishes what was left and sends nothing twice."
-                    ) from exc
+                    raise self._unreachable(exc, attempt) from exc
                 self.stats.count(exc.__class__.__name__)
                 self._sleep(self.policy.delay(attempt, None, self._rng))
                 continue
-            if response.status_code == 429:
+            response = _to_response(raw, attempt, uncertain)
+            if response.throttled:
                 limiter.throttled()
             else:
                 limiter.passed()
-            if is_transient(response.status_code) and not last:
-                uncertain = uncertain or response.status_code not in NOT_CARRIED_OUT
-                self.stats.count(f"HTTP {response.status_code}")
-                self._sleep(self.policy.delay(attempt, response.headers.get("Retry-After"), self._rng))
+            if is_transient(response.status, response.codes) and not last:
+                uncertain = uncertain or may_have_been_carried_out(response.status, response.codes)
+                self.stats.count(_retry_reason(response))
+                self._sleep(self.policy.delay(attempt, raw.headers.get("Retry-After"), self._rng))
                 continue
             self.stats.count()
-            return _to_response(response, attempt, uncertain)
+            return response
         raise AssertionError("unreachable")  # the last attempt always returns or raises
+
+    def _unreachable(self, exc: httpx.TransportError, attempts: int) -> UnreachableError:
+        return UnreachableError(
+            f"No answer from {self.base_url} after {attempts} attempt{'s' if attempts > 1 else ''} "
+            f"({exc.__class__.__name__}: {exc}). Check the network connection and --base-url, then "
+            "run the command again: pbload finishes what was left and sends nothing twice."
+        )
 
     def path_for(self, path: str) -> str:
         """The full URL of an operation, for messages."""
@@ -156,33 +180,13 @@ class FulfillmentClient:
 
 
 def _to_response(response: httpx.Response, attempts: int, uncertain: bool) -> ApiResponse:
-    try:
-        body = response.json() if response.content else None
-    except ValueError:
-        body = response.text
+    body = response_body(response)
     transaction_id = response.request.headers.get("X-PB-TransactionId", "")
     errors = parse_errors(body) if response.status_code >= 400 else ()
     return ApiResponse(response.status_code, body, transaction_id, errors, attempts, uncertain)
 
 
-def parse_errors(body: Any) -> tuple[ErrorDetail, ...]:
-    """Error objects from any of PB's error body formats (API reference §6.1)."""
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        entries = body["errors"]
-    elif isinstance(body, list):
-        entries = body
-    elif isinstance(body, str) and body.strip():
-        return (ErrorDetail("", body.strip()[:500]),)
-    else:
-        return ()
-    return tuple(_detail(e) for e in entries if isinstance(e, dict))
-
-
-def _detail(entry: dict[str, Any]) -> ErrorDetail:
-    code = entry.get("errorCode") or entry.get("key") or ""
-    message = (entry.get("errorDescription") or entry.get("message") or entry.get("userMessage")
-               or entry.get("additionalInfo") or "")
-    params = entry.get("parameters") or ()
-    if isinstance(params, str):
-        params = (params,)
-    return ErrorDetail(str(code), str(message), tuple(str(p) for p in params))
+def _retry_reason(response: ApiResponse) -> str:
+    """How the run's figures name a retry: PB's throttle code, or the HTTP status."""
+    throttle = sorted(response.codes & THROTTLE_CODES)
+    return throttle[0] if throttle else f"HTTP {response.status}"

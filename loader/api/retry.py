@@ -1,13 +1,15 @@
-"""When to try a request again, and how long to wait first (DESIGN §3, API reference §21.5).
+"""When to try a request again, and how long to wait first (DESIGN §3, API reference §21.4, §21.5).
 
-Transient failures — no connection, a time-out, a dropped connection, 429, 500, 502, 503, 504 —
-are retried with exponential backoff and full jitter, honouring `Retry-After`, within a maximum
-number of attempts and a total deadline. Every other answer is final.
+Transient failures — no connection, a time-out, a dropped connection, 429, 500, 502, 503, 504, and
+PB's gateway throttle `PB-APIM-ERR-1006` whatever its status — are retried with exponential backoff
+and full jitter, honouring `Retry-After`, within a maximum number of attempts and a total deadline.
+Every other answer is final.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import httpx
@@ -18,6 +20,11 @@ NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Answers that say the request was not carried out (throttled, unavailable); a 500 or a lost
 # answer may hide a change that was made, which the caller settles by looking the items up.
 NOT_CARRIED_OUT = frozenset({429, 503})
+# §21.4, §22.9: PB's gateway stopped the request before it reached PB ("Spike arrest violation").
+# It has been seen with HTTP 429 and with HTTP 500; whatever the status, it is a throttle: certainly
+# not carried out, so slow down and send it again after a pause.
+THROTTLE_STATUSES = frozenset({429})
+THROTTLE_CODES = frozenset({"PB-APIM-ERR-1006"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,16 @@ class RetryPolicy:
         return rng.uniform(ceiling / 2, ceiling)
 
 
-def is_transient(status: int) -> bool:
-    """Whether an HTTP status is worth another try."""
-    return status in TRANSIENT_STATUSES
+def is_throttled(status: int, codes: Collection[str] = ()) -> bool:
+    """Whether the API said "too many requests", by status or by PB's gateway code (§21.4)."""
+    return status in THROTTLE_STATUSES or not THROTTLE_CODES.isdisjoint(codes)
+
+
+def is_transient(status: int, codes: Collection[str] = ()) -> bool:
+    """Whether an answer (its HTTP status and error codes) is worth another try."""
+    return status in TRANSIENT_STATUSES or is_throttled(status, codes)
+
+
+def may_have_been_carried_out(status: int, codes: Collection[str] = ()) -> bool:
+    """Whether a transient answer may hide a change PB made (then the items are looked up later)."""
+    return status not in NOT_CARRIED_OUT and not is_throttled(status, codes)

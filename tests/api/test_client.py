@@ -1,4 +1,4 @@
-"""The API client: OAuth renewal, retries, lost answers, rate limits (fakes at the HTTP boundary)."""
+"""The API client: OAuth renewal, retries, lost answers, rate limits, gateway errors (fakes at the HTTP boundary)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ BULK = "/shippingservices/fulfillment/v1/products/bulk"
 
 
 class FakeApi:
-    """Answers from a script: each call takes the next answer for its path (an exception is raised)."""
+    """Answers from a script: each call takes the next answer for its path (an exception is raised).
 
-    def __init__(self, answers: dict[str, list]) -> None:
+    Token requests get `token-1`, `token-2`, ... with the `token` body's other fields.
+    """
+
+    def __init__(self, answers: dict[str, list], token: dict | None = None) -> None:
         self.answers = answers
+        self.token = {"expiresIn": "3600"} if token is None else token
         self.calls: list[tuple[str, dict[str, str]]] = []  # path and headers as sent (requests are reused)
         self.tokens = 0
 
@@ -31,7 +35,7 @@ class FakeApi:
         self.calls.append((request.url.path, dict(request.headers)))
         if request.url.path == "/oauth/token":
             self.tokens += 1
-            return httpx.Response(200, json={"access_token": f"token-{self.tokens}", "expiresIn": "3600"})
+            return httpx.Response(200, json={"access_token": f"token-{self.tokens}", **self.token})
         answer = self.answers[request.url.path].pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -130,6 +134,7 @@ def test_no_answer_at_all_names_the_url():
     [{"errorCode": "1000045", "message": "Missing value", "parameters": "sku"}],  # legacy format 1
     {"status": "ERROR", "errors": [{"errorCode": "1000045", "errorDescription": "Missing value"}]},
     [{"key": "1000045", "message": "Missing value"}],  # legacy format 3
+    {"errorCode": "1000045", "errorDescription": "Missing value"},  # a bare object, as PB's gateway sends
 ])
 def test_legacy_error_bodies_are_understood(body):
     api = FakeApi({BULK: [httpx.Response(400, json=body)]})
@@ -187,3 +192,146 @@ def test_a_bulk_call_rejected_whole_is_halved_until_the_bad_item_is_found():
     assert {k: o.status for k, o in outcomes.items()} == {**{s: Status.CREATED for s in skus[:-1]},
                                                            "BAD": Status.FAILED}
     assert outcomes["BAD"].message == "rejected"
+
+
+# PB's gateway answers (§21.4, §22.9): bare error objects, spike arrest, refused tokens.
+
+SPIKE = {"errorCode": "PB-APIM-ERR-1006", "errorDescription": "Spike arrest violation"}
+
+
+def gateway(status: int, code: str, text: str, headers: dict | None = None) -> httpx.Response:
+    return httpx.Response(status, json={"errorCode": code, "errorDescription": text}, headers=headers)
+
+
+def timed_client(api: FakeApi, attempts: int = 4,
+                 max_rps: float = 1e9) -> tuple[FulfillmentClient, list[float], list[float]]:
+    """A client whose clock (`now[0]`) moves only when it sleeps or a test moves it, so waits read off exactly."""
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api),
+                               policy=RetryPolicy(max_attempts=attempts), sleep=sleep, clock=lambda: now[0],
+                               seed=1, max_rps=max_rps)
+    return client, slept, now
+
+
+def test_a_bare_gateway_error_is_understood_and_described():
+    api = FakeApi({BULK: [gateway(403, "PB-APIM-ERR-1001", "Invalid request")]})
+    client, _ = client_for(api)
+    response = client.call("POST", "/v1/products/bulk", {})
+    assert [(e.code, e.message) for e in response.errors] == [("PB-APIM-ERR-1001", "Invalid request")]
+    assert response.describe() == "HTTP 403, PB-APIM-ERR-1001: Invalid request"
+    assert response.from_gateway and not response.throttled
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_spike_arrest_is_a_throttle_whatever_its_status(status):
+    api = FakeApi({BULK: [httpx.Response(status, json=SPIKE, headers={"Retry-After": "2"}), ok(), ok()]})
+    client, slept, _ = timed_client(api, max_rps=10)
+    seen: list[str] = []
+    response = client.call("POST", "/v1/products/bulk", {}, on_attempt=seen.append)
+    assert (response.status, response.attempts, response.uncertain) == (200, 2, False)  # never carried out
+    assert slept == [2.0]  # Retry-After honoured
+    assert client.stats.retries == {"PB-APIM-ERR-1006": 1}
+    assert len(set(seen)) == 2 and seen == [c["x-pb-transactionid"] for c in api.api_calls()]
+    client.call("POST", "/v1/products/bulk", {})
+    assert slept[-1] == pytest.approx(0.2)  # the operation slowed down: 5 requests a second, not 10
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_a_spike_arrest_that_never_stops_is_the_answer(status):
+    api = FakeApi({BULK: [httpx.Response(status, json=SPIKE)] * 3})
+    client, slept = client_for(api, attempts=3)
+    response = client.call("POST", "/v1/products/bulk", {})
+    assert (response.status, response.attempts, response.uncertain, len(slept)) == (status, 3, False, 2)
+    assert response.throttled and response.describe() == f"HTTP {status}, PB-APIM-ERR-1006: Spike arrest violation"
+
+
+@pytest.mark.parametrize("code", ["PB-APIM-ERR-1002", "PB-APIM-ERR-1003"])
+@pytest.mark.parametrize("status", [401, 400])
+def test_a_refused_token_is_renewed_once_whatever_the_status(code, status):
+    api = FakeApi({BULK: [gateway(status, code, "Invalid Access Token"), ok()]})
+    client, slept = client_for(api)
+    seen: list[str] = []
+    response = client.call("POST", "/v1/products/bulk", {}, on_attempt=seen.append)
+    assert (response.status, response.attempts, slept) == (200, 1, [])
+    first, second = api.api_calls()
+    assert (first["authorization"], second["authorization"]) == ("Bearer token-1", "Bearer token-2")
+    # the resend has its own transaction ID, and the journal hears of it before it leaves
+    assert seen == [first["x-pb-transactionid"], second["x-pb-transactionid"]] and seen[0] != seen[1]
+    assert response.transaction_id == seen[1]
+
+
+@pytest.mark.parametrize("status", [401, 400])
+def test_a_second_expired_token_answer_is_not_renewed_again(status):
+    api = FakeApi({BULK: [gateway(status, "PB-APIM-ERR-1003", "Expired token")] * 2})
+    client, _ = client_for(api)
+    response = client.call("POST", "/v1/products/bulk", {})
+    assert api.tokens == 2 and len(api.api_calls()) == 2
+    assert response.describe() == f"HTTP {status}, PB-APIM-ERR-1003: Expired token"
+
+
+def test_a_400_without_a_token_code_keeps_the_token():
+    api = FakeApi({BULK: [gateway(400, "PB-APIM-ERR-1001", "Invalid request")]})
+    client, _ = client_for(api)
+    assert client.call("POST", "/v1/products/bulk", {}).status == 400
+    assert api.tokens == 1 and len(api.api_calls()) == 1
+
+
+@pytest.mark.parametrize("token", [
+    {"expiresIn": "120", "issuedAt": "1700000000000"},  # strings, as PB's field table prints them
+    {"expiresIn": 120, "issuedAt": 1700000000000},
+    {"expiresIn": 120.0},  # no issuedAt at all
+])
+def test_the_token_answer_takes_numbers_as_strings_or_numbers(token):
+    api = FakeApi({BULK: [ok(), ok(), ok()]}, token={"tokenType": "BearerToken", "clientID": "key", "org": "o",
+                                                      **token})
+    client, _, now = timed_client(api)
+    client.call("POST", "/v1/products/bulk", {})
+    assert client.token is not None
+    assert (client.token.expires_in_s, client.token.token_type, client.token.client_id, client.token.org) == (
+        120.0, "BearerToken", "key", "o")
+    assert client.token.issued_at_ms == (1700000000000 if "issuedAt" in token else None)
+    now[0] = 59  # within its lifetime less the margin: reused
+    client.call("POST", "/v1/products/bulk", {})
+    assert api.tokens == 1
+    now[0] = 61  # within a minute of expiring: renewed before the request leaves
+    client.call("POST", "/v1/products/bulk", {})
+    assert api.tokens == 2
+
+
+def test_a_token_answer_with_a_bad_lifetime_is_not_understood():
+    api = FakeApi({BULK: []}, token={"expiresIn": "soon"})
+    client, _ = client_for(api)
+    with pytest.raises(AuthenticationError) as err:
+        client.call("GET", "/v1/products/A")
+    assert str(err.value) == ("The token answer from http://pb.test/oauth/token is not understood "
+                              "(expiresIn is not a number ('soon')).")
+
+
+@pytest.mark.parametrize("status", [401, 200])
+def test_a_gateway_refusal_of_the_keys_shows_pbs_code_and_what_to_do(status):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return gateway(status, "PB-APIM-ERR-1002", "Invalid Access Token")
+
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(refuse))
+    with pytest.raises(AuthenticationError) as err:
+        client.call("GET", "/v1/products/A")
+    assert str(err.value) == (
+        f"The API refused the credentials (HTTP {status} from http://pb.test/oauth/token). Check PB_API_KEY and "
+        "PB_API_SECRET for this environment. PB answered PB-APIM-ERR-1002: Invalid Access Token. PB gives this "
+        "code for keys of the other environment: sandbox and production keys differ, so check --env too.")
+
+
+def test_a_token_endpoint_in_trouble_says_what_pb_answered():
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json=SPIKE)
+
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(busy))
+    with pytest.raises(AuthenticationError) as err:
+        client.call("GET", "/v1/products/A")
+    assert str(err.value) == ("Could not get an access token: HTTP 500 from http://pb.test/oauth/token (PB answered "
+                              "PB-APIM-ERR-1006: Spike arrest violation). Try again later.")
