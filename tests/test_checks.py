@@ -32,7 +32,7 @@ def problems(tmp_path, *rows, errors_only=True):
     ({"Unit Cost": -1}, "Unit Cost", "out-of-range"),
     ({"Weight": 0, "Weight Unit": "LB"}, "Weight", "out-of-range"),
     ({"UPC": "0123O"}, "UPC", "bad-format"),
-    ({"Country of Origin": "Portugal"}, "Country of Origin", "bad-format"),
+    ({"Origin Country": "Portugal"}, "Origin Country", "bad-format"),
     ({"Weight": 1.5}, "Weight Unit", "required"),
     ({"Vendor Number": "V-1"}, "Vendor Name", "required"),
 ])

@@ -18,9 +18,10 @@ from tests.helpers import RecordingTransport, product_row, read_statuses, write_
 
 ADDRESS = {"Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
            "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
-ORDER = {"Client Order ID": "SO-1", "Order Date": datetime(2026, 11, 20, 9, 15), **ADDRESS, "SKU": "A", "Quantity": 1}
+ORDER = {"Client Order ID": "SO-1", "Order Date": datetime(2026, 11, 20, 9, 15), "Carrier": "USPS",
+         "Service": "PRIORITY", **ADDRESS, "SKU": "A", "Quantity": 1}
 ASN = {"Client ASN ID": "ASN-1", "Inbound Type": "ASN", "Receiving Node": "157",
-       "Expected Arrival": datetime(2026, 12, 1, 9, 0), "SKU": "A", "Quantity": 10}
+       "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0), "SKU": "A", "Quantity": 10}
 BOM = {"Kit SKU": "KIT-1", "Description": "Kit", "Component SKU": "A", "Component Quantity": 1}
 RETURN = {"Return Client Order ID": "RET-1", "SKU": "A", "Quantity": 1}
 
@@ -69,16 +70,16 @@ def test_asn_node_that_differs_on_a_later_row(tmp_path):
 
 
 def test_duplicate_order_line_numbers(tmp_path):
-    rows = [{**ORDER, "Line Number": 1}, line("Client Order ID", "SO-1", Line_Number=1, SKU="B", Quantity=1),
-            {**ORDER, "Client Order ID": "SO-2", "Line Number": 1}]  # line 1 of another order is fine
-    assert problems(tmp_path, "Orders", *rows) == [("Orders", 3, "Line Number", "duplicate-line")]
+    rows = [{**ORDER, "Line ID": 1}, line("Client Order ID", "SO-1", Line_ID=1, SKU="B", Quantity=1),
+            {**ORDER, "Client Order ID": "SO-2", "Line ID": 1}]  # line 1 of another order is fine
+    assert problems(tmp_path, "Orders", *rows) == [("Orders", 3, "Line ID", "duplicate-line")]
     [issue] = checked(tmp_path, "Orders", *rows).issues
-    assert issue.message == "Line Number 1 appears twice in Client Order ID SO-1; each may appear once."
+    assert issue.message == "Line ID 1 appears twice in Client Order ID SO-1; each may appear once."
 
 
 def test_duplicate_asn_line_numbers(tmp_path):
-    rows = [{**ASN, "Line Number": 2}, line("Client ASN ID", "ASN-1", Line_Number=2, SKU="B", Quantity=1)]
-    assert problems(tmp_path, "ASNs", *rows) == [("ASNs", 3, "Line Number", "duplicate-line")]
+    rows = [{**ASN, "Line ID": 2}, line("Client ASN ID", "ASN-1", Line_ID=2, SKU="B", Quantity=1)]
+    assert problems(tmp_path, "ASNs", *rows) == [("ASNs", 3, "Line ID", "duplicate-line")]
 
 
 def test_bom_component_listed_twice(tmp_path):
@@ -134,18 +135,18 @@ def test_line_fields_are_checked_on_every_row(tmp_path):
 
 @pytest.mark.parametrize("value, code", [("next Tuesday", "wrong-type"), (45000, "wrong-type")])
 def test_dates_must_be_dates(tmp_path, value, code):
-    assert problems(tmp_path, "ASNs", {**ASN, "Expected Arrival": value}) == [("ASNs", 2, "Expected Arrival", code)]
+    assert problems(tmp_path, "ASNs", {**ASN, "Estimated Delivery Date": value}) == [
+        ("ASNs", 2, "Estimated Delivery Date", code)]
 
 
 def test_a_date_typed_as_text_is_read_with_a_warning(tmp_path):
-    row = {**ASN, "Expected Arrival": "2026-12-01T09:00:00", "Expiration Date": "2027-06-30"}
+    row = {**ASN, "Estimated Delivery Date": "2026-12-01T09:00:00"}
     result = checked(tmp_path, "ASNs", row)
     assert [(i.row, i.column, i.code, i.is_error) for i in result.issues] == [
-        (2, "Expected Arrival", "date-as-text", False), (2, "Expiration Date", "date-as-text", False),
+        (2, "Estimated Delivery Date", "date-as-text", False),
     ]
     [item] = plan_sheet(result, result.invalid_rows()).items
-    assert item.payload["expectedArrivalDate"] == "2026-12-01T09:00:00Z"
-    assert item.payload["asnItems"][0]["expirationDate"] == "2027-06-30"
+    assert item.payload["asnItems"][0]["estimatedDeliveryDate"] == "2026-12-01T09:00:00Z"
 
 
 def test_a_cancel_needs_only_the_key(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from loader.checks import check_sheet
 from loader.plan import plan_sheet
@@ -21,16 +21,20 @@ def items_for(tmp_path, sheet, *rows):
     return plan_sheet(checked, checked.invalid_rows()).items
 
 
+ORDER = {"Carrier": "USPS", "Service": "PRIORITY", **ADDRESS}
+
+
 def test_order_payload_with_address_lines_references_and_lines(tmp_path):
     first = {"Client Order ID": "SO-1", "Customer Order ID": "W-1", "Order Type": "Retail",
              "Order Date": datetime(2026, 11, 20, 9, 15, 30), "Ship On Date": datetime(2026, 11, 22, 17, 0),
              "Release Date": datetime(2026, 11, 21, 8, 0), "From Node": "157", "Brand": "Casa Alma",
-             "Carrier": "USPS", "Service": "PRIORITY", **ADDRESS, "Ship-To Company": "Harbor Books",
+             **ORDER, "Ship-To Company": "Harbor Books",
              "Ship-To Address Line 2": "Suite 3", "Ship-To Phone": "203-555-0147",
-             "Ship-To Email": "maria@example.com", "Residential": True, "Reference Name": "store",
-             "Reference Value": "Hebron outlet", "Line Number": 1, "SKU": "00123-BLU-M", "Quantity": 2,
-             "Unit Price": 39.5, "Line Description": "Sweater"}
-    second = {"Client Order ID": "SO-1", "Line Number": 2, "SKU": "MUG-1", "Quantity": 1, "Unit Price": 14}
+             "Ship-To Email": "maria@example.com", "Reference Name": "store",
+             "Reference Value": "Hebron outlet", "Line ID": 1, "SKU": "00123-BLU-M", "Quantity": 2,
+             "Unit Price": 39.5, "Line Total": 79, "Origin Country": "PT", "HS Tariff Code": "6110110000",
+             "HS Tariff Country": "US", "Inventory Type": "GOOD"}
+    second = {"Client Order ID": "SO-1", "Line ID": 2, "SKU": "MUG-1", "Quantity": 1, "Unit Price": 14}
     [item] = items_for(tmp_path, "Orders", first, second)
     assert (item.key, item.rows, item.action.value) == ("SO-1", (2, 3), "UPSERT")
     assert item.payload == {
@@ -42,58 +46,64 @@ def test_order_payload_with_address_lines_references_and_lines(tmp_path):
         "fulfillmentReleaseDate": "2026-11-21T08:00:00Z",
         "fromNode": "157",
         "brand": "Casa Alma",
-        "inputShippingDetails": {
-            "carrier": "USPS",
-            "serviceId": "PRIORITY",
-            "shipToAddress": {
-                "name": "Maria Silva",
-                "company": "Harbor Books",
-                "addressLines": ["27 Waterview Drive", "Suite 3"],
-                "cityTown": "Shelton",
-                "stateProvince": "CT",
-                "postalCode": "06484",
-                "countryCode": "US",
-                "phone": "203-555-0147",
-                "email": "maria@example.com",
-                "residential": True,
-            },
+        "inputShippingDetails": {"carrier": "USPS", "serviceId": "PRIORITY"},  # PB's object holds no address
+        "shipToAddress": {
+            "name": "Maria Silva",
+            "company": "Harbor Books",
+            "addressLines": ["27 Waterview Drive", "Suite 3"],
+            "cityTown": "Shelton",
+            "stateProvince": "CT",
+            "postalCode": "06484",
+            "countryCode": "US",
+            "phone": "203-555-0147",
+            "email": "maria@example.com",
         },
         "references": [{"name": "store", "values": "Hebron outlet"}],
         "orderItems": [
-            {"lineNumber": 1, "sku": "00123-BLU-M", "quantity": 2, "unitPrice": 39.5, "description": "Sweater"},
-            {"lineNumber": 2, "sku": "MUG-1", "quantity": 1, "unitPrice": 14},
+            {"lineId": 1, "sku": "00123-BLU-M", "orderedQuantity": 2, "unitPrice": 39.5, "lineTotal": 79,
+             "originCountryCode": "PT", "hSTariffCode": "6110110000", "hSTariffCodeCountry": "US",
+             "inventoryType": "GOOD"},
+            {"lineId": 2, "sku": "MUG-1", "orderedQuantity": 1, "unitPrice": 14},
         ],
     }
 
 
+def test_an_address_line_left_blank_leaves_no_gap(tmp_path):
+    row = {"Client Order ID": "SO-9", "Order Date": datetime(2026, 11, 20), **ORDER,
+           "Ship-To Address Line 3": "Building C", "SKU": "A", "Quantity": 1}
+    [item] = items_for(tmp_path, "Orders", row)
+    assert item.payload["shipToAddress"]["addressLines"] == ["27 Waterview Drive", "Building C"]
+
+
 def test_order_header_values_come_from_the_first_row(tmp_path):
-    first = {"Client Order ID": "SO-2", "Order Date": datetime(2026, 11, 20, 9, 0), **ADDRESS,
+    first = {"Client Order ID": "SO-2", "Order Date": datetime(2026, 11, 20, 9, 0), **ORDER,
              "SKU": "A", "Quantity": 1}
     repeated = {**first, "SKU": "B", "Quantity": 2}  # header repeated exactly
     blank = {"Client Order ID": "SO-2", "SKU": "C", "Quantity": 3}  # header inherited
     [item] = items_for(tmp_path, "Orders", first, repeated, blank)
-    assert item.payload["inputShippingDetails"]["shipToAddress"]["addressLines"] == ["27 Waterview Drive"]
+    assert item.payload["shipToAddress"]["addressLines"] == ["27 Waterview Drive"]
     assert item.payload["createDate"] == "2026-11-20T09:00:00Z"
-    assert [(line["sku"], line["quantity"]) for line in item.payload["orderItems"]] == [("A", 1), ("B", 2), ("C", 3)]
+    lines = item.payload["orderItems"]
+    assert [(line["sku"], line["orderedQuantity"]) for line in lines] == [("A", 1), ("B", 2), ("C", 3)]
 
 
 def test_blank_line_numbers_are_numbered_in_order(tmp_path):
-    first = {"Client Order ID": "SO-3", "Order Date": datetime(2026, 11, 20), **ADDRESS, "SKU": "A", "Quantity": 1}
+    first = {"Client Order ID": "SO-3", "Order Date": datetime(2026, 11, 20), **ORDER, "SKU": "A", "Quantity": 1}
     rows = [first, {"Client Order ID": "SO-3", "SKU": "B", "Quantity": 1},
             {"Client Order ID": "SO-3", "SKU": "C", "Quantity": 1}]
     [item] = items_for(tmp_path, "Orders", *rows)
-    assert [(line["lineNumber"], line["sku"]) for line in item.payload["orderItems"]] == [(1, "A"), (2, "B"), (3, "C")]
+    assert [(line["lineId"], line["sku"]) for line in item.payload["orderItems"]] == [(1, "A"), (2, "B"), (3, "C")]
 
 
 def test_blank_line_numbers_follow_the_given_ones(tmp_path):
-    first = {"Client Order ID": "SO-4", "Order Date": datetime(2026, 11, 20), **ADDRESS, "Line Number": 5,
+    first = {"Client Order ID": "SO-4", "Order Date": datetime(2026, 11, 20), **ORDER, "Line ID": 5,
              "SKU": "A", "Quantity": 1}
     [item] = items_for(tmp_path, "Orders", first, {"Client Order ID": "SO-4", "SKU": "B", "Quantity": 1})
-    assert [line["lineNumber"] for line in item.payload["orderItems"]] == [5, 6]
+    assert [line["lineId"] for line in item.payload["orderItems"]] == [5, 6]
 
 
 def test_each_order_is_one_item(tmp_path):
-    one = {"Client Order ID": "SO-5", "Order Date": datetime(2026, 11, 20), **ADDRESS, "SKU": "A", "Quantity": 1}
+    one = {"Client Order ID": "SO-5", "Order Date": datetime(2026, 11, 20), **ORDER, "SKU": "A", "Quantity": 1}
     two = {**one, "Client Order ID": "SO-6"}
     items = items_for(tmp_path, "Orders", one, two, {"Client Order ID": "SO-5", "SKU": "B", "Quantity": 1})
     assert [(i.key, i.rows) for i in items] == [("SO-5", (2, 4)), ("SO-6", (3,))]
@@ -101,10 +111,12 @@ def test_each_order_is_one_item(tmp_path):
 
 def test_asn_payload(tmp_path):
     first = {"Client ASN ID": "ASN-1", "Inbound Type": "PO", "Purchase Order Number": "PO-7781",
-             "Receiving Node": "157", "Expected Arrival": datetime(2026, 12, 1, 9, 0), "Brand": "Casa Alma",
+             "Receiving Node": "157", "Brand": "Casa Alma",
              "Vendor Name": "Lisbon Knitwear Lda", "Vendor Code": "V-0042", "Carrier": "UPS",
-             "Carrier Service": "GROUND", "Tracking Number": "1Z999AA10123456784", "Line Number": 1,
-             "SKU": "00123-BLU-S", "Quantity": 120, "Lot Number": "L-7", "Expiration Date": date(2027, 6, 30)}
+             "Carrier Service": "GROUND", "Tracking Number": "1Z999AA10123456784", "Line ID": 1, "PO Line ID": 10,
+             "SKU": "00123-BLU-S", "Quantity": 120, "Unit of Measure": "CARTON",
+             "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0), "Retail Price": 59, "Wholesale Price": 30.5,
+             "Unit Cost": 18.5, "Currency": "US"}
     second = {"Client ASN ID": "ASN-1", "SKU": "00123-BLU-M", "Quantity": 180}
     [item] = items_for(tmp_path, "ASNs", first, second)
     assert (item.key, item.rows) == ("ASN-1", (2, 3))
@@ -113,16 +125,22 @@ def test_asn_payload(tmp_path):
         "inboundType": "PO",
         "purchaseOrderNumber": "PO-7781",
         "receivingNode": "157",
-        "expectedArrivalDate": "2026-12-01T09:00:00Z",
         "brand": "Casa Alma",
         "vendorDetails": {"name": "Lisbon Knitwear Lda", "code": "V-0042"},
         "shippingDetails": {"carrier": "UPS", "serviceId": "GROUND", "trackingNumber": "1Z999AA10123456784"},
         "asnItems": [
-            {"lineNumber": 1, "sku": "00123-BLU-S", "quantity": 120, "lotNumber": "L-7",
-             "expirationDate": "2027-06-30"},
-            {"lineNumber": 2, "sku": "00123-BLU-M", "quantity": 180},
+            {"lineId": 1, "purchaseOrderNumberLineId": 10, "sku": "00123-BLU-S", "expectedQuantity": 120,
+             "unitOfMeasurement": "CARTON", "estimatedDeliveryDate": "2026-12-01T09:00:00Z",
+             "costDetails": {"retailPrice": 59, "wholeSalePrice": 30.5, "unitCost": 18.5, "currency": "US"}},
+            {"lineId": 2, "sku": "00123-BLU-M", "expectedQuantity": 180},
         ],
     }
+
+
+def test_a_blank_inbound_type_is_sent_as_asn(tmp_path):
+    row = {"Client ASN ID": "ASN-2", "Receiving Node": "157", "SKU": "A", "Quantity": 1}
+    [item] = items_for(tmp_path, "ASNs", row)
+    assert item.payload["inboundType"] == "ASN"
 
 
 def test_bom_payload(tmp_path):
@@ -156,7 +174,7 @@ def test_work_order_payload(tmp_path):
         "workOrderName": "December breakfast sets",
         "type": "KIT",
         "sku": "KIT-BRKFST-2",
-        "quantity": 40,
+        "workOrderQuantity": 40,
         "node": "157",
         "description": "For the catalogue",
         "brand": "Casa Alma",
@@ -174,8 +192,11 @@ def test_each_work_order_row_is_one_item(tmp_path):
 def test_return_payload(tmp_path):
     first = {"Return Client Order ID": "RET-1", "RMA Number": "RMA-0093", "Return Type": "REFUSED",
              "Original Client Order ID": "SO-100233", "Original PB Order ID": "ORD000003", "Brand": "Casa Alma",
-             "Return Date": datetime(2026, 11, 25, 17, 0), "SKU": "SCRF-WOOL-RUST", "Quantity": 1,
-             "Return Reason": "Changed mind"}
+             "Return Date": datetime(2026, 11, 25, 17, 0), "Carrier": "USPS", "Service ID": "GROUND",
+             "Customer Name": "Maria Silva", "Customer Address Line 1": "27 Waterview Drive",
+             "Customer City": "Shelton", "Customer Postal Code": "06484", "Customer Country": "PT",
+             "Original Order Line": 3, "SKU": "SCRF-WOOL-RUST", "Item Description": "Wool scarf", "Unit Price": 29,
+             "Quantity": 1, "Line Total": 29, "Return Reason": "Changed mind;  Too small ;"}
     second = {"Return Client Order ID": "RET-1", "SKU": "0009-CNDL-FIG", "Quantity": 2}
     [item] = items_for(tmp_path, "Returns", first, second)
     assert (item.key, item.rows) == ("RET-1", (2, 3))
@@ -187,9 +208,13 @@ def test_return_payload(tmp_path):
         "orderId": "ORD000003",
         "brand": "Casa Alma",
         "createDate": "2026-11-25T17:00:00Z",
+        "inputShippingDetails": {"carrier": "USPS", "serviceId": "GROUND"},
+        "customerAddress": {"name": "Maria Silva", "addressLines": ["27 Waterview Drive"], "cityTown": "Shelton",
+                            "postalCode": "06484", "countryCode": "PT"},
         "returnItems": [
-            {"sku": "SCRF-WOOL-RUST", "quantity": 1, "returnReason": "Changed mind"},
-            {"sku": "0009-CNDL-FIG", "quantity": 2},
+            {"orderLineId": 3, "itemDetail": {"sku": "SCRF-WOOL-RUST", "description": "Wool scarf", "unitPrice": 29},
+             "quantity": 1, "lineTotal": 29, "returnReason": ["Changed mind", "Too small"]},
+            {"itemDetail": {"sku": "0009-CNDL-FIG"}, "quantity": 2},
         ],
     }
 
@@ -204,8 +229,16 @@ def test_references_name_every_sku_cell(tmp_path):
 
 
 def test_projection_of_a_stored_order_equals_its_payload(tmp_path):
-    first = {"Client Order ID": "SO-7", "Order Date": datetime(2026, 11, 20), **ADDRESS, "SKU": "A", "Quantity": 1}
+    first = {"Client Order ID": "SO-7", "Order Date": datetime(2026, 11, 20), **ORDER, "SKU": "A", "Quantity": 1,
+             "Ship-To Address Line 2": "Suite 3"}
     [item] = items_for(tmp_path, "Orders", first)
     stored = {**item.payload, "clientId": "c", "orderId": "ORD000001", "status": "CREATED", "isOnHold": False,
               "actualShippingDetails": None, "pbCreateDate": "2026-11-20T09:00:00.000+0000"}
     assert BY_NAME["orders"].project(stored) == item.payload
+
+
+def test_projection_of_a_stored_return_equals_its_payload(tmp_path):
+    row = {"Return Client Order ID": "RET-2", "SKU": "A", "Quantity": 1, "Return Reason": "Damaged; Late"}
+    [item] = items_for(tmp_path, "Returns", row)
+    stored = {**item.payload, "clientId": "c", "returnOrderId": "RET-000001", "status": "CREATED"}
+    assert BY_NAME["returns"].project(stored) == item.payload

@@ -43,7 +43,7 @@ def styled_products(path: Path) -> Path:
     ws = book["Products"]
     ws["C3"].font = Font(italic=True, color="FF0000")
     ws["A5"].fill = PatternFill("solid", fgColor="FFFF00")
-    ws["E2"].number_format = "#,##0.000"
+    ws["J2"].number_format = "#,##0.000"
     ws.column_dimensions["C"].width = 33
     notes = book.create_sheet("Notes")
     notes["A1"] = "Prices agreed with the vendor on 3 March"

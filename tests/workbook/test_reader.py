@@ -18,11 +18,12 @@ def frame_of(path: Path):
 
 
 def test_leading_zeros_and_long_digit_strings_stay_text(tmp_path):
-    path = write_products(tmp_path / "p.xlsx", [product_row("00123", UPC="012345678905", HS_Code="0000611011")])
+    path = write_products(tmp_path / "p.xlsx", [product_row("00123", UPC="012345678905",
+                                                             HS_Tariff_Code="0000611011", HS_Country="US")])
     row = frame_of(path).loc[2]
     assert row["sku"] == "00123"
-    assert row["details.upc"] == "012345678905"
-    assert row["details.hsCode"] == "0000611011"
+    assert row["details.identifiers[0].number"] == "012345678905"
+    assert row["details.hsClassification[0].hsTariffCode"] == "0000611011"
 
 
 def test_rows_are_indexed_by_excel_row_and_blank_rows_skipped(tmp_path):
@@ -52,15 +53,15 @@ def test_numbers_stay_numbers_for_the_checks_to_judge(tmp_path):
 
 
 def test_headers_match_case_space_and_punctuation_insensitively(tmp_path):
-    headers = ["sku", "PRODUCT  TYPE", "description*", "Country-of-Origin", "Status", "My notes"]
+    headers = ["sku", "PRODUCT  TYPE", "description*", "Origin-Country", "Status", "My notes"]
     book = openpyxl.Workbook()
     book.active.title = "products"
     book.active.append(headers)
     book.active.append(["A", "ITEM", "x", "PT", "CREATED", "keep me"])
     book.save(tmp_path / "h.xlsx")
     data = read_workbook(tmp_path / "h.xlsx").sheets[0]
-    assert set(data.frame.columns) == {"sku", "productType", "details.description", "details.countryOfOrigin"}
-    assert data.columns["details.countryOfOrigin"] == 3
+    assert set(data.frame.columns) == {"sku", "productType", "details.description", "details.originCountryCode"}
+    assert data.columns["details.originCountryCode"] == 3
     assert [(i.code, i.column) for i in data.issues] == [("unknown-column", "My notes")]
 
 

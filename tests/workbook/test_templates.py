@@ -55,7 +55,7 @@ def test_products_template_anatomy(cli, tmp_path):
     assert '"ITEM,KIT"' in lists and '"LB,OZ,KG,G"' in lists and '"TRUE,FALSE"' in lists
     meta = book["_pbload"]
     assert meta.sheet_state == "hidden"
-    assert [[c.value for c in r] for r in meta.iter_rows()] == [["template", "products"], ["products", 1]]
+    assert [[c.value for c in r] for r in meta.iter_rows()] == [["template", "products"], ["products", 2]]
     instructions = [r[0] for r in book["Instructions"].iter_rows(values_only=True)]
     assert "Example row for Products:" in instructions
 
@@ -66,7 +66,7 @@ def test_template_all_and_unknown_resource(cli, tmp_path):
     assert book.sheetnames == ["Products", "BOMs", "Work Orders", "ASNs", "Orders", "Returns", "Instructions",
                                "_pbload"]
     assert [[c.value for c in r] for r in book["_pbload"].iter_rows()][:3] == [
-        ["template", "all"], ["products", 1], ["boms", 1]]
+        ["template", "all"], ["products", 2], ["boms", 1]]
     orders = [c.value for c in book["Orders"][1]]
     assert orders[:2] == ["Client Order ID*", "Customer Order ID"] and "SKU*" in orders
     assert book["Orders"].column_dimensions["R"].number_format == "@"  # postal code keeps its zeros

@@ -77,10 +77,10 @@ def test_each_row_gets_its_status_pb_id_and_message(tmp_path, method):
         5: ("FAILED", None, "PB-4001", "HS Code is not valid for PT.", "pbl-bbb"),
     }
     ws = openpyxl.load_workbook(path)["Products"]
-    assert [c.value for c in ws[1]][20:] == ["Status", "PB ID", "Error Code", "Message", "Transaction ID"]
-    assert ws["U1"]._style == ws["T1"]._style  # pbload's headers look like the user's
-    assert ws.column_dimensions["X"].width == 60
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:Y5"
+    assert [c.value for c in ws[1]][30:] == ["Status", "PB ID", "Error Code", "Message", "Transaction ID"]
+    assert ws["AE1"]._style == ws["AD1"]._style  # pbload's headers look like the user's
+    assert ws.column_dimensions["AH"].width == 60
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AI5"
 
 
 @BOTH
@@ -90,20 +90,20 @@ def test_a_row_without_an_outcome_says_not_sent_everywhere(tmp_path, method):
     assert result_columns(path)[3] == ("NOT SENT", None, None, None, None)
     summary = list(openpyxl.load_workbook(path)["Summary"].iter_rows(min_row=3, max_row=4, values_only=True))
     assert summary == [("Sheet", "Rows", "CREATED", "NOT SENT"), ("Products", 2, 1, 1)]
-    assert ("A2:Y3", '$U2="NOT SENT"', "EDEDED", 2) in marks(path)
+    assert ("A2:AI3", '$AE2="NOT SENT"', "EDEDED", 2) in marks(path)
 
 
 @BOTH
 def test_values_beyond_the_headers_are_never_written_over(tmp_path, method):
     source = write_products(tmp_path / "in.xlsx", [product_row("A"), product_row("B")])
     book = openpyxl.load_workbook(source)
-    book["Products"]["U3"] = "call the vendor first"  # a note of the user's, in a column without a header
+    book["Products"]["AE3"] = "call the vendor first"  # a note of the user's, in a column without a header
     book.save(source)
     written = write(tmp_path, source, report(source, {2: Outcome(Status.CREATED), 3: Outcome(Status.CREATED)}),
                     method)
     assert written.method == method  # the stream editor reads the sheet once more to find the last used column
     ws = openpyxl.load_workbook(written.path)["Products"]
-    assert (ws["U3"].value, ws["V1"].value, ws["V3"].value) == ("call the vendor first", "Status", "CREATED")
+    assert (ws["AE3"].value, ws["AF1"].value, ws["AF3"].value) == ("call the vendor first", "Status", "CREATED")
 
 
 def marks(path):
@@ -118,10 +118,10 @@ def test_rows_are_tinted_by_status_and_invalid_cells_filled(tmp_path, method):
     source = styled_products(tmp_path / "in.xlsx")
     path = write(tmp_path, source, styled_report(source), method).path
     assert marks(path) == [
-        ("A2:Y5", '$U2="CREATED"', "C6EFCE", 2),
-        ("A2:Y5", '$U2="FAILED"', "FFC7CE", 3),
-        ("A2:Y5", '$U2="INVALID"', "FFC7CE", 4),
-        ("B3 G4", 'ISTEXT("pbload: invalid cell")', "FF9999", 1),  # first, so no tint hides it
+        ("A2:AI5", '$AE2="CREATED"', "C6EFCE", 2),
+        ("A2:AI5", '$AE2="FAILED"', "FFC7CE", 3),
+        ("A2:AI5", '$AE2="INVALID"', "FFC7CE", 4),
+        ("B3 L4", 'ISTEXT("pbload: invalid cell")', "FF9999", 1),  # first, so no tint hides it
     ]
 
 
@@ -132,7 +132,7 @@ def test_invalid_cells_carry_their_message(tmp_path, method):
     ws = openpyxl.load_workbook(path)["Products"]
     notes = {c.coordinate: c.comment.text for row in ws.iter_rows(min_row=2) for c in row if c.comment}
     assert notes == {"B3": "Product Type 'BOX' is not allowed.",
-                     "G4": "Weight Unit is required when Weight is filled in."}  # a blank cell too
+                     "L4": "Weight Unit is required when Weight is filled in."}  # a blank cell too
     assert ws["A1"].comment.text.startswith("Your stock-keeping unit")  # the template's notes stay
 
 
@@ -166,7 +166,7 @@ def test_errors_link_to_their_cell_with_a_hint(tmp_path, method):
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert rows == [
         ("Products", "B3", "error", "not-allowed", "Product Type 'BOX' is not allowed.", HINTS["not-allowed"]),
-        ("Products", "G4", "error", "required", "Weight Unit is required when Weight is filled in.", HINTS["required"]),
+        ("Products", "L4", "error", "required", "Weight Unit is required when Weight is filled in.", HINTS["required"]),
         ("Products", "C5", "warning", "whitespace", "Description had spaces at its end.", HINTS["whitespace"]),
         ("Products", "row 5", "error", "PB-4001", "HS Code is not valid for PT.",
          "PB refused this row: correct it as the message says, then load this workbook again."),
@@ -190,11 +190,11 @@ def test_text_from_outside_never_runs_and_never_carries_secrets(tmp_path, method
     issues = [Issue("Products", 2, "SKU", "bad-format", "=1+1 is not a SKU")]
     path = write(tmp_path, source, report(source, outcomes, issues), method).path
     ws = openpyxl.load_workbook(path)["Products"]
-    assert [(ws[f"X{n}"].value, ws[f"X{n}"].data_type) for n in range(2, 6)] == [(t, "s") for t in FORMULAS]
-    assert ws["X6"].value == "Refused: Authorization: [hidden]"
-    assert ws["X7"].value == 'bad request {"api_key": "[hidden]", "client_secret": "[hidden]"}'
+    assert [(ws[f"AH{n}"].value, ws[f"AH{n}"].data_type) for n in range(2, 6)] == [(t, "s") for t in FORMULAS]
+    assert ws["AH6"].value == "Refused: Authorization: [hidden]"
+    assert ws["AH7"].value == 'bad request {"api_key": "[hidden]", "client_secret": "[hidden]"}'
     cal = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Products").to_python()
-    assert [r[23] for r in cal[1:5]] == FORMULAS
+    assert [r[33] for r in cal[1:5]] == FORMULAS
     assert openpyxl.load_workbook(path)["Errors"]["E2"].value == "=1+1 is not a SKU"
     with zipfile.ZipFile(path) as z:
         text = b"".join(z.read(n) for n in z.namelist())
@@ -210,7 +210,7 @@ def test_awkward_text_survives_exactly(tmp_path, method):
     outcomes = {n + 2: Outcome(Status.FAILED, None, "E", t) for n, t in enumerate(texts)}
     path = write(tmp_path, source, report(source, outcomes), method).path
     # calamine reads `_xHHHH_` escapes as Excel does (openpyxl leaves them in inline strings)
-    got = [r[23] for r in CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Products").to_python()[1:6]]
+    got = [r[33] for r in CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Products").to_python()[1:6]]
     assert got[:3] == texts[:3]
     assert len(got[3]) == 32_767 and got[3].endswith("…")
     assert got[4] == "tab\there\nline\rcrbell"  # a control character no workbook can hold is dropped
@@ -243,7 +243,7 @@ def test_a_result_loads_again_and_again(cli, tmp_path, local_emulator):
 def test_a_table_over_the_data_takes_the_openpyxl_path(tmp_path):
     source = write_products(tmp_path / "in.xlsx", [product_row("A"), product_row("B")])
     book = openpyxl.load_workbook(source)
-    book["Products"].add_table(Table(displayName="Products1", ref="A1:T3"))
+    book["Products"].add_table(Table(displayName="Products1", ref="A1:AD3"))
     book.save(source)
     run = report(source, {2: Outcome(Status.CREATED, "PB-1"), 3: Outcome(Status.UPDATED, "PB-2")})
     written = write(tmp_path, source, run)
