@@ -125,3 +125,31 @@ def test_merged_cells_in_the_data_are_reported(tmp_path):
     book.save(path)
     issues = read_workbook(path).sheets[0].issues
     assert [(i.row, i.code) for i in issues] == [(2, "merged-cells")]
+
+
+def _from_template_version(path: Path, headers: list[str], version: int) -> Path:
+    """A products workbook whose hidden sheet says it was made from `version` of the template."""
+    write_products(path, [dict(zip(headers, ["A", "ITEM", "x", "PT"]))], headers=headers)
+    book = openpyxl.load_workbook(path)
+    book["_pbload"]["B2"] = version
+    book.save(path)
+    return path
+
+
+def test_an_older_template_is_told_what_changed_in_one_message(tmp_path):
+    old = ["SKU", "Product Type", "Description", "Country of Origin", "HS Code", "Vendor Name"]
+    path = _from_template_version(tmp_path / "old.xlsx", old, 1)
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook(path)
+    message = str(caught.value)
+    assert message.startswith("Sheet 'Products' comes from version 1 of the Products template; pbload now uses "
+                              "version 2, which follows PB's documented fields. 'Country of Origin' is now "
+                              "'Origin Country'")
+    assert message.endswith("Run `pbload template products` for the new template, copy your rows into it and "
+                            "load again.")
+    assert "\n" not in message
+
+
+def test_an_older_template_whose_columns_still_fit_is_read(tmp_path):
+    path = _from_template_version(tmp_path / "old.xlsx", ["SKU", "Product Type", "Description", "Origin Country"], 1)
+    assert read_workbook(path).sheets[0].frame.loc[2, "details.originCountryCode"] == "PT"
