@@ -7,6 +7,7 @@ import pytest
 
 from loader.cli import main
 from tests.helpers import REPO
+from tests.tools.readme_columns import tables
 
 
 def commands(group: click.Group, prefix: str = "pbload") -> list[str]:
@@ -28,3 +29,8 @@ def test_command_has_help(cli, command):
     result = cli(*command.split()[1:], "--help")
     assert result.exit_code == 0
     assert "Usage: " in result.output
+
+
+def test_the_readme_column_tables_follow_the_catalogue():
+    # python -m tests.tools.readme_columns rewrites them
+    assert tables() in (REPO / "README.md").read_text(encoding="utf-8")
