@@ -24,8 +24,9 @@ from tests.helpers import write_workbook
 
 CLIENT = {"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "local-secret"}
 SKUS = [f"FS-{n:03d}" for n in range(10)]
-ADDRESS = {"Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
-           "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
+ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", "Ship-To Name": "Maria Silva",
+           "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton", "Ship-To State": "CT",
+           "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
 START_TIMEOUT = 30.0
 WAIT_TIMEOUT = 120.0
 

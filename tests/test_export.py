@@ -50,9 +50,9 @@ def test_exported_orders_keep_their_lines_and_text(cli, loaded, tmp_path):
     assert cli("export", "orders").exit_code == 0  # default name in the current directory
     orders = by_header(tmp_path / "orders-export.xlsx", "Orders")
     first, second = orders[0], orders[1]
-    assert (first["Client Order ID*"], first["Ship-To Postal Code*"], first["Line Number"], first["SKU*"]) == (
+    assert (first["Client Order ID*"], first["Ship-To Postal Code*"], first["Line ID"], first["SKU*"]) == (
         "SO-100231", "06484", 1, "00123-BLU-M")
-    assert (second["Client Order ID*"], second["Ship-To Name*"], second["Line Number"], second["SKU*"]) == (
+    assert (second["Client Order ID*"], second["Ship-To Name*"], second["Line ID"], second["SKU*"]) == (
         "SO-100231", None, 2, "0071-TEE-WHT-M")  # header values on the order's first row only
 
 

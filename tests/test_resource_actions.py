@@ -23,9 +23,10 @@ from tests.helpers import RecordingTransport, product_row, read_statuses, write_
 
 ADDRESS = {"Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
            "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
-ORDER = {"Client Order ID": "SO-1", "Order Date": datetime(2026, 11, 20, 9, 15), **ADDRESS, "SKU": "A", "Quantity": 1}
+ORDER = {"Client Order ID": "SO-1", "Order Date": datetime(2026, 11, 20, 9, 15), "Carrier": "USPS",
+         "Service": "PRIORITY", **ADDRESS, "SKU": "A", "Quantity": 1}
 ASN = {"Client ASN ID": "ASN-1", "Inbound Type": "ASN", "Receiving Node": "157",
-       "Expected Arrival": datetime(2026, 12, 1, 9, 0), "SKU": "A", "Quantity": 10}
+       "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0), "SKU": "A", "Quantity": 10}
 BOM = {"Kit SKU": "KIT-1", "Description": "Kit", "Component SKU": "A", "Component Quantity": 1}
 WORK_ORDER = {"Client Work Order ID": "WO-1", "Work Order Name": "Kits", "Type": "KIT", "Kit SKU": "KIT-1",
               "Quantity": 5, "Node": "157"}
@@ -47,10 +48,10 @@ class Case:
 
 
 CASES = [
-    Case("Orders", ORDER, "SO-1", "ORD000001", {"Quantity": 3}, lambda r: r["orderItems"][0]["quantity"], 1, 3),
-    Case("ASNs", ASN, "ASN-1", "ASN000001", {"Quantity": 12}, lambda r: r["asnItems"][0]["quantity"], 10, 12),
+    Case("Orders", ORDER, "SO-1", "ORD000001", {"Quantity": 3}, lambda r: r["orderItems"][0]["orderedQuantity"], 1, 3),
+    Case("ASNs", ASN, "ASN-1", "ASN000001", {"Quantity": 12}, lambda r: r["asnItems"][0]["expectedQuantity"], 10, 12),
     Case("BOMs", BOM, "KIT-1", "BOM-000001", {"Description": "Kit v2"}, lambda r: r["description"], "Kit", "Kit v2"),
-    Case("Work Orders", WORK_ORDER, "WO-1", "WO-000001", {"Quantity": 8}, lambda r: r["quantity"], 5, 8),
+    Case("Work Orders", WORK_ORDER, "WO-1", "WO-000001", {"Quantity": 8}, lambda r: r["workOrderQuantity"], 5, 8),
     Case("Returns", RETURN, "RET-1", "RET-000001", {"Quantity": 2}, lambda r: r["returnItems"][0]["quantity"], 1, 2),
 ]
 IDS = [c.sheet for c in CASES]
@@ -287,7 +288,7 @@ def test_asns_are_single_calls(load):
     load({"ASNs": [ASN, {**second, "Quantity": 11}]})
     assert load.calls() == [("POST", "/receiving-asn/search"), ("PUT", f"/receiving-asn/{pb_id}")]
     assert load.bodies("PUT", f"/receiving-asn/{pb_id}")[0]["asnItems"] == [
-        {"lineNumber": 1, "sku": "A", "quantity": 11}]
+        {"lineId": 1, "sku": "A", "expectedQuantity": 11, "estimatedDeliveryDate": "2026-12-01T09:00:00Z"}]
 
 
 def test_boms_and_work_orders_are_single_calls(load):
