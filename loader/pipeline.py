@@ -23,6 +23,7 @@ from loader.errors import ApiError, WorkbookError
 from loader.export import export as export_records
 from loader.journal import IN_FLIGHT, Journal
 from loader.models import Outcome, RunReport, SheetReport, Status
+from loader.payloads import PayloadLog
 from loader.plan import Dependencies, plan_sheet
 from loader.resources.products import PRODUCTS
 from loader.send import Recorder, known_keys, sender_for
@@ -53,21 +54,43 @@ class Timings:
 
 
 def validate(path: Path, settings: Settings, output: Path | None = None,
-             timings: Timings | None = None) -> RunReport:
-    """Check every row of the workbook without calling the API; write the result workbook."""
+             timings: Timings | None = None, payloads: Path | None = None) -> RunReport:
+    """Check every row of the workbook without calling the API; write the result workbook.
+
+    With `payloads`, each valid item's body is written there as `load` would send it (bulk items
+    without their `operation`, which `load` decides after looking the item up at PB).
+    """
     timings = timings or Timings()
     report, book, checked = _read_and_check(path, settings, "validate", output, timings)
+    _check_payloads_path(payloads, path, output)
     deps = Dependencies(lookup_products=None)
-    for sheet, rows in zip(report.sheets, checked):
-        plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
-        ready, settled, _ = deps.resolve(rows.data.resource, plan.items)
-        sheet.outcomes.update(plan.settled)
-        sheet.outcomes.update(settled)
-        for item in ready:
-            sheet.outcomes.update({row: Outcome(Status.VALID) for row in item.rows})
-        deps.record(rows.data.resource, rows, sheet.outcomes)
+    with _payload_log(payloads) as log:
+        for sheet, rows in zip(report.sheets, checked):
+            plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
+            ready, settled, _ = deps.resolve(rows.data.resource, plan.items)
+            sheet.outcomes.update(plan.settled)
+            sheet.outcomes.update(settled)
+            for item in ready:
+                sheet.outcomes.update({row: Outcome(Status.VALID) for row in item.rows})
+                if log is not None:
+                    log.record(item, {"clientId": settings.client_id, **item.payload})
+            deps.record(rows.data.resource, rows, sheet.outcomes)
     _write(path, output, report, book, timings)
     return report
+
+
+def _check_payloads_path(payloads: Path | None, path: Path, output: Path | None) -> None:
+    if payloads is not None and payloads.resolve() in (path.resolve(), _result_target(path, output).resolve()):
+        raise WorkbookError(f"--payloads {payloads} would overwrite a workbook. Give it a .jsonl file name.")
+
+
+@contextmanager
+def _payload_log(payloads: Path | None) -> Iterator[PayloadLog | None]:
+    if payloads is None:
+        yield None
+        return
+    with PayloadLog(payloads) as log:
+        yield log
 
 
 def load(path: Path, settings: Settings, output: Path | None = None,

@@ -43,9 +43,9 @@ def product_item(n: int) -> dict[str, Any]:
         "productType": "ITEM",
         "details": {
             "description": f"Benchmark product {n}",
-            "upc": f"{n:012d}",
-            "weight": {"value": 1.25, "unit": "LB"},
-            "dimensions": {"length": 10, "width": 8, "height": 2, "unit": "IN"},
+            "identifiers": [{"source": "UPC", "number": f"{n:012d}"}],
+            "weight": {"value": 1.25, "unitOfMeasurement": "LB"},
+            "dimensions": {"length": 10, "height": 8, "width": 2, "dimensionUOM": "IN"},
         },
     }
 
@@ -58,21 +58,18 @@ def order_item(n: int) -> dict[str, Any]:
         "customerOrderId": f"WEB-{n}",
         "orderType": "eCom",
         "createDate": CREATE_DATE,
-        "inputShippingDetails": {
-            "carrier": "USPS",
-            "serviceId": "PM",
-            "shipToAddress": {
-                "name": "Ada Lovelace",
-                "addressLines": ["1200 Worldwide Blvd"],
-                "cityTown": "Hebron",
-                "stateProvince": "KY",
-                "postalCode": "41048",
-                "countryCode": "US",
-            },
+        "inputShippingDetails": {"carrier": "USPS", "serviceId": "PM"},
+        "shipToAddress": {
+            "name": "Ada Lovelace",
+            "addressLines": ["1200 Worldwide Blvd"],
+            "cityTown": "Hebron",
+            "stateProvince": "KY",
+            "postalCode": "41048",
+            "countryCode": "US",
         },
         "orderItems": [
-            {"lineNumber": 1, "sku": _order_sku(n), "quantity": 1, "unitPrice": 9.5},
-            {"lineNumber": 2, "sku": _order_sku(n + 1), "quantity": 2},
+            {"lineId": 1, "sku": _order_sku(n), "orderedQuantity": 1, "unitPrice": 9.5},
+            {"lineId": 2, "sku": _order_sku(n + 1), "orderedQuantity": 2},
         ],
     }
 
