@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from loader import __version__, notify, pipeline
+from loader.doctor import format_report, require_account, run_doctor
 from loader.errors import PbloadError
 from loader.emulator import control
 from loader.emulator.control import ADVANCE_NAMES
@@ -335,6 +336,29 @@ def export_command(ctx: click.Context, what: str, output: Path | None, env: str 
 
 
 _EXPORT_NOUNS = {"products": "product", "orders": "order", "inventory": "stock record", "shipments": "shipment"}
+
+
+@main.command()
+@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which account to examine.")
+@click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
+@click.pass_context
+def doctor(ctx: click.Context, env: str | None, base_url: str | None) -> None:
+    """Check the contract's guesses about PB's API (the bets) against a real account.
+
+    Makes read-only calls only: a token, one small search per resource, a search for each record
+    found by its own key, and a GET of a SKU that cannot exist. The one other call is a products
+    bulk UPDATE of that random SKU without the required details, which PB must refuse: it cannot
+    create or change anything. Prints each bet as confirmed, contradicted or not seen, then the error
+    body shape, the token's fields, clock skew, latency and throttling. Exit code 0: nothing
+    contradicted; 1: some bet contradicted; 2: doctor could not run.
+    """
+    settings = _settings(ctx, env=env, base_url=base_url)
+    _run(ctx, lambda: require_account(settings))
+    click.echo(_environment_line(settings) + " Read-only calls only.")
+    report = _run(ctx, lambda: run_doctor(settings))
+    for line in format_report(report):
+        click.echo(line)
+    sys.exit(report.exit_code)
 
 
 @main.group()
