@@ -882,9 +882,9 @@ def _skew_line(skew: tuple[float, str] | None) -> str:
     if skew is None:
         return "Clock skew: not seen (no issuedAt and no Date header)"
     seconds, source = skew
-    seconds = 0.0 if abs(seconds) < 0.05 else seconds  # no "-0.0"
+    shown = "0.0" if abs(seconds) < 0.05 else f"{seconds:+.1f}"  # neither "+0.0" nor "-0.0"
     warning = " — set this machine's clock" if abs(seconds) > SKEW_WARNING_S else ""
-    return f"Clock skew: {seconds:+.1f} s (PB's clock minus this machine's, from {source}){warning}"
+    return f"Clock skew: {shown} s (PB's clock minus this machine's, from {source}){warning}"
 
 
 def _latency_line(latencies: Sequence[float]) -> str:
