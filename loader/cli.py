@@ -90,6 +90,8 @@ def _addresses(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 
 _email_to = click.option("--email-to", multiple=True, metavar="ADDR", callback=_addresses,
                          help="E-mail the result workbook to ADDR afterwards (repeat for more addresses).")
+_payloads = click.option("--payloads", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.jsonl",
+                         help="Write each item's JSON body, with its sheet and rows, to FILE.jsonl (one per line).")
 
 
 @main.command()
@@ -97,14 +99,15 @@ _email_to = click.option("--email-to", multiple=True, metavar="ADDR", callback=_
 @_output
 @_strict
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_payloads
 @_email_to
 @click.pass_context
 def validate(ctx: click.Context, workbook: Path, output: Path | None, strict: bool | None,
-             state_dir: Path | None, email_to: tuple[str, ...]) -> None:
+             state_dir: Path | None, payloads: Path | None, email_to: tuple[str, ...]) -> None:
     """Check every row of WORKBOOK without sending anything."""
     settings = _settings(ctx, env="local", strict=strict, state_dir=state_dir)
     mail = _mailer(ctx, email_to)
-    report = _run(ctx, lambda: pipeline.validate(workbook, settings, output))
+    report = _run(ctx, lambda: pipeline.validate(workbook, settings, output, payloads=payloads))
     _finish(report, mail)
 
 
