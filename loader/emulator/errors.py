@@ -8,6 +8,13 @@ The body shape is PB's standard one (api §6.1)::
 
 Rules raise `HttpError`; the WSGI layer turns it into a response. Problems with single items of
 a bulk call are not raised: they are returned as `ErrorDetail` lists inside the item's result.
+
+PB's API gateway (APIM) answers some errors itself, before a request reaches the Fulfillment
+service, and documents them as a *bare* object with no ``errors`` wrapper (api §21.4, §22.9)::
+
+    {"errorCode": "PB-APIM-ERR-1006", "errorDescription": "Spike arrest violation"}
+
+The emulator answers throttling and bad bearer tokens that way: raise `GatewayError`.
 """
 
 from __future__ import annotations
@@ -30,11 +37,24 @@ UNAUTHORIZED = "EMU-UNAUTHORIZED"
 FORBIDDEN = "EMU-FORBIDDEN"
 METHOD_NOT_ALLOWED = "EMU-METHOD-NOT-ALLOWED"
 TRANSACTION_ID = "EMU-TRANSACTION-ID"
+UNKNOWN_FIELD = "EMU-UNKNOWN-FIELD"
+INTERNAL = "EMU-INTERNAL"  # injected faults and crashes of the served app
+UNAVAILABLE = "EMU-UNAVAILABLE"  # injected faults
 
 ALL_CODES = (
     REQUIRED, TOO_LONG, NOT_ALLOWED, BAD_FORMAT, BAD_TYPE, OUT_OF_RANGE, DUPLICATE, NOT_FOUND,
-    BAD_STATE, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, METHOD_NOT_ALLOWED, TRANSACTION_ID,
+    BAD_STATE, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, METHOD_NOT_ALLOWED, TRANSACTION_ID, UNKNOWN_FIELD,
+    INTERNAL, UNAVAILABLE,
 )  # fmt: skip
+
+# PB's gateway codes and texts (api §22.9); the texts of 1002 and 1006 are PB's, 1003's is ours.
+INVALID_TOKEN = "PB-APIM-ERR-1002"
+INVALID_TOKEN_TEXT = "Invalid Access Token"
+EXPIRED_TOKEN = "PB-APIM-ERR-1003"
+EXPIRED_TOKEN_TEXT = "Access Token Expired"
+SPIKE_ARREST = "PB-APIM-ERR-1006"
+SPIKE_ARREST_TEXT = "Spike arrest violation"
+GATEWAY_CODES = (INVALID_TOKEN, EXPIRED_TOKEN, SPIKE_ARREST)
 
 
 @dataclass(frozen=True)
@@ -85,3 +105,23 @@ class HttpError(Exception):
 def bad_request(code: str, description: str, parameter: str | None = None, info: str | None = None) -> HttpError:
     """Build a 400 `HttpError` with one error object."""
     return HttpError.single(400, code, description, parameter, info)
+
+
+def gateway_body(code: str, description: str) -> dict[str, str]:
+    """Return a gateway error as PB's gateway prints it: a bare code and description (api §22.9)."""
+    return {"errorCode": code, "errorDescription": description}
+
+
+class GatewayError(Exception):
+    """A request PB's gateway refuses before the Fulfillment service sees it (bad token, throttling)."""
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        self.status = status
+        self.code = code
+        self.description = description
+        super().__init__(f"{status}: {code} {description}")
+
+    @property
+    def body(self) -> dict[str, str]:
+        """The bare error object the gateway answers."""
+        return gateway_body(self.code, self.description)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from . import errors
 from .errors import HttpError, bad_request, detail
-from .validation import is_blank
+from .validation import is_blank, unknown_fields
 
 ClientIdFrom = Literal["query", "body"] | None
 
@@ -129,11 +129,35 @@ def require_client_id(value: Any, expected: str, parameter: str = "clientId") ->
     return str(value)
 
 
+def require_empty(raw: bytes) -> None:
+    """Refuse a body on an operation whose body is empty (api §20: cancel order, cancel ASN).
+
+    Nothing or ``{}`` is accepted; every key of a JSON object is refused as unknown (api §21.7).
+    """
+    if not raw.strip():
+        return
+    value = parse_json(raw)
+    if not isinstance(value, dict):
+        raise bad_request(errors.BAD_TYPE, "The request body must be empty", "body")
+    problems = unknown_fields(value, ())
+    if problems:
+        raise HttpError(400, problems)
+
+
+def bulk_array(body: Mapping[str, Any], name: str) -> Any:
+    """Return the array ``name`` of a bulk body; raise 400 if the body holds any other key (api §21.7)."""
+    problems = unknown_fields(body, (name,))
+    if problems:
+        raise HttpError(400, problems)
+    return body.get(name)
+
+
 def bulk_items(items: Any, name: str, what: str, limit: int, client_id: str) -> list[dict[str, Any]]:
     """The items of a well-formed bulk body (api §21.3); raise 400 for a malformed one, 403 for another account.
 
     Only what makes the whole request malformed is checked here: the array itself, and each item
-    being an object with this account's clientId. Each item's own rules are its result's business.
+    being an object with this account's clientId. Each item's own rules (unknown fields included)
+    are its result's business.
     """
     if not isinstance(items, list):
         code = errors.REQUIRED if items is None else errors.BAD_TYPE

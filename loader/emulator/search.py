@@ -4,7 +4,10 @@ Paging is 1-based (``page``, ``size`` in the query); ``sort`` is a list of
 ``<createDate|updateDate|pbCreateDate|pbUpdateDate>-<asc|desc>``; ``searchFields`` is a list of
 ``{"name", "values"}``. A resource says which names it supports by mapping each to a `Matcher`,
 which turns the given values into a record predicate. The response envelope follows Spring Data's
-page JSON, results in ``content`` (api §21.5, an assumption).
+page JSON, the records in ``bets.SEARCH_RECORDS`` (BET-12).
+
+Strict (api §21.7): a search body holds ``clientId``, ``sort`` and ``searchFields`` only, and each
+``searchFields`` entry ``name`` and ``values`` only; any other key is ``EMU-UNKNOWN-FIELD``.
 """
 
 from __future__ import annotations
@@ -16,15 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import errors
+from . import bets, errors
 from .errors import HttpError, bad_request, detail
 from .timestamps import parse_instant
+from .validation import unknown_fields
 
 DEFAULT_PAGE = 1
 DEFAULT_SIZE = 20
 SORT_PROPERTIES = ("createDate", "updateDate", "pbCreateDate", "pbUpdateDate")
 SORT_SYNTAX = "<" + "|".join(SORT_PROPERTIES) + ">-<asc|desc>"
 _SORT = re.compile(f"({'|'.join(SORT_PROPERTIES)})-(asc|desc)")
+BODY_FIELDS = ("clientId", "sort", "searchFields")
+FILTER_FIELDS = ("name", "values")
+RECORDS = bets.SEARCH_RECORDS
 
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
@@ -37,6 +44,39 @@ class SortKey:
 
     field: str
     descending: bool
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A checked search request: the page wanted, the sort keys and the filters, in request order."""
+
+    page: int
+    size: int
+    keys: list[SortKey]
+    filters: list[tuple[str, Predicate]]
+
+    def matching(self, records: Sequence[Record]) -> list[Record]:
+        """Return the records every filter accepts, in their stored order."""
+        return [record for record in records if all(test(record) for _, test in self.filters)]
+
+    def names(self) -> set[str]:
+        """Return the searchFields names the request used."""
+        return {name for name, _ in self.filters}
+
+
+def parse_request(
+    query: Mapping[str, str],
+    body: Mapping[str, Any],
+    matchers: Mapping[str, Matcher],
+    sort_properties: Sequence[str] = SORT_PROPERTIES,
+) -> SearchRequest:
+    """Check a search request (unknown body keys, paging, sort, searchFields) and return it parsed."""
+    problems = unknown_fields(body, BODY_FIELDS)
+    if problems:
+        raise HttpError(400, problems)
+    page, size = paging(query)
+    keys = parse_sort(body.get("sort"), sort_properties)
+    return SearchRequest(page, size, keys, parse_filters(body.get("searchFields"), matchers))
 
 
 def paging(query: Mapping[str, str]) -> tuple[int, int]:
@@ -97,6 +137,9 @@ def parse_filters(value: Any, matchers: Mapping[str, Matcher]) -> list[tuple[str
 def _filter(item: Any, path: str, matchers: Mapping[str, Matcher]) -> tuple[str, Predicate]:
     if not isinstance(item, dict):
         raise bad_request(errors.BAD_TYPE, f"{path} must be an object with name and values", path)
+    problems = unknown_fields(item, FILTER_FIELDS, path)
+    if problems:
+        raise HttpError(400, problems)
     name, values = item.get("name"), item.get("values")
     if not isinstance(name, str) or name not in matchers:
         allowed = ", ".join(sorted(matchers))
@@ -116,17 +159,24 @@ def exact(field: str, default: Any = None) -> Matcher:
 
 
 def any_item(array: str, field: str) -> Matcher:
-    """Match records where some element of the list ``array`` has ``field`` equal to any of the values."""
+    """Match records where some element of the list ``array`` has ``field`` (dotted: ``itemDetail.sku``)
+    equal to any of the values."""
 
     def build(values: list[Any], path: str) -> Predicate:
         def predicate(record: Record) -> bool:
             items = record.get(array)
-            found = [item.get(field) for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+            found = [_dig(item, field) for item in items] if isinstance(items, list) else []
             return any(_same(have, value) for have in found for value in values)
 
         return predicate
 
     return build
+
+
+def _dig(value: Any, dotted: str) -> Any:
+    for name in dotted.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -168,18 +218,17 @@ def _within(moment: datetime | None, low: datetime | None, high: datetime | None
 
 
 def run(records: Sequence[Record], query: Mapping[str, str], body: Mapping[str, Any],
-        matchers: Mapping[str, Matcher], defaults: Mapping[str, Predicate] | None = None) -> dict[str, Any]:
+        matchers: Mapping[str, Matcher], defaults: Mapping[str, Predicate] | None = None,
+        view: Callable[[Record], Record] | None = None) -> dict[str, Any]:
     """One page of `records` matching a search request's ``searchFields``, sorted by its ``sort``.
 
-    `defaults` are filters that apply unless the request names the same field itself.
+    `defaults` are filters that apply unless the request names the same field itself; `view`
+    turns each record of the page into what is answered (the status searches' smaller records).
     """
-    page, size = paging(query)
-    keys = parse_sort(body.get("sort"))
-    filters = parse_filters(body.get("searchFields"), matchers)
-    given = {name for name, _ in filters}
-    filters += [(name, test) for name, test in (defaults or {}).items() if name not in given]
-    found = [r for r in records if all(test(r) for _, test in filters)]
-    return page_of(sort_records(found, keys), page, size)
+    request = parse_request(query, body, matchers)
+    given = request.names()
+    request.filters.extend((name, test) for name, test in (defaults or {}).items() if name not in given)
+    return page_of(sort_records(request.matching(records), request.keys), request.page, request.size, view)
 
 
 def sort_records(records: Sequence[Record], keys: Sequence[SortKey]) -> list[Record]:
@@ -193,12 +242,15 @@ def sort_records(records: Sequence[Record], keys: Sequence[SortKey]) -> list[Rec
     return ordered
 
 
-def page_of(records: Sequence[Record], page: int, size: int) -> dict[str, Any]:
-    """Return one page of ``records`` in the search response envelope."""
+def page_of(
+    records: Sequence[Record], page: int, size: int, view: Callable[[Record], Record] | None = None
+) -> dict[str, Any]:
+    """Return one page of ``records`` (each through ``view``, if given) in the search response envelope."""
     total_pages = math.ceil(len(records) / size)
     start = (page - 1) * size
+    shown = records[start : start + size]
     return {
-        "content": list(records[start : start + size]),
+        RECORDS: [view(record) for record in shown] if view else list(shown),
         "totalElements": len(records),
         "totalPages": total_pages,
         "first": page == 1,

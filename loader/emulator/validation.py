@@ -1,20 +1,28 @@
-"""Declarative field rules shared by every emulated resource.
+"""Declarative field rules shared by every emulated resource, and the emulator's strictness (api §21.7).
 
-A resource describes its JSON object as a mapping of field name to rule (`Str`, `Num`, `Bool`,
-`Obj`, `Int`, `Arr`) and calls `check_object`, which returns *every* problem as an `ErrorDetail` whose
-``parameters`` hold the field's JSON path (``details.weight.unit``). Fields not in the mapping are
-accepted untouched, because the real API has fields our copies of the docs do not show.
+A resource describes its JSON object as an `Obj`: a mapping of field name to rule (`Str`, `Num`,
+`Int`, `Bool`, `Obj`, `Arr`) plus the names of the object's response-only fields. Checking returns
+*every* problem as an `ErrorDetail` whose ``parameters`` hold the field's JSON path
+(``details.weight.value``, ``orderItems[0].sku``), relative to the object checked.
+
+Strict: because an `Obj` knows all its fields, any other key is refused with ``EMU-UNKNOWN-FIELD``
+naming its path, at every depth (a line, an address, a details object). PB may silently drop a field
+it does not know; at a merchant that is lost data, so the emulator makes a drifting client fail its
+own tests instead. A response-only field sent back (``status``, ``pbCreateDate``...) is refused the
+same way, with a description saying PB sets it: a request carries request fields only.
 
 A value of ``null`` or a blank string counts as "not given": the natural reading of an empty cell.
+That applies to known fields only; an unknown key is refused whatever its value.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from . import errors
@@ -44,8 +52,10 @@ def join_path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def check_object(obj: Mapping[str, Any], rules: Mapping[str, Rule], prefix: str = "") -> list[ErrorDetail]:
-    """Check each ruled field of ``obj``; return all problems, in rule order."""
+def check_object(
+    obj: Mapping[str, Any], rules: Mapping[str, Rule], prefix: str = "", response_only: Collection[str] = ()
+) -> list[ErrorDetail]:
+    """Check each ruled field of ``obj`` (in rule order), then refuse every other key (in body order)."""
     problems: list[ErrorDetail] = []
     for name, rule in rules.items():
         path, value = join_path(prefix, name), obj.get(name)
@@ -54,6 +64,29 @@ def check_object(obj: Mapping[str, Any], rules: Mapping[str, Rule], prefix: str 
                 problems.append(detail(errors.REQUIRED, f"{path} is required", path))
             continue
         problems.extend(rule.check(value, path))
+    return problems + unknown_fields(obj, rules, prefix, response_only)
+
+
+def unknown_fields(
+    obj: Mapping[str, Any], known: Iterable[str], prefix: str = "", response_only: Collection[str] = ()
+) -> list[ErrorDetail]:
+    """Return an ``EMU-UNKNOWN-FIELD`` problem for each key of ``obj`` that is not in ``known``.
+
+    ``response_only`` names fields PB sets in its answers; they are refused too, with a description
+    that says so (one rule: a request may carry request fields only).
+    """
+    names = list(known)
+    problems = []
+    for name in obj:
+        if name in names:
+            continue
+        path = join_path(prefix, name)
+        if name in response_only:
+            problems.append(detail(errors.UNKNOWN_FIELD, f"{path} is set by PB and cannot be sent", path))
+        else:
+            info = "Known fields: " + (", ".join(names) or "none")
+            message = f"{path} is not a field of the API; remove it or correct its name"
+            problems.append(detail(errors.UNKNOWN_FIELD, message, path, info))
     return problems
 
 
@@ -90,14 +123,15 @@ class Str:
 
 @dataclass(frozen=True)
 class Num:
-    """A JSON number (not a boolean), optionally above ``gt`` or at least ``ge``."""
+    """A JSON number (not a boolean), optionally above ``gt`` or at least ``ge``, with at most ``decimals``."""
 
     required: bool = False
     gt: float | None = None
     ge: float | None = None
+    decimals: int | None = None
 
     def check(self, value: Any, path: str) -> list[ErrorDetail]:
-        """Return at most one problem: wrong type or out of range."""
+        """Return at most one problem: wrong type, out of range or too many decimals."""
         # bool is an int in Python, but `true` is not a number in JSON.
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return [detail(errors.BAD_TYPE, f"{path} must be a number", path)]
@@ -105,7 +139,16 @@ class Num:
             return [detail(errors.OUT_OF_RANGE, f"{path} must be greater than {self.gt:g}", path, f"Given: {value}")]
         if self.ge is not None and not value >= self.ge:
             return [detail(errors.OUT_OF_RANGE, f"{path} must be at least {self.ge:g}", path, f"Given: {value}")]
+        if self.decimals is not None and _decimals(value) > self.decimals:
+            message = f"{path} must have at most {self.decimals} decimals"
+            return [detail(errors.BAD_FORMAT, message, path, f"Given: {value}")]
         return []
+
+
+def _decimals(value: float) -> int:
+    # repr is the shortest text that reads back as the same float: what the client's JSON said.
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 @dataclass(frozen=True)
@@ -123,17 +166,18 @@ class Bool:
 
 @dataclass(frozen=True)
 class Obj:
-    """A nested JSON object whose fields follow ``rules``."""
+    """A JSON object whose fields are exactly ``rules``; ``response_only`` names the fields PB adds."""
 
     rules: Mapping[str, Rule] = field(default_factory=dict)
     required: bool = False
+    response_only: tuple[str, ...] = ()
 
     def check(self, value: Any, path: str) -> list[ErrorDetail]:
-        """Return a type problem, or every problem of the nested fields."""
+        """Return a type problem, or every problem of the fields, unknown ones included."""
         if not isinstance(value, dict):
-            return [detail(errors.BAD_TYPE, f"{path} must be an object", path)]
-        return check_object(value, self.rules, path)
-
+            what = "the request body" if not path else path
+            return [detail(errors.BAD_TYPE, f"{what} must be an object", path or "body")]
+        return check_object(value, self.rules, path, self.response_only)
 
 
 @dataclass(frozen=True)
@@ -181,6 +225,14 @@ class Arr:
                 problems.extend(self.item.check(item, item_path))
         return problems
 
+
+def optional(rule: Rule) -> Rule:
+    """Return ``rule`` with its own Required flag cleared (what it checks inside stays as it is)."""
+    if isinstance(rule, Checked):
+        return Checked(optional(rule.rule), rule.checks)
+    return replace(rule, required=False)  # type: ignore[type-var]
+
+
 # Formats ---------------------------------------------------------------------------------------
 
 _PRODUCT_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}")
@@ -226,6 +278,21 @@ def matches(pattern: str) -> Callable[[str], bool]:
     """Return a format check that the whole text matches ``pattern``."""
     compiled = re.compile(pattern)
     return lambda text: compiled.fullmatch(text) is not None
+
+
+def country_code(required: bool = False) -> Str:
+    """An ISO 3166-1 alpha-2 country code (``US``), as PB's ``...CountryCode`` fields take."""
+    return Str(required=required, fmt=matches(r"[A-Z]{2}"), hint="be two upper-case letters (ISO 3166-1 alpha-2)")
+
+
+def zulu_date(required: bool = False) -> Str:
+    """A date-time written ``YYYY-MM-DDThh:mm:ssZ`` (orders, ASN lines, BOMs, work orders)."""
+    return Str(required=required, fmt=is_zulu_date, hint=ZULU_DATE_HINT)
+
+
+def iso_date(required: bool = False) -> Str:
+    """Any ISO 8601 date or date-time (the docs' plain "ISO 8601" fields)."""
+    return Str(required=required, fmt=is_iso_date, hint=ISO_DATE_HINT)
 
 
 # Checks across the fields of one object ---------------------------------------------------------
@@ -283,5 +350,52 @@ def unique_within(array: str, field: str) -> ObjectCheck:
                 problems.append(detail(errors.DUPLICATE, message, path, f"Given: {value}"))
             seen.add(value)
         return problems
+
+    return check
+
+
+def required_with_any(name: str, others: tuple[str, ...], alternative: str | None = None) -> ObjectCheck:
+    """Require ``name`` (or ``alternative``) once any of ``others`` is given (a dimension's unit)."""
+
+    def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
+        given = [other for other in others if not is_blank(obj.get(other))]
+        if not given or not is_blank(obj.get(name)) or (alternative and not is_blank(obj.get(alternative))):
+            return []
+        path = join_path(prefix, name)
+        either = f" (or {join_path(prefix, alternative)})" if alternative else ""
+        message = f"{path}{either} is required when {join_path(prefix, given[0])} is given"
+        return [detail(errors.REQUIRED, message, path)]
+
+    return check
+
+
+def not_both(first: str, second: str) -> ObjectCheck:
+    """Refuse ``second`` when ``first`` is given too: PB takes one or the other (a dimension's unit)."""
+
+    def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
+        if is_blank(obj.get(first)) or is_blank(obj.get(second)):
+            return []
+        path = join_path(prefix, second)
+        message = f"{path} must not be given with {join_path(prefix, first)}; send one of them"
+        return [detail(errors.NOT_ALLOWED, message, path)]
+
+    return check
+
+
+def descending(*names: str) -> ObjectCheck:
+    """Require the positive numbers ``names`` to be given in non-increasing order (PB's length ≥ height ≥ width).
+
+    Values that are not positive numbers are left to their own rules, so one mistake gives one error.
+    """
+
+    def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
+        numbers = [(name, obj.get(name)) for name in names]
+        numbers = [(n, v) for n, v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+        for (bigger, high), (smaller, low) in zip(numbers, numbers[1:]):
+            if low > high:
+                path = join_path(prefix, smaller)
+                message = f"{path} must not exceed {join_path(prefix, bigger)}: {', '.join(names)} go longest first"
+                return [detail(errors.OUT_OF_RANGE, message, path, f"Given: {low} > {high}")]
+        return []
 
     return check
