@@ -1,43 +1,45 @@
-"""ASNs (receiving): the rules (api §9.1, §20, §21.1) and the five operations A1-A5 (api §9.2).
+"""ASNs (receiving): the rules (api §9.1, §20, §21.1, §22.6) and the five operations A1-A5 (api §9.2).
 
 An ASN is addressed by its PB ID ``receivingASNId``. Its client key ``clientASNId`` is required only
 for ``inboundType`` ``ASN`` (a ``PO`` names its ``purchaseOrderNumber``); when given it is unique per
 client and may not change on update. The stored record is the client's fields as sent plus
-``receivingASNId``, ``status``, ``pbCreateDate`` and ``pbUpdateDate``.
+``receivingASNId``, ``status``, ``pbCreateDate`` and ``pbUpdateDate``. The lines are
+``bets.LINES.asn`` (BET-2), each dated by its own ``estimatedDeliveryDate`` (there is no header
+``expectedArrivalDate``). PB's reserved fields (``invoiceNumber``, a line's ``alternateSKU`` and
+``licensePlateDetails``) and the lines' response-only ``PBlineId`` and ``receivedQuantity`` are refused.
 
 Status (api §21.2): CREATED → RECEIVING → RECEIVED, or CANCELED. Clients may update and cancel only
 while CREATED; the facility moves an ASN on (``advance``), and reaching RECEIVED adds every line's
-quantity to the stock on hand at ``receivingNode``.
+``expectedQuantity`` to the stock on hand at ``receivingNode``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
-from . import errors, references, search
+from . import bets, errors, references, search
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
 from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status
-from .routing import Reply, Request, Route
+from .routing import Reply, Request, Route, require_empty
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import (
-    ZULU_DATE_HINT,
     Arr,
     Checked,
     Int,
+    Num,
     Obj,
     Rule,
     Str,
+    country_code,
     is_blank,
-    is_zulu_date,
     required_when,
     unique_within,
+    zulu_date,
 )
 
 RESOURCE = "asn"
@@ -47,46 +49,46 @@ CREATED, RECEIVING, RECEIVED, CANCELED = "CREATED", "RECEIVING", "RECEIVED", "CA
 CHANGEABLE = (CREATED,)  # update and cancel (api §21.2)
 LIFECYCLE = Lifecycle((CREATED, RECEIVING, RECEIVED), cancel=CANCELED, cancel_from=CHANGEABLE)
 RESPONSE_ONLY = (ID_FIELD, "status", "pbCreateDate", "pbUpdateDate")
+LINE_RESPONSE_ONLY = ("PBlineId", "receivedQuantity")  # api §22.6
 # ASSUMPTION: the status search's smaller record (api §2.5) holds these fields.
 STATUS_FIELDS = (
     "clientId", ID_FIELD, KEY_FIELD, "purchaseOrderNumber", "inboundType", "receivingNode", "status",
-    "expectedArrivalDate", "pbCreateDate", "pbUpdateDate",
+    "pbCreateDate", "pbUpdateDate",
 )  # fmt: skip
 INBOUND_TYPES = ("PO", "ASN")
+LINES = bets.LINES.asn
+QUANTITY = "expectedQuantity"
 
-_CALENDAR_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def is_calendar_date(text: str) -> bool:
-    """Tell whether text is a real date written ``YYYY-MM-DD``."""
-    if not _CALENDAR_DATE.fullmatch(text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
+COST_DETAILS: Mapping[str, Rule] = {
+    "retailPrice": Num(ge=0),
+    "wholeSalePrice": Num(ge=0),
+    "unitCost": Num(ge=0),  # documented here (api §22.6); not BET-6, which is the product's
+    "currency": Str(max_len=2),
+}
+# The ASN Lines object (api §22.6).
 LINE_RULES: Mapping[str, Rule] = {
-    "lineNumber": Int(ge=1),
+    "lineId": Int(ge=1),
+    "purchaseOrderNumberLineId": Int(),
     "sku": Str(required=True, max_len=30),
-    "quantity": Int(required=True, ge=1),
-    "lotNumber": Str(max_len=30),
-    "expirationDate": Str(fmt=is_calendar_date, hint="match YYYY-MM-DD"),
+    QUANTITY: Int(required=True, ge=1),
+    "unitOfMeasurement": Str(),
+    "estimatedDeliveryDate": zulu_date(),
+    "costDetails": Obj(COST_DETAILS),
+    "inventoryType": Str(),
+    "originCountryCode": country_code(),
 }
 
-# ASSUMPTION: the search names are not in our copies of the docs (api §9.2); these are the natural ones.
+# ASSUMPTION: the search names are not in our copies of the docs (api §9.2); these are the natural
+# ones, the lookup key included (BET-13).
 SEARCH_FIELDS: dict[str, search.Matcher] = {
-    KEY_FIELD: search.exact(KEY_FIELD),
+    bets.LOOKUP_KEYS.asn: search.exact(KEY_FIELD),
     ID_FIELD: search.exact(ID_FIELD),
     "purchaseOrderNumber": search.exact("purchaseOrderNumber"),
     "inboundType": search.exact("inboundType"),
     "receivingNode": search.exact("receivingNode"),
     "status": search.exact("status"),
     "brand": search.exact("brand"),
-    "sku": search.any_item("asnItems", "sku"),
-    "expectedArrivalDate": search.date_range("expectedArrivalDate"),
+    "sku": search.any_item(LINES, "sku"),
     "pbCreateDate": search.date_range("pbCreateDate"),
 }
 
@@ -102,17 +104,16 @@ def asn_rules(nodes: Sequence[str]) -> Checked:
         "receivingNode": Str(required=True, choices=tuple(nodes)),
         "vendorDetails": Obj({"name": Str(required=True, max_len=50), "code": Str(required=True)}),
         "shippingDetails": Obj(
-            {"carrier": Str(required=True, max_len=30), "serviceId": Str(max_len=30), "trackingNumber": Str(max_len=50)}
+            {"carrier": Str(required=True, max_len=30), "serviceId": Str(), "trackingNumber": Str(max_len=50)}
         ),
-        "expectedArrivalDate": Str(required=True, fmt=is_zulu_date, hint=ZULU_DATE_HINT),
-        "asnItems": Arr(Obj(LINE_RULES, required=True), required=True, min_items=1),
+        LINES: Arr(Obj(LINE_RULES, required=True, response_only=LINE_RESPONSE_ONLY), required=True, min_items=1),
     }
     checks = (
         required_when(KEY_FIELD, "inboundType", ("ASN",)),
         required_when("purchaseOrderNumber", "inboundType", ("PO",)),
-        unique_within("asnItems", "lineNumber"),
+        unique_within(LINES, "lineId"),
     )
-    return Checked(Obj(fields), checks)
+    return Checked(Obj(fields, response_only=RESPONSE_ONLY), checks)
 
 
 def duplicate(key: Any, existing: str) -> ErrorDetail:
@@ -186,10 +187,8 @@ class Asns:
         self, client_id: str, query: Mapping[str, str], body: dict[str, Any], status_only: bool = False
     ) -> dict[str, Any]:
         """A4: return one page of the client's ASNs matching ``searchFields``, sorted by ``sort``."""
-        result = search.run(self.records.all(client_id), query, body, SEARCH_FIELDS)
-        if status_only:
-            result["content"] = [{name: r.get(name) for name in STATUS_FIELDS} for r in result["content"]]
-        return result
+        view = _status_view if status_only else None
+        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, view=view)
 
     def cancel(self, client_id: str, asn_id: str) -> dict[str, Any]:
         """A5: cancel a CREATED ASN and return it."""
@@ -213,9 +212,9 @@ class Asns:
 
     def _check(self, client_id: str, asn: dict[str, Any]) -> None:
         problems = self.rules.check(asn, "")
-        items = asn.get("asnItems")
+        items = asn.get(LINES)
         lines = enumerate(items) if isinstance(items, list) else iter(())
-        named = [(f"asnItems[{i}].sku", item.get("sku")) for i, item in lines if isinstance(item, dict)]
+        named = [(f"{LINES}[{i}].sku", item.get("sku")) for i, item in lines if isinstance(item, dict)]
         problems += references.product_problems(self.store, client_id, named, references.flagged(problems))
         if problems:
             raise HttpError(400, problems)
@@ -223,10 +222,8 @@ class Asns:
     def _move(self, client_id: str, record: dict[str, Any], status: str) -> dict[str, Any]:
         """Put a checked move into effect: reaching RECEIVED puts the goods on hand."""
         if LIFECYCLE.reaches(record["status"], status, RECEIVED):
-            for line in record["asnItems"]:
-                adjust_stock(
-                    self.store, client_id, record["receivingNode"], line["sku"], on_hand_delta=line["quantity"]
-                )
+            for line in record[LINES]:
+                adjust_stock(self.store, client_id, record["receivingNode"], line["sku"], on_hand_delta=line[QUANTITY])
         record.update(status=status, pbUpdateDate=pb_timestamp(self.clock()))
         self.records.save(client_id, record)
         return record
@@ -254,12 +251,17 @@ class Asns:
         return Reply(200, self.search(request.client_id, request.query, request.body, status_only=True))
 
     def _cancel(self, request: Request) -> Reply:
+        require_empty(request.raw_body)  # the documented body is empty (api §9.2)
         return Reply(200, self.cancel(request.client_id, request.path_params[ID_FIELD]))
 
 
 def _record(asn: dict[str, Any], status: str, created: str, updated: str) -> dict[str, Any]:
     fields = {name: value for name, value in asn.items() if name not in RESPONSE_ONLY}
     return {**fields, "status": status, "pbCreateDate": created, "pbUpdateDate": updated}
+
+
+def _status_view(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: record.get(name) for name in STATUS_FIELDS}
 
 
 def _key(asn: dict[str, Any]) -> str | None:

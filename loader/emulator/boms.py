@@ -3,7 +3,8 @@
 A BOM is keyed by ``clientId`` + kit ``sku`` (one BOM per kit, api §21.4) and addressed by its PB ID
 ``billOfMaterialId``. The stored record is the client's fields as sent plus ``billOfMaterialId``,
 ``pbCreateDate`` and ``pbUpdateDate``; an update is a full replacement that keeps the ID, the kit
-sku and ``pbCreateDate``. BOMs have no status; ``active: false`` hides one from search.
+sku and ``pbCreateDate``. BOMs have no status; ``active: false`` hides one from search. A component
+line is ``bets.COMPONENT`` (BET-8); PB's reserved ``instructions`` are refused (api §21.7).
 """
 
 from __future__ import annotations
@@ -11,30 +12,31 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import errors, references, search
+from . import bets, errors, references, search
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
 from .keyed import KeyedRecords
 from .routing import Reply, Request, Route
 from .store import Store
 from .timestamps import Clock, pb_timestamp
-from .validation import ZULU_DATE_HINT, Arr, Bool, Int, Obj, Rule, Str, check_object, is_zulu_date
+from .validation import Arr, Bool, Int, Obj, Rule, Str, zulu_date
 
 RESOURCE = "billOfMaterial"
 ID_FIELD = "billOfMaterialId"
 ID_PREFIX = "BOM-"  # ASSUMPTION: PB's ID format is unknown
-RESPONSE_ONLY = (ID_FIELD, "pbCreateDate", "pbUpdateDate")  # never taken from a request
+RESPONSE_ONLY = (ID_FIELD, "pbCreateDate", "pbUpdateDate")  # PB's: refused in a request
+DETAILS = "billOfMaterialDetails"  # documented (api §13.1); its members are BET-8
+CHILD_SKU, QUANTITY = bets.COMPONENT.child_sku, bets.COMPONENT.quantity
 
-# ASSUMPTION (api §21.1): the component lines' names are ours.
 DETAIL_RULES: Mapping[str, Rule] = {
-    "childSku": Str(required=True, max_len=30),
-    "quantity": Int(required=True, ge=1),
+    CHILD_SKU: Str(required=True, max_len=30),
+    QUANTITY: Int(required=True, ge=1),
 }
 
 
-def bom_rules(nodes: Sequence[str]) -> dict[str, Rule]:
+def bom_rules(nodes: Sequence[str]) -> Obj:
     """Return the BOM object's rules; ``node`` must be one of the account's fulfillment centres."""
-    return {
+    fields: Mapping[str, Rule] = {
         "clientId": Str(required=True),
         "description": Str(required=True, max_len=30),
         "sku": Str(required=True, max_len=30),
@@ -42,17 +44,18 @@ def bom_rules(nodes: Sequence[str]) -> dict[str, Rule]:
         "active": Bool(),
         "brand": Str(max_len=30),
         "notes": Arr(Str(max_len=50)),
-        "createDate": Str(fmt=is_zulu_date, hint=ZULU_DATE_HINT),
-        "updateDate": Str(fmt=is_zulu_date, hint=ZULU_DATE_HINT),
-        "billOfMaterialDetails": Arr(Obj(DETAIL_RULES), required=True, min_items=1),
+        "createDate": zulu_date(),
+        "updateDate": zulu_date(),
+        DETAILS: Arr(Obj(DETAIL_RULES), required=True, min_items=1),
     }
+    return Obj(fields, response_only=RESPONSE_ONLY)
 
 
 def _child_skus(record: dict[str, Any]) -> list[Any]:
-    details = record.get("billOfMaterialDetails")
+    details = record.get(DETAILS)
     if not isinstance(details, list):
         return []
-    return [d.get("childSku") if isinstance(d, dict) else None for d in details]  # keeps the line numbers
+    return [d.get(CHILD_SKU) if isinstance(d, dict) else None for d in details]  # keeps the line numbers
 
 
 def _include_inactive(values: list[Any], path: str) -> search.Predicate:
@@ -68,7 +71,7 @@ def _active(record: dict[str, Any]) -> bool:
 # The documented names (api §13.2), spelled as documented: note ``pbupdateDate`` (sic).
 SEARCH_FIELDS: dict[str, search.Matcher] = {
     "parentSku": search.exact("sku"),
-    "childSku": search.any_item("billOfMaterialDetails", "childSku"),
+    "childSku": search.any_item(DETAILS, CHILD_SKU),  # the documented name; the field is BET-8's
     "brand": search.exact("brand"),
     "includeInactive": _include_inactive,
     "createDate": search.date_range("createDate"),
@@ -148,11 +151,11 @@ class BillsOfMaterials:
         return self.records.all(client_id)
 
     def _check(self, client_id: str, bom: dict[str, Any]) -> None:
-        problems = check_object(bom, self.rules)
+        problems = self.rules.check(bom, "")
         problems += _component_problems(bom, references.flagged(problems))
         skip = references.flagged(problems)
         problems += references.product_problems(self.store, client_id, [("sku", bom.get("sku"))], skip, kit=True)
-        children = [(f"billOfMaterialDetails[{i}].childSku", sku) for i, sku in enumerate(_child_skus(bom))]
+        children = [(f"{DETAILS}[{i}].{CHILD_SKU}", sku) for i, sku in enumerate(_child_skus(bom))]
         problems += references.product_problems(self.store, client_id, children, skip)
         if problems:
             raise HttpError(400, problems)
@@ -189,7 +192,7 @@ def _component_problems(bom: dict[str, Any], skip: set[str]) -> list[ErrorDetail
     problems: list[ErrorDetail] = []
     seen: set[str] = set()
     for i, child in enumerate(_child_skus(bom)):
-        path = f"billOfMaterialDetails[{i}].childSku"
+        path = f"{DETAILS}[{i}].{CHILD_SKU}"
         if path in skip or not isinstance(child, str):
             continue
         if child == bom.get("sku"):

@@ -49,12 +49,11 @@ class Inventory:
 
     def snapshot(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's stock records matching ``searchFields``, sorted by sku."""
-        page, size = search.paging(query)
-        keys = search.parse_sort(body.get("sort"), SORT_PROPERTIES)
-        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
-        found = [r for r in self.store.records(RESOURCE, client_id) if all(p(r) for _, p in filters)]
-        found.sort(key=lambda record: (record["sku"], record["node"]), reverse=bool(keys) and keys[0].descending)
-        return search.page_of(found, page, size)
+        request = search.parse_request(query, body, SEARCH_FIELDS, SORT_PROPERTIES)
+        found = request.matching(self.store.records(RESOURCE, client_id))
+        descending = bool(request.keys) and request.keys[0].descending
+        found.sort(key=lambda record: (record["sku"], record["node"]), reverse=descending)
+        return search.page_of(found, request.page, request.size)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stock record (of one client, or of all), in the order they first appeared."""

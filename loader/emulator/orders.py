@@ -1,14 +1,16 @@
-"""Orders: the rules (api §11.1, §20, §21.1) and the nine operations O1-O9 (api §11.2).
+"""Orders: the rules (api §11.1, §20, §21.1, §22.1-§22.3) and the nine operations O1-O9 (api §11.2).
 
 An order is keyed by ``clientId`` + ``clientOrderId`` and addressed by its PB ID ``orderId``. The
-stored record is the client's fields as sent (unknown fields included) plus ``orderId``, ``status``,
-``isOnHold`` (always false), ``holdReason`` (always empty), ``pbCreateDate``, ``pbUpdateDate`` and
-``actualShippingDetails`` (null until the order ships).
+stored record is the client's fields as sent plus ``orderId``, ``status``, ``isOnHold`` (always
+false), ``holdReason`` (always empty), ``pbCreateDate``, ``pbUpdateDate`` and
+``actualShippingDetails`` (null until the order ships, then a Shipping Details object: carrier,
+service and tracking number, no address). The ship-to address is the top-level ``bets.SHIP_TO``
+(BET-1) and the lines are ``bets.LINES.order`` (BET-2).
 
 Status (api §21.2): CREATED → RELEASED → PICKING → SHIPPED, or CANCELED. Clients may update, change
 items and cancel only while CREATED or RELEASED; the facility moves an order on (``advance``). While
-an order is open its quantities are allocated at its ``fromNode`` (the first configured node when it
-names none); shipping takes them off hand, records a shipment and fills ``actualShippingDetails``.
+an order is open its ``orderedQuantity`` per line is allocated at its ``fromNode`` (the first
+configured node when it names none); shipping takes it off hand and records a shipment.
 """
 
 from __future__ import annotations
@@ -16,20 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import errors, references, search, shipments
+from . import bets, errors, references, search, shipments
+from .addresses import SHIP_TO_REQUIRED, address_rule
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
 from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status
-from .routing import Reply, Request, Route, bulk_items, parse_json
+from .routing import Reply, Request, Route, bulk_array, bulk_items, parse_json, require_empty
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import (
-    ISO_DATE_HINT,
-    ZULU_DATE_HINT,
     Arr,
-    Bool,
     Checked,
     Int,
     Num,
@@ -37,12 +37,12 @@ from .validation import (
     Rule,
     Str,
     check_object,
+    country_code,
     is_blank,
-    is_iso_date,
-    is_zulu_date,
-    matches,
-    required_when,
+    iso_date,
+    optional,
     unique_within,
+    zulu_date,
 )
 
 RESOURCE = "order"
@@ -51,83 +51,91 @@ ID_PREFIX = "ORD"  # ASSUMPTION: PB's ID format is unknown; ours is ORD000001, O
 CREATED, RELEASED, PICKING, SHIPPED, CANCELED = "CREATED", "RELEASED", "PICKING", "SHIPPED", "CANCELED"
 CHANGEABLE = (CREATED, RELEASED)  # update, change items, cancel (api §21.2)
 LIFECYCLE = Lifecycle((CREATED, RELEASED, PICKING, SHIPPED), cancel=CANCELED, cancel_from=CHANGEABLE)
-RESPONSE_ONLY = (ID_FIELD, "status", "isOnHold", "holdReason", "pbCreateDate", "pbUpdateDate", "actualShippingDetails")
+ACTUAL_SHIPPING = "actualShippingDetails"
+RESPONSE_ONLY = (ID_FIELD, "status", "isOnHold", "holdReason", "pbCreateDate", "pbUpdateDate", ACTUAL_SHIPPING)
 STATUS_FIELDS = (
     "clientId", KEY_FIELD, ID_FIELD, "customerOrderId", "status", "isOnHold", "holdReason", "createDate",
     "pbCreateDate",
 )  # fmt: skip
 ORDER_TYPES = ("eCom", "Retail")
+BULK_ARRAY = "orders"
 BULK_CANCEL = "CancelOrdersRequest"
+LINES = bets.LINES.order
+SHIPPING = "inputShippingDetails"
+QUANTITY = "orderedQuantity"
 
-# ASSUMPTION (api §21.1): the Address, Shipping Details and order line objects are our contract's.
-STATE_COUNTRIES = ("US", "CA")
-ADDRESS_RULES: Mapping[str, Rule] = {
-    "name": Str(required=True, max_len=50),
-    "company": Str(max_len=50),
-    "addressLines": Arr(Str(max_len=50), required=True, min_items=1, max_items=3),
-    "cityTown": Str(required=True, max_len=50),
-    "stateProvince": Str(max_len=50),
-    "postalCode": Str(required=True, max_len=20),
-    "countryCode": Str(required=True, fmt=matches(r"[A-Z]{2}"), hint="be two upper-case letters (ISO 3166-1 alpha-2)"),
-    "phone": Str(max_len=25),
-    "email": Str(max_len=100, fmt=matches(r"[^@\s]+@[^@\s]+\.[^@\s]+"), hint="be an e-mail address"),
-    "residential": Bool(),
-}
+# The Orders API's Shipping Details object (api §22.1): carrier and service, two reserved fields, no address.
 SHIPPING_RULES: Mapping[str, Rule] = {
-    "carrier": Str(max_len=30),
-    "serviceId": Str(max_len=30),
-    "shipToAddress": Checked(
-        Obj(ADDRESS_RULES, required=True), (required_when("stateProvince", "countryCode", STATE_COUNTRIES),)
-    ),
+    "carrier": Str(required=True, max_len=50),
+    "serviceId": Str(required=True, max_len=50),
+    "serviceName": Str(max_len=64),
+    "trackingNumber": Str(max_len=50),
 }
+# The Order Lines object (api §22.2); PB's reserved `additionalDetails` is not accepted.
 LINE_RULES: Mapping[str, Rule] = {
-    "lineNumber": Int(ge=1),
-    "sku": Str(required=True, max_len=30),
-    "quantity": Int(required=True, ge=1),
+    "lineId": Int(ge=1),
+    "sku": Str(required=True, max_len=60),
+    QUANTITY: Int(required=True, ge=1),
     "unitPrice": Num(ge=0),
-    "description": Str(max_len=100),
+    "lineTotal": Num(ge=0),
+    "originCountryCode": country_code(),
+    "originStateProvince": Str(max_len=50),
+    "hSTariffCode": Str(max_len=14),
+    "hSTariffCodeCountry": country_code(),
+    "inventoryType": Str(),
 }
 ORDER_ITEMS = Arr(Obj(LINE_RULES, required=True), required=True, min_items=1)
-LINE_CHECKS = (unique_within("orderItems", "lineNumber"),)
-# O4 takes the order's header too (api §11.2); only these fields are read, and only orderItems applied.
-ITEMS_CHANGE_RULES = Checked(
-    Obj({"clientId": Str(required=True), KEY_FIELD: Str(required=True, max_len=50), "orderItems": ORDER_ITEMS}),
-    LINE_CHECKS,
-)
+LINE_CHECKS = (unique_within(LINES, "lineId"),)
+# A bulk-cancel item names an order, and nothing else (api §11.2, newest version).
 CANCEL_ITEM_RULES: Mapping[str, Rule] = {"clientId": Str(required=True), KEY_FIELD: Str(max_len=50), ID_FIELD: Str()}
 
-# ASSUMPTION: the search names are not in our copies of the docs (api §11.2); these are the natural ones.
+# ASSUMPTION: the search names are not in our copies of the docs (api §11.2); these are the natural
+# ones, the lookup key included (BET-13).
 SEARCH_FIELDS: dict[str, search.Matcher] = {
-    KEY_FIELD: search.exact(KEY_FIELD),
+    bets.LOOKUP_KEYS.order: search.exact(KEY_FIELD),
     ID_FIELD: search.exact(ID_FIELD),
     "customerOrderId": search.exact("customerOrderId"),
     "status": search.exact("status"),
     "brand": search.exact("brand"),
-    "sku": search.any_item("orderItems", "sku"),
+    "sku": search.any_item(LINES, "sku"),
     "createDate": search.date_range("createDate"),
     "pbCreateDate": search.date_range("pbCreateDate"),
 }
 
 
-def order_rules(nodes: Sequence[str]) -> Checked:
-    """Return the rules of an order object for an account whose facilities are ``nodes``."""
-    zulu = Str(fmt=is_zulu_date, hint=ZULU_DATE_HINT)
-    fields: Mapping[str, Rule] = {
+def order_fields(nodes: Sequence[str]) -> dict[str, Rule]:
+    """Return the fields of an order object for an account whose facilities are ``nodes``."""
+    return {
         "clientId": Str(required=True),
         KEY_FIELD: Str(required=True, max_len=50),
         "customerOrderId": Str(max_len=50),
         "brand": Str(max_len=50),
         "references": Arr(Obj({"name": Str(max_len=50), "values": Str(max_len=255)}, required=True)),
+        SHIPPING: Obj(SHIPPING_RULES, required=True),
+        bets.SHIP_TO: address_rule(required=True, required_fields=SHIP_TO_REQUIRED),
         "orderType": Str(choices=ORDER_TYPES),
-        "createDate": Str(required=True, fmt=is_zulu_date, hint=ZULU_DATE_HINT),
-        "updateDate": zulu,
-        "shipOnDate": zulu,
-        "fulfillmentReleaseDate": Str(fmt=is_iso_date, hint=ISO_DATE_HINT),
+        "createDate": zulu_date(required=True),
+        "updateDate": zulu_date(),
         "fromNode": Str(choices=tuple(nodes)),
-        "inputShippingDetails": Obj(SHIPPING_RULES, required=True),
-        "orderItems": ORDER_ITEMS,
+        "shipOnDate": zulu_date(),
+        "fulfillmentReleaseDate": iso_date(),
+        LINES: ORDER_ITEMS,
     }
-    return Checked(Obj(fields), LINE_CHECKS)
+
+
+def order_rules(nodes: Sequence[str]) -> Checked:
+    """Return the rules of an order object (O1, O2, O3 items)."""
+    return Checked(Obj(order_fields(nodes), response_only=RESPONSE_ONLY), LINE_CHECKS)
+
+
+def items_change_rules(nodes: Sequence[str]) -> Checked:
+    """O4's body: the order's header fields, all optional but the key, then the lines (api §11.2).
+
+    Only the lines are applied; the header is read for its key and checked like an order's.
+    """
+    needed = ("clientId", KEY_FIELD, LINES)
+    fields = {name: rule if name in needed else optional(rule) for name, rule in order_fields(nodes).items()}
+    return Checked(Obj(fields, response_only=RESPONSE_ONLY), LINE_CHECKS)
 
 
 def duplicate(key: Any, existing: str) -> ErrorDetail:
@@ -151,6 +159,7 @@ class Orders:
         self.config = config
         self.clock = clock
         self.rules = order_rules(config.nodes)
+        self.items_change_rules = items_change_rules(config.nodes)
         self.records = KeyedRecords(store, RESOURCE, ID_FIELD, ID_PREFIX)
 
     # Operations -----------------------------------------------------------------------------------
@@ -170,15 +179,15 @@ class Orders:
         return self._update(client_id, self.get(client_id, order_id), order)
 
     def change_items(self, client_id: str, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """O4: replace only the order's ``orderItems``; the rest of ``body`` is read for its key alone."""
-        self._check(client_id, body, ITEMS_CHANGE_RULES)
+        """O4: replace only the order's lines; the rest of ``body`` is checked, and read for its key alone."""
+        self._check(client_id, body, self.items_change_rules)
         old = self.get(client_id, order_id)
         fields = {name: value for name, value in old.items() if name not in RESPONSE_ONLY}
-        return self._update(client_id, old, {**fields, KEY_FIELD: body[KEY_FIELD], "orderItems": body["orderItems"]})
+        return self._update(client_id, old, {**fields, KEY_FIELD: body[KEY_FIELD], LINES: body[LINES]})
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """O3: create or update each order independently; return one result per order, in order."""
-        return [self._bulk_result(item) for item in self._bulk_items(body.get("orders"), "orders")]
+        return [self._bulk_result(item) for item in self._bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY)]
 
     def get(self, client_id: str, order_id: str) -> dict[str, Any]:
         """O5: return the stored order; raise 404 if there is none."""
@@ -195,10 +204,8 @@ class Orders:
         self, client_id: str, query: Mapping[str, str], body: dict[str, Any], status_only: bool = False
     ) -> dict[str, Any]:
         """O7: return one page of the client's orders matching ``searchFields``, sorted by ``sort``."""
-        result = search.run(self.records.all(client_id), query, body, SEARCH_FIELDS)
-        if status_only:
-            result["content"] = [_status_view(record) for record in result["content"]]
-        return result
+        view = _status_view if status_only else None
+        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, view=view)
 
     def cancel(self, client_id: str, order_id: str) -> dict[str, Any]:
         """O8: cancel a CREATED or RELEASED order and return it."""
@@ -207,7 +214,7 @@ class Orders:
     def cancel_bulk(self, raw_body: bytes) -> list[dict[str, Any]]:
         """O9: cancel each named order independently; return one result per item, in order."""
         body = parse_json(raw_body)
-        items = body.get(BULK_CANCEL) if isinstance(body, dict) else body  # either form (api §21.3)
+        items = bulk_array(body, BULK_CANCEL) if isinstance(body, dict) else body  # either form (api §21.3)
         return [self._cancel_result(item) for item in self._bulk_items(items, BULK_CANCEL)]
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
@@ -228,8 +235,7 @@ class Orders:
 
     def _check(self, client_id: str, order: dict[str, Any], rules: Rule) -> None:
         problems = rules.check(order, "")
-        items = order.get("orderItems")
-        named = [(f"orderItems[{i}].sku", item.get("sku")) for i, item in _lines(items)]
+        named = [(f"{LINES}[{i}].sku", item.get("sku")) for i, item in _lines(order.get(LINES))]
         problems += references.product_problems(self.store, client_id, named, references.flagged(problems))
         if problems:
             raise HttpError(400, problems)
@@ -262,25 +268,27 @@ class Orders:
         if status == CANCELED:
             self._allocate(client_id, record, -1)
         elif LIFECYCLE.reaches(record["status"], status, SHIPPED):
-            record["actualShippingDetails"] = self._ship(client_id, record, now)
+            record[ACTUAL_SHIPPING] = self._ship(client_id, record, now)
         record.update(status=status, pbUpdateDate=now)
         self.records.save(client_id, record)
         return record
 
     def _ship(self, client_id: str, order: dict[str, Any], now: str) -> dict[str, Any]:
+        """Take the lines off hand, record the shipment, and return the actual Shipping Details (api §22.1)."""
         node = self._node(order)
-        for line in order["orderItems"]:
-            quantity = line["quantity"]
+        for line in order[LINES]:
+            quantity = line[QUANTITY]
             adjust_stock(self.store, client_id, node, line["sku"], -quantity, -quantity)
         shipment = shipments.record_shipment(self.store, client_id, order, node, now)
-        fields = ("carrier", "serviceId", "trackingNumber", "shipmentId", "shippedDate")
-        ship_to = (order.get("inputShippingDetails") or {}).get("shipToAddress")
-        return {**{name: shipment[name] for name in fields}, "shipToAddress": ship_to}
+        requested = order[SHIPPING]
+        service_name = {"serviceName": requested["serviceName"]} if requested.get("serviceName") else {}
+        return {"carrier": shipment["carrier"], "serviceId": shipment["serviceId"], **service_name,
+                "trackingNumber": shipment["trackingNumber"]}
 
     def _allocate(self, client_id: str, order: dict[str, Any], sign: int) -> None:
         node = self._node(order)
-        for line in order["orderItems"]:
-            adjust_stock(self.store, client_id, node, line["sku"], allocated_delta=sign * line["quantity"])
+        for line in order[LINES]:
+            adjust_stock(self.store, client_id, node, line["sku"], allocated_delta=sign * line[QUANTITY])
 
     def _node(self, order: dict[str, Any]) -> str:
         return order.get("fromNode") or self.config.nodes[0]
@@ -294,8 +302,8 @@ class Orders:
         try:
             record = self._upsert(order)
         except HttpError as error:
-            return {KEY_FIELD: order.get(KEY_FIELD), "errors": [problem.to_json() for problem in error.errors]}
-        return {KEY_FIELD: record[KEY_FIELD], ID_FIELD: record[ID_FIELD], "status": record["status"]}
+            return {KEY_FIELD: order.get(KEY_FIELD), **_errors(error)}
+        return _success(record)
 
     def _upsert(self, order: dict[str, Any]) -> dict[str, Any]:
         """Update the order with this clientOrderId if there is one, else create it (api §21.3)."""
@@ -312,9 +320,8 @@ class Orders:
         try:
             record = self._cancel(item["clientId"], self._named(item))
         except HttpError as error:
-            problems = [problem.to_json() for problem in error.errors]
-            return {KEY_FIELD: item.get(KEY_FIELD), ID_FIELD: item.get(ID_FIELD), "errors": problems}
-        return {KEY_FIELD: record[KEY_FIELD], ID_FIELD: record[ID_FIELD], "status": record["status"]}
+            return {KEY_FIELD: item.get(KEY_FIELD), ID_FIELD: item.get(ID_FIELD), **_errors(error)}
+        return _success(record)
 
     def _named(self, item: dict[str, Any]) -> dict[str, Any]:
         """Return the order a bulk-cancel item names by orderId and/or clientOrderId."""
@@ -343,14 +350,14 @@ class Orders:
         return [
             Route("POST", "/v1/orders", lambda r: Reply(201, self.create(r.client_id, r.body))),
             Route("PUT", "/v1/orders/{orderId}", self._put),
-            Route("POST", "/v1/orders/bulk", lambda r: Reply(200, {"orders": self.bulk(r.body)}), None),
+            Route("POST", "/v1/orders/bulk", lambda r: Reply(200, {BULK_ARRAY: self.bulk(r.body)}), None),
             Route("PUT", "/v1/orders/{orderId}/orderItems", self._change_items),
             Route("PUT", "/v1/orders/{orderId}/order-items", self._change_items),  # the seed's spelling (api §18)
             Route("GET", "/v1/orders/{orderId}", self._get, client_id_from="query", body=False),
             Route("GET", "/v1/orders/{orderId}/status", self._status, client_id_from="query", body=False),
             Route("POST", "/v1/orders/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))),
             Route("POST", "/v1/orders/status/search", self._status_search),
-            Route("PUT", "/v1/orders/{orderId}/cancel", self._cancel_one, client_id_from="query", body=False),
+            Route("PUT", "/v1/orders/{orderId}/cancel", self._cancel_one, client_id_from="query", body=False),  # empty body
             Route("PUT", "/v1/orders/bulk/cancel", self._cancel_bulk, client_id_from=None, body=False),
         ]
 
@@ -370,10 +377,11 @@ class Orders:
         return Reply(200, self.search(request.client_id, request.query, request.body, status_only=True))
 
     def _cancel_one(self, request: Request) -> Reply:
+        require_empty(request.raw_body)
         return Reply(200, self.cancel(request.client_id, request.path_params[ID_FIELD]))
 
     def _cancel_bulk(self, request: Request) -> Reply:
-        return Reply(200, {"orders": self.cancel_bulk(request.raw_body)})
+        return Reply(200, {BULK_ARRAY: self.cancel_bulk(request.raw_body)})
 
 
 def _record(
@@ -389,8 +397,18 @@ def _record(
         "holdReason": [],
         "pbCreateDate": created,
         "pbUpdateDate": updated,
-        "actualShippingDetails": old.get("actualShippingDetails") if old else None,
+        ACTUAL_SHIPPING: old.get(ACTUAL_SHIPPING) if old else None,
     }
+
+
+def _success(record: dict[str, Any]) -> dict[str, Any]:
+    """A bulk item's result when it was carried out (BET-11)."""
+    return {KEY_FIELD: record[KEY_FIELD], ID_FIELD: record[ID_FIELD], bets.BULK_RESULT.status: record["status"]}
+
+
+def _errors(error: HttpError) -> dict[str, Any]:
+    """The ``errors`` part of a failed bulk item's result (BET-11)."""
+    return {bets.BULK_RESULT.errors: [problem.to_json() for problem in error.errors]}
 
 
 def _status_view(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Products: the object's rules (api §8.1, §20, §21.1) and its five operations (api §8.2-8.6).
+"""Products: the object's rules (api §8.1, §20, §21.1, §22.4, §22.5) and its five operations (api §8.2-8.6).
 
-Products are keyed by ``clientId`` + ``sku``. The stored record is the client's fields as sent
-(unknown fields included) plus ``pbCreateDate``, ``pbUpdateDate`` and ``status``. Every update is
-a full replacement that keeps ``pbCreateDate``.
+Products are keyed by ``clientId`` + ``sku``. The stored record is the client's fields as sent plus
+``pbCreateDate``, ``pbUpdateDate`` and ``status``. Every update is a full replacement that keeps
+``pbCreateDate``. Fields outside the rules below are refused (api §21.7), PB's reserved ones
+(``options``, ``details.eccn``, ``details.image``) included: their contents are not documented.
 """
 
 from __future__ import annotations
@@ -11,43 +12,81 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import errors, search
+from . import bets, errors, search
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, detail
-from .routing import Reply, Request, Route, bulk_items
+from .routing import Reply, Request, Route, bulk_array, bulk_items
 from .store import Store
 from .timestamps import Clock, pb_timestamp
-from .validation import Bool, Num, Obj, Rule, Str, check_object, is_blank, is_product_date, matches
+from .validation import (
+    Arr,
+    Bool,
+    Checked,
+    Num,
+    Obj,
+    Rule,
+    Str,
+    country_code,
+    descending,
+    is_blank,
+    is_product_date,
+    not_both,
+    required_with_any,
+)
 
 RESOURCE = "product"
 PUBLISHED = "PUBLISHED"
 OPERATIONS = ("CREATE", "UPDATE")
-RESPONSE_ONLY = ("operation", "pbCreateDate", "pbUpdateDate", "status")  # never taken from a request
+RESPONSE_ONLY = ("pbCreateDate", "pbUpdateDate", "status")  # PB's: refused in a request
+BULK_ARRAY = "products"
 
 PRODUCT_TYPES = ("ITEM", "KIT")
 FULFILLMENT_REGIONS = ("PB_ONLY", "THIRD_PARTY", "ALL")
-# ASSUMPTION (api §21.1): the Product Details sub-fields and their units are ours, not PB's.
-WEIGHT_UNITS = ("LB", "OZ", "KG", "G")
-DIMENSION_UNITS = ("IN", "CM")
 PRODUCT_DATE_HINT = "match YYYY-MM-DDThh:mm:ss.sss±hhmm"
+SIDES = ("length", "height", "width")  # PB: length the longest side, width the shortest (api §22.5)
+DIMENSION_UNIT, DIMENSION_UNIT_ALTERNATIVE = "dimensionUOM", "unitOfMeasurement"  # one or the other
 
-DETAILS_RULES: Mapping[str, Rule] = {
-    "description": Str(required=True, max_len=100),
-    "upc": Str(max_len=14, fmt=matches(r"[0-9]+"), hint="contain digits only"),
-    "weight": Obj({"value": Num(required=True, gt=0), "unit": Str(required=True, choices=WEIGHT_UNITS)}),
-    "dimensions": Obj(
+DIMENSIONS = Checked(
+    Obj(
         {
-            "length": Num(required=True, gt=0),
-            "width": Num(required=True, gt=0),
-            "height": Num(required=True, gt=0),
-            "unit": Str(required=True, choices=DIMENSION_UNITS),
+            **{side: Num(gt=0, decimals=4) for side in SIDES},
+            DIMENSION_UNIT: Str(choices=bets.DIMENSION_UNITS),
+            DIMENSION_UNIT_ALTERNATIVE: Str(choices=bets.DIMENSION_UNITS),
         }
     ),
-    "unitCost": Num(ge=0),
-    "countryOfOrigin": Str(fmt=matches(r"[A-Z]{2}"), hint="be two upper-case letters (ISO 3166-1 alpha-2)"),
-    "hsCode": Str(max_len=14),
+    (
+        required_with_any(DIMENSION_UNIT, SIDES, alternative=DIMENSION_UNIT_ALTERNATIVE),
+        not_both(DIMENSION_UNIT, DIMENSION_UNIT_ALTERNATIVE),
+        descending(*SIDES),
+    ),
+)
+WEIGHT = Obj(
+    {
+        bets.WEIGHT.value: Num(required=True, gt=0),
+        bets.WEIGHT.unit: Str(required=True, choices=bets.WEIGHT.units),
+    }
+)
+DETAILS_RULES: Mapping[str, Rule] = {
+    "description": Str(required=True, max_len=100),
+    "brand": Str(max_len=50),
+    "category": Str(max_len=50),
+    "manufacturer": Str(max_len=255),
+    "originCountryCode": country_code(),
+    "originStateProvince": Str(max_len=50),
+    # The emulator does not restrict `source`; pbload sends a UPC as bets.UPC_SOURCE (BET-3).
+    "identifiers": Arr(Obj({"number": Str(max_len=100), "source": Str(max_len=10)}, required=True)),
+    "hsClassification": Arr(Obj({"hsTariffCode": Str(max_len=30), "countryCode": country_code()}, required=True)),
+    "hazmatClassification": Arr(
+        Obj(
+            {"dotHazmatCode": Str(max_len=10), "unHazmatCode": Str(max_len=10), "hazmatDescription": Str(max_len=100)},
+            required=True,
+        )
+    ),
+    bets.DIMENSIONS: DIMENSIONS,
+    bets.WEIGHT.holder: WEIGHT,
+    bets.UNIT_COST: Num(ge=0),
 }
-PRODUCT_RULES: Mapping[str, Rule] = {
+PRODUCT_FIELDS: Mapping[str, Rule] = {
     "clientId": Str(required=True),
     "sku": Str(required=True, max_len=30),
     "productType": Str(required=True, choices=PRODUCT_TYPES),
@@ -58,11 +97,15 @@ PRODUCT_RULES: Mapping[str, Rule] = {
     "active": Bool(),
     "details": Obj(DETAILS_RULES, required=True),
 }
+PRODUCT_RULES = Obj(PRODUCT_FIELDS, response_only=RESPONSE_ONLY)
+# A bulk item is a product plus its `operation` (api §8.3).
+BULK_ITEM_RULES = Obj({"operation": Str(required=True, choices=OPERATIONS), **PRODUCT_FIELDS},
+                      response_only=RESPONSE_ONLY)
 
-# Search: the documented names (api §8.5) plus sku and productType. Absent fields are searched as
-# their documented default (fulfillmentRegion) or the natural one (a product is active unless told).
+# Search: the documented names (api §8.5) plus the lookup key (BET-13) and productType. Absent fields
+# are searched as their documented default (fulfillmentRegion) or the natural one (active unless told).
 SEARCH_FIELDS: dict[str, search.Matcher] = {
-    "sku": search.exact("sku"),
+    bets.LOOKUP_KEYS.product: search.exact("sku"),
     "productType": search.exact("productType"),
     "active": search.exact("active", default=True),
     "fulfillmentRegion": search.exact("fulfillmentRegion", default="PB_ONLY"),
@@ -73,9 +116,9 @@ DATE_SEARCH_FIELDS = frozenset({"createDate", "pbCreateDate"})
 DEFAULT_WINDOW = timedelta(days=183)  # "only products created in the last six months" (api §2.5)
 
 
-def validate_product(product: dict[str, Any]) -> list[ErrorDetail]:
+def validate_product(product: dict[str, Any], rules: Obj = PRODUCT_RULES) -> list[ErrorDetail]:
     """Return every problem with a product object, paths relative to the object."""
-    return check_object(product, PRODUCT_RULES)
+    return rules.check(product, "")
 
 
 def duplicate(sku: Any) -> ErrorDetail:
@@ -127,20 +170,18 @@ class Products:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Create or update each item independently; return one result per item, in order."""
-        items = bulk_items(body.get("products"), "products", "product objects", self.config.max_bulk_items,
+        items = bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY, "product objects", self.config.max_bulk_items,
                            self.config.client_id)
         return [self._bulk_result(item) for item in items]
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's products matching ``searchFields``, sorted by ``sort``."""
-        page, size = search.paging(query)
-        keys = search.parse_sort(body.get("sort"))
-        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
-        if not any(name in DATE_SEARCH_FIELDS for name, _ in filters):
+        request = search.parse_request(query, body, SEARCH_FIELDS)
+        if not request.names() & DATE_SEARCH_FIELDS:
             start = datetime.fromtimestamp(self.clock(), UTC) - DEFAULT_WINDOW
-            filters.append(("pbCreateDate", search.since("pbCreateDate", start)))
-        found = [r for r in self.store.records(RESOURCE, client_id) if all(p(r) for _, p in filters)]
-        return search.page_of(search.sort_records(found, keys), page, size)
+            request.filters.append(("pbCreateDate", search.since("pbCreateDate", start)))
+        found = request.matching(self.store.records(RESOURCE, client_id))
+        return search.page_of(search.sort_records(found, request.keys), request.page, request.size)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored product (of one client, or of all), oldest first."""
@@ -171,11 +212,11 @@ class Products:
 
     def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
         # Rules first; only a valid item touches the store (and may then meet a duplicate or a missing sku).
-        problems = (_operation_problems(item.get("operation")) + validate_product(item)) or self._apply(item)
-        result = {"clientId": item.get("clientId"), "sku": item.get("sku")}
+        problems = validate_product(item, BULK_ITEM_RULES) or self._apply(item)
+        result = {"clientId": item.get("clientId"), "sku": item.get("sku")}  # the documented result (api §8.3)
         if problems:
-            return {**result, "errors": [problem.to_json() for problem in problems]}
-        return {**result, "status": PUBLISHED}
+            return {**result, bets.BULK_RESULT.errors: [problem.to_json() for problem in problems]}
+        return {**result, bets.BULK_RESULT.status: PUBLISHED}
 
     def _apply(self, item: dict[str, Any]) -> list[ErrorDetail]:
         """Carry out a valid bulk item's operation; return the problem if the sku's state forbids it."""
@@ -191,7 +232,7 @@ class Products:
             Route("POST", "/v1/products", lambda r: Reply(201, self.create(r.body))),
             Route("PUT", "/v1/products/{sku}", lambda r: Reply(200, self.replace(r.path_params["sku"], r.body))),
             Route("GET", "/v1/products/{sku}", self._get, client_id_from="query", body=False),
-            Route("POST", "/v1/products/bulk", lambda r: Reply(200, {"products": self.bulk(r.body)}), None),
+            Route("POST", "/v1/products/bulk", lambda r: Reply(200, {BULK_ARRAY: self.bulk(r.body)}), None),
             Route("POST", "/v1/products/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))),
         ]
 
@@ -200,17 +241,8 @@ class Products:
 
 
 def _client_fields(product: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in product.items() if name not in RESPONSE_ONLY}
-
-
-def _operation_problems(operation: Any) -> list[ErrorDetail]:
-    if is_blank(operation):
-        return [detail(errors.REQUIRED, "operation is required", "operation")]
-    if operation not in OPERATIONS:
-        return [
-            detail(errors.NOT_ALLOWED, "operation must be one of CREATE, UPDATE", "operation", f"Given: {operation}")
-        ]
-    return []
+    # What a request may carry is checked already; only a bulk item's `operation` is not the product's.
+    return {name: value for name, value in product.items() if name != "operation"}
 
 
 def _path_sku_problems(sku: str, product: dict[str, Any]) -> list[ErrorDetail]:

@@ -1,10 +1,12 @@
-"""Return orders to the fulfillment centre: rules (api §15.1, §20, §21.1) and operations (api §15.2).
+"""Return orders to the fulfillment centre: rules (api §15.1, §20, §21.1, §22.3, §22.7, §22.8) and
+operations (api §15.2).
 
 A return is keyed by ``clientId`` + ``returnClientOrderId`` and addressed by its PB ID
 ``returnOrderId``. The stored record is the client's fields as sent plus ``returnOrderId``,
-``status``, ``pbCreateDate`` and ``pbUpdateDate``. Update (a full replacement, single or bulk) is
-allowed only while the return is ``CREATED``; the facility moves it on (``advance``):
-CREATED → RECEIVED → CLOSED.
+``status``, ``pbCreateDate`` and ``pbUpdateDate``. The lines are ``bets.LINES.returns`` (BET-2), each
+naming its product in ``itemDetail.sku``; the Return Shipping Details and the customer's Address sit
+in ``bets.RETURN_HOLDERS`` (BET-10). Update (a full replacement, single or bulk) is allowed only
+while the return is ``CREATED``; the facility moves it on (``advance``): CREATED → RECEIVED → CLOSED.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import errors, references, search
+from . import bets, errors, references, search
+from .addresses import address_rule
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
 from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status, state_error
-from .routing import Reply, Request, Route, bulk_items
+from .routing import Reply, Request, Route, bulk_array, bulk_items
 from .store import Store
 from .timestamps import Clock, pb_timestamp
-from .validation import ISO_DATE_HINT, Arr, Int, Obj, Rule, Str, check_object, is_blank, is_iso_date
+from .validation import Arr, Int, Num, Obj, Rule, Str, iso_date
 
 RESOURCE = "return"
 ID_FIELD = "returnOrderId"
@@ -29,20 +32,32 @@ KEY_FIELD = "returnClientOrderId"
 ID_PREFIX = "RET-"  # ASSUMPTION: PB's ID format is unknown
 BULK_ARRAY = "returns"
 OPERATIONS = ("CREATE", "UPDATE")  # omitted: update if the return exists, else create (api §4)
-RETURN_TYPES = ("CUSTOMER_RETURN", "REFUSED", "UNDELIVERABLE")  # ASSUMPTION (api §21.1)
-DEFAULT_RETURN_TYPE = "CUSTOMER_RETURN"
 CREATED, RECEIVED, CLOSED = "CREATED", "RECEIVED", "CLOSED"
 LIFECYCLE = Lifecycle((CREATED, RECEIVED, CLOSED))  # ASSUMPTION (api §21.2): no cancel for returns
 EDITABLE = (CREATED,)
-RESPONSE_ONLY = ("operation", ID_FIELD, "status", "pbCreateDate", "pbUpdateDate")  # never from a request
+RESPONSE_ONLY = (ID_FIELD, "status", "pbCreateDate", "pbUpdateDate")  # PB's: refused in a request
+LINES = bets.LINES.returns
+ITEM_DETAIL = "itemDetail"
 
-# ASSUMPTION (api §21.1): the line items' names are ours.
-ITEM_RULES: Mapping[str, Rule] = {
-    "sku": Str(required=True, max_len=30),
+# The Return Order Lines object (api §22.7); pbload requires the sku and the quantity.
+LINE_RULES: Mapping[str, Rule] = {
+    "orderLineId": Int(ge=1),
+    ITEM_DETAIL: Obj(
+        {"sku": Str(required=True, max_len=30), "unitPrice": Num(ge=0), "description": Str(max_len=100)},
+        required=True,
+    ),
+    "lineTotal": Num(ge=0),
     "quantity": Int(required=True, ge=1),
-    "returnReason": Str(max_len=50),
+    "returnReason": Arr(Str()),
 }
-RETURN_RULES: Mapping[str, Rule] = {
+# The Returns API's Shipping Details object (api §22.8): both names when the object is given.
+SHIPPING_RULES: Mapping[str, Rule] = {
+    "carrier": Str(required=True, max_len=30),
+    "serviceId": Str(required=True, max_len=30),
+    "serviceName": Str(max_len=30),
+    "trackingNumber": Str(max_len=40),
+}
+RETURN_FIELDS: Mapping[str, Rule] = {
     "clientId": Str(required=True),
     "brand": Str(max_len=30),
     "orderId": Str(),
@@ -51,11 +66,16 @@ RETURN_RULES: Mapping[str, Rule] = {
     "originalClientOrderId": Str(),
     "rmaNumber": Str(max_len=35),
     "references": Arr(Obj({"name": Str(max_len=50), "values": Str(max_len=255)})),
-    "createDate": Str(fmt=is_iso_date, hint=ISO_DATE_HINT),
-    "updateDate": Str(fmt=is_iso_date, hint=ISO_DATE_HINT),
-    "returnType": Str(choices=RETURN_TYPES),
-    "returnItems": Arr(Obj(ITEM_RULES), required=True, min_items=1),
+    "createDate": iso_date(),
+    "updateDate": iso_date(),
+    "returnType": Str(),  # free text: PB's values are lost (api §21.1)
+    bets.RETURN_HOLDERS.shipping: Obj(SHIPPING_RULES),
+    bets.RETURN_HOLDERS.address: address_rule(),
+    LINES: Arr(Obj(LINE_RULES), required=True, min_items=1),
 }
+RETURN_RULES = Obj(RETURN_FIELDS, response_only=RESPONSE_ONLY)
+# A bulk item may say what to do with it (api §15.1: bulk only).
+BULK_ITEM_RULES = Obj({"operation": Str(choices=OPERATIONS), **RETURN_FIELDS}, response_only=RESPONSE_ONLY)
 
 
 def _either(*fields: str) -> search.Matcher:
@@ -67,13 +87,13 @@ def _either(*fields: str) -> search.Matcher:
     return build
 
 
-# The documented names (api §15.2). ASSUMPTION: ``returnOrders`` takes PB or client return IDs,
-# ``orders`` PB or client IDs of the original order.
+# The documented names (api §15.2). ``returnOrders`` takes the client's return order IDs (BET-14);
+# ASSUMPTION: ``orders`` takes PB or client IDs of the original order.
 SEARCH_FIELDS: dict[str, search.Matcher] = {
-    "returnOrders": _either(ID_FIELD, KEY_FIELD),
+    bets.RETURN_ORDERS_SEARCH.name: search.exact(bets.RETURN_ORDERS_SEARCH.matches),
     "orders": _either("orderId", "originalClientOrderId"),
-    "sku": search.any_item("returnItems", "sku"),
-    "returnType": search.exact("returnType", default=DEFAULT_RETURN_TYPE),
+    "sku": search.any_item(LINES, f"{ITEM_DETAIL}.sku"),
+    "returnType": search.exact("returnType"),
     "createDate": search.date_range("createDate"),
     "updateDate": search.date_range("updateDate"),
     "pbCreateDate": search.date_range("pbCreateDate"),
@@ -136,7 +156,7 @@ class Returns:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Create or update each return independently; return one result per item, in order."""
-        items = bulk_items(body.get(BULK_ARRAY), BULK_ARRAY, "return objects", self.config.max_bulk_items,
+        items = bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY, "return objects", self.config.max_bulk_items,
                            self.config.client_id)
         return [self._bulk_result(item) for item in items]
 
@@ -163,9 +183,9 @@ class Returns:
 
     # Helpers --------------------------------------------------------------------------------------
 
-    def _problems(self, client_id: str, ret: dict[str, Any]) -> list[ErrorDetail]:
-        problems = check_object(ret, RETURN_RULES)
-        named = [(f"returnItems[{i}].sku", item.get("sku")) for i, item in enumerate(_items(ret))]
+    def _problems(self, client_id: str, ret: dict[str, Any], rules: Obj = RETURN_RULES) -> list[ErrorDetail]:
+        problems = rules.check(ret, "")
+        named = [(f"{LINES}[{i}].{ITEM_DETAIL}.sku", _sku(item)) for i, item in enumerate(_items(ret))]
         return problems + references.product_problems(self.store, client_id, named, references.flagged(problems))
 
     def _insert(self, client_id: str, ret: dict[str, Any]) -> dict[str, Any] | None:
@@ -188,18 +208,18 @@ class Returns:
         """Receiving puts the returned units on hand at the account's first fulfillment centre."""
         node = self.config.nodes[0]  # ASSUMPTION: a return names no node
         for item in _items(record):
-            adjust_stock(self.store, client_id, node, item["sku"], on_hand_delta=item["quantity"])
+            adjust_stock(self.store, client_id, node, item[ITEM_DETAIL]["sku"], on_hand_delta=item["quantity"])
 
     def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
         # Rules first; only a valid item touches the store (and may then meet its key's state).
         client_id, key = item["clientId"], item.get(KEY_FIELD)
-        problems = _operation_problems(item.get("operation")) + self._problems(client_id, item)
+        problems = self._problems(client_id, item, BULK_ITEM_RULES)
         if not problems:
             outcome = self._apply(client_id, item)
             if isinstance(outcome, dict):
-                return {KEY_FIELD: key, ID_FIELD: outcome[ID_FIELD], "status": outcome["status"]}
+                return {KEY_FIELD: key, ID_FIELD: outcome[ID_FIELD], bets.BULK_RESULT.status: outcome["status"]}
             problems = [outcome]
-        return {KEY_FIELD: key, "errors": [problem.to_json() for problem in problems]}
+        return {KEY_FIELD: key, bets.BULK_RESULT.errors: [problem.to_json() for problem in problems]}
 
     def _apply(self, client_id: str, item: dict[str, Any]) -> dict[str, Any] | ErrorDetail:
         """Carry out a valid bulk item; return the stored record, or the problem its key's state causes."""
@@ -238,18 +258,17 @@ class Returns:
 
 
 def _items(ret: dict[str, Any]) -> list[dict[str, Any]]:
-    items = ret.get("returnItems")
+    items = ret.get(LINES)
     if not isinstance(items, list):
         return []
     return [item if isinstance(item, dict) else {} for item in items]  # keeps the line numbers
 
 
+def _sku(item: dict[str, Any]) -> Any:
+    item_detail = item.get(ITEM_DETAIL)
+    return item_detail.get("sku") if isinstance(item_detail, dict) else None
+
+
 def _client_fields(ret: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in ret.items() if name not in RESPONSE_ONLY}
-
-
-def _operation_problems(operation: Any) -> list[ErrorDetail]:
-    if is_blank(operation) or operation in OPERATIONS:
-        return []
-    message = "operation must be one of CREATE, UPDATE, or omitted"
-    return [detail(errors.NOT_ALLOWED, message, "operation", f"Given: {operation}")]
+    # What a request may carry is checked already; only a bulk item's `operation` is not the return's.
+    return {name: value for name, value in ret.items() if name != "operation"}

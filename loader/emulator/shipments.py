@@ -2,8 +2,9 @@
 
 ASSUMPTION (api §12 shows no response fields): one shipment per order, recorded when the order
 reaches ``SHIPPED``, as ``{shipmentId, clientId, orderId, clientOrderId, customerOrderId, brand, node,
-carrier, serviceId, trackingNumber, shippedDate, items: [{sku, quantity}]}``. ``carrier`` and
-``serviceId`` are the order's requested ones (``UPS``/``GROUND`` when it named none); the tracking
+carrier, serviceId, trackingNumber, shippedDate, items: [{lineId, sku, quantity}]}``, one item per
+order line (``lineId`` only when the line has one; ``quantity`` is the line's ``orderedQuantity``,
+all of which ships). ``carrier`` and ``serviceId`` are the order's requested ones; the tracking
 number is UPS-shaped (``1Z`` + 16 digits) and derived from the shipment ID, so it is stable.
 """
 
@@ -13,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from . import search
+from . import bets, search
 from .config import EmulatorConfig
 from .keyed import KeyedRecords
 from .routing import Reply, Request, Route
@@ -22,7 +23,7 @@ from .timestamps import Clock
 
 RESOURCE = "shipment"
 ID_FIELD, ID_PREFIX = "shipmentId", "SHP"
-DEFAULT_CARRIER, DEFAULT_SERVICE = "UPS", "GROUND"
+ORDER_LINES, ORDERED = bets.LINES.order, "orderedQuantity"  # what a shipment reads from its order
 SORT_PROPERTY = "shipppedDate"  # sic: the docs spell the sort with three p's (api §2.5), the field with two
 SEARCH_FIELDS: dict[str, search.Matcher] = {
     "orderIds": search.exact("orderId"),
@@ -34,7 +35,7 @@ SEARCH_FIELDS: dict[str, search.Matcher] = {
 
 def record_shipment(store: Store, client_id: str, order: dict[str, Any], node: str, shipped_at: str) -> dict[str, Any]:
     """Store and return the shipment of ``order`` (keyed by its orderId) from ``node`` at ``shipped_at``."""
-    requested = order.get("inputShippingDetails") or {}
+    requested = order["inputShippingDetails"]  # required, with carrier and serviceId (api §22.1)
     shipment = {
         "clientId": client_id,
         "orderId": order["orderId"],
@@ -42,11 +43,11 @@ def record_shipment(store: Store, client_id: str, order: dict[str, Any], node: s
         "customerOrderId": order.get("customerOrderId"),
         "brand": order.get("brand"),
         "node": node,
-        "carrier": requested.get("carrier") or DEFAULT_CARRIER,
-        "serviceId": requested.get("serviceId") or DEFAULT_SERVICE,
+        "carrier": requested["carrier"],
+        "serviceId": requested["serviceId"],
         "trackingNumber": None,
         "shippedDate": shipped_at,
-        "items": [{"sku": line["sku"], "quantity": line["quantity"]} for line in order["orderItems"]],
+        "items": [_item(line) for line in order[ORDER_LINES]],
     }
     records = KeyedRecords(store, RESOURCE, ID_FIELD, ID_PREFIX)
     with store.atomic():
@@ -56,6 +57,11 @@ def record_shipment(store: Store, client_id: str, order: dict[str, Any], node: s
         stored["trackingNumber"] = tracking_number(stored[ID_FIELD])
         records.save(client_id, stored)
     return stored
+
+
+def _item(line: dict[str, Any]) -> dict[str, Any]:
+    line_id = {"lineId": line["lineId"]} if line.get("lineId") is not None else {}
+    return {**line_id, "sku": line["sku"], "quantity": line[ORDERED]}
 
 
 def tracking_number(shipment_id: str) -> str:
@@ -75,12 +81,10 @@ class Shipments:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's shipments matching ``searchFields``, earliest first by default."""
-        page, size = search.paging(query)
-        keys = search.parse_sort(body.get("sort"), (SORT_PROPERTY,))
-        filters = search.parse_filters(body.get("searchFields"), SEARCH_FIELDS)
-        found = [r for r in self.records.all(client_id) if all(p(r) for _, p in filters)]
-        by_date = [search.SortKey("shippedDate", key.descending) for key in keys[:1]]
-        return search.page_of(search.sort_records(found, by_date), page, size)
+        request = search.parse_request(query, body, SEARCH_FIELDS, (SORT_PROPERTY,))
+        found = request.matching(self.records.all(client_id))
+        by_date = [search.SortKey("shippedDate", key.descending) for key in request.keys[:1]]
+        return search.page_of(search.sort_records(found, by_date), request.page, request.size)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every shipment (of one client, or of all), oldest first."""

@@ -4,7 +4,8 @@ A work order is keyed by ``clientId`` + ``clientWorkOrderId`` and addressed by i
 ``workOrderId``. The stored record is the client's fields as sent plus ``workOrderId``, ``status``,
 ``pbCreateDate`` and ``pbUpdateDate`` (and the cancel fields once canceled). Update (a full
 replacement) and cancel are allowed only while the order is ``CREATED``; the facility moves it on
-(``advance``): CREATED → INPROGRESS → COMPLETE → CLOSED, or CANCELED.
+(``advance``): CREATED → INPROGRESS → COMPLETE → CLOSED, or CANCELED. The number of kits to build
+is ``bets.WORK_ORDER_QUANTITY`` (BET-9).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import boms, errors, references, search
+from . import bets, boms, errors, references, search
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
 from .inventory import adjust_stock
@@ -21,16 +22,7 @@ from .lifecycle import Lifecycle, require_status
 from .routing import Reply, Request, Route
 from .store import Store
 from .timestamps import Clock, pb_timestamp
-from .validation import (
-    ISO_DATE_HINT,
-    ZULU_DATE_HINT,
-    Int,
-    Rule,
-    Str,
-    check_object,
-    is_iso_date,
-    is_zulu_date,
-)
+from .validation import Int, Obj, Rule, Str, check_object, iso_date, zulu_date
 
 RESOURCE = "workOrder"
 ID_FIELD = "workOrderId"
@@ -41,24 +33,27 @@ CREATED, INPROGRESS, COMPLETE, CLOSED, CANCELED = "CREATED", "INPROGRESS", "COMP
 LIFECYCLE = Lifecycle((CREATED, INPROGRESS, COMPLETE, CLOSED), cancel=CANCELED, cancel_from=(CREATED,))
 EDITABLE = (CREATED,)  # ASSUMPTION: the docs do not say which statuses allow update or cancel
 CANCEL_FIELDS = ("cancelReason", "cancelDate", "pbCancelDate")
-RESPONSE_ONLY = (ID_FIELD, "status", "pbCreateDate", "pbUpdateDate", *CANCEL_FIELDS)  # never from a request
+RESPONSE_ONLY = (ID_FIELD, "status", "pbCreateDate", "pbUpdateDate", *CANCEL_FIELDS)  # PB's: refused in a request
+QUANTITY = bets.WORK_ORDER_QUANTITY
 
+# W5's body (api §14.2): exactly these fields.
 CANCEL_RULES: Mapping[str, Rule] = {
     "clientId": Str(required=True),
     KEY_FIELD: Str(required=True, max_len=35),
     "brand": Str(max_len=30),
     "cancelReason": Str(max_len=50),
-    "cancelDate": Str(fmt=is_iso_date, hint=ISO_DATE_HINT),
+    "cancelDate": iso_date(),
 }
 # ASSUMPTION: the status search's smaller record (api §2.5) holds these fields.
 STATUS_FIELDS = (
-    "clientId", KEY_FIELD, ID_FIELD, "workOrderName", "type", "sku", "quantity", "node", "brand", "status",
+    "clientId", KEY_FIELD, ID_FIELD, "workOrderName", "type", "sku", QUANTITY, "node", "brand", "status",
     "createDate", "updateDate", "pbCreateDate", "pbUpdateDate",
 )  # fmt: skip
 
-# ASSUMPTION: the search names are not in our copies of the docs; these are the natural ones.
+# ASSUMPTION: the search names are not in our copies of the docs; these are the natural ones, the
+# lookup key included (BET-13).
 SEARCH_FIELDS: dict[str, search.Matcher] = {
-    KEY_FIELD: search.exact(KEY_FIELD),
+    bets.LOOKUP_KEYS.work_order: search.exact(KEY_FIELD),
     ID_FIELD: search.exact(ID_FIELD),
     "status": search.exact("status"),
     "type": search.exact("type"),
@@ -72,9 +67,9 @@ SEARCH_FIELDS: dict[str, search.Matcher] = {
 }
 
 
-def work_order_rules(nodes: Sequence[str]) -> dict[str, Rule]:
+def work_order_rules(nodes: Sequence[str]) -> Obj:
     """Return the work order's rules; ``node`` must be one of the account's fulfillment centres."""
-    return {
+    fields: Mapping[str, Rule] = {
         "clientId": Str(required=True),
         KEY_FIELD: Str(required=True, max_len=35),
         "workOrderName": Str(required=True, max_len=30),
@@ -83,10 +78,11 @@ def work_order_rules(nodes: Sequence[str]) -> dict[str, Rule]:
         "node": Str(required=True, choices=tuple(nodes)),
         "sku": Str(required=True, max_len=30),
         "brand": Str(max_len=50),
-        "quantity": Int(required=True, ge=1),  # ASSUMPTION (api §21.1): kits to build
-        "createDate": Str(fmt=is_zulu_date, hint=ZULU_DATE_HINT),
-        "updateDate": Str(fmt=is_zulu_date, hint=ZULU_DATE_HINT),
+        QUANTITY: Int(required=True, ge=1),  # kits to build (BET-9)
+        "createDate": zulu_date(),
+        "updateDate": zulu_date(),
     }
+    return Obj(fields, response_only=RESPONSE_ONLY)
 
 
 def duplicate(key: Any) -> ErrorDetail:
@@ -172,10 +168,8 @@ class WorkOrders:
         self, client_id: str, query: Mapping[str, str], body: dict[str, Any], status_only: bool = False
     ) -> dict[str, Any]:
         """Return one page of the client's work orders matching ``searchFields``, sorted by ``sort``."""
-        result = search.run(self.records.all(client_id), query, body, SEARCH_FIELDS)
-        if status_only:
-            result["content"] = [{name: r.get(name) for name in STATUS_FIELDS} for r in result["content"]]
-        return result
+        view = _status_view if status_only else None
+        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, view=view)
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
         """Move a work order (by workOrderId or clientWorkOrderId) to ``status``, as the facility would."""
@@ -196,7 +190,7 @@ class WorkOrders:
         return self.records.all(client_id)
 
     def _check(self, client_id: str, order: dict[str, Any]) -> None:
-        problems = check_object(order, self.rules)
+        problems = self.rules.check(order, "")
         named = [("sku", order.get("sku"))]
         problems += references.product_problems(self.store, client_id, named, references.flagged(problems), kit=True)
         if problems:
@@ -204,9 +198,9 @@ class WorkOrders:
 
     def _build_kits(self, client_id: str, record: dict[str, Any]) -> None:
         """Completing takes the kit's components (per its BOM, if any) off hand at the node and adds the kits."""
-        node, kits = record["node"], record["quantity"]
-        for line in (boms.for_kit(self.store, client_id, record["sku"]) or {}).get("billOfMaterialDetails", []):
-            adjust_stock(self.store, client_id, node, line["childSku"], on_hand_delta=-kits * line["quantity"])
+        node, kits = record["node"], record[QUANTITY]
+        for line in (boms.for_kit(self.store, client_id, record["sku"]) or {}).get(boms.DETAILS, []):
+            adjust_stock(self.store, client_id, node, line[boms.CHILD_SKU], on_hand_delta=-kits * line[boms.QUANTITY])
         adjust_stock(self.store, client_id, node, record["sku"], on_hand_delta=kits)
 
     # HTTP binding ---------------------------------------------------------------------------------
@@ -240,6 +234,10 @@ class WorkOrders:
 
 def _client_fields(order: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in order.items() if name not in RESPONSE_ONLY}
+
+
+def _status_view(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: record.get(name) for name in STATUS_FIELDS}
 
 
 def _require_same_key(record: dict[str, Any], given: str) -> None:
