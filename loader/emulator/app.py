@@ -1,9 +1,11 @@
 """The WSGI face of the emulator: routing, OAuth, the common headers, JSON in and out, error bodies.
 
-Order of checks on a Fulfillment call (api §2.2, §20): route (404/405), bearer token (401),
-``X-PB-TransactionId`` (400; the ID is spent even if the request then fails, so a retry must use a
-new one), JSON body (400), ``clientId`` (400 missing / 403 another account), then the resource's
-own rules. Each request runs in one store transaction, so a rejected request changes nothing.
+Order of checks on a Fulfillment call (api §2.2, §20): route (404/405), bearer token (401, answered
+as PB's gateway does: a bare ``PB-APIM-ERR-1002`` for a missing or unknown token, ``PB-APIM-ERR-1003``
+for an expired one, api §21.4), ``X-PB-TransactionId`` (400; the ID is spent even if the request then
+fails, so a retry must use a new one), JSON body (400), ``clientId`` (400 missing / 403 another
+account), then the resource's own rules. Each request runs in one store transaction, so a rejected
+request changes nothing.
 
 Outside ``/shippingservices`` the emulator has its own control plane, which needs no token or
 transaction ID: ``POST /emulator/admin/advance`` with ``{"resource", "id", "status"}`` plays the
@@ -29,7 +31,7 @@ from . import errors
 from .asns import Asns
 from .boms import BillsOfMaterials
 from .config import EmulatorConfig
-from .errors import HttpError, bad_request, error_body
+from .errors import GatewayError, HttpError, bad_request, error_body
 from .inventory import Inventory
 from .orders import Orders
 from .products import Products
@@ -48,7 +50,7 @@ TRANSACTION_HEADER = "X-PB-TransactionId"
 TRANSACTION_ID = re.compile(r"[A-Za-z0-9_-]{1,25}")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 GRANT_TYPE = "client_credentials"
-TOKEN_TYPE = "BearerToken"  # ASSUMPTION (api §2.1): as other PB token responses spell it
+TOKEN_TYPE = "BearerToken"  # as PB's token answers spell it (api §21.5, §22.9)
 
 R = TypeVar("R")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -105,6 +107,8 @@ class Emulator:
             reply = self.handle(request)
         except HttpError as error:
             reply = Reply(error.status, error_body(error.errors))
+        except GatewayError as error:
+            reply = Reply(error.status, error.body)
         return _respond(start_response, reply, _echo_headers(request))
 
     def handle(self, request: Request) -> Reply:
@@ -194,15 +198,17 @@ class Emulator:
         return Reply(200, self._issue_token())
 
     def _issue_token(self) -> dict[str, Any]:
+        """The token answer (api §21.5): times as strings, as PB prints them."""
         now, ttl = self.clock(), self.config.token_ttl_seconds
         token = secrets.token_urlsafe(24)
         self.store.add_token(token, self.config.client_id, now + ttl)
         return {
             "access_token": token,
             "tokenType": TOKEN_TYPE,
-            "issuedAt": int(now * 1000),
-            "expiresIn": str(ttl),  # a string, as the docs' field table says
+            "issuedAt": str(int(now * 1000)),  # milliseconds since 1970
+            "expiresIn": _seconds(ttl),
             "clientID": self.config.api_key,
+            "org": self.config.org,
         }
 
     def _check_basic(self, header: str) -> None:
@@ -220,14 +226,13 @@ class Emulator:
     # Checks on every Fulfillment call -----------------------------------------------------------
 
     def _authenticate(self, request: Request) -> None:
+        """Refuse a missing, unknown or expired bearer token as PB's gateway does (api §21.4, §22.9)."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("Authorization must be Bearer <access token>")
-        expires_at = self.store.token_expiry(token.strip())
+        expires_at = self.store.token_expiry(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if expires_at is None:
-            raise _unauthorized("The access token is not valid")
+            raise GatewayError(401, errors.INVALID_TOKEN, errors.INVALID_TOKEN_TEXT)
         if self.clock() >= expires_at:
-            raise _unauthorized("The access token has expired", "Request a new token from /oauth/token")
+            raise GatewayError(401, errors.EXPIRED_TOKEN, errors.EXPIRED_TOKEN_TEXT)
 
     def _spend_transaction_id(self, request: Request) -> None:
         value = request.headers.get(TRANSACTION_HEADER.lower(), "")
@@ -314,8 +319,13 @@ def _respond(start_response: StartResponse, reply: Reply, extra: list[tuple[str,
     return [payload]
 
 
-def _unauthorized(message: str, info: str | None = None) -> HttpError:
-    return HttpError.single(401, errors.UNAUTHORIZED, message, "Authorization", info)
+def _unauthorized(message: str) -> HttpError:
+    return HttpError.single(401, errors.UNAUTHORIZED, message, "Authorization")
+
+
+def _seconds(ttl: float) -> str:
+    """``expiresIn`` text: whole seconds as ``35999``, not ``35999.0``."""
+    return str(int(ttl)) if float(ttl).is_integer() else str(ttl)
 
 
 def _transaction_error(message: str) -> HttpError:

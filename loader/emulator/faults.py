@@ -4,14 +4,16 @@ What can go wrong with a real API (DESIGN §7, api §7, §21.5), each as a setti
 
 * ``latency_ms`` — a fixed delay, or one drawn uniformly from a ``(low, high)`` range, before answering;
 * ``error_rate`` — 500 (``EMU-INTERNAL``) or 503 (``EMU-UNAVAILABLE``), half each; nothing is changed;
-* ``throttle_rate`` — 429 (``EMU-TOO-MANY-REQUESTS``) with ``Retry-After: retry_after_s``; nothing changed;
+* ``throttle_rate`` — 429 with ``Retry-After: retry_after_s`` and PB's gateway body, a bare
+  ``{"errorCode": "PB-APIM-ERR-1006", "errorDescription": "Spike arrest violation"}`` (api §21.4);
+  nothing is changed;
 * ``drop_rate`` — the connection is closed with no response before the request is processed;
 * ``lost_after_commit_rate`` — the request is processed and committed, then the connection is closed
   with no response: the change happened but the caller cannot know;
 * ``token_ttl_s`` — tokens issued from now on expire after that many seconds;
 * ``rate_limit_per_s`` — more than N requests within one second on one operation (method and route
-  template, e.g. ``POST .../v1/products/bulk``) are answered 429 with ``Retry-After``; other
-  operations are unaffected, as PB throttles per operation (api §7).
+  template, e.g. ``POST .../v1/products/bulk``) are answered like a throttle, with ``Retry-After``
+  in whole seconds; other operations are unaffected, as PB throttles per operation (api §7).
 
 Faults apply to ``/shippingservices/...`` and, with ``include_token``, to ``/oauth/token``; never to
 ``/emulator/admin/...``. Each faultable request takes a fixed number of draws from one
@@ -38,14 +40,13 @@ from typing import Any
 
 from . import errors
 from .app import Emulator, StartResponse
-from .errors import HttpError, detail, error_body
+from .errors import HttpError, detail, error_body, gateway_body
 
 ADMIN_PATH = "/emulator/admin/faults"
 FAULTABLE_PREFIX = "/shippingservices/"
 TOKEN_PATH = "/oauth/token"
-INTERNAL = "EMU-INTERNAL"
-UNAVAILABLE = "EMU-UNAVAILABLE"
-TOO_MANY_REQUESTS = "EMU-TOO-MANY-REQUESTS"
+INTERNAL = errors.INTERNAL
+UNAVAILABLE = errors.UNAVAILABLE
 RATE_WINDOW_S = 1.0  # "within a second" (api §7)
 COUNTERS = ("requests", "latency", "error", "throttle", "drop", "lost_after_commit", "rate_limited")
 
@@ -234,9 +235,9 @@ class FaultInjector:
             _run_to_completion(self.app, environ)
             raise DropConnection("fault injected: response lost after the request was committed")
         if outcome in ("throttle", "rate_limited"):
-            message = "Too many requests; retry after the time in Retry-After"
+            # Throttling is the gateway's, so it answers in the gateway's bare shape (api §21.4, §22.9).
             headers = [("Retry-After", _seconds_header(retry_after, whole=outcome == "rate_limited"))]
-            return _error(start_response, 429, TOO_MANY_REQUESTS, message, headers)
+            return _json(start_response, 429, gateway_body(errors.SPIKE_ARREST, errors.SPIKE_ARREST_TEXT), headers)
         if outcome == "error:500":
             return _error(start_response, 500, INTERNAL, "Internal error (injected fault); retry later")
         if outcome == "error:503":
