@@ -93,9 +93,17 @@ def product(sku: str = "SKU-1", **fields: Any) -> dict[str, Any]:
 def errors_of(response: httpx.Response) -> list[tuple[str, list[str]]]:
     """Return ``(errorCode, parameters)`` of each error in a standard error body."""
     body = response.json()
-    for error in body["errors"]:
+    return item_errors(body)
+
+
+def item_errors(result: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Return ``(errorCode, parameters)`` of each error of an error body or of a failed bulk result."""
+    for error in result["errors"]:
         assert set(error) == {"errorCode", "errorDescription", "additionalInfo", "parameters"}
-    return [(error["errorCode"], error["parameters"]) for error in body["errors"]]
+    return [(error["errorCode"], error["parameters"]) for error in result["errors"]]
+
+
+UNKNOWN = "EMU-UNKNOWN-FIELD"
 
 
 # Kits, work orders and returns (added with boms.py, work_orders.py, returns.py) -------------------
@@ -129,15 +137,19 @@ def work_order(key: str = "WO-C-1", **fields: Any) -> dict[str, Any]:
         "type": "KIT",
         "node": "157",
         "sku": "KIT-1",
-        "quantity": 5,
+        "workOrderQuantity": 5,
         **fields,
     }
 
 
+def return_line(sku: str = "PART-A", quantity: int = 1, **fields: Any) -> dict[str, Any]:
+    """Return one return line: ``quantity`` of ``sku``, with ``fields`` added."""
+    return {"itemDetail": {"sku": sku}, "quantity": quantity, **fields}
+
+
 def return_order(key: str = "RMA-1", **fields: Any) -> dict[str, Any]:
     """Return a minimal valid return of one PART-A."""
-    items = [{"sku": "PART-A", "quantity": 1}]
-    return {"clientId": CLIENT_ID, "returnClientOrderId": key, "returnItems": items, **fields}
+    return {"clientId": CLIENT_ID, "returnClientOrderId": key, "returnItems": [return_line()], **fields}
 
 
 REMOVE = object()  # in `with_path`: delete the field
@@ -175,29 +187,37 @@ def ship_to(**fields: Any) -> dict[str, Any]:
     }
 
 
+def order_lines(*lines: tuple[str, int]) -> list[dict[str, Any]]:
+    """Return order lines numbered from 1; ``lines`` are ``(sku, orderedQuantity)``."""
+    return [{"lineId": n, "sku": sku, "orderedQuantity": qty} for n, (sku, qty) in enumerate(lines, 1)]
+
+
 def order(key: str = "CO-1", *lines: tuple[str, int], **fields: Any) -> dict[str, Any]:
-    """Return a minimal valid order; ``lines`` are ``(sku, quantity)``, by default one SKU-1."""
-    items = [{"lineNumber": n, "sku": sku, "quantity": qty} for n, (sku, qty) in enumerate(lines or [("SKU-1", 1)], 1)]
+    """Return a minimal valid order; ``lines`` are ``(sku, orderedQuantity)``, by default one SKU-1."""
     return {
         "clientId": CLIENT_ID,
         "clientOrderId": key,
         "createDate": "2025-06-15T10:00:00Z",
-        "inputShippingDetails": {"carrier": "USPS", "serviceId": "PM", "shipToAddress": ship_to()},
-        "orderItems": items,
+        "inputShippingDetails": {"carrier": "USPS", "serviceId": "PM"},
+        "shipToAddress": ship_to(),
+        "orderItems": order_lines(*(lines or [("SKU-1", 1)])),
         **fields,
     }
 
 
+def asn_lines(*lines: tuple[str, int]) -> list[dict[str, Any]]:
+    """Return ASN lines numbered from 1; ``lines`` are ``(sku, expectedQuantity)``."""
+    return [{"lineId": n, "sku": sku, "expectedQuantity": qty} for n, (sku, qty) in enumerate(lines, 1)]
+
+
 def asn(key: str = "ASN-C-1", *lines: tuple[str, int], **fields: Any) -> dict[str, Any]:
-    """Return a minimal valid ASN-type ASN to node 157; ``lines`` are ``(sku, quantity)``, by default 10 SKU-1."""
-    items = [{"lineNumber": n, "sku": sku, "quantity": qty} for n, (sku, qty) in enumerate(lines or [("SKU-1", 10)], 1)]
+    """Return a minimal valid ASN-type ASN to node 157; ``lines`` are ``(sku, expectedQuantity)``, by default 10 SKU-1."""
     return {
         "clientId": CLIENT_ID,
         "inboundType": "ASN",
         "clientASNId": key,
         "receivingNode": "157",
-        "expectedArrivalDate": "2025-06-20T09:00:00Z",
-        "asnItems": items,
+        "asnItems": asn_lines(*(lines or [("SKU-1", 10)])),
         **fields,
     }
 

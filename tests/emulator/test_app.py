@@ -14,11 +14,24 @@ import pytest
 
 import loader.emulator as emulator_package
 from loader.emulator import Emulator, EmulatorConfig, create_app
-from loader.emulator.errors import ALL_CODES
+from loader.emulator.errors import ALL_CODES, GATEWAY_CODES
 
-from .helpers import CLIENT_ID, FULFILLMENT, START, Api, FakeClock, errors_of, fetch_token, http_client, product
+from .helpers import (
+    CLIENT_ID,
+    FULFILLMENT,
+    START,
+    UNKNOWN,
+    Api,
+    FakeClock,
+    errors_of,
+    fetch_token,
+    http_client,
+    product,
+)
 
 FORM = {"grant_type": "client_credentials"}
+INVALID_TOKEN = {"errorCode": "PB-APIM-ERR-1002", "errorDescription": "Invalid Access Token"}
+EXPIRED_TOKEN = {"errorCode": "PB-APIM-ERR-1003", "errorDescription": "Access Token Expired"}
 
 
 # OAuth ------------------------------------------------------------------------------------------
@@ -29,11 +42,21 @@ def test_token_is_issued_for_the_configured_key_and_secret(client: httpx.Client)
 
     assert response.status_code == 200
     body = response.json()
+    assert set(body) == {"access_token", "tokenType", "issuedAt", "expiresIn", "clientID", "org"}
     assert body["tokenType"] == "BearerToken"
-    assert body["expiresIn"] == "35999"
-    assert body["issuedAt"] == int(START * 1000)
+    assert body["expiresIn"] == "35999"  # seconds, as a string (api §21.5)
+    assert body["issuedAt"] == str(int(START * 1000))  # milliseconds since 1970, as a string
     assert body["clientID"] == "local-key"
+    assert body["org"] == "pbload-local-org"
     assert len(body["access_token"]) >= 20
+
+
+def test_token_answer_names_the_configured_org_and_lifetime() -> None:
+    config = EmulatorConfig(org="acme-org", token_ttl_seconds=60)
+    with http_client(create_app(config=config)) as client:
+        body = client.post("/oauth/token", auth=("local-key", "local-secret"), data=FORM).json()
+
+    assert (body["org"], body["expiresIn"]) == ("acme-org", "60")
 
 
 def test_each_token_is_new(client: httpx.Client) -> None:
@@ -83,24 +106,33 @@ def test_token_needs_grant_type_client_credentials(client: httpx.Client, form: d
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer", "Bearer nonsense", "Basic abc"])
-def test_fulfillment_calls_need_a_valid_bearer_token(client: httpx.Client, authorization: str | None) -> None:
+def test_a_missing_or_unknown_bearer_token_is_the_gateways_1002(
+    client: httpx.Client, emulator: Emulator, authorization: str | None
+) -> None:
     headers = {"X-PB-TransactionId": "t1", **({"Authorization": authorization} if authorization else {})}
 
     response = client.post(f"{FULFILLMENT}/v1/products", headers=headers, json=product())
 
     assert response.status_code == 401
-    assert errors_of(response) == [("EMU-UNAUTHORIZED", ["Authorization"])]
+    assert response.json() == INVALID_TOKEN  # bare, as PB's gateway answers (api §22.9)
+    assert emulator.products() == []
 
 
-def test_token_expires_after_its_ttl(api: Api, clock: FakeClock) -> None:
+def test_token_expires_after_its_ttl_with_the_gateways_1003(api: Api, clock: FakeClock) -> None:
     clock.advance(35998)
     assert api.get("NONE").status_code == 404
 
     clock.advance(1)
     response = api.get("NONE")
 
-    assert response.status_code == 401
-    assert response.json()["errors"][0]["errorDescription"] == "The access token has expired"
+    assert (response.status_code, response.json()) == (401, EXPIRED_TOKEN)
+
+
+def test_a_token_of_another_emulator_is_unknown(api: Api) -> None:
+    with http_client(create_app()) as other:
+        response = Api(other, api.token).get("NONE")
+
+    assert (response.status_code, response.json()) == (401, INVALID_TOKEN)
 
 
 def test_token_with_zero_ttl_is_expired_at_once() -> None:
@@ -108,7 +140,17 @@ def test_token_with_zero_ttl_is_expired_at_once() -> None:
     with http_client(create_app(config=config)) as client:
         api = Api(client, fetch_token(client, config))
 
-        assert api.get("NONE").status_code == 401
+        response = api.get("NONE")
+
+    assert (response.status_code, response.json()) == (401, EXPIRED_TOKEN)
+
+
+def test_a_refused_token_spends_no_transaction_id(api: Api, clock: FakeClock) -> None:
+    clock.advance(35999)
+    assert api.call("POST", "/v1/products", json=product(), transaction_id="after-expiry").status_code == 401
+    api.refresh()
+
+    assert api.call("POST", "/v1/products", json=product(), transaction_id="after-expiry").status_code == 201
 
 
 # X-PB-TransactionId -----------------------------------------------------------------------------
@@ -184,6 +226,62 @@ def test_missing_client_id_is_a_bad_request(api: Api) -> None:
     assert errors_of(api.create(body)) == [("EMU-REQUIRED", ["clientId"])]
     assert errors_of(api.call("GET", "/v1/products/SKU-1")) == [("EMU-REQUIRED", ["clientId"])]
     assert errors_of(api.call("POST", "/v1/products/search", json={})) == [("EMU-REQUIRED", ["clientId"])]
+
+
+# Strictness on every operation -------------------------------------------------------------------
+
+SEARCH_PATHS = [
+    "/v1/products/search",
+    "/v1/orders/search",
+    "/v1/orders/status/search",
+    "/v1/receiving-asn/search",
+    "/v1/receiving-asn/status/search",
+    "/v1/inventory/snapshot",
+    "/v1/shipments/search",
+    "/v1/bill-of-materials/search",
+    "/v1/bill-of-materials/search/",
+    "/v1/work-orders/search",
+    "/v1/work-orders/status/search",
+    "/v1/returns/search",
+]
+
+
+@pytest.mark.parametrize("path", SEARCH_PATHS)
+def test_search_bodies_take_client_id_sort_and_search_fields_only(api: Api, path: str) -> None:
+    body = {"clientId": CLIENT_ID, "sort": [], "searchFields": [], "query": "x", "pageSize": 5}
+
+    response = api.call("POST", path, json=body)
+
+    assert response.status_code == 400
+    assert errors_of(response) == [(UNKNOWN, ["query"]), (UNKNOWN, ["pageSize"])]
+    assert response.json()["errors"][0]["additionalInfo"] == "Known fields: clientId, sort, searchFields"
+
+
+@pytest.mark.parametrize("path", SEARCH_PATHS)
+def test_search_fields_entries_take_name_and_values_only(api: Api, path: str) -> None:
+    fields = [{"name": "sku", "values": ["A"], "operator": "eq"}]
+
+    response = api.call("POST", path, json={"clientId": CLIENT_ID, "searchFields": fields})
+
+    assert errors_of(response) == [(UNKNOWN, ["searchFields[0].operator"])]
+
+
+@pytest.mark.parametrize("path", SEARCH_PATHS)
+def test_an_empty_search_body_of_the_account_is_fine(api: Api, path: str) -> None:
+    response = api.call("POST", path, json={"clientId": CLIENT_ID})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["content"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "array"), [("/v1/products/bulk", "products"), ("/v1/orders/bulk", "orders"), ("/v1/returns/bulk", "returns")]
+)
+def test_bulk_envelopes_hold_their_array_only(api: Api, path: str, array: str) -> None:
+    response = api.call("POST", path, json={array: [], "clientId": CLIENT_ID})
+
+    assert response.status_code == 400
+    assert errors_of(response) == [(UNKNOWN, ["clientId"])]
 
 
 # Bodies and routing ----------------------------------------------------------------------------
@@ -275,4 +373,4 @@ def test_emulator_imports_nothing_else_from_loader() -> None:
 def test_readme_documents_every_error_code() -> None:
     readme = (Path(emulator_package.__file__).parent / "README.md").read_text(encoding="utf-8")
 
-    assert [code for code in ALL_CODES if f"`{code}`" not in readme] == []
+    assert [code for code in ALL_CODES + GATEWAY_CODES if f"`{code}`" not in readme] == []

@@ -12,6 +12,7 @@ from loader.emulator import Emulator, EmulatorConfig, create_app
 from .helpers import (
     CLIENT_ID,
     REMOVE,
+    UNKNOWN,
     Api,
     FakeClock,
     advance,
@@ -26,7 +27,7 @@ from .helpers import (
 RESPONSE_ONLY = {"receivingASNId", "status", "pbCreateDate", "pbUpdateDate"}
 STATUS_FIELDS = {
     "clientId", "receivingASNId", "clientASNId", "purchaseOrderNumber", "inboundType", "receivingNode", "status",
-    "expectedArrivalDate", "pbCreateDate", "pbUpdateDate",
+    "pbCreateDate", "pbUpdateDate",
 }  # fmt: skip
 
 FULL_ASN = asn(
@@ -35,12 +36,17 @@ FULL_ASN = asn(
     ("SKU-2", 5),
     brand="Acme",
     purchaseOrderNumber="PO-77",
-    invoiceNumber="INV-1",
     vendorDetails={"name": "Widgets Ltd", "code": "V-9"},
     shippingDetails={"carrier": "FedEx", "serviceId": "GROUND", "trackingNumber": "7946 1234 5678"},
-    somethingPbAddsLater={"kept": True},
 )
-FULL_ASN["asnItems"][0].update(lotNumber="LOT-1", expirationDate="2026-12-31")
+FULL_ASN["asnItems"][0].update(
+    purchaseOrderNumberLineId=3,
+    unitOfMeasurement="CASE",
+    estimatedDeliveryDate="2025-06-20T09:00:00Z",
+    costDetails={"retailPrice": 20, "wholeSalePrice": 12.5, "unitCost": 8, "currency": "US"},
+    inventoryType="GOOD",
+    originCountryCode="PT",
+)
 
 # (path, value, errorCode); the error's parameters must be [path].
 RULE_CASES = [
@@ -56,27 +62,51 @@ RULE_CASES = [
     ("vendorDetails.name", REMOVE, "EMU-REQUIRED"),
     ("vendorDetails.name", "N" * 51, "EMU-TOO-LONG"),
     ("vendorDetails.code", REMOVE, "EMU-REQUIRED"),
+    ("shippingDetails", "FedEx", "EMU-BAD-TYPE"),
     ("shippingDetails.carrier", REMOVE, "EMU-REQUIRED"),
     ("shippingDetails.carrier", "C" * 31, "EMU-TOO-LONG"),
-    ("shippingDetails.serviceId", "S" * 31, "EMU-TOO-LONG"),
+    ("shippingDetails.serviceId", 7, "EMU-BAD-TYPE"),
     ("shippingDetails.trackingNumber", "T" * 51, "EMU-TOO-LONG"),
-    ("expectedArrivalDate", REMOVE, "EMU-REQUIRED"),
-    ("expectedArrivalDate", "2025-06-20", "EMU-BAD-FORMAT"),
-    ("expectedArrivalDate", "2025-06-20T09:00:00+0000", "EMU-BAD-FORMAT"),
     ("asnItems", REMOVE, "EMU-REQUIRED"),
     ("asnItems", [], "EMU-REQUIRED"),
     ("asnItems[0]", "SKU-1", "EMU-BAD-TYPE"),
-    ("asnItems[0].lineNumber", 0, "EMU-OUT-OF-RANGE"),
-    ("asnItems[1].lineNumber", 1, "EMU-DUPLICATE"),
+    ("asnItems[0].lineId", 0, "EMU-OUT-OF-RANGE"),
+    ("asnItems[1].lineId", 1, "EMU-DUPLICATE"),
+    ("asnItems[0].purchaseOrderNumberLineId", 1.5, "EMU-BAD-TYPE"),
     ("asnItems[0].sku", REMOVE, "EMU-REQUIRED"),
     ("asnItems[0].sku", "S" * 31, "EMU-TOO-LONG"),
     ("asnItems[0].sku", "NOPE", "EMU-NOT-FOUND"),
-    ("asnItems[0].quantity", REMOVE, "EMU-REQUIRED"),
-    ("asnItems[0].quantity", 0, "EMU-OUT-OF-RANGE"),
-    ("asnItems[0].quantity", 10.0, "EMU-BAD-TYPE"),
-    ("asnItems[0].lotNumber", "L" * 31, "EMU-TOO-LONG"),
-    ("asnItems[0].expirationDate", "2026-02-30", "EMU-BAD-FORMAT"),
-    ("asnItems[0].expirationDate", "2026-12-31T00:00:00Z", "EMU-BAD-FORMAT"),
+    ("asnItems[0].expectedQuantity", REMOVE, "EMU-REQUIRED"),
+    ("asnItems[0].expectedQuantity", 0, "EMU-OUT-OF-RANGE"),
+    ("asnItems[0].expectedQuantity", 10.0, "EMU-BAD-TYPE"),
+    ("asnItems[0].unitOfMeasurement", 12, "EMU-BAD-TYPE"),
+    ("asnItems[0].estimatedDeliveryDate", "2025-06-20", "EMU-BAD-FORMAT"),
+    ("asnItems[0].estimatedDeliveryDate", "2025-06-20T09:00:00+0000", "EMU-BAD-FORMAT"),
+    ("asnItems[0].costDetails", 8, "EMU-BAD-TYPE"),
+    ("asnItems[0].costDetails.retailPrice", -1, "EMU-OUT-OF-RANGE"),
+    ("asnItems[0].costDetails.wholeSalePrice", "12", "EMU-BAD-TYPE"),
+    ("asnItems[0].costDetails.unitCost", -0.5, "EMU-OUT-OF-RANGE"),
+    ("asnItems[0].costDetails.currency", "USD", "EMU-TOO-LONG"),  # PB's page says at most 2
+    ("asnItems[0].inventoryType", True, "EMU-BAD-TYPE"),
+    ("asnItems[0].originCountryCode", "PRT", "EMU-BAD-FORMAT"),
+]
+
+# The old contract's names, PB's reserved fields and its response-only line fields (api §21.7, §22.6).
+UNKNOWN_CASES = [
+    ("expectedArrivalDate", "2025-06-20T09:00:00Z"),
+    ("invoiceNumber", "INV-1"),
+    ("vendorDetails.number", "V-9"),
+    ("shippingDetails.serviceName", "Ground"),
+    ("asnItems[0].quantity", 10),
+    ("asnItems[0].lineNumber", 1),
+    ("asnItems[0].lotNumber", "LOT-1"),
+    ("asnItems[0].expirationDate", "2026-12-31"),
+    ("asnItems[0].alternateSKU", "ALT-1"),
+    ("asnItems[0].licensePlateDetails", []),
+    ("asnItems[0].PBlineId", 1),
+    ("asnItems[0].receivedQuantity", 0),
+    ("asnItems[0].costDetails.price", 1),
+    ("somethingPbAddsLater", {"kept": True}),
 ]
 
 
@@ -144,6 +174,23 @@ def test_each_rule_rejects_its_field(shop: Api, emulator: Emulator, path: str, v
     assert emulator.asns() == []
 
 
+@pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
+def test_an_undocumented_field_is_refused_with_its_path(shop: Api, emulator: Emulator, path: str, value: Any) -> None:
+    response = create(shop, with_path(FULL_ASN, path, value))
+
+    assert response.status_code == 400
+    assert errors_of(response) == [(UNKNOWN, [path])]
+    assert emulator.asns() == []
+
+
+def test_line_response_only_fields_say_pb_sets_them(shop: Api) -> None:
+    response = create(shop, with_path(asn(), "asnItems[0].receivedQuantity", 3))
+
+    assert response.json()["errors"][0]["errorDescription"] == (
+        "asnItems[0].receivedQuantity is set by PB and cannot be sent"
+    )
+
+
 def test_a_purchase_order_needs_its_number_not_a_client_asn_id(shop: Api) -> None:
     po = with_path(asn(inboundType="PO", purchaseOrderNumber="PO-1"), "clientASNId", REMOVE)
 
@@ -162,21 +209,33 @@ def test_a_purchase_order_needs_its_number_not_a_client_asn_id(shop: Api) -> Non
         ("brand", "B" * 30),
         ("vendorDetails", REMOVE),
         ("shippingDetails", REMOVE),
-        ("shippingDetails.serviceId", REMOVE),
+        ("shippingDetails.serviceId", "S" * 100),  # no limit is documented
         ("inboundType", REMOVE),
-        ("asnItems[0].lineNumber", REMOVE),
-        ("asnItems[0].expirationDate", "2028-02-29"),
+        ("asnItems[0].lineId", REMOVE),
+        ("asnItems[0].estimatedDeliveryDate", "2028-02-29T00:00:00Z"),
+        ("asnItems[0].costDetails", {}),
+        ("asnItems[0].costDetails.currency", "EU"),
+        ("asnItems[0].costDetails.unitCost", 0),
     ],
 )
 def test_values_at_the_limits_are_accepted(shop: Api, path: str, value: Any) -> None:
     assert create(shop, with_path(FULL_ASN, path, value)).status_code == 201
 
 
-def test_response_only_fields_are_not_taken_from_the_request(shop: Api) -> None:
-    record = create(shop, asn(receivingASNId="MINE", status="RECEIVED", pbCreateDate="2000-01-01")).json()
+def test_response_only_fields_are_refused(shop: Api, emulator: Emulator) -> None:
+    response = create(shop, asn(receivingASNId="MINE", status="RECEIVED", pbCreateDate="2000-01-01"))
 
-    assert (record["receivingASNId"], record["status"]) == ("ASN000001", "CREATED")
-    assert record["pbCreateDate"] == "2025-06-15T15:06:40.000+0000"
+    assert errors_of(response) == [(UNKNOWN, ["receivingASNId"]), (UNKNOWN, ["status"]), (UNKNOWN, ["pbCreateDate"])]
+    assert emulator.asns() == []
+
+
+def test_put_refuses_an_undocumented_field_and_keeps_the_asn(shop: Api) -> None:
+    asn_id = created_id(shop, asn())
+
+    response = put(shop, asn_id, asn(expectedArrivalDate="2025-06-20T09:00:00Z"))
+
+    assert errors_of(response) == [(UNKNOWN, ["expectedArrivalDate"])]
+    assert "expectedArrivalDate" not in get(shop, asn_id).json()
 
 
 def test_create_of_an_existing_client_asn_id_is_a_duplicate(shop: Api) -> None:
@@ -211,7 +270,7 @@ def test_put_replaces_the_whole_asn_and_keeps_pb_create_date(shop: Api, clock: F
     assert response.status_code == 200
     record = get(shop, asn_id).json()
     assert record == response.json()
-    assert record["asnItems"] == [{"lineNumber": 1, "sku": "SKU-3", "quantity": 1}]
+    assert record["asnItems"] == [{"lineId": 1, "sku": "SKU-3", "expectedQuantity": 1}]
     assert "vendorDetails" not in record
     assert (record["pbCreateDate"], record["pbUpdateDate"]) == (
         "2025-06-15T15:06:40.000+0000",
@@ -267,6 +326,15 @@ def test_cancel_cancels_the_whole_asn(shop: Api, clock: FakeClock) -> None:
     assert (response.json()["status"], response.json()["pbUpdateDate"]) == ("CANCELED", "2025-06-15T15:06:41.000+0000")
 
 
+def test_cancel_refuses_fields_in_its_empty_body(shop: Api) -> None:
+    asn_id = created_id(shop, asn())
+
+    response = shop.call("PUT", f"/v1/receiving-asn/{asn_id}/cancel", params={"clientId": CLIENT_ID}, json={"a": 1})
+
+    assert errors_of(response) == [(UNKNOWN, ["a"])]
+    assert get(shop, asn_id).json()["status"] == "CREATED"
+
+
 def test_cancel_needs_the_client_id_and_an_existing_asn(shop: Api) -> None:
     asn_id = created_id(shop, asn())
 
@@ -290,8 +358,8 @@ def test_search_pages_and_sorts(shop: Api, clock: FakeClock) -> None:
 
 
 def test_search_fields_match_on_any_value(shop: Api, client: httpx.Client) -> None:
-    created_id(shop, asn("A", ("SKU-1", 1), brand="Acme", expectedArrivalDate="2025-06-20T09:00:00Z"))
-    created_id(shop, asn("B", ("SKU-2", 1), ("SKU-3", 1), expectedArrivalDate="2025-06-21T09:00:00Z"))
+    created_id(shop, asn("A", ("SKU-1", 1), brand="Acme"))
+    created_id(shop, asn("B", ("SKU-2", 1), ("SKU-3", 1)))
     created_id(shop, with_path(asn(inboundType="PO", purchaseOrderNumber="PO-9"), "clientASNId", REMOVE))
     advance(client, "asn", "B", "RECEIVING")
 
@@ -306,7 +374,6 @@ def test_search_fields_match_on_any_value(shop: Api, client: httpx.Client) -> No
     assert find("status", "RECEIVING") == ["ASN000002"]
     assert find("brand", "Acme") == ["ASN000001"]
     assert find("sku", "SKU-3") == ["ASN000002"]
-    assert find("expectedArrivalDate", "2025-06-21") == ["ASN000002"]
     assert find("pbCreateDate", "2025-06-15", "2025-06-15") == ["ASN000001", "ASN000002", "ASN000003"]
 
 
@@ -319,8 +386,9 @@ def test_status_search_returns_the_status_fields(shop: Api) -> None:
     assert body["content"][0]["status"] == "CREATED"
 
 
-def test_search_rejects_unknown_names(shop: Api) -> None:
-    response = search(shop, {"searchFields": [{"name": "vendor", "values": ["V"]}]})
+@pytest.mark.parametrize("name", ["vendor", "expectedArrivalDate"])
+def test_search_rejects_unknown_names(shop: Api, name: str) -> None:
+    response = search(shop, {"searchFields": [{"name": name, "values": ["V"]}]})
 
     assert errors_of(response) == [("EMU-NOT-ALLOWED", ["searchFields[0].name"])]
 

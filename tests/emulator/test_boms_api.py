@@ -13,6 +13,7 @@ from loader.emulator.boms import BillsOfMaterials
 from .helpers import (
     CLIENT_ID,
     REMOVE,
+    UNKNOWN,
     Api,
     FakeClock,
     bom,
@@ -33,7 +34,6 @@ FULL_BOM = bom(
     notes=["Wrap in tissue", "Fragile"],
     createDate="2025-06-01T10:00:00Z",
     updateDate="2025-06-02T10:00:00Z",
-    instructions=[{"instruction": "reserved", "active": True}],
 )
 
 # (path, value, errorCode); the error's parameters must be [path].
@@ -69,6 +69,16 @@ RULE_CASES = [
     ("billOfMaterialDetails[0].quantity", 1.5, "EMU-BAD-TYPE"),
     ("billOfMaterialDetails[0].quantity", "2", "EMU-BAD-TYPE"),
     ("billOfMaterialDetails[0].quantity", True, "EMU-BAD-TYPE"),
+]
+
+
+# The old contract's names and PB's reserved fields, each refused where it is sent (api §21.7).
+UNKNOWN_CASES = [
+    ("instructions", [{"instruction": "reserved", "active": True}]),
+    ("components", [{"childSku": "PART-A", "quantity": 2}]),
+    ("billOfMaterialDetails[0].sku", "PART-A"),
+    ("billOfMaterialDetails[0].qty", 2),
+    ("kitSku", "KIT-1"),
 ]
 
 
@@ -119,6 +129,23 @@ def test_each_rule_rejects_its_field(api: Api, emulator: Emulator, path: str, va
     assert response.status_code == 400
     assert errors_of(response) == [(code, [path])]
     assert resource_of(emulator, BillsOfMaterials).all() == []
+
+
+@pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
+def test_an_undocumented_field_is_refused_with_its_path(api: Api, emulator: Emulator, path: str, value: Any) -> None:
+    response = create(api, with_path(FULL_BOM, path, value))
+
+    assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [path])])
+    assert resource_of(emulator, BillsOfMaterials).all() == []
+
+
+def test_put_refuses_an_undocumented_field_and_keeps_the_bom(api: Api) -> None:
+    bom_id = create(api, bom()).json()["billOfMaterialId"]
+
+    response = put(api, bom_id, bom(instructions=[]))
+
+    assert errors_of(response) == [(UNKNOWN, ["instructions"])]
+    assert "instructions" not in get(api, bom_id).json()
 
 
 @pytest.mark.parametrize(
@@ -189,11 +216,11 @@ def test_bom_of_another_client_is_forbidden(api: Api) -> None:
     assert (response.status_code, errors_of(response)) == (403, [("EMU-FORBIDDEN", ["clientId"])])
 
 
-def test_response_only_fields_are_not_taken_from_the_request(api: Api) -> None:
-    record = create(api, bom(billOfMaterialId="MINE", pbCreateDate="2000-01-01T00:00:00Z")).json()
+def test_response_only_fields_are_refused(api: Api, emulator: Emulator) -> None:
+    response = create(api, bom(billOfMaterialId="MINE", pbCreateDate="2000-01-01T00:00:00Z"))
 
-    assert record["billOfMaterialId"] == "BOM-000001"
-    assert record["pbCreateDate"] == "2025-06-15T15:06:40.000+0000"
+    assert errors_of(response) == [(UNKNOWN, ["billOfMaterialId"]), (UNKNOWN, ["pbCreateDate"])]
+    assert resource_of(emulator, BillsOfMaterials).all() == []
 
 
 def test_ids_follow_each_other(api: Api) -> None:

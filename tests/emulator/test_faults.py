@@ -15,6 +15,7 @@ from .helpers import errors_of, fetch_token, http_client, product
 from .serving import served
 
 TRANSPORT_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError)
+SPIKE_ARREST = {"errorCode": "PB-APIM-ERR-1006", "errorDescription": "Spike arrest violation"}
 
 
 def _statuses(faults: Faults, requests: int) -> list[int]:
@@ -51,7 +52,7 @@ def test_errors_use_the_standard_body_and_change_nothing() -> None:
         assert s.injector.counts["error"] == 6
 
 
-def test_throttle_answers_429_with_retry_after_and_changes_nothing() -> None:
+def test_throttle_answers_the_gateways_bare_429_with_retry_after_and_changes_nothing() -> None:
     with served(Faults(throttle_rate=1, retry_after_s=2)) as s:
         api = s.api()
 
@@ -59,7 +60,7 @@ def test_throttle_answers_429_with_retry_after_and_changes_nothing() -> None:
 
         assert response.status_code == 429
         assert response.headers["Retry-After"] == "2"
-        assert errors_of(response) == [("EMU-TOO-MANY-REQUESTS", [])]
+        assert response.json() == SPIKE_ARREST  # no "errors" wrapper (api §21.4, §22.9)
         assert s.emulator.products() == []
         assert s.injector.counts["throttle"] == 1
 
@@ -114,7 +115,7 @@ def test_tokens_expire_after_the_fault_ttl() -> None:
 
         response = api.get("NONE")
         assert response.status_code == 401
-        assert errors_of(response) == [("EMU-UNAUTHORIZED", ["Authorization"])]
+        assert response.json() == {"errorCode": "PB-APIM-ERR-1003", "errorDescription": "Access Token Expired"}
 
 
 def test_token_ttl_shows_in_expires_in_and_is_restored() -> None:
@@ -144,7 +145,7 @@ def test_rate_limit_applies_per_operation_within_one_second() -> None:
 
         assert [r.status_code for r in bulks] == [200, 200, 200, 429]
         assert bulks[3].headers["Retry-After"] == "1"
-        assert errors_of(bulks[3]) == [("EMU-TOO-MANY-REQUESTS", [])]
+        assert bulks[3].json() == SPIKE_ARREST
         assert other.status_code == 200  # GET /v1/products/{sku} has its own budget
         assert later.status_code == 200
         assert [record["sku"] for record in s.emulator.products()] == ["R-0", "R-1", "R-2", "R-9"]

@@ -12,6 +12,7 @@ from loader.emulator import Emulator, EmulatorConfig, create_app
 from .helpers import (
     CLIENT_ID,
     REMOVE,
+    UNKNOWN,
     Api,
     FakeClock,
     advance,
@@ -20,6 +21,8 @@ from .helpers import (
     http_client,
     order,
     product,
+    item_errors,
+    order_lines,
     ship_to,
     with_path,
 )
@@ -42,23 +45,26 @@ FULL_ORDER = order(
     fromNode="157",
     shipOnDate="2025-06-17T00:00:00Z",
     fulfillmentReleaseDate="2025-06-16T08:00:00.000+0200",
-    salesChannel={"name": "web"},
-    somethingPbAddsLater=[1, 2],
-    inputShippingDetails={
-        "carrier": "USPS",
-        "serviceId": "PM",
-        "shipToAddress": ship_to(
-            company="Analytical Engines",
-            addressLines=["1 Main St", "Suite 2", "Floor 3"],
-            phone="+1 555 0100",
-            email="ada@example.com",
-            residential=True,
-        ),
-    },
+    inputShippingDetails={"carrier": "USPS", "serviceId": "PM", "serviceName": "Priority Mail", "trackingNumber": "T1"},
+    shipToAddress=ship_to(
+        company="Analytical Engines",
+        addressLines=["1 Main St", "Suite 2", "Floor 3"],
+        phone="+1 555 0100",
+        email="ada@example.com",
+    ),
 )
-FULL_ORDER["orderItems"][0].update(unitPrice=9.99, description="Mug")
+FULL_ORDER["orderItems"][0].update(
+    unitPrice=9.99,
+    lineTotal=19.98,
+    originCountryCode="PT",
+    originStateProvince="Lisboa",
+    hSTariffCode="6104.42.0010",
+    hSTariffCodeCountry="US",
+    inventoryType="GOOD",
+)
 
-ADDRESS = "inputShippingDetails.shipToAddress"
+ADDRESS = "shipToAddress"
+SHIPPING = "inputShippingDetails"
 # (path, value, errorCode); the error's parameters must be [path].
 RULE_CASES = [
     ("clientOrderId", REMOVE, "EMU-REQUIRED"),
@@ -80,20 +86,25 @@ RULE_CASES = [
     ("shipOnDate", "tomorrow", "EMU-BAD-FORMAT"),
     ("fulfillmentReleaseDate", "soon", "EMU-BAD-FORMAT"),
     ("fromNode", "999", "EMU-NOT-ALLOWED"),
-    ("inputShippingDetails", REMOVE, "EMU-REQUIRED"),
-    ("inputShippingDetails", "USPS", "EMU-BAD-TYPE"),
-    ("inputShippingDetails.carrier", "C" * 31, "EMU-TOO-LONG"),
-    ("inputShippingDetails.serviceId", "S" * 31, "EMU-TOO-LONG"),
+    (SHIPPING, REMOVE, "EMU-REQUIRED"),
+    (SHIPPING, "USPS", "EMU-BAD-TYPE"),
+    (f"{SHIPPING}.carrier", REMOVE, "EMU-REQUIRED"),
+    (f"{SHIPPING}.carrier", "C" * 51, "EMU-TOO-LONG"),
+    (f"{SHIPPING}.serviceId", REMOVE, "EMU-REQUIRED"),
+    (f"{SHIPPING}.serviceId", "S" * 51, "EMU-TOO-LONG"),
+    (f"{SHIPPING}.serviceName", "S" * 65, "EMU-TOO-LONG"),
+    (f"{SHIPPING}.trackingNumber", "T" * 51, "EMU-TOO-LONG"),
     (ADDRESS, REMOVE, "EMU-REQUIRED"),
+    (ADDRESS, ["1 Main St"], "EMU-BAD-TYPE"),
     (f"{ADDRESS}.name", REMOVE, "EMU-REQUIRED"),
-    (f"{ADDRESS}.name", "N" * 51, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.name", "N" * 101, "EMU-TOO-LONG"),
     (f"{ADDRESS}.company", "C" * 51, "EMU-TOO-LONG"),
     (f"{ADDRESS}.addressLines", REMOVE, "EMU-REQUIRED"),
     (f"{ADDRESS}.addressLines", [], "EMU-REQUIRED"),
     (f"{ADDRESS}.addressLines", "1 Main St", "EMU-BAD-TYPE"),
     (f"{ADDRESS}.addressLines", ["a", "b", "c", "d"], "EMU-OUT-OF-RANGE"),
     (f"{ADDRESS}.addressLines[0]", "", "EMU-REQUIRED"),
-    (f"{ADDRESS}.addressLines[0]", "L" * 51, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.addressLines[0]", "L" * 101, "EMU-TOO-LONG"),
     (f"{ADDRESS}.cityTown", REMOVE, "EMU-REQUIRED"),
     (f"{ADDRESS}.cityTown", "C" * 51, "EMU-TOO-LONG"),
     (f"{ADDRESS}.stateProvince", REMOVE, "EMU-REQUIRED"),  # required for US
@@ -106,27 +117,48 @@ RULE_CASES = [
     (f"{ADDRESS}.countryCode", "us", "EMU-BAD-FORMAT"),
     (f"{ADDRESS}.phone", "1" * 26, "EMU-TOO-LONG"),
     (f"{ADDRESS}.email", "ada-at-example.com", "EMU-BAD-FORMAT"),
-    (f"{ADDRESS}.email", "a" * 89 + "@example.com", "EMU-TOO-LONG"),
-    (f"{ADDRESS}.residential", "yes", "EMU-BAD-TYPE"),
+    (f"{ADDRESS}.email", "a" * 59 + "@example.com", "EMU-TOO-LONG"),
     ("orderItems", REMOVE, "EMU-REQUIRED"),
     ("orderItems", [], "EMU-REQUIRED"),
     ("orderItems", {"sku": "SKU-1"}, "EMU-BAD-TYPE"),
     ("orderItems[0]", None, "EMU-REQUIRED"),
     ("orderItems[0]", "SKU-1", "EMU-BAD-TYPE"),
     ("orderItems[0].sku", REMOVE, "EMU-REQUIRED"),
-    ("orderItems[0].sku", "S" * 31, "EMU-TOO-LONG"),
+    ("orderItems[0].sku", "S" * 61, "EMU-TOO-LONG"),
     ("orderItems[0].sku", "NO-SUCH-SKU", "EMU-NOT-FOUND"),
     ("orderItems[1].sku", "sku-1", "EMU-NOT-FOUND"),  # SKUs are case-sensitive
-    ("orderItems[0].quantity", REMOVE, "EMU-REQUIRED"),
-    ("orderItems[0].quantity", 0, "EMU-OUT-OF-RANGE"),
-    ("orderItems[0].quantity", 1.5, "EMU-BAD-TYPE"),
-    ("orderItems[0].quantity", 2.0, "EMU-BAD-TYPE"),  # what a spreadsheet cell gives; the API wants an integer
-    ("orderItems[0].quantity", "2", "EMU-BAD-TYPE"),
-    ("orderItems[0].lineNumber", 0, "EMU-OUT-OF-RANGE"),
-    ("orderItems[1].lineNumber", 1, "EMU-DUPLICATE"),
+    ("orderItems[0].orderedQuantity", REMOVE, "EMU-REQUIRED"),
+    ("orderItems[0].orderedQuantity", 0, "EMU-OUT-OF-RANGE"),
+    ("orderItems[0].orderedQuantity", 1.5, "EMU-BAD-TYPE"),
+    ("orderItems[0].orderedQuantity", 2.0, "EMU-BAD-TYPE"),  # what a spreadsheet cell gives; the API wants an integer
+    ("orderItems[0].orderedQuantity", "2", "EMU-BAD-TYPE"),
+    ("orderItems[0].lineId", 0, "EMU-OUT-OF-RANGE"),
+    ("orderItems[0].lineId", 1.0, "EMU-BAD-TYPE"),
+    ("orderItems[1].lineId", 1, "EMU-DUPLICATE"),
     ("orderItems[0].unitPrice", -0.01, "EMU-OUT-OF-RANGE"),
     ("orderItems[0].unitPrice", "free", "EMU-BAD-TYPE"),
-    ("orderItems[0].description", "D" * 101, "EMU-TOO-LONG"),
+    ("orderItems[0].lineTotal", -1, "EMU-OUT-OF-RANGE"),
+    ("orderItems[0].originCountryCode", "PRT", "EMU-BAD-FORMAT"),
+    ("orderItems[0].originStateProvince", "S" * 51, "EMU-TOO-LONG"),
+    ("orderItems[0].hSTariffCode", "1" * 15, "EMU-TOO-LONG"),
+    ("orderItems[0].hSTariffCodeCountry", "usa", "EMU-BAD-FORMAT"),
+    ("orderItems[0].inventoryType", 3, "EMU-BAD-TYPE"),
+]
+
+# The old contract's names and PB's reserved fields, each refused where it is sent (api §21.7).
+UNKNOWN_CASES = [
+    ("orderItems[0].quantity", 1),
+    ("orderItems[0].lineNumber", 1),
+    ("orderItems[0].description", "Mug"),
+    ("orderItems[0].additionalDetails", {}),
+    (f"{SHIPPING}.shipToAddress", ship_to()),  # Shipping Details hold no address (api §22.1)
+    (f"{SHIPPING}.service", "PM"),
+    (f"{ADDRESS}.residential", True),
+    (f"{ADDRESS}.addressLine1", "1 Main St"),
+    ("references[0].value", "web"),
+    ("salesChannel", {"name": "web"}),
+    ("shippingDetails", {"carrier": "USPS"}),  # the "coming soon" name
+    ("somethingPbAddsLater", [1, 2]),
 ]
 
 
@@ -201,6 +233,30 @@ def test_minimal_order_is_accepted(shop: Api) -> None:
     assert create(shop, order()).status_code == 201
 
 
+@pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
+def test_an_undocumented_field_is_refused_with_its_path(shop: Api, emulator: Emulator, path: str, value: Any) -> None:
+    response = create(shop, with_path(FULL_ORDER, path, value))
+
+    assert response.status_code == 400
+    assert errors_of(response) == [(UNKNOWN, [path])]
+    assert emulator.orders() == []
+
+
+@pytest.mark.parametrize("name", sorted(RESPONSE_ONLY))
+def test_response_only_fields_are_refused(shop: Api, name: str) -> None:
+    response = create(shop, {**order(), name: None})
+
+    assert errors_of(response) == [(UNKNOWN, [name])]
+    assert response.json()["errors"][0]["errorDescription"] == f"{name} is set by PB and cannot be sent"
+
+
+def test_an_order_read_back_cannot_be_put_back_as_it_is(shop: Api) -> None:
+    record = create(shop, order()).json()
+
+    response = put(shop, record["orderId"], record)
+
+    assert sorted(path for _, [path] in errors_of(response)) == sorted(RESPONSE_ONLY)
+
 @pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
 def test_each_rule_rejects_its_field(shop: Api, emulator: Emulator, path: str, value: Any, code: str) -> None:
     response = create(shop, with_path(FULL_ORDER, path, value))
@@ -223,12 +279,18 @@ def test_each_rule_rejects_its_field(shop: Api, emulator: Emulator, path: str, v
         ("references[0].values", "V" * 255),
         (f"{ADDRESS}.stateProvince", REMOVE),  # not required outside the US and Canada
         (f"{ADDRESS}.addressLines", ["1 Main St"]),
+        (f"{ADDRESS}.addressLines[2]", "L" * 100),
+        (f"{ADDRESS}.name", "N" * 100),
         (f"{ADDRESS}.postalCode", "P" * 20),
-        (f"{ADDRESS}.residential", False),
+        (f"{ADDRESS}.email", "a" * 58 + "@example.com"),
+        (f"{SHIPPING}.carrier", "C" * 50),
+        (f"{SHIPPING}.serviceId", "S" * 50),
+        (f"{SHIPPING}.serviceName", "S" * 64),
+        (f"{SHIPPING}.trackingNumber", REMOVE),
         ("orderItems[0].unitPrice", 0),
-        ("orderItems[0].lineNumber", REMOVE),
-        ("orderItems[0].description", "D" * 100),
-        ("inputShippingDetails.carrier", REMOVE),
+        ("orderItems[0].lineTotal", 0),
+        ("orderItems[0].lineId", REMOVE),
+        ("orderItems[0].hSTariffCode", "1" * 14),
     ],
 )
 def test_values_at_the_limits_are_accepted(shop: Api, path: str, value: Any) -> None:
@@ -251,20 +313,20 @@ def test_canada_needs_a_province_too(shop: Api) -> None:
 
 def test_all_problems_of_an_order_are_reported_with_plain_sentences(shop: Api) -> None:
     body = order("C" * 51, ("NOPE", 1), ("SKU-1", 0), orderType="B2B")
-    body["orderItems"][1]["lineNumber"] = 1
+    body["orderItems"][1]["lineId"] = 1
 
     errors = create(shop, body).json()["errors"]
 
     assert [(e["errorDescription"], e["parameters"]) for e in errors] == [
         ("clientOrderId must be at most 50 characters", ["clientOrderId"]),
         ("orderType must be one of eCom, Retail", ["orderType"]),
-        ("orderItems[1].quantity must be at least 1", ["orderItems[1].quantity"]),
-        ("orderItems[1].lineNumber repeats 1; it must be unique within orderItems", ["orderItems[1].lineNumber"]),
+        ("orderItems[1].orderedQuantity must be at least 1", ["orderItems[1].orderedQuantity"]),
+        ("orderItems[1].lineId repeats 1; it must be unique within orderItems", ["orderItems[1].lineId"]),
         ("orderItems[0].sku NOPE is not a product of this client", ["orderItems[0].sku"]),
     ]
 
 
-def test_response_only_fields_are_not_taken_from_the_request(shop: Api) -> None:
+def test_forged_response_only_fields_are_each_refused(shop: Api, emulator: Emulator) -> None:
     forged = order(
         orderId="MINE-1",
         status="SHIPPED",
@@ -274,16 +336,27 @@ def test_response_only_fields_are_not_taken_from_the_request(shop: Api) -> None:
         actualShippingDetails={"trackingNumber": "X"},
     )
 
-    record = create(shop, forged).json()
+    response = create(shop, forged)
 
-    assert (record["orderId"], record["status"], record["isOnHold"], record["holdReason"]) == (
-        "ORD000001",
-        "CREATED",
-        False,
-        [],
-    )
-    assert record["pbCreateDate"] == "2025-06-15T15:06:40.000+0000"
-    assert record["actualShippingDetails"] is None
+    assert errors_of(response) == [
+        (UNKNOWN, [name])
+        for name in ("orderId", "status", "isOnHold", "holdReason", "pbCreateDate", "actualShippingDetails")
+    ]
+    assert emulator.orders() == []
+
+
+def test_unknown_fields_in_lines_and_nested_objects_are_all_reported(shop: Api) -> None:
+    body = order(orderItems=[{"sku": "SKU-1", "quantity": 1, "orderedQuantity": 1}])
+    body["inputShippingDetails"]["shipToAddress"] = ship_to()
+    body["shipToAddress"]["residential"] = False
+
+    response = create(shop, body)
+
+    assert errors_of(response) == [
+        (UNKNOWN, ["inputShippingDetails.shipToAddress"]),
+        (UNKNOWN, ["shipToAddress.residential"]),
+        (UNKNOWN, ["orderItems[0].quantity"]),
+    ]
 
 
 def test_order_ids_are_strings_in_creation_order(shop: Api) -> None:
@@ -369,7 +442,7 @@ def test_put_replaces_the_whole_order_and_keeps_pb_create_date(shop: Api, clock:
     assert (record["orderId"], record["brand"], record["orderItems"]) == (
         order_id,
         "Other",
-        [{"lineNumber": 1, "sku": "SKU-3", "quantity": 4}],
+        [{"lineId": 1, "sku": "SKU-3", "orderedQuantity": 4}],
     )
     assert "customerOrderId" not in record
     assert record["pbCreateDate"] == "2025-06-15T15:06:40.000+0000"
@@ -412,7 +485,7 @@ def test_update_items_and_cancel_need_created_or_released(shop: Api, client: htt
 
     responses = [
         put(shop, order_id, order(brand="B")),
-        shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderItems=[{"sku": "SKU-2", "quantity": 1}])),
+        shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderItems=[{"sku": "SKU-2", "orderedQuantity": 1}])),
         cancel(shop, order_id),
     ]
 
@@ -440,7 +513,7 @@ def test_released_orders_can_still_be_updated_and_canceled(shop: Api, client: ht
 def test_change_items_replaces_the_lines_only(shop: Api, clock: FakeClock, segment: str) -> None:
     order_id = created_id(shop, FULL_ORDER)
     clock.advance(5)
-    lines = [{"lineNumber": 1, "sku": "SKU-2", "quantity": 7}, {"lineNumber": 2, "sku": "SKU-3", "quantity": 1}]
+    lines = [{"lineId": 1, "sku": "SKU-2", "orderedQuantity": 7}, {"lineId": 2, "sku": "SKU-3", "orderedQuantity": 1}]
     body = order("FULL-1", brand="Ignored", orderItems=lines)
 
     response = shop.call("PUT", f"/v1/orders/{order_id}/{segment}", json=body)
@@ -455,12 +528,12 @@ def test_change_items_replaces_the_lines_only(shop: Api, clock: FakeClock, segme
 
 def test_change_items_needs_only_the_key_and_the_lines(shop: Api) -> None:
     order_id = created_id(shop, order())
-    body = {"clientId": CLIENT_ID, "clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "quantity": 3}]}
+    body = {"clientId": CLIENT_ID, "clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "orderedQuantity": 3}]}
 
     response = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=body)
 
     assert response.status_code == 200
-    assert response.json()["orderItems"] == [{"sku": "SKU-2", "quantity": 3}]
+    assert response.json()["orderItems"] == [{"sku": "SKU-2", "orderedQuantity": 3}]
 
 
 @pytest.mark.parametrize(
@@ -469,18 +542,18 @@ def test_change_items_needs_only_the_key_and_the_lines(shop: Api) -> None:
         ({"clientOrderId": "CO-1"}, 400, [("EMU-REQUIRED", ["orderItems"])]),
         ({"clientOrderId": "CO-1", "orderItems": []}, 400, [("EMU-REQUIRED", ["orderItems"])]),
         (
-            {"clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "quantity": -1}]},
+            {"clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "orderedQuantity": -1}]},
             400,
-            [("EMU-OUT-OF-RANGE", ["orderItems[0].quantity"])],
+            [("EMU-OUT-OF-RANGE", ["orderItems[0].orderedQuantity"])],
         ),
         (
-            {"clientOrderId": "CO-1", "orderItems": [{"sku": "GHOST", "quantity": 1}]},
+            {"clientOrderId": "CO-1", "orderItems": [{"sku": "GHOST", "orderedQuantity": 1}]},
             400,
             [("EMU-NOT-FOUND", ["orderItems[0].sku"])],
         ),
-        ({"orderItems": [{"sku": "SKU-2", "quantity": 1}]}, 400, [("EMU-REQUIRED", ["clientOrderId"])]),
+        ({"orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]}, 400, [("EMU-REQUIRED", ["clientOrderId"])]),
         (
-            {"clientOrderId": "CO-9", "orderItems": [{"sku": "SKU-2", "quantity": 1}]},
+            {"clientOrderId": "CO-9", "orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]},
             400,
             [("EMU-BAD-REQUEST", ["clientOrderId"])],
         ),
@@ -496,6 +569,21 @@ def test_change_items_rejects_bad_bodies(
 
     assert response.status_code == status
     assert errors_of(response) == expected
+    assert get(shop, order_id).json()["orderItems"] == order()["orderItems"]
+
+
+def test_change_items_checks_the_header_it_ignores_and_refuses_unknown_fields(shop: Api) -> None:
+    order_id = created_id(shop, order())
+    lines = order_lines(("SKU-2", 1))
+
+    bad_header = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderType="B2B", orderItems=lines))
+    unknown = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json={**order(orderItems=lines), "note": "x"})
+    described = [{"sku": "SKU-2", "orderedQuantity": 1, "description": "Mug"}]
+    old_line = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderItems=described))
+
+    assert errors_of(bad_header) == [("EMU-NOT-ALLOWED", ["orderType"])]
+    assert errors_of(unknown) == [(UNKNOWN, ["note"])]
+    assert errors_of(old_line) == [(UNKNOWN, ["orderItems[0].description"])]
     assert get(shop, order_id).json()["orderItems"] == order()["orderItems"]
 
 
@@ -526,7 +614,7 @@ def test_bulk_updates_an_existing_client_order_id(shop: Api, client: httpx.Clien
 
     assert response.json()["orders"] == [{"clientOrderId": "OLD", "orderId": order_id, "status": "RELEASED"}]
     record = get(shop, order_id).json()
-    assert record["orderItems"] == [{"lineNumber": 1, "sku": "SKU-2", "quantity": 5}]
+    assert record["orderItems"] == [{"lineId": 1, "sku": "SKU-2", "orderedQuantity": 5}]
     assert (record["pbCreateDate"], record["pbUpdateDate"]) == (
         "2025-06-15T15:06:40.000+0000",
         "2025-06-15T15:06:50.000+0000",
@@ -555,7 +643,7 @@ def test_bulk_items_succeed_or_fail_independently_in_order(shop: Api, client: ht
     ]
     stored = {o["clientOrderId"]: o for o in emulator.orders()}
     assert sorted(stored) == ["NEW", "SHIPPED"]
-    assert stored["NEW"]["orderItems"] == [{"lineNumber": 1, "sku": "SKU-3", "quantity": 2}]
+    assert stored["NEW"]["orderItems"] == [{"lineId": 1, "sku": "SKU-3", "orderedQuantity": 2}]
     assert "brand" not in stored["SHIPPED"]
 
 
@@ -565,8 +653,23 @@ def test_bulk_failure_carries_all_item_errors_and_no_order_id(shop: Api) -> None
     assert set(result) == {"clientOrderId", "errors"}
     assert [(e["errorCode"], e["parameters"]) for e in result["errors"]] == [
         ("EMU-TOO-LONG", ["clientOrderId"]),
-        ("EMU-OUT-OF-RANGE", ["orderItems[0].quantity"]),
+        ("EMU-OUT-OF-RANGE", ["orderItems[0].orderedQuantity"]),
     ]
+
+
+def test_an_undocumented_field_fails_its_bulk_item_only(shop: Api, emulator: Emulator) -> None:
+    old_line = order("OLD-LINE", orderItems=[{"sku": "SKU-1", "quantity": 1}])
+    nested = with_path(order("NESTED"), "shipToAddress.residential", True)
+
+    body = bulk(shop, order("OK"), old_line, nested).json()["orders"]
+
+    assert body[0]["status"] == "CREATED"
+    assert item_errors(body[1]) == [
+        ("EMU-REQUIRED", ["orderItems[0].orderedQuantity"]),  # the known fields' problems first
+        (UNKNOWN, ["orderItems[0].quantity"]),
+    ]
+    assert item_errors(body[2]) == [(UNKNOWN, ["shipToAddress.residential"])]
+    assert [o["clientOrderId"] for o in emulator.orders()] == ["OK"]
 
 
 def test_bulk_of_exactly_200_orders_is_accepted(shop: Api) -> None:
@@ -712,6 +815,29 @@ def test_cancel_takes_an_empty_body_and_needs_the_client_id(shop: Api) -> None:
     assert errors_of(cancel(shop, "ORD999999")) == [("EMU-NOT-FOUND", ["orderId"])]
 
 
+@pytest.mark.parametrize("content", [b"", b"{}"])
+def test_cancel_takes_no_body_or_an_empty_object(shop: Api, content: bytes) -> None:
+    order_id = created_id(shop, order())
+
+    response = shop.call(
+        "PUT", f"/v1/orders/{order_id}/cancel", params={"clientId": CLIENT_ID}, content=content,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert (response.status_code, response.json()["status"]) == (200, "CANCELED")
+
+
+def test_cancel_refuses_fields_in_its_empty_body(shop: Api) -> None:
+    order_id = created_id(shop, order())
+
+    response = shop.call(
+        "PUT", f"/v1/orders/{order_id}/cancel", params={"clientId": CLIENT_ID}, json={"cancelReason": "late"}
+    )
+
+    assert errors_of(response) == [(UNKNOWN, ["cancelReason"])]
+    assert get(shop, order_id).json()["status"] == "CREATED"
+
+
 def test_cancel_of_a_canceled_order_names_its_state(shop: Api) -> None:
     order_id = created_id(shop, order())
     cancel(shop, order_id)
@@ -791,14 +917,16 @@ def test_bulk_cancel_items_fail_independently(shop: Api, client: httpx.Client) -
             "EMU-OUT-OF-RANGE",
             "CancelOrdersRequest",
         ),
-        ({"orders": []}, "EMU-REQUIRED", "CancelOrdersRequest"),
+        ({}, "EMU-REQUIRED", "CancelOrdersRequest"),
+        ({"orders": []}, "EMU-UNKNOWN-FIELD", "orders"),
         ({"CancelOrdersRequest": "C-1"}, "EMU-BAD-TYPE", "CancelOrdersRequest"),
         ("C-1", "EMU-BAD-TYPE", "CancelOrdersRequest"),
         (["C-1"], "EMU-BAD-TYPE", "CancelOrdersRequest[0]"),
         ([{"clientOrderId": "C-1"}], "EMU-REQUIRED", "CancelOrdersRequest[0].clientId"),
     ],
-    ids=["empty", "empty-array", "201-items", "no-array", "not-an-array", "string", "item-not-object", "no-clientId"],
-)
+    ids=["empty", "empty-array", "201-items", "no-array", "other-array", "not-an-array", "string", "item-not-object",
+         "no-clientId"],
+)  # fmt: skip
 def test_malformed_bulk_cancel_is_rejected_whole(shop: Api, body: Any, code: str, parameter: str) -> None:
     order_id = created_id(shop, order("C-1"))
 
@@ -806,6 +934,19 @@ def test_malformed_bulk_cancel_is_rejected_whole(shop: Api, body: Any, code: str
 
     assert response.status_code == 400
     assert errors_of(response) == [(code, [parameter])]
+    assert get(shop, order_id).json()["status"] == "CREATED"
+
+
+def test_bulk_cancel_items_name_an_order_and_nothing_else(shop: Api) -> None:
+    order_id = created_id(shop, order("C-1"))
+    items = [
+        {"clientId": CLIENT_ID, "clientOrderId": "C-1", "cancelReason": "late"},
+        {"clientId": CLIENT_ID, "orderId": order_id, "status": "CANCELED"},
+    ]
+
+    body = bulk_cancel(shop, {"CancelOrdersRequest": items}).json()
+
+    assert [item_errors(r) for r in body["orders"]] == [[(UNKNOWN, ["cancelReason"])], [(UNKNOWN, ["status"])]]
     assert get(shop, order_id).json()["status"] == "CREATED"
 
 

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from loader.emulator import Emulator, EmulatorConfig, create_app
 
-from .helpers import CLIENT_ID, Api, FakeClock, errors_of, fetch_token, http_client, product
+from .helpers import (
+    CLIENT_ID,
+    REMOVE,
+    UNKNOWN,
+    Api,
+    FakeClock,
+    errors_of,
+    fetch_token,
+    http_client,
+    item_errors,
+    product,
+    with_path,
+)
 
 DAY = 86_400.0
-DELETE = object()  # marks a field to remove in a rule case
-
-
-def with_field(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Return a copy of ``body`` with the dotted ``path`` set to ``value`` (or removed by DELETE)."""
-    result = copy.deepcopy(body)
-    *parents, name = path.split(".")
-    target = result
-    for parent in parents:
-        target = target.setdefault(parent, {})
-    if value is DELETE:
-        target.pop(name, None)
-    else:
-        target[name] = value
-    return result
+DELETE = REMOVE  # marks a field to remove in a rule case
 
 
 FULL_PRODUCT = product(
@@ -36,16 +33,19 @@ FULL_PRODUCT = product(
     updateDate="2025-06-02T10:00:00.000-0500",
     fulfillmentRegion="PB_ONLY",
     active=True,
-    options=[{"name": "colour", "value": "red"}],
-    somethingPbAddsLater={"kept": True},
     details={
         "description": "Sweater dress",
-        "upc": "01234567890123",
-        "weight": {"value": 1.5, "unit": "LB"},
-        "dimensions": {"length": 10, "width": 5.5, "height": 2, "unit": "IN"},
+        "brand": "Acme",
+        "category": "Dresses",
+        "manufacturer": "Lisbon Knitwear Lda",
+        "originCountryCode": "PT",
+        "originStateProvince": "Lisboa",
+        "identifiers": [{"source": "UPC", "number": "01234567890123"}],
+        "hsClassification": [{"hsTariffCode": "6104.42.0010", "countryCode": "US"}],
+        "hazmatClassification": [{"dotHazmatCode": "D1", "unHazmatCode": "UN1234", "hazmatDescription": "None"}],
+        "dimensions": {"length": 10, "height": 5.5, "width": 2, "dimensionUOM": "IN"},
+        "weight": {"value": 1.5, "unitOfMeasurement": "LB"},
         "unitCost": 0,
-        "countryOfOrigin": "US",
-        "hsCode": "6104.42.0010",
     },
 )
 
@@ -74,25 +74,64 @@ RULE_CASES = [
     ("details", "Mug", "EMU-BAD-TYPE"),
     ("details.description", DELETE, "EMU-REQUIRED"),
     ("details.description", "D" * 101, "EMU-TOO-LONG"),
-    ("details.upc", "0" * 15, "EMU-TOO-LONG"),
-    ("details.upc", "12-34", "EMU-BAD-FORMAT"),
-    ("details.upc", 1234, "EMU-BAD-TYPE"),
+    ("details.brand", "B" * 51, "EMU-TOO-LONG"),
+    ("details.category", "C" * 51, "EMU-TOO-LONG"),
+    ("details.manufacturer", "M" * 256, "EMU-TOO-LONG"),
+    ("details.originCountryCode", "PRT", "EMU-BAD-FORMAT"),
+    ("details.originCountryCode", "pt", "EMU-BAD-FORMAT"),
+    ("details.originStateProvince", "S" * 51, "EMU-TOO-LONG"),
+    ("details.identifiers", {"source": "UPC"}, "EMU-BAD-TYPE"),
+    ("details.identifiers[0]", None, "EMU-REQUIRED"),
+    ("details.identifiers[0]", "0123", "EMU-BAD-TYPE"),
+    ("details.identifiers[0].number", "0" * 101, "EMU-TOO-LONG"),
+    ("details.identifiers[0].number", 1234, "EMU-BAD-TYPE"),
+    ("details.identifiers[0].source", "S" * 11, "EMU-TOO-LONG"),
+    ("details.hsClassification[0].hsTariffCode", "1" * 31, "EMU-TOO-LONG"),
+    ("details.hsClassification[0].countryCode", "USA", "EMU-BAD-FORMAT"),
+    ("details.hazmatClassification[0].dotHazmatCode", "D" * 11, "EMU-TOO-LONG"),
+    ("details.hazmatClassification[0].unHazmatCode", "U" * 11, "EMU-TOO-LONG"),
+    ("details.hazmatClassification[0].hazmatDescription", "H" * 101, "EMU-TOO-LONG"),
+    ("details.dimensions", 10, "EMU-BAD-TYPE"),
+    ("details.dimensions.length", 0, "EMU-OUT-OF-RANGE"),
+    ("details.dimensions.length", "10", "EMU-BAD-TYPE"),
+    ("details.dimensions.height", -1, "EMU-OUT-OF-RANGE"),
+    ("details.dimensions.width", 1.23456, "EMU-BAD-FORMAT"),  # at most 4 decimals (api §22.5)
+    ("details.dimensions.height", 11, "EMU-OUT-OF-RANGE"),  # longer than the length
+    ("details.dimensions.width", 6, "EMU-OUT-OF-RANGE"),  # longer than the height
+    ("details.dimensions.dimensionUOM", DELETE, "EMU-REQUIRED"),  # sides given
+    ("details.dimensions.dimensionUOM", "MM", "EMU-NOT-ALLOWED"),
+    ("details.dimensions.dimensionUOM", "in", "EMU-NOT-ALLOWED"),
+    ("details.dimensions.unitOfMeasurement", "IN", "EMU-NOT-ALLOWED"),  # one or the other, not both
     ("details.weight", 2, "EMU-BAD-TYPE"),
     ("details.weight.value", 0, "EMU-OUT-OF-RANGE"),
     ("details.weight.value", -1, "EMU-OUT-OF-RANGE"),
     ("details.weight.value", "2", "EMU-BAD-TYPE"),
     ("details.weight.value", True, "EMU-BAD-TYPE"),
     ("details.weight.value", DELETE, "EMU-REQUIRED"),
-    ("details.weight.unit", "TON", "EMU-NOT-ALLOWED"),
-    ("details.weight.unit", DELETE, "EMU-REQUIRED"),
-    ("details.dimensions.height", 0, "EMU-OUT-OF-RANGE"),
-    ("details.dimensions.length", DELETE, "EMU-REQUIRED"),
-    ("details.dimensions.unit", "MM", "EMU-NOT-ALLOWED"),
+    ("details.weight.unitOfMeasurement", "TON", "EMU-NOT-ALLOWED"),
+    ("details.weight.unitOfMeasurement", DELETE, "EMU-REQUIRED"),
     ("details.unitCost", -0.01, "EMU-OUT-OF-RANGE"),
     ("details.unitCost", "free", "EMU-BAD-TYPE"),
-    ("details.countryOfOrigin", "us", "EMU-BAD-FORMAT"),
-    ("details.countryOfOrigin", "USA", "EMU-BAD-FORMAT"),
-    ("details.hsCode", "1" * 15, "EMU-TOO-LONG"),
+]
+
+# Names of the old contract and PB's reserved fields: each refused where it is sent (api §21.7).
+UNKNOWN_CASES = [
+    ("details.upc", "012345678905"),
+    ("details.upc", None),  # refused whatever its value
+    ("details.countryOfOrigin", "US"),
+    ("details.hsCode", "611011"),
+    ("details.eccn", "EAR99"),
+    ("details.image", "https://example.com/a.png"),
+    ("details.dimensions.unit", "IN"),
+    ("details.weight.unit", "LB"),
+    ("details.identifiers[0].type", "UPC"),
+    ("details.hsClassification[0].code", "6104"),
+    ("details.hazmatClassification[0].class", "3"),
+    ("vendorDetails.code", "V-1"),
+    ("options", [{"name": "colour", "value": "red"}]),
+    ("brand", "Acme"),
+    ("operation", "CREATE"),  # a bulk item's field, not a product's
+    ("somethingPbAddsLater", {"kept": True}),
 ]
 
 
@@ -118,11 +157,78 @@ def test_full_product_is_accepted_and_stored_as_sent(api: Api, emulator: Emulato
 
 @pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
 def test_each_rule_rejects_its_field(api: Api, path: str, value: Any, code: str) -> None:
-    response = api.create(with_field(FULL_PRODUCT, path, value))
+    response = api.create(with_path(FULL_PRODUCT, path, REMOVE if value is DELETE else value))
 
     assert response.status_code == 400
     assert errors_of(response) == [(code, [path])]
     assert api.get(FULL_PRODUCT["sku"]).status_code == 404
+
+
+@pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
+def test_an_undocumented_field_is_refused_with_its_path(api: Api, path: str, value: Any) -> None:
+    response = api.create(with_path(FULL_PRODUCT, path, value))
+
+    assert response.status_code == 400
+    assert errors_of(response) == [(UNKNOWN, [path])]
+    assert api.get(FULL_PRODUCT["sku"]).status_code == 404
+
+
+def test_unknown_field_error_names_the_known_ones(api: Api) -> None:
+    error = api.create(with_path(product(), "details.upc", "0123")).json()["errors"][0]
+
+    assert error["errorDescription"] == "details.upc is not a field of the API; remove it or correct its name"
+    assert error["additionalInfo"] == (
+        "Known fields: description, brand, category, manufacturer, originCountryCode, originStateProvince, "
+        "identifiers, hsClassification, hazmatClassification, dimensions, weight, unitCost"
+    )
+
+
+def test_put_refuses_an_undocumented_field_and_keeps_the_product(api: Api) -> None:
+    api.create(product())
+
+    response = api.put("SKU-1", with_path(product(), "details.upc", "0123"))
+
+    assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, ["details.upc"])])
+    assert api.get("SKU-1").json()["details"] == {"description": "Mug"}
+
+
+@pytest.mark.parametrize("field", ["status", "pbCreateDate", "pbUpdateDate"])
+def test_response_only_fields_sent_back_are_refused(api: Api, field: str) -> None:
+    created = api.create(product()).json()
+
+    response = api.put("SKU-1", {**product(), field: created[field]})
+
+    assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [field])])
+    assert response.json()["errors"][0]["errorDescription"] == f"{field} is set by PB and cannot be sent"
+
+
+def test_a_product_read_back_cannot_be_put_back_as_it_is(api: Api) -> None:
+    record = api.create(FULL_PRODUCT).json()
+
+    response = api.put("FULL-1", record)
+
+    assert errors_of(response) == [(UNKNOWN, [name]) for name in ("pbCreateDate", "pbUpdateDate", "status")]
+
+
+def test_dimensions_take_the_unit_in_either_name_and_may_be_partial(api: Api) -> None:
+    other_name = {"length": 3, "height": 2, "width": 1, "unitOfMeasurement": "CM"}
+    only_length = {"length": 3, "dimensionUOM": "CM"}
+    square = {"length": 2, "height": 2, "width": 2, "dimensionUOM": "IN"}
+
+    for i, dimensions in enumerate((other_name, only_length, square)):
+        response = api.create(product(f"D-{i}", details={"description": "Box", "dimensions": dimensions}))
+        assert response.status_code == 201, response.text
+
+
+def test_a_dimension_without_a_unit_names_both_unit_fields(api: Api) -> None:
+    body = product(details={"description": "Box", "dimensions": {"width": 1}})
+
+    error = api.create(body).json()["errors"][0]
+
+    assert error["errorDescription"] == (
+        "details.dimensions.dimensionUOM (or details.dimensions.unitOfMeasurement) is required when "
+        "details.dimensions.width is given"
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,21 +237,37 @@ def test_each_rule_rejects_its_field(api: Api, path: str, value: Any, code: str)
         ("sku", "S" * 30),
         ("vendorDetails.name", "N" * 50),
         ("details.description", "D" * 100),
-        ("details.upc", "0" * 14),
+        ("details.brand", "B" * 50),
+        ("details.manufacturer", "M" * 255),
+        ("details.identifiers[0].number", "0" * 100),
+        ("details.identifiers[0].source", "S" * 10),  # the emulator does not restrict sources (BET-3)
+        ("details.identifiers", []),
+        ("details.hsClassification[0].hsTariffCode", "1" * 30),
+        ("details.hazmatClassification[0].hazmatDescription", "H" * 100),
         ("details.weight.value", 0.001),
-        ("details.weight.unit", "G"),
-        ("details.dimensions.unit", "CM"),
+        ("details.weight.unitOfMeasurement", "G"),
+        ("details.dimensions.dimensionUOM", "CM"),
+        ("details.dimensions.width", 1.2345),
+        ("details.dimensions", REMOVE),
         ("productType", "KIT"),
         ("fulfillmentRegion", "ALL"),
-        ("details.upc", None),  # null counts as not given
+        ("details.brand", None),  # null counts as not given
     ],
 )
 def test_values_at_the_limits_are_accepted(api: Api, path: str, value: Any) -> None:
-    assert api.create(with_field(FULL_PRODUCT, path, value)).status_code == 201
+    response = api.create(with_path(FULL_PRODUCT, path, value))
+
+    assert response.status_code == 201, response.text
 
 
 def test_all_problems_of_a_product_are_reported_with_plain_sentences(api: Api) -> None:
-    body = {"clientId": CLIENT_ID, "sku": "S" * 31, "productType": "BOX", "details": {"weight": {"unit": "LB"}}}
+    body = {
+        "clientId": CLIENT_ID,
+        "sku": "S" * 31,
+        "productType": "BOX",
+        "details": {"weight": {"unitOfMeasurement": "LB", "unit": "LB"}, "upc": "1"},
+        "status": "PUBLISHED",
+    }
 
     errors = api.create(body).json()["errors"]
 
@@ -154,6 +276,9 @@ def test_all_problems_of_a_product_are_reported_with_plain_sentences(api: Api) -
         ("productType must be one of ITEM, KIT", ["productType"]),
         ("details.description is required", ["details.description"]),
         ("details.weight.value is required", ["details.weight.value"]),
+        ("details.weight.unit is not a field of the API; remove it or correct its name", ["details.weight.unit"]),
+        ("details.upc is not a field of the API; remove it or correct its name", ["details.upc"]),
+        ("status is set by PB and cannot be sent", ["status"]),
     ]
     assert errors[0]["additionalInfo"] == "31 characters given"
 
@@ -188,18 +313,8 @@ def test_create_of_an_existing_sku_is_a_duplicate(api: Api) -> None:
     assert api.get("SKU-1").json()["productType"] == "ITEM"
 
 
-def test_response_only_fields_and_operation_are_not_taken_from_the_request(api: Api) -> None:
-    forged = product(status="UNPUBLISHED", pbCreateDate="2000-01-01T00:00:00.000+0000", operation="CREATE")
-
-    record = api.create(forged).json()
-
-    assert record["status"] == "PUBLISHED"
-    assert record["pbCreateDate"] == "2025-06-15T15:06:40.000+0000"
-    assert "operation" not in record
-
-
 def test_put_replaces_the_whole_product_and_keeps_pb_create_date(api: Api, clock: FakeClock) -> None:
-    api.create(product(active=True, details={"description": "Mug", "upc": "123"}))
+    api.create(product(active=True, details={"description": "Mug", "unitCost": 2}))
     clock.advance(60)
 
     response = api.put("SKU-1", product(productType="KIT", details={"description": "Mug set"}))
@@ -307,12 +422,32 @@ def test_bulk_failure_carries_all_item_errors_with_item_relative_paths(api: Api)
 
     assert "status" not in result
     assert (result["clientId"], result["sku"]) == (CLIENT_ID, "S" * 31)
-    assert [(e["errorCode"], e["parameters"]) for e in result["errors"]] == [
+    assert item_errors(result) == [
         ("EMU-NOT-ALLOWED", ["operation"]),
         ("EMU-TOO-LONG", ["sku"]),
         ("EMU-OUT-OF-RANGE", ["details.weight.value"]),
-        ("EMU-REQUIRED", ["details.weight.unit"]),
+        ("EMU-REQUIRED", ["details.weight.unitOfMeasurement"]),
     ]
+
+
+def test_an_undocumented_field_fails_its_bulk_item_only(api: Api, emulator: Emulator) -> None:
+    bad = with_path(product("BAD", operation="CREATE"), "details.upc", "0123")
+    nested = with_path(product("NESTED", operation="CREATE"), "details.identifiers", [{"number": "1", "kind": "x"}])
+
+    response = api.bulk(product("OK-1", operation="CREATE"), bad, nested, product("OK-2", operation="CREATE"))
+
+    body = response.json()["products"]
+    assert [r.get("status") for r in body] == ["PUBLISHED", None, None, "PUBLISHED"]
+    assert item_errors(body[1]) == [(UNKNOWN, ["details.upc"])]  # relative to the item, not products[1]
+    assert item_errors(body[2]) == [(UNKNOWN, ["details.identifiers[0].kind"])]
+    assert (body[1]["sku"], body[2]["sku"]) == ("BAD", "NESTED")
+    assert [p["sku"] for p in emulator.products()] == ["OK-1", "OK-2"]
+
+
+def test_a_bulk_item_may_not_send_response_only_fields(api: Api) -> None:
+    result = api.bulk(product(operation="CREATE", status="PUBLISHED")).json()["products"][0]
+
+    assert item_errors(result) == [(UNKNOWN, ["status"])]
 
 
 def test_bulk_duplicate_and_not_found_name_the_sku(api: Api) -> None:
@@ -338,7 +473,7 @@ def test_bulk_of_exactly_200_items_is_accepted(api: Api) -> None:
         ({"products": {"sku": "A"}}, "EMU-BAD-TYPE", "products"),
         ({"products": [product(operation="CREATE"), "SKU-2"]}, "EMU-BAD-TYPE", "products[1]"),
         (
-            {"products": [product(operation="CREATE"), with_field(product("B"), "clientId", DELETE)]},
+            {"products": [product(operation="CREATE"), with_path(product("B"), "clientId", REMOVE)]},
             "EMU-REQUIRED",
             "products[1].clientId",
         ),

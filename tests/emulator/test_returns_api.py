@@ -15,12 +15,15 @@ from loader.emulator.returns import Returns
 from .helpers import (
     CLIENT_ID,
     REMOVE,
+    UNKNOWN,
     Api,
     FakeClock,
     errors_of,
     fetch_token,
     http_client,
+    item_errors,
     resource_of,
+    return_line,
     return_order,
     seed_products,
     with_path,
@@ -37,9 +40,30 @@ FULL_RETURN = return_order(
     createDate="2025-06-01T10:00:00+02:00",
     updateDate="2025-06-02",
     returnType="REFUSED",
-    returnItems=[{"sku": "PART-A", "quantity": 2, "returnReason": "Damaged"}, {"sku": "PART-B", "quantity": 1}],
+    inputShippingDetails={"carrier": "UPS", "serviceId": "03", "serviceName": "Ground", "trackingNumber": "1Z999"},
+    customerAddress={
+        "name": "Ada Lovelace",
+        "company": "Analytical Engines",
+        "addressLines": ["1 Main St", "Suite 2"],
+        "cityTown": "Hebron",
+        "stateProvince": "KY",
+        "postalCode": "01234",
+        "countryCode": "US",
+        "phone": "+1 555 0100",
+        "email": "ada@example.com",
+    },
+    returnItems=[
+        return_line(
+            "PART-A", 2, orderLineId=1, lineTotal=19.98, returnReason=["Damaged", "Late"]
+        ),
+        return_line("PART-B"),
+    ],
 )
+FULL_RETURN["returnItems"][0]["itemDetail"].update(unitPrice=9.99, description="Mug")
 
+LINE = "returnItems[0]"
+ADDRESS = "customerAddress"
+SHIPPING = "inputShippingDetails"
 # (path, value, errorCode); the error's parameters must be [path].
 RULE_CASES = [
     ("returnClientOrderId", REMOVE, "EMU-REQUIRED"),
@@ -52,17 +76,61 @@ RULE_CASES = [
     ("references[0].values", "V" * 256, "EMU-TOO-LONG"),
     ("createDate", "01/06/2025", "EMU-BAD-FORMAT"),
     ("updateDate", "2025-02-30", "EMU-BAD-FORMAT"),
-    ("returnType", "LOST", "EMU-NOT-ALLOWED"),
+    ("returnType", 3, "EMU-BAD-TYPE"),
+    (SHIPPING, "UPS", "EMU-BAD-TYPE"),
+    (f"{SHIPPING}.carrier", REMOVE, "EMU-REQUIRED"),
+    (f"{SHIPPING}.carrier", "C" * 31, "EMU-TOO-LONG"),
+    (f"{SHIPPING}.serviceId", REMOVE, "EMU-REQUIRED"),
+    (f"{SHIPPING}.serviceId", "S" * 31, "EMU-TOO-LONG"),
+    (f"{SHIPPING}.serviceName", "S" * 31, "EMU-TOO-LONG"),
+    (f"{SHIPPING}.trackingNumber", "T" * 41, "EMU-TOO-LONG"),
+    (ADDRESS, "1 Main St", "EMU-BAD-TYPE"),
+    (f"{ADDRESS}.name", "N" * 101, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.company", "C" * 51, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.addressLines", [], "EMU-REQUIRED"),
+    (f"{ADDRESS}.addressLines", ["a", "b", "c", "d"], "EMU-OUT-OF-RANGE"),
+    (f"{ADDRESS}.addressLines[1]", "L" * 101, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.cityTown", "C" * 51, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.stateProvince", REMOVE, "EMU-REQUIRED"),  # a US address
+    (f"{ADDRESS}.stateProvince", "S" * 51, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.postalCode", 1234, "EMU-BAD-TYPE"),
+    (f"{ADDRESS}.postalCode", "P" * 21, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.countryCode", "USA", "EMU-BAD-FORMAT"),
+    (f"{ADDRESS}.phone", "1" * 26, "EMU-TOO-LONG"),
+    (f"{ADDRESS}.email", "a" * 59 + "@example.com", "EMU-TOO-LONG"),
+    (f"{ADDRESS}.email", "ada", "EMU-BAD-FORMAT"),
     ("returnItems", REMOVE, "EMU-REQUIRED"),
     ("returnItems", [], "EMU-REQUIRED"),
     ("returnItems[1]", None, "EMU-REQUIRED"),
-    ("returnItems[0].sku", REMOVE, "EMU-REQUIRED"),
-    ("returnItems[0].sku", "S" * 31, "EMU-TOO-LONG"),
-    ("returnItems[1].sku", "GHOST", "EMU-NOT-FOUND"),
-    ("returnItems[0].quantity", REMOVE, "EMU-REQUIRED"),
-    ("returnItems[0].quantity", 0, "EMU-OUT-OF-RANGE"),
-    ("returnItems[0].quantity", 1.0, "EMU-BAD-TYPE"),
-    ("returnItems[0].returnReason", "R" * 51, "EMU-TOO-LONG"),
+    ("returnItems[1]", "PART-B", "EMU-BAD-TYPE"),
+    (f"{LINE}.orderLineId", 0, "EMU-OUT-OF-RANGE"),
+    (f"{LINE}.orderLineId", "1", "EMU-BAD-TYPE"),
+    (f"{LINE}.itemDetail", REMOVE, "EMU-REQUIRED"),
+    (f"{LINE}.itemDetail", "PART-A", "EMU-BAD-TYPE"),
+    (f"{LINE}.itemDetail.sku", REMOVE, "EMU-REQUIRED"),
+    (f"{LINE}.itemDetail.sku", "S" * 31, "EMU-TOO-LONG"),
+    ("returnItems[1].itemDetail.sku", "GHOST", "EMU-NOT-FOUND"),
+    (f"{LINE}.itemDetail.unitPrice", -1, "EMU-OUT-OF-RANGE"),
+    (f"{LINE}.itemDetail.description", "D" * 101, "EMU-TOO-LONG"),
+    (f"{LINE}.lineTotal", -0.01, "EMU-OUT-OF-RANGE"),
+    (f"{LINE}.quantity", REMOVE, "EMU-REQUIRED"),
+    (f"{LINE}.quantity", 0, "EMU-OUT-OF-RANGE"),
+    (f"{LINE}.quantity", 1.0, "EMU-BAD-TYPE"),
+    (f"{LINE}.returnReason", "Damaged", "EMU-BAD-TYPE"),  # an array of strings (api §22.7)
+    (f"{LINE}.returnReason[0]", 3, "EMU-BAD-TYPE"),
+    (f"{LINE}.returnReason[1]", "", "EMU-REQUIRED"),
+]
+
+# The old contract's names and fields no return page names (api §21.7).
+UNKNOWN_CASES = [
+    (f"{LINE}.sku", "PART-A"),
+    (f"{LINE}.itemDetail.quantity", 1),
+    (f"{LINE}.reason", "Damaged"),
+    (f"{SHIPPING}.service", "03"),
+    (f"{ADDRESS}.residential", True),
+    ("shippingDetails", {"carrier": "UPS", "serviceId": "03"}),
+    ("returnAddress", {}),
+    ("operation", "CREATE"),  # a bulk item's field, not a return's
 ]
 
 
@@ -131,8 +199,39 @@ def test_each_rule_rejects_its_field(api: Api, returns: Returns, path: str, valu
     assert returns.all() == []
 
 
-@pytest.mark.parametrize("return_type", ["CUSTOMER_RETURN", "UNDELIVERABLE", None])
-def test_return_types(api: Api, return_type: str | None) -> None:
+@pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
+def test_an_undocumented_field_is_refused_with_its_path(api: Api, returns: Returns, path: str, value: Any) -> None:
+    response = create(api, with_path(FULL_RETURN, path, value))
+
+    assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [path])])
+    assert returns.all() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (SHIPPING, REMOVE),
+        (f"{SHIPPING}.serviceName", "S" * 30),
+        (f"{SHIPPING}.trackingNumber", "T" * 40),
+        (ADDRESS, REMOVE),
+        (ADDRESS, {}),  # PB's Address object has no required field
+        (f"{ADDRESS}.countryCode", "GB"),
+        (f"{ADDRESS}.addressLines", ["L" * 100] * 3),
+        (f"{LINE}.returnReason", []),
+        (f"{LINE}.itemDetail.description", "D" * 100),
+        (f"{LINE}.orderLineId", REMOVE),
+    ],
+)
+def test_values_at_the_limits_are_accepted(api: Api, path: str, value: Any) -> None:
+    body = with_path(with_path(FULL_RETURN, f"{ADDRESS}.stateProvince", REMOVE), f"{ADDRESS}.countryCode", "GB")
+
+    response = create(api, with_path(body, path, value))
+
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("return_type", ["CUSTOMER_RETURN", "UNDELIVERABLE", "anything at all", None])
+def test_return_type_is_free_text(api: Api, return_type: str | None) -> None:
     assert create(api, return_order(returnType=return_type)).status_code == 201
 
 
@@ -145,10 +244,11 @@ def test_duplicate_return_client_order_id_is_refused(api: Api, returns: Returns)
     assert len(returns.all()) == 1
 
 
-def test_client_supplied_status_and_id_are_ignored(api: Api) -> None:
-    record = create(api, return_order(status="CLOSED", returnOrderId="MINE")).json()
+def test_client_supplied_status_and_id_are_refused(api: Api, returns: Returns) -> None:
+    response = create(api, return_order(status="CLOSED", returnOrderId="MINE"))
 
-    assert (record["status"], record["returnOrderId"]) == ("CREATED", "RET-000001")
+    assert errors_of(response) == [(UNKNOWN, ["status"]), (UNKNOWN, ["returnOrderId"])]
+    assert returns.all() == []
 
 
 # Get and update ---------------------------------------------------------------------------------
@@ -171,7 +271,7 @@ def test_get_of_a_missing_return_is_404(api: Api) -> None:
 def test_put_replaces_a_created_return(api: Api, clock: FakeClock) -> None:
     return_order_id = create(api, FULL_RETURN).json()["returnOrderId"]
     clock.advance(60)
-    new = return_order(returnItems=[{"sku": "PART-B", "quantity": 4}])
+    new = return_order(returnItems=[return_line("PART-B", 4)])
 
     response = put(api, return_order_id, new)
 
@@ -200,9 +300,10 @@ def test_put_cannot_change_the_return_client_order_id(api: Api) -> None:
 def test_put_checks_the_rules(api: Api) -> None:
     return_order_id = create(api, return_order()).json()["returnOrderId"]
 
-    assert errors_of(put(api, return_order_id, return_order(returnType="LOST"))) == [
-        ("EMU-NOT-ALLOWED", ["returnType"])
-    ]
+    assert errors_of(put(api, return_order_id, return_order(rmaNumber="R" * 36))) == [("EMU-TOO-LONG", ["rmaNumber"])]
+    unknown = put(api, return_order_id, return_order(returnItems=[{"sku": "PART-A", "quantity": 1}]))
+    assert errors_of(unknown) == [("EMU-REQUIRED", ["returnItems[0].itemDetail"]), (UNKNOWN, ["returnItems[0].sku"])]
+    assert get(api, return_order_id).json()["returnItems"] == [return_line()]
 
 
 @pytest.mark.parametrize("status", ["RECEIVED", "CLOSED"])
@@ -242,7 +343,7 @@ def test_bulk_items_succeed_or_fail_independently_in_order(api: Api, returns: Re
         return_order("OLD", operation="CREATE"),
         return_order("GHOST", operation="UPDATE"),
         return_order("OLD", operation="UPDATE", rmaNumber="X"),
-        return_order("BAD", returnType="LOST"),
+        return_order("BAD", rmaNumber="R" * 36),
         return_order("DEL", operation="DELETE"),
         return_order("DONE", rmaNumber="X"),
         return_order("UPSERT-NEW"),
@@ -254,7 +355,7 @@ def test_bulk_items_succeed_or_fail_independently_in_order(api: Api, returns: Re
         ("OLD", "EMU-DUPLICATE"),
         ("GHOST", "EMU-NOT-FOUND"),
         ("OLD", "CREATED"),
-        ("BAD", "EMU-NOT-ALLOWED"),
+        ("BAD", "EMU-TOO-LONG"),
         ("DEL", "EMU-NOT-ALLOWED"),
         ("DONE", "EMU-BAD-STATE"),
         ("UPSERT-NEW", "CREATED"),
@@ -279,17 +380,29 @@ def test_bulk_update_keeps_the_pb_id(api: Api) -> None:
 
 
 def test_bulk_failure_carries_all_item_errors_with_item_relative_paths(api: Api) -> None:
-    item = return_order(operation="UPSERT", rmaNumber="R" * 36, returnItems=[{"sku": "GHOST", "quantity": 0}])
+    item = return_order(operation="UPSERT", rmaNumber="R" * 36, returnItems=[return_line("GHOST", 0)])
 
     result = bulk(api, item).json()["returns"][0]
 
     assert set(result) == {"returnClientOrderId", "errors"}
-    assert [(e["errorCode"], e["parameters"]) for e in result["errors"]] == [
+    assert item_errors(result) == [
         ("EMU-NOT-ALLOWED", ["operation"]),
         ("EMU-TOO-LONG", ["rmaNumber"]),
         ("EMU-OUT-OF-RANGE", ["returnItems[0].quantity"]),
-        ("EMU-NOT-FOUND", ["returnItems[0].sku"]),
+        ("EMU-NOT-FOUND", ["returnItems[0].itemDetail.sku"]),
     ]
+
+
+def test_an_undocumented_field_fails_its_bulk_item_only(api: Api, returns: Returns) -> None:
+    old_line = return_order("OLD-LINE", returnItems=[{**return_line(), "returnReason": ["x"], "reason": "x"}])
+    old_address = return_order("OLD-ADDRESS", customerAddress={"residential": True})
+
+    body = bulk(api, return_order("OK"), old_line, old_address).json()["returns"]
+
+    assert body[0]["status"] == "CREATED"
+    assert item_errors(body[1]) == [(UNKNOWN, ["returnItems[0].reason"])]
+    assert item_errors(body[2]) == [(UNKNOWN, ["customerAddress.residential"])]
+    assert [r["returnClientOrderId"] for r in returns.all()] == ["OK"]
 
 
 def test_bulk_of_exactly_200_items_is_accepted(api: Api) -> None:
@@ -359,15 +472,16 @@ def test_search_pages_and_sorts(api: Api, clock: FakeClock) -> None:
 def test_search_fields_use_the_documented_names(api: Api) -> None:
     create(api, return_order("A", orderId="ORD-1", createDate="2025-06-01T00:00:00Z"))
     create(api, return_order("B", originalClientOrderId="SO-2", returnType="REFUSED", updateDate="2025-06-03"))
-    create(api, return_order("C", returnItems=[{"sku": "PART-B", "quantity": 1}]))
+    create(api, return_order("C", returnItems=[return_line("PART-B")], returnType="CUSTOMER_RETURN"))
 
     def search_by(name: str, *values: Any) -> list[str]:
         return keys(find(api, {"searchFields": [{"name": name, "values": list(values)}]}))
 
-    assert search_by("returnOrders", "RET-000002", "C") == ["B", "C"]
+    assert search_by("returnOrders", "B", "C", "Z") == ["B", "C"]
+    assert search_by("returnOrders", "RET-000002") == []  # client return IDs only (BET-14)
     assert search_by("orders", "ORD-1", "SO-2") == ["A", "B"]
-    assert search_by("sku", "PART-B") == ["C"]
-    assert search_by("returnType", "CUSTOMER_RETURN") == ["A", "C"]  # the default when not given
+    assert search_by("sku", "PART-B") == ["C"]  # any line's itemDetail.sku
+    assert search_by("returnType", "CUSTOMER_RETURN") == ["C"]  # free text: no default
     assert search_by("returnType", "REFUSED") == ["B"]
     assert search_by("createDate", "2025-06-01", "2025-06-01") == ["A"]
     assert search_by("updateDate", "2025-06-02") == ["B"]

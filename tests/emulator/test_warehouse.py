@@ -92,7 +92,7 @@ def test_receive_allocate_ship(shop: Api, client: httpx.Client, clock: FakeClock
         "serviceId": "PM",
         "trackingNumber": shipment["trackingNumber"],
         "shippedDate": "2025-06-15T16:06:40.000+0000",
-        "items": [{"sku": "SKU-1", "quantity": 3}, {"sku": "SKU-2", "quantity": 1}],
+        "items": [{"lineId": 1, "sku": "SKU-1", "quantity": 3}, {"lineId": 2, "sku": "SKU-2", "quantity": 1}],
     }
     assert shipment["trackingNumber"].startswith("1Z") and len(shipment["trackingNumber"]) == 18
     assert shipment["trackingNumber"][2:].isdigit()
@@ -104,22 +104,28 @@ def test_shipping_fills_the_actual_shipping_details(shop: Api, client: httpx.Cli
 
     shipped = advance(client, "order", order_id, "SHIPPED").json()
 
-    details = shipped["actualShippingDetails"]
     assert get_order(shop, order_id) == shipped
-    assert (details["carrier"], details["serviceId"], details["shipmentId"]) == ("USPS", "PM", "SHP000001")
-    assert details["trackingNumber"] == shipments(shop).json()["content"][0]["trackingNumber"]
-    assert details["shippedDate"] == shipped["pbUpdateDate"]
-    assert details["shipToAddress"] == order()["inputShippingDetails"]["shipToAddress"]
+    tracking = shipments(shop).json()["content"][0]["trackingNumber"]
+    # A Shipping Details object (api §22.1): carrier, service, tracking number, and no address.
+    assert shipped["actualShippingDetails"] == {"carrier": "USPS", "serviceId": "PM", "trackingNumber": tracking}
+    assert shipped["shipToAddress"] == order()["shipToAddress"]
 
 
-def test_a_shipment_without_a_requested_carrier_goes_ups_ground(shop: Api, client: httpx.Client) -> None:
-    body = order()
-    body["inputShippingDetails"] = {"shipToAddress": body["inputShippingDetails"]["shipToAddress"]}
+def test_actual_shipping_details_repeat_a_requested_service_name(shop: Api, client: httpx.Client) -> None:
+    body = order(inputShippingDetails={"carrier": "UPS", "serviceId": "03", "serviceName": "Ground"})
+
+    shipped = advance(client, "order", create_order(shop, body), "SHIPPED").json()
+
+    details = shipped["actualShippingDetails"]
+    assert (details["carrier"], details["serviceId"], details["serviceName"]) == ("UPS", "03", "Ground")
+    assert set(details) == {"carrier", "serviceId", "serviceName", "trackingNumber"}
+
+
+def test_a_shipment_item_has_no_line_id_when_the_line_had_none(shop: Api, client: httpx.Client) -> None:
+    body = order(orderItems=[{"sku": "SKU-1", "orderedQuantity": 2}])
     advance(client, "order", create_order(shop, body), "SHIPPED")
 
-    shipment = shipments(shop).json()["content"][0]
-
-    assert (shipment["carrier"], shipment["serviceId"]) == ("UPS", "GROUND")
+    assert shipments(shop).json()["content"][0]["items"] == [{"sku": "SKU-1", "quantity": 2}]
 
 
 def test_tracking_numbers_differ_between_shipments_and_repeat_after_a_reset(
@@ -158,7 +164,7 @@ def test_updates_move_the_allocation(shop: Api) -> None:
         api.call("PUT", f"/v1/orders/{order_id}", json=order("CO-1", ("SKU-1", 5), fromNode="CVG2"))
         assert stock(api) == {("SKU-1", "157"): (0, 0, 0), ("SKU-1", "CVG2"): (0, 5, -5)}
 
-        body = {"clientId": CLIENT_ID, "clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "quantity": 1}]}
+        body = {"clientId": CLIENT_ID, "clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]}
         api.call("PUT", f"/v1/orders/{order_id}/order-items", json=body)
         assert stock(api) == {("SKU-1", "157"): (0, 0, 0), ("SKU-1", "CVG2"): (0, 0, 0), ("SKU-2", "CVG2"): (0, 1, -1)}
 
@@ -335,6 +341,11 @@ def test_admin_route_needs_no_token_and_spends_no_transaction_id(shop: Api, clie
             [("EMU-REQUIRED", [p]) for p in ("resource", "id", "status")],
         ),
         (b'{"resource": "order", "id": 1, "status": "SHIPPED"}', 400, [("EMU-BAD-TYPE", ["id"])]),
+        (
+            b'{"resource": "order", "id": "ORD000001", "status": "SHIPPED", "force": true}',
+            400,
+            [("EMU-UNKNOWN-FIELD", ["force"])],
+        ),
         (b"[1]", 400, [("EMU-BAD-TYPE", ["body"])]),
         (b"{", 400, [("EMU-BAD-REQUEST", ["body"])]),
         (b"", 400, [("EMU-REQUIRED", ["body"])]),

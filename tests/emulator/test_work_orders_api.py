@@ -15,6 +15,7 @@ from loader.emulator.work_orders import WorkOrders
 from .helpers import (
     CLIENT_ID,
     REMOVE,
+    UNKNOWN,
     Api,
     FakeClock,
     bom,
@@ -32,7 +33,6 @@ FULL_ORDER = work_order(
     brand="B" * 50,
     createDate="2025-06-01T10:00:00Z",
     updateDate="2025-06-02T10:00:00Z",
-    somethingPbAddsLater={"kept": True},
 )
 
 # (path, value, errorCode); the error's parameters must be [path].
@@ -52,13 +52,17 @@ RULE_CASES = [
     ("sku", "GHOST", "EMU-NOT-FOUND"),
     ("sku", "PART-A", "EMU-BAD-STATE"),
     ("brand", "B" * 51, "EMU-TOO-LONG"),
-    ("quantity", REMOVE, "EMU-REQUIRED"),
-    ("quantity", 0, "EMU-OUT-OF-RANGE"),
-    ("quantity", 2.5, "EMU-BAD-TYPE"),
-    ("quantity", "5", "EMU-BAD-TYPE"),
+    ("workOrderQuantity", REMOVE, "EMU-REQUIRED"),
+    ("workOrderQuantity", 0, "EMU-OUT-OF-RANGE"),
+    ("workOrderQuantity", 2.5, "EMU-BAD-TYPE"),
+    ("workOrderQuantity", 5.0, "EMU-BAD-TYPE"),
+    ("workOrderQuantity", "5", "EMU-BAD-TYPE"),
     ("createDate", "2025-06-01T10:00:00+02:00", "EMU-BAD-FORMAT"),
     ("updateDate", "2025-06-31T10:00:00Z", "EMU-BAD-FORMAT"),
 ]
+
+# The old contract's name and fields no work-order page names (api §21.7).
+UNKNOWN_CASES = [("quantity", 5), ("workOrderLines", []), ("somethingPbAddsLater", {"kept": True})]
 
 CANCEL_CASES = [
     ("clientWorkOrderId", REMOVE, "EMU-REQUIRED"),
@@ -128,6 +132,19 @@ def test_each_rule_rejects_its_field(api: Api, orders: WorkOrders, path: str, va
     assert orders.all() == []
 
 
+@pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
+def test_an_undocumented_field_is_refused_with_its_path(api: Api, orders: WorkOrders, path: str, value: Any) -> None:
+    response = create(api, with_path(FULL_ORDER, path, value))
+
+    assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [path])])
+    assert orders.all() == []
+
+
+@pytest.mark.parametrize(("path", "value"), [("workOrderName", "N" * 30), ("workOrderQuantity", 1), ("brand", REMOVE)])
+def test_values_at_the_limits_are_accepted(api: Api, path: str, value: Any) -> None:
+    assert create(api, with_path(FULL_ORDER, path, value)).status_code == 201
+
+
 @pytest.mark.parametrize("kind", ["REFURBISHED", "OTHER"])
 def test_reserved_types_are_accepted(api: Api, kind: str) -> None:
     assert create(api, work_order(type=kind)).status_code == 201
@@ -142,10 +159,11 @@ def test_duplicate_client_work_order_id_is_refused(api: Api, orders: WorkOrders)
     assert [r["sku"] for r in orders.all()] == ["KIT-1"]
 
 
-def test_client_supplied_status_and_ids_are_ignored(api: Api) -> None:
-    record = create(api, work_order(status="COMPLETE", workOrderId="MINE", pbCancelDate="2025-01-01")).json()
+def test_client_supplied_status_and_ids_are_refused(api: Api, orders: WorkOrders) -> None:
+    response = create(api, work_order(status="COMPLETE", workOrderId="MINE", pbCancelDate="2025-01-01"))
 
-    assert (record["status"], record["workOrderId"], "pbCancelDate" in record) == ("CREATED", "WO-000001", False)
+    assert errors_of(response) == [(UNKNOWN, ["status"]), (UNKNOWN, ["workOrderId"]), (UNKNOWN, ["pbCancelDate"])]
+    assert orders.all() == []
 
 
 # Get and update ---------------------------------------------------------------------------------
@@ -172,7 +190,7 @@ def test_get_needs_the_client_id_query(api: Api) -> None:
 def test_put_replaces_a_created_work_order(api: Api, clock: FakeClock) -> None:
     work_order_id = create(api, FULL_ORDER).json()["workOrderId"]
     clock.advance(60)
-    new = work_order(quantity=9, sku="KIT-2")
+    new = work_order(workOrderQuantity=9, sku="KIT-2")
 
     response = put(api, work_order_id, new)
 
@@ -205,18 +223,28 @@ def test_put_checks_the_rules(api: Api) -> None:
     assert get(api, work_order_id).json()["type"] == "KIT"
 
 
+def test_put_refuses_the_old_quantity_name_and_keeps_the_work_order(api: Api) -> None:
+    work_order_id = create(api, work_order()).json()["workOrderId"]
+    old = {k: v for k, v in work_order().items() if k != "workOrderQuantity"} | {"quantity": 9}
+
+    response = put(api, work_order_id, old)
+
+    assert errors_of(response) == [("EMU-REQUIRED", ["workOrderQuantity"]), (UNKNOWN, ["quantity"])]
+    assert get(api, work_order_id).json()["workOrderQuantity"] == 5
+
+
 @pytest.mark.parametrize("status", ["INPROGRESS", "COMPLETE", "CLOSED", "CANCELED"])
 def test_put_is_refused_once_the_work_order_left_created(api: Api, orders: WorkOrders, status: str) -> None:
     work_order_id = create(api, work_order()).json()["workOrderId"]
     orders.advance(CLIENT_ID, work_order_id, status)
 
-    response = put(api, work_order_id, work_order(quantity=1))
+    response = put(api, work_order_id, work_order(workOrderQuantity=1))
 
     assert (response.status_code, errors_of(response)) == (400, [("EMU-BAD-STATE", ["status"])])
     assert response.json()["errors"][0]["errorDescription"] == (
         f"The work order is {status}; it can be updated only while CREATED"
     )
-    assert get(api, work_order_id).json()["quantity"] == 5
+    assert get(api, work_order_id).json()["workOrderQuantity"] == 5
 
 
 # Cancel -----------------------------------------------------------------------------------------
@@ -253,6 +281,16 @@ def test_cancel_body_rules(api: Api, path: str, value: Any, code: str) -> None:
     response = cancel(api, work_order_id, **{path: value})
 
     assert (response.status_code, errors_of(response)) == (400, [(code, [path])])
+    assert get(api, work_order_id).json()["status"] == "CREATED"
+
+
+@pytest.mark.parametrize("name", ["workOrderId", "pbCancelDate", "status", "reason"])
+def test_cancel_body_holds_the_documented_fields_only(api: Api, name: str) -> None:
+    work_order_id = create(api, work_order()).json()["workOrderId"]
+
+    response = cancel(api, work_order_id, **{name: "x"})
+
+    assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [name])])
     assert get(api, work_order_id).json()["status"] == "CREATED"
 
 
@@ -327,13 +365,13 @@ def test_status_search_returns_the_status_subset(api: Api) -> None:
     record = find(api, path="/status/search").json()["content"][0]
 
     assert record["status"] == "CREATED"
-    assert {k: record[k] for k in ("clientWorkOrderId", "workOrderId", "sku", "quantity")} == {
+    assert {k: record[k] for k in ("clientWorkOrderId", "workOrderId", "sku", "workOrderQuantity")} == {
         "clientWorkOrderId": "WO-C-1",
         "workOrderId": created["workOrderId"],
         "sku": "KIT-1",
-        "quantity": 5,
+        "workOrderQuantity": 5,
     }
-    assert "description" not in record and "somethingPbAddsLater" not in record
+    assert "description" not in record
 
 
 def test_wrong_method_on_search_is_405(api: Api) -> None:
