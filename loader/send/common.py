@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from loader.api import ApiResponse, ErrorDetail
+from loader.api import ApiResponse, ErrorDetail, describe_errors, parse_errors
 from loader.journal import Journal
 from loader.models import Item, Outcome, Status
 
 Progress = Callable[[int], None]  # called with the number of items just settled
+NO_RESULT = "no-result"  # the code of an item in doubt: PB did not say what became of it
+# What a result's `status` tells, by resource, where PB documents it (§4, §21.3): for products it is
+# the product's state in PB's catalogue (PUBLISHED or UNPUBLISHED), not the outcome of the call.
+STATE_MESSAGES = {"products": "PB lists the product as {status}."}
 
 
 class Sender(Protocol):
@@ -61,24 +66,42 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def results_by_key(body: Any, array: str, key: str, chunk: Sequence[Item]) -> dict[str, dict]:
-    """Per-item results matched by client key; by position only where a result has no key (§21.3)."""
-    if isinstance(body, list):
-        results = body
-    else:
-        results = body.get(array) if isinstance(body, dict) else None
+@dataclass(frozen=True)
+class BulkResults:
+    """A bulk answer's per-item results, as far as they can be tied to items (§21.3)."""
+
+    by_key: dict[str, dict]  # results that name their item's client key
+    unnamed: int = 0  # how many results carry no client key
+    beside: dict[str, dict] = field(default_factory=dict)  # those, by the item at their position
+
+    def doubtful(self, key: str) -> bool:
+        """An item the answer did not name although it held results that name no item."""
+        return key not in self.by_key and self.unnamed > 0
+
+
+def results_by_key(body: Any, array: str, key: str, chunk: Sequence[Item]) -> BulkResults:
+    """Per-item results matched by client key (§21.3).
+
+    A result without the key proves nothing about any item on its own: it is kept beside the item at
+    its position (when there is one result per item) only as evidence for a message, and the caller
+    confirms such items by looking them up.
+    """
+    results = body if isinstance(body, list) else body.get(array) if isinstance(body, dict) else None
     if not isinstance(results, list):
-        return {}
-    matched: dict[str, dict] = {}
+        return BulkResults({})
+    by_key: dict[str, dict] = {}
+    beside: dict[str, dict] = {}
+    unnamed = 0
     for position, result in enumerate(results):
         if not isinstance(result, dict):
             continue
-        result_key = result.get(key)
-        if result_key is None and len(results) == len(chunk):
-            result_key = chunk[position].key
-        if result_key is not None:
-            matched.setdefault(str(result_key), result)
-    return matched
+        if result.get(key) is not None:
+            by_key.setdefault(str(result[key]), result)
+            continue
+        unnamed += 1
+        if len(results) == len(chunk):
+            beside[chunk[position].key] = result
+    return BulkResults(by_key, unnamed, beside)
 
 
 def failure(response: ApiResponse, errors: Sequence[ErrorDetail] = ()) -> Outcome:
@@ -86,15 +109,36 @@ def failure(response: ApiResponse, errors: Sequence[ErrorDetail] = ()) -> Outcom
     errors = tuple(errors) or response.errors
     if not errors:
         errors = (ErrorDetail(f"HTTP-{response.status}", f"The API answered HTTP {response.status}."),)
-    return Outcome(Status.FAILED, error_code=errors[0].code, message="; ".join(e.message for e in errors),
-                   transaction_id=response.transaction_id)
+    message = "; ".join(e.message or e.code for e in errors)
+    if response.throttled:  # PB's gateway kept saying "too many requests" until pbload gave up
+        message += (f" (PB throttled the request {response.attempts} time{'s' if response.attempts > 1 else ''}; "
+                    "load this workbook again later: rows already loaded stay loaded)")
+    return Outcome(Status.FAILED, error_code=errors[0].code, message=message, transaction_id=response.transaction_id)
 
 
 def no_result(response: ApiResponse) -> Outcome:
     """An item the API said nothing about: in doubt, never silently OK (§21.3)."""
-    return Outcome(Status.FAILED, error_code="no-result",
+    return Outcome(Status.FAILED, error_code=NO_RESULT,
                    message="The API answered without a result for this item; check it at PB before loading it again.",
                    transaction_id=response.transaction_id)
+
+
+def in_doubt(response: ApiResponse, key_name: str, beside: dict | None = None) -> Outcome:
+    """An item PB's answer did not name, which a lookup does not find at PB as sent (§21.3)."""
+    said = describe_errors(parse_errors({"errors": beside["errors"]})) if beside and beside.get("errors") else ""
+    return Outcome(Status.FAILED, error_code=NO_RESULT,
+                   message=f"In doubt: PB's answer did not name this item (no {key_name} in its results), and "
+                           "PB does not hold it as sent"
+                           + (f"; the result in its place said {said}" if said else "")
+                           + ". Check it at PB before loading it again.",
+                   transaction_id=response.transaction_id)
+
+
+def state_message(resource: str, source: dict[str, Any] | None) -> str | None:
+    """What PB says of an item's state in a result or record, where PB documents what it means."""
+    template = STATE_MESSAGES.get(resource)
+    status = source.get("status") if source else None
+    return template.format(status=status) if template and isinstance(status, str) and status else None
 
 
 def refused(code: str, message: str) -> Outcome:

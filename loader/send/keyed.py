@@ -5,25 +5,27 @@ user asked for is then settled against what PB has: an unchanged item is UNCHANG
 UPDATE of a missing item or a CREATE of an existing one is refused with a message, and the rest is
 sent — in bulk where the API has a bulk endpoint, as concurrent single calls where it has not.
 
-A create refused as a duplicate after an answer was lost (and the request retried), or after an
-earlier run was cut short, is looked up again: PB holding the item as sent means it went through.
+An item in doubt is looked up again, and PB holding it as sent means it went through: a bulk
+result that does not name its item (§21.3), an item the answer has no result for, a create refused
+as a duplicate after an answer was lost (and the request retried) or after an earlier run was cut short.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
-from loader.api import ApiResponse, ErrorDetail, FulfillmentClient
-from loader.api.client import parse_errors
+from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, parse_errors
 from loader.errors import ApiError
 from loader.models import Action, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
-from loader.send.common import Recorder, chunks, failure, no_result, refused, results_by_key
+from loader.send.common import (BulkResults, Recorder, chunks, failure, in_doubt, no_result, refused,
+                                results_by_key, state_message)
 
 CANCELED = "CANCELED"
 LOOKUP_CHUNK = 200
@@ -104,11 +106,30 @@ class KeyedSender:
         ours = response.uncertain or step.item.key in self.recorder.in_doubt
         if step.verb != "create" or not ours or not any(self.resource.key in e.parameters for e in errors):
             return outcome
-        record = self.lookup([step.item.key]).get(step.item.key)
-        if record is not None and self.resource.project(record) == step.item.payload:
-            status = done if response.uncertain else Status.UNCHANGED
-            return Outcome(status, pb_id=_pb_id(record, self.spec), transaction_id=response.transaction_id)
-        return outcome
+        record = self.held_as_sent([step]).get(step.item.key)
+        if record is None:
+            return outcome
+        return self._done(step, record, response, done if response.uncertain else Status.UNCHANGED)
+
+    def held_as_sent(self, steps: Sequence[Step]) -> dict[str, dict[str, Any]]:
+        """PB's records of those items that PB holds as they were sent, by client key (one lookup for all).
+
+        This is how an item in doubt is settled — a lost answer, an answer that does not name the
+        item, a duplicate that may be our own: what PB holds decides, never the answer alone.
+        """
+        records = self.lookup([s.item.key for s in steps])
+        return {s.item.key: records[s.item.key] for s in steps
+                if s.item.key in records and self._as_sent(s, records[s.item.key])}
+
+    def _as_sent(self, step: Step, record: dict[str, Any]) -> bool:
+        if step.verb == "cancel":
+            return record.get("status") == CANCELED
+        return self.resource.project(record) == step.item.payload
+
+    def _done(self, step: Step, source: dict[str, Any], response: ApiResponse, status: Status) -> Outcome:
+        """`status` for an item, with PB's ID and state from `source` (a result or a record)."""
+        return Outcome(status, pb_id=_pb_id(source, self.spec) or _pb_id(step.record, self.spec),
+                       message=state_message(self.resource.name, source), transaction_id=response.transaction_id)
 
 
 def known_keys(client: FulfillmentClient, resource: Resource, keys: set[str]) -> set[str]:
@@ -118,24 +139,30 @@ def known_keys(client: FulfillmentClient, resource: Resource, keys: set[str]) ->
 
 def find_by_key(client: FulfillmentClient, resource: Resource, keys: list[str]) -> dict[str, dict[str, Any]]:
     """PB's records of `resource` for `keys`, found by search, one call per chunk of keys."""
-    spec = resource.api
-    assert spec is not None
     found: dict[str, dict[str, Any]] = {}
     for chunk in chunks(sorted(set(keys)), LOOKUP_CHUNK):
-        page = 1
-        while True:
-            body = {"clientId": client.client_id,
-                    "searchFields": [{"name": spec.search_key, "values": list(chunk)}, *spec.lookup_fields]}
-            response = client.call("POST", spec.search_path, body, params={"page": page, "size": len(chunk)})
-            if not response.ok or not isinstance(response.body, dict):
-                raise_lookup_failure(client, spec, response)
-            for record in response.body.get("content") or []:
-                key = record.get(resource.key)
-                if key is not None and str(key) in chunk:
-                    found[str(key)] = record
-            if response.body.get("last", True):
-                return found
-            page += 1
+        found.update(_find_chunk(client, resource, chunk))
+    return found
+
+
+def _find_chunk(client: FulfillmentClient, resource: Resource, chunk: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """PB's records for one chunk of keys, page after page until PB says it was the last."""
+    spec = resource.api
+    assert spec is not None
+    wanted = set(chunk)
+    found: dict[str, dict[str, Any]] = {}
+    for page in itertools.count(1):
+        body = {"clientId": client.client_id,
+                "searchFields": [{"name": spec.search_key, "values": list(chunk)}, *spec.lookup_fields]}
+        response = client.call("POST", spec.search_path, body, params={"page": page, "size": len(chunk)})
+        if not response.ok or not isinstance(response.body, dict):
+            raise_lookup_failure(client, spec, response)
+        for record in response.body.get("content") or []:
+            key = record.get(resource.key)
+            if key is not None and str(key) in wanted:
+                found[str(key)] = record
+        if response.body.get("last", True):
+            break
     return found
 
 
@@ -168,10 +195,9 @@ def _pb_id(record: dict[str, Any] | None, spec: ApiSpec) -> str | None:
     return None if value is None else str(value)
 
 
-def raise_lookup_failure(client: FulfillmentClient, spec: ApiSpec, response: ApiResponse) -> None:
+def raise_lookup_failure(client: FulfillmentClient, spec: ApiSpec, response: ApiResponse) -> NoReturn:
     """A failed lookup stops the sheet: without it pbload could create items twice."""
-    detail = "; ".join(e.message for e in response.errors) or f"HTTP {response.status}"
-    raise ApiError(f"Could not look items up at {client.path_for(spec.search_path)} ({detail}). "
+    raise ApiError(f"Could not look items up at {client.path_for(spec.search_path)} ({response.describe()}). "
                    "Nothing more was sent; run the command again later.")
 
 
@@ -191,7 +217,8 @@ class BulkSender(KeyedSender):
         if self.recorder.stopped:
             return []
         response, done = send(chunk)
-        if response.status == 400 and len(chunk) > 1:
+        # a 400 from PB's gateway is about the request as a whole (a token, a throttle): halving cannot help
+        if response.status == 400 and len(chunk) > 1 and not response.from_gateway:
             half = len(chunk) // 2
             return self._halving(chunk[:half], send) + self._halving(chunk[half:], send)
         return self._results(chunk, response, done)
@@ -220,17 +247,25 @@ class BulkSender(KeyedSender):
         if not response.ok:
             return [(s.item, replace(failure(response), pb_id=_pb_id(s.record, self.spec))) for s in chunk]
         results = results_by_key(response.body, self.spec.bulk_array, self.resource.key, [s.item for s in chunk])
-        return [(s.item, self._item_outcome(s, results.get(s.item.key), response, done(s))) for s in chunk]
+        unmatched = [s for s in chunk if s.item.key not in results.by_key]
+        held = self.held_as_sent(unmatched) if unmatched else {}
+        return [(s.item, self._item_outcome(s, results, held, response, done(s))) for s in chunk]
 
-    def _item_outcome(self, step: Step, result: dict | None, response: ApiResponse, done: Status) -> Outcome:
-        if result is None:
+    def _item_outcome(self, step: Step, results: BulkResults, held: dict[str, dict[str, Any]],
+                      response: ApiResponse, done: Status) -> Outcome:
+        key = step.item.key
+        result = results.by_key.get(key)
+        if result is None:  # in doubt: what PB holds decides
+            if key in held:
+                return self._done(step, held[key], response, done)
+            if results.doubtful(key):
+                return in_doubt(response, self.resource.key_field.header, results.beside.get(key))
             return no_result(response)
         if result.get("errors"):
             errors = parse_errors({"errors": result["errors"]})
             outcome = replace(failure(response, errors), pb_id=_pb_id(step.record, self.spec))
             return self.confirm(step, outcome, done, response, errors)
-        pb_id = _pb_id(result, self.spec) or _pb_id(step.record, self.spec)
-        return Outcome(done, pb_id=pb_id, transaction_id=response.transaction_id)
+        return self._done(step, result, response, done)
 
 
 class SingleSender(KeyedSender):
@@ -259,8 +294,7 @@ class SingleSender(KeyedSender):
             outcome = replace(failure(response), pb_id=_pb_id(step.record, self.spec))
             return [(step.item, self.confirm(step, outcome, done, response, response.errors))]
         body = response.body if isinstance(response.body, dict) else {}
-        return [(step.item, Outcome(done, pb_id=_pb_id(body, self.spec) or _pb_id(step.record, self.spec),
-                                    transaction_id=response.transaction_id))]
+        return [(step.item, self._done(step, body, response, done))]
 
     def _cancel(self, step: Step, mark: Callable[[str], None]) -> ApiResponse:
         path = self._path(self.spec.cancel_path, step.record)
