@@ -8,6 +8,7 @@ renews it once and sends the request again, with a new transaction ID.
 from __future__ import annotations
 
 import base64
+import math
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -68,9 +69,12 @@ def _number(value: Any, name: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{name} is not a number ({value!r})")
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ValueError(f"{name} is not a number ({value!r})") from None
+    if not math.isfinite(number):  # "NaN" or "inf" would keep a token for ever
+        raise ValueError(f"{name} is not a number ({value!r})")
+    return number
 
 
 def _text(value: Any) -> str | None:

@@ -303,13 +303,14 @@ def test_the_token_answer_takes_numbers_as_strings_or_numbers(token):
     assert api.tokens == 2
 
 
-def test_a_token_answer_with_a_bad_lifetime_is_not_understood():
-    api = FakeApi({BULK: []}, token={"expiresIn": "soon"})
+@pytest.mark.parametrize("lifetime", ["soon", "NaN", True])
+def test_a_token_answer_with_a_bad_lifetime_is_not_understood(lifetime):
+    api = FakeApi({BULK: []}, token={"expiresIn": lifetime})
     client, _ = client_for(api)
     with pytest.raises(AuthenticationError) as err:
         client.call("GET", "/v1/products/A")
     assert str(err.value) == ("The token answer from http://pb.test/oauth/token is not understood "
-                              "(expiresIn is not a number ('soon')).")
+                              f"(expiresIn is not a number ({lifetime!r})).")
 
 
 @pytest.mark.parametrize("status", [401, 200])
