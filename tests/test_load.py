@@ -41,8 +41,9 @@ def test_sample_loads_then_reloads_unchanged(cli, sample, local_emulator):
     assert all(r["Transaction ID"].startswith("pbl-") for r in statuses.values())
     stored = {p["sku"]: p for p in local_emulator().products()}
     assert len(stored) == 26
-    assert stored["00123-BLU-M"]["details"]["upc"] == "012345678912"  # zeros kept all the way
-    assert stored["00123-BLU-M"]["details"]["weight"] == {"value": 0.8, "unit": "LB"}
+    details = stored["00123-BLU-M"]["details"]
+    assert details["identifiers"] == [{"number": "012345678912", "source": "UPC"}]  # zeros kept all the way
+    assert details["weight"] == {"value": 0.8, "unitOfMeasurement": "LB"}
     assert path.read_bytes() == before  # the input is never modified
 
     second = cli("load", path)
@@ -92,7 +93,7 @@ def test_result_workbook_points_at_cells_and_has_a_summary(cli, tmp_path):
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Products"] == 2
     assert summary["Input file"] == "p.xlsx" and len(summary["Input SHA-256"]) == 64
-    assert summary["Environment"] == "local" and summary["Template"] == "products (products v1)"
+    assert summary["Environment"] == "local" and summary["Template"] == "products (products v2)"
 
 
 def test_result_workbook_loads_again(cli, tmp_path):

@@ -216,9 +216,9 @@ def test_summary_from_a_result_workbook(cli, tmp_path: Path):
     assert (summary.input_name, summary.result_name, summary.command, summary.environment) == (
         "orders-with-errors.xlsx", "orders-with-errors.result.xlsx", "validate", "local")
     assert [(s.sheet, s.rows, dict(s.counts)) for s in summary.sheets] == [
-        ("Orders", 13, {Status.INVALID: 10, Status.VALID: 3})]
+        ("Orders", 14, {Status.INVALID: 11, Status.VALID: 3})]
     assert len(summary.run_id) == 12 and summary.started <= summary.ended
-    assert notify.subject_for(summary) == "pbload: orders-with-errors.xlsx — 3 valid, 10 invalid"
+    assert notify.subject_for(summary) == "pbload: orders-with-errors.xlsx — 3 valid, 11 invalid"
 
 
 def test_summary_of_a_workbook_that_is_not_a_result(tmp_path: Path):
@@ -389,7 +389,7 @@ def test_validate_email_to_over_starttls_with_login(cli, smtp_server, server_tls
     assert result.exit_code == 1, result.output
     assert "E-mailed orders-with-errors.result.xlsx to a@example.com, b@example.com." in result.stdout
     assert server.handler.envelopes[0].rcpt_tos == ["a@example.com", "b@example.com"]
-    assert server.handler.only()["Subject"] == "pbload: orders-with-errors.xlsx — 3 valid, 10 invalid"
+    assert server.handler.only()["Subject"] == "pbload: orders-with-errors.xlsx — 3 valid, 11 invalid"
     assert PASSWORD not in result.output
 
 
@@ -432,7 +432,7 @@ def test_pbload_email_sends_a_result_workbook(cli, smtp_server, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert result.stdout == "E-mailed orders-with-errors.result.xlsx to a@example.com, b@example.com.\n"
     message = server.handler.only()
-    assert message["Subject"] == "pbload: orders-with-errors.xlsx — 3 valid, 10 invalid"
+    assert message["Subject"] == "pbload: orders-with-errors.xlsx — 3 valid, 11 invalid"
     name, content_type, data = attachment(message)
     assert (name, content_type) == ("orders-with-errors.result.zip", "application/zip")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -85,8 +85,9 @@ MISTAKES = {
     "asns": {2: "required", 3: "invalid-group", 4: "invalid-group", 5: "duplicate-line", 6: "invalid-group",
              7: "header-mismatch", 8: "wrong-type"},
     "orders": {4: "required", 5: "required", 6: "invalid-group", 7: "out-of-range", 8: "number-in-text-column",
-               9: "invalid-group", 10: "header-mismatch", 11: "no-header", 12: "invalid-group", 13: "duplicate-line"},
-    "returns": {2: "out-of-range", 3: "not-allowed", 4: "too-long", 5: "no-header"},
+               9: "invalid-group", 10: "header-mismatch", 11: "no-header", 12: "invalid-group", 13: "duplicate-line",
+               15: "required"},
+    "returns": {2: "out-of-range", 3: "required", 4: "too-long", 5: "no-header"},
 }
 LOADED = {"products": [12, 13], "boms": [8, 9], "work-orders": [6], "asns": [9], "orders": [2, 3, 14],
           "returns": [6]}
@@ -95,7 +96,7 @@ SUMMARIES = {
     "boms": "BOMs: 8 rows — 2 created, 6 invalid",
     "work-orders": "Work Orders: 5 rows — 1 created, 4 invalid",
     "asns": "ASNs: 8 rows — 1 created, 7 invalid",
-    "orders": "Orders: 13 rows — 3 created, 10 invalid",
+    "orders": "Orders: 14 rows — 3 created, 11 invalid",
     "returns": "Returns: 5 rows — 1 created, 4 invalid",
 }
 # One mistake per sample: the cell and the comment pbload puts on it.
