@@ -122,26 +122,28 @@ def validate(ctx: click.Context, workbook: Path, output: Path | None, strict: bo
 @_strict
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
 @_progress
+@_payloads
 @_email_to
 @click.pass_context
 def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
          chunk_size: int | None, concurrency: int | None, max_rps: float | None, strict: bool | None,
-         state_dir: Path | None, no_progress: bool, email_to: tuple[str, ...]) -> None:
+         state_dir: Path | None, no_progress: bool, payloads: Path | None, email_to: tuple[str, ...]) -> None:
     """Check WORKBOOK and load its valid rows into the Fulfillment API.
 
     Loading the same workbook again finishes a run that was cut short and sends nothing twice.
     """
     settings = _settings(ctx, env=env, base_url=base_url, chunk_size=chunk_size, concurrency=concurrency,
                          max_rps=max_rps, strict=strict, state_dir=state_dir)
-    _load(ctx, workbook, settings, output, no_progress, _mailer(ctx, email_to))
+    _load(ctx, workbook, settings, output, no_progress, _mailer(ctx, email_to), payloads)
 
 
 def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path | None, no_progress: bool,
-          mail: Mailer | None = None) -> None:
+          mail: Mailer | None = None, payloads: Path | None = None) -> None:
     click.echo(_environment_line(settings))
     progress = _progress_display(not no_progress and sys.stderr.isatty())
     with _graceful_stop() as stop:
-        report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress, stop=stop))
+        report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress, stop=stop,
+                                                 payloads=payloads))
     if report.interrupted:
         click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
                    "workbook again) to finish.", err=True)

@@ -95,25 +95,28 @@ def _payload_log(payloads: Path | None) -> Iterator[PayloadLog | None]:
 
 def load(path: Path, settings: Settings, output: Path | None = None,
          progress: Progress = _no_progress, timings: Timings | None = None,
-         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None) -> RunReport:
+         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None,
+         payloads: Path | None = None) -> RunReport:
     """Check the workbook, send its valid items sheet by sheet, and write the result workbook.
 
     Each item is journalled (DESIGN §4): a run cut short — by `stop`, by the API going away, or by
-    a crash — is finished by loading the same workbook again, which sends nothing twice.
+    a crash — is finished by loading the same workbook again, which sends nothing twice. With
+    `payloads`, every body sent is written there with its sheet, rows and operation.
     """
     timings = timings or Timings()
     stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "load", output, timings)
+    _check_payloads_path(payloads, path, output)
     journal = Journal(settings.state_dir)
     earlier_runs = journal.unfinished_runs(path, settings.target)
     journal.start_run(report.run_id, "load", path, report.input_sha256, output, settings.env, settings.target,
                       settings.base_url, {name: getattr(settings, name) for name in RESUMED_SETTINGS})
     try:
-        with _timed(timings, "send"), _client(settings, transport) as client:
+        with _timed(timings, "send"), _client(settings, transport) as client, _payload_log(payloads) as log:
             deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus))
             try:
                 for sheet, rows in zip(report.sheets, checked):
-                    _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop)
+                    _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop, log)
             finally:
                 report.retries = client.stats.total_retries
                 report.interrupted = stop.is_set()
@@ -187,7 +190,7 @@ def _read_and_check(path: Path, settings: Settings, command: str, output: Path |
 
 def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, journal: Journal,
                 report: RunReport, sheet: SheetReport, rows: CheckedSheet, progress: Progress,
-                stop: threading.Event) -> None:
+                stop: threading.Event, payloads: PayloadLog | None = None) -> None:
     resource = rows.data.resource
     plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
     sheet.outcomes.update(plan.settled)
@@ -204,7 +207,7 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
         done += n
         progress(sheet.sheet, done, len(items))
 
-    recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt)
+    recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt, payloads)
     progress(sheet.sheet, 0, len(items))
     outcomes: dict[str, Outcome] = {}
     try:

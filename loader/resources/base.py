@@ -136,6 +136,7 @@ class ApiSpec:
     bulk_array: str = ""
     bulk_operation: bool = False  # bulk items say CREATE or UPDATE themselves
     bulk_cancel_path: str | None = None
+    bulk_cancel_array: str = ""
     max_bulk_items: int = 200
     lookup_fields: tuple[dict[str, Any], ...] = ()  # searchFields added to every lookup by key
 

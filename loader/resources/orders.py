@@ -15,6 +15,7 @@ API = ApiSpec(
     bulk_path="/v1/orders/bulk",
     bulk_array="orders",
     bulk_cancel_path="/v1/orders/bulk/cancel",
+    bulk_cancel_array="CancelOrdersRequest",  # the documented name (§11.2); the client sends the object form
     max_bulk_items=200,
 )
 

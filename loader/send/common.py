@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from loader.api import ApiResponse, ErrorDetail, describe_errors, parse_errors
+from loader import bets
 from loader.journal import Journal
 from loader.models import Item, Outcome, Status
+from loader.payloads import PayloadLog
 
 Progress = Callable[[int], None]  # called with the number of items just settled
 NO_RESULT = "no-result"  # the code of an item in doubt: PB did not say what became of it
@@ -28,13 +30,15 @@ class Recorder:
     """Where a sender reports what it does: the journal, the progress display, and the stop signal.
 
     Items are marked in flight with each attempt's transaction ID before the request leaves, and
-    their outcomes are committed as they come back. Once `stop` is set no new request starts.
+    their outcomes are committed as they come back. Once `stop` is set no new request starts. Each
+    item's body goes to the `--payloads` file, when there is one, as it is sent.
     """
 
     def __init__(self, journal: Journal | None = None, run_id: str = "", target: str = "", resource: str = "",
                  progress: Progress = lambda n: None, stop: threading.Event | None = None,
-                 in_doubt: frozenset[str] = frozenset()) -> None:
+                 in_doubt: frozenset[str] = frozenset(), payloads: PayloadLog | None = None) -> None:
         self.journal = journal
+        self.payloads = payloads
         self.run_id = run_id
         self.target = target
         self.resource = resource
@@ -52,6 +56,12 @@ class Recorder:
             if self.journal is not None:
                 self.journal.sending(self.run_id, self.target, self.resource, items, transaction_id)
         return mark
+
+    def body(self, item: Item, body: dict[str, Any], operation: str) -> dict[str, Any]:
+        """`body`, once written to the payloads file as what `operation` sends for `item`."""
+        if self.payloads is not None:
+            self.payloads.record(item, body, operation)
+        return body
 
     def settled(self, results: Sequence[tuple[Item, Outcome]]) -> None:
         """Commit outcomes and move the progress display on."""
@@ -125,7 +135,8 @@ def no_result(response: ApiResponse) -> Outcome:
 
 def in_doubt(response: ApiResponse, key_name: str, beside: dict | None = None) -> Outcome:
     """An item PB's answer did not name, which a lookup does not find at PB as sent (§21.3)."""
-    said = describe_errors(parse_errors({"errors": beside["errors"]})) if beside and beside.get("errors") else ""
+    errors = beside.get(bets.BULK_RESULT_ERRORS) if beside else None
+    said = describe_errors(parse_errors({"errors": errors})) if errors else ""
     return Outcome(Status.FAILED, error_code=NO_RESULT,
                    message=f"In doubt: PB's answer did not name this item (no {key_name} in its results), and "
                            "PB does not hold it as sent"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 from urllib.parse import quote
 
+from loader import bets
 from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, parse_errors
 from loader.errors import ApiError
 from loader.models import Action, Item, Outcome, Status
@@ -157,7 +158,7 @@ def _find_chunk(client: FulfillmentClient, resource: Resource, chunk: Sequence[s
         response = client.call("POST", spec.search_path, body, params={"page": page, "size": len(chunk)})
         if not response.ok or not isinstance(response.body, dict):
             raise_lookup_failure(client, spec, response)
-        for record in response.body.get("content") or []:
+        for record in response.body.get(bets.SEARCH_RECORDS) or []:
             key = record.get(resource.key)
             if key is not None and str(key) in wanted:
                 found[str(key)] = record
@@ -224,7 +225,8 @@ class BulkSender(KeyedSender):
         return self._results(chunk, response, done)
 
     def _write(self, chunk: Sequence[Step]) -> tuple[ApiResponse, Callable[[Step], Status]]:
-        body = {self.spec.bulk_array: [self._bulk_item(s) for s in chunk]}
+        operation = f"POST {self.spec.bulk_path}"
+        body = {self.spec.bulk_array: [self.recorder.body(s.item, self._bulk_item(s), operation) for s in chunk]}
         response = self.client.call("POST", self.spec.bulk_path or "", body,
                                     on_attempt=self.recorder.sending([s.item for s in chunk]))
         return response, lambda s: Status.CREATED if s.verb == "create" else Status.UPDATED
@@ -235,10 +237,14 @@ class BulkSender(KeyedSender):
             wire["operation"] = "CREATE" if step.verb == "create" else "UPDATE"
         return wire
 
+    def _cancel_item(self, step: Step) -> dict[str, Any]:
+        pb_id = {self.spec.pb_id: _pb_id(step.record, self.spec)} if self.spec.pb_id else {}
+        return {"clientId": self.client.client_id, self.resource.key: step.item.key, **pb_id}
+
     def _cancel(self, chunk: Sequence[Step]) -> tuple[ApiResponse, Callable[[Step], Status]]:
-        requests = [{"clientId": self.client.client_id, self.resource.key: s.item.key,
-                     **({self.spec.pb_id: _pb_id(s.record, self.spec)} if self.spec.pb_id else {})} for s in chunk]
-        response = self.client.call("PUT", self.spec.bulk_cancel_path or "", {"CancelOrdersRequest": requests},
+        operation = f"PUT {self.spec.bulk_cancel_path}"
+        requests = [self.recorder.body(s.item, self._cancel_item(s), operation) for s in chunk]
+        response = self.client.call("PUT", self.spec.bulk_cancel_path or "", {self.spec.bulk_cancel_array: requests},
                                     on_attempt=self.recorder.sending([s.item for s in chunk]))
         return response, lambda s: Status.CANCELED
 
@@ -261,8 +267,8 @@ class BulkSender(KeyedSender):
             if results.doubtful(key):
                 return in_doubt(response, self.resource.key_field.header, results.beside.get(key))
             return no_result(response)
-        if result.get("errors"):
-            errors = parse_errors({"errors": result["errors"]})
+        if result.get(bets.BULK_RESULT_ERRORS):
+            errors = parse_errors({"errors": result[bets.BULK_RESULT_ERRORS]})
             outcome = replace(failure(response, errors), pb_id=_pb_id(step.record, self.spec))
             return self.confirm(step, outcome, done, response, errors)
         return self._done(step, result, response, done)
@@ -279,13 +285,13 @@ class SingleSender(KeyedSender):
             return []
         mark = self.recorder.sending([step.item])
         if step.verb == "create":
-            response = self.client.call("POST", self.spec.create_path or "", self._put_body(step.item),
-                                        on_attempt=mark)
+            body = self.recorder.body(step.item, self._put_body(step.item), f"POST {self.spec.create_path}")
+            response = self.client.call("POST", self.spec.create_path or "", body, on_attempt=mark)
             done = Status.CREATED
         elif step.verb == "update":
-            response = self.client.call("PUT", self._path(self.spec.item_path, step.record),
-                                        self._put_body(step.item), operation=f"PUT {self.spec.item_path}",
-                                        on_attempt=mark)
+            body = self.recorder.body(step.item, self._put_body(step.item), f"PUT {self.spec.item_path}")
+            response = self.client.call("PUT", self._path(self.spec.item_path, step.record), body,
+                                        operation=f"PUT {self.spec.item_path}", on_attempt=mark)
             done = Status.UPDATED
         else:
             response = self._cancel(step, mark)
@@ -300,12 +306,14 @@ class SingleSender(KeyedSender):
         path = self._path(self.spec.cancel_path, step.record)
         operation = f"PUT {self.spec.cancel_path}"
         if not self.spec.cancel_body:
+            self.recorder.body(step.item, {}, operation)  # an empty body, the client ID in the query
             return self.client.call("PUT", path, params={"clientId": self.client.client_id},
                                     operation=operation, on_attempt=mark)
         body = {"clientId": self.client.client_id, self.resource.key: step.item.key}
         body.update({field: step.item.extra[column] for column, field in self.spec.cancel_fields
                      if step.item.extra.get(column) is not None})
-        return self.client.call("PUT", path, body, operation=operation, on_attempt=mark)
+        return self.client.call("PUT", path, self.recorder.body(step.item, body, operation), operation=operation,
+                                on_attempt=mark)
 
     def _path(self, template: str | None, record: dict[str, Any] | None) -> str:
         return (template or "").format(id=quote(_pb_id(record, self.spec) or "", safe=""))
