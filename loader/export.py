@@ -59,8 +59,7 @@ def pages(client: FulfillmentClient, path: str, body: dict[str, Any]) -> Iterato
         response = client.call("POST", path, {"clientId": client.client_id, **body},
                                params={"page": page, "size": PAGE_SIZE})
         if not response.ok or not isinstance(response.body, dict):
-            detail = "; ".join(e.message for e in response.errors) or f"HTTP {response.status}"
-            raise ApiError(f"Could not read {client.path_for(path)} ({detail}). Try again later.")
+            raise ApiError(f"Could not read {client.path_for(path)} ({response.describe()}). Try again later.")
         yield from response.body.get(bets.SEARCH_RECORDS) or []
         if response.body.get("last", True):
             return

@@ -6,6 +6,10 @@ outcome carries came from the API (PB's own codes, or pbload's `no-answer`, `no-
 
 from __future__ import annotations
 
+from loader.api.auth import TOKEN_RENEWAL_CODES
+from loader.api.error_body import GATEWAY_CODE_PREFIX
+from loader.api.retry import THROTTLE_CODES
+
 HINTS: dict[str, str] = {
     "required": "Fill in the cell, then load this workbook again.",
     "too-long": "Shorten the text to the length the message gives.",
@@ -39,12 +43,22 @@ HINTS: dict[str, str] = {
 API_FAILURE_HINT = "PB refused this row: correct it as the message says, then load this workbook again."
 SERVER_FAILURE_HINT = "PB's service had a problem; load this workbook again later (rows already loaded stay loaded)."
 UNKNOWN_HINT = "Correct the row as the message says, then load this workbook again."
+THROTTLE_HINT = "PB was busy and throttled the request: load this workbook again later (loaded rows stay loaded)."
+TOKEN_HINT = ("PB refused the access token even after a new one: check PB_API_KEY and PB_API_SECRET for this "
+              "environment (--env), then load this workbook again.")
+GATEWAY_HINT = "PB's gateway refused the request before PB saw it: see the message, then load this workbook again."
 
 
 def hint_for(code: str | None, from_api: bool = False) -> str:
     """The hint for `code`; `from_api` when the code came back from the API rather than a check."""
     if code and code in HINTS:
         return HINTS[code]
+    if code in THROTTLE_CODES:
+        return THROTTLE_HINT
+    if code in TOKEN_RENEWAL_CODES:
+        return TOKEN_HINT
+    if code and code.startswith(GATEWAY_CODE_PREFIX):
+        return GATEWAY_HINT
     if code and code.upper().startswith("HTTP-5"):
         return SERVER_FAILURE_HINT
     return API_FAILURE_HINT if from_api else UNKNOWN_HINT
