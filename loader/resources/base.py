@@ -196,11 +196,12 @@ class Resource:
         """The API object for checked values: one row's, or a group's header values and its lines."""
         payload: dict[str, Any] = {}
         for f, path in self._header_paths:
-            _put_field(payload, f, path, values.get(f.name))
+            value = values.get(f.name)
+            if value is not None or f.default is not None:
+                _put_field(payload, f, path, value)
         if self.lines is not None:
             payload[self.lines] = self._lines(lines if lines is not None else [values])
-        if self._has_slots:
-            _compact(payload)
+        _close_gaps(payload, self._slot_arrays)
         if self.finish is not None:
             self.finish(payload)
         return payload
@@ -210,9 +211,16 @@ class Resource:
         return tuple((f, f.path) for f in self.header_fields if f.path)
 
     @functools.cached_property
-    def _has_slots(self) -> bool:
-        """Whether some path fills a numbered slot of an array (`addressLines[1]`), which may leave gaps."""
-        return any(f.path and "[" in f.path.replace(LINE_MARK, "") for f in self.fields)
+    def _slot_arrays(self) -> tuple[str, ...]:
+        """The arrays filled slot by slot (`shipToAddress.addressLines` from `…addressLines[1]`), header level."""
+        return tuple(dict.fromkeys(m.group(1) for f in self.header_fields if f.path
+                                   for m in _SLOT.finditer(f.path)))
+
+    @functools.cached_property
+    def _line_slot_arrays(self) -> tuple[str, ...]:
+        """The same inside each line."""
+        return tuple(dict.fromkeys(m.group(1) for f in self.line_fields
+                                   for m in _SLOT.finditer(f.path.split(LINE_MARK, 1)[1])))  # type: ignore[union-attr]
 
     def _lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
@@ -224,7 +232,9 @@ class Resource:
                 value = row.get(f.name)
                 if f.name == self.line_number and value is None:
                     value, next_number = next_number, next_number + 1
-                _put_field(line, f, f.path.split(LINE_MARK, 1)[1], value)  # type: ignore[union-attr]
+                if value is not None or f.default is not None:
+                    _put_field(line, f, f.path.split(LINE_MARK, 1)[1], value)  # type: ignore[union-attr]
+            _close_gaps(line, self._line_slot_arrays)
             out.append(line)
         return out
 
@@ -238,8 +248,7 @@ class Resource:
                     _put(projected, path, value)
         if self.lines is not None:
             projected[self.lines] = [self._project_line(line) for line in record.get(self.lines) or []]
-        if self._has_slots:
-            _compact(projected)
+        _close_gaps(projected, self._slot_arrays)
         return projected
 
     def _project_line(self, line: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +258,7 @@ class Resource:
                 value = value_at(line, sub)
                 if value is not None:
                     _put(out, sub, value)
+        _close_gaps(out, self._line_slot_arrays)
         return out
 
 
@@ -270,15 +280,12 @@ def _paths(f: Field, path: str | None) -> list[str]:
     return [path, *(p.split(LINE_MARK, 1)[-1] for p, _ in f.fixed)]
 
 
-def _compact(node: Any) -> None:
+def _close_gaps(target: dict[str, Any], arrays: tuple[str, ...]) -> None:
     """Close the gaps numbered slots leave (Address Line 2 without Line 1): PB takes no null in an array."""
-    if isinstance(node, dict):
-        for value in node.values():
-            _compact(value)
-    elif isinstance(node, list):
-        node[:] = [item for item in node if item is not None]
-        for item in node:
-            _compact(item)
+    for path in arrays:
+        items = value_at(target, path)
+        if isinstance(items, list) and None in items:
+            items[:] = [item for item in items if item is not None]
 
 
 def to_wire(f: Field, value: Any) -> Any:
@@ -305,6 +312,7 @@ def format_datetime(value: datetime | date, style: str) -> str:
 
 
 LINE_MARK = "[]."
+_SLOT = re.compile(r"([\w.\[\]]*?\w)\[\d+\]")  # the array before a numbered slot: `details.identifiers` of `[0]`
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 
