@@ -408,6 +408,7 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
     """Serve the emulator over HTTP until Ctrl-C."""
     from loader.emulator import EmulatorConfig
     from loader.emulator.faults import Faults
+    from loader.emulator.server import exposure_warning
     from loader.emulator.server import serve as serve_emulator
 
     if fail_rate + throttle_rate + drop_rate + lost_rate > 1:
@@ -417,6 +418,9 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
                     retry_after_s=retry_after, drop_rate=drop_rate, lost_after_commit_rate=lost_rate,
                     token_ttl_s=token_ttl, rate_limit_per_s=rate_limit)
     config = EmulatorConfig(client_id=client_id, api_key=api_key, api_secret=api_secret)
+    warning = exposure_warning(host)
+    if warning:
+        click.echo(warning, err=True)
     try:
         serve_emulator(host, port, db_path, config, faults, out=click.echo, verbose=verbose)
     except OSError as exc:
@@ -438,9 +442,12 @@ def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path |
     KEY is PB's ID or your own (Client Order ID, ...). Receiving an ASN adds stock; shipping an
     order takes it away and creates a shipment with a tracking number.
     """
-    db_path = None if base_url else (db or _settings(ctx, env="local").emulator_db)
+    settings = _settings(ctx, env="local", base_url=base_url)
+    db_path = None if base_url else (db or settings.emulator_db)
+    # a served emulator wants its credentials: PB_API_KEY/PB_API_SECRET, else the emulator's defaults
+    credentials = (settings.api_key, settings.api_secret)
     try:
-        record = control.advance(resource, key, status, db_path, base_url)
+        record = control.advance(resource, key, status, db_path, base_url, credentials)
     except control.ControlError as exc:
         raise Failure(str(exc)) from exc
     click.echo(f"{resource} {key} is now {record.get('status', status.upper())}.")

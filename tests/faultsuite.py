@@ -23,6 +23,7 @@ import openpyxl
 from tests.helpers import write_workbook
 
 CLIENT = {"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "local-secret"}
+ADMIN_AUTH = (CLIENT["PB_API_KEY"], CLIENT["PB_API_SECRET"])  # the control plane takes the emulator's credentials
 SKUS = [f"FS-{n:03d}" for n in range(10)]
 ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", "Ship-To Name": "Maria Silva",
            "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton", "Ship-To State": "CT",
@@ -46,11 +47,11 @@ class ServedEmulator:
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
     def set_faults(self, **faults: Any) -> None:
-        response = self.http.put("/emulator/admin/faults", json=faults)
+        response = self.http.put("/emulator/admin/faults", json=faults, auth=ADMIN_AUTH)
         response.raise_for_status()
 
     def counts(self) -> dict[str, int]:
-        return self.http.get("/emulator/admin/faults").json()["counts"]
+        return self.http.get("/emulator/admin/faults", auth=ADMIN_AUTH).json()["counts"]
 
     def wait_for_requests(self, at_least: int) -> None:
         """Block until the emulator has seen `at_least` Fulfillment requests (bounded)."""
@@ -84,7 +85,7 @@ class ServedEmulator:
 
     def _orders_page(self, page: int, size: int) -> dict[str, Any]:
         # the control plane is never faulted, but searches are: ask with the faults paused
-        faults = self.http.get("/emulator/admin/faults").json()["faults"]
+        faults = self.http.get("/emulator/admin/faults", auth=ADMIN_AUTH).json()["faults"]
         self.set_faults()
         try:
             response = self.http.post(
@@ -94,7 +95,7 @@ class ServedEmulator:
             response.raise_for_status()
             return response.json()
         finally:
-            self.http.put("/emulator/admin/faults", json=faults).raise_for_status()
+            self.http.put("/emulator/admin/faults", json=faults, auth=ADMIN_AUTH).raise_for_status()
 
     def _token(self) -> str:
         basic = base64.b64encode(f"{CLIENT['PB_API_KEY']}:{CLIENT['PB_API_SECRET']}".encode()).decode()

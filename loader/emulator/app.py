@@ -7,9 +7,10 @@ fails, so a retry must use a new one), JSON body (400), ``clientId`` (400 missin
 account), then the resource's own rules. Each request runs in one store transaction, so a rejected
 request changes nothing.
 
-Outside ``/shippingservices`` the emulator has its own control plane, which needs no token or
-transaction ID: ``POST /emulator/admin/advance`` with ``{"resource", "id", "status"}`` plays the
-fulfillment centre and moves an object along its status chain (`Emulator.advance`).
+Outside ``/shippingservices`` the emulator has its own control plane, which needs no transaction ID
+but the emulator's credentials (Basic API key and secret, or a bearer token) and refuses cross-site
+requests (`admin.check`): ``POST /emulator/admin/advance`` with ``{"resource", "id", "status"}`` plays
+the fulfillment centre and moves an object along its status chain (`Emulator.advance`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from http import HTTPStatus
 from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import parse_qs
 
-from . import errors
+from . import admin, errors
 from .asns import Asns
 from .boms import BillsOfMaterials
 from .config import EmulatorConfig
@@ -104,6 +105,8 @@ class Emulator:
         """Answer one WSGI request."""
         request = _read_request(environ)
         try:
+            if admin.is_admin(request.path):
+                admin.check(environ, self.admits)
             reply = self.handle(request)
         except HttpError as error:
             reply = Reply(error.status, error_body(error.errors))
@@ -215,13 +218,26 @@ class Emulator:
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded.strip():
             raise _unauthorized("Authorization must be Basic base64(API key:API secret)")
+        if not self._basic_matches(encoded):
+            raise _unauthorized("The API key and secret are not valid")
+
+    def _basic_matches(self, encoded: str) -> bool:
         try:
             given = base64.b64decode(encoded.strip(), validate=True)
         except ValueError:  # binascii.Error is a ValueError
             given = b""
         expected = f"{self.config.api_key}:{self.config.api_secret}".encode()
-        if not hmac.compare_digest(given, expected):
-            raise _unauthorized("The API key and secret are not valid")
+        return hmac.compare_digest(given, expected)
+
+    def admits(self, authorization: str) -> bool:
+        """Whether an Authorization header opens the control plane: Basic key:secret or a live bearer token."""
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "basic" and value.strip():
+            return self._basic_matches(value)
+        if scheme.lower() == "bearer" and value.strip():
+            expires_at = self.store.token_expiry(value.strip())
+            return expires_at is not None and self.clock() < expires_at
+        return False
 
     # Checks on every Fulfillment call -----------------------------------------------------------
 

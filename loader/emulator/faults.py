@@ -16,7 +16,8 @@ What can go wrong with a real API (DESIGN §7, api §7, §21.5), each as a setti
   in whole seconds; other operations are unaffected, as PB throttles per operation (api §7).
 
 Faults apply to ``/shippingservices/...`` and, with ``include_token``, to ``/oauth/token``; never to
-``/emulator/admin/...``. Each faultable request takes a fixed number of draws from one
+``/emulator/admin/...``, which takes the emulator's credentials and refuses cross-site calls like
+the rest of the control plane (`admin.check`). Each faultable request takes a fixed number of draws from one
 ``random.Random(seed)`` under a lock, so a seeded run gives the same faults for the same request order.
 The rates are exclusive: one draw picks at most one of drop, throttle, error and lost-after-commit.
 
@@ -38,7 +39,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from http import HTTPStatus
 from typing import Any
 
-from . import errors
+from . import admin, errors
 from .app import Emulator, StartResponse
 from .errors import HttpError, detail, error_body, gateway_body
 
@@ -224,6 +225,10 @@ class FaultInjector:
             seconds = self._base_ttl if ttl is None else int(ttl) if float(ttl).is_integer() else ttl
             self.app.config = replace(self.app.config, token_ttl_seconds=seconds)
 
+    def _admits(self, authorization: str) -> bool:
+        # Only the emulator knows its credentials; in front of any other app nobody gets in.
+        return isinstance(self.app, Emulator) and self.app.admits(authorization)
+
     # Answering ---------------------------------------------------------------------------------
 
     def _answer(
@@ -246,6 +251,10 @@ class FaultInjector:
 
     def _admin(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """``GET``/``PUT /emulator/admin/faults``: show, or replace, the faults; never faulted."""
+        try:
+            admin.check(environ, self._admits)
+        except HttpError as refused:
+            return _json(start_response, refused.status, error_body(refused.errors))
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if method == "PUT":
             try:

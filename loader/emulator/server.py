@@ -13,6 +13,7 @@ dropped connection looks to a client. `serve` is what ``pbload emulator serve`` 
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -150,11 +151,31 @@ def banner(url: str, config: EmulatorConfig, db_path: str | os.PathLike[str] | N
     return [
         f"Fulfillment API emulator listening on {url}",
         f"State: {db_path if db_path is not None else 'in memory (lost when stopped)'}",
-        f"Faults: {faults.describe()} (change them with PUT {url}/emulator/admin/faults)",
+        f"Faults: {faults.describe()} (change them with PUT {url}/emulator/admin/faults, as Basic auth the "
+        "API key and secret below)",
         f"Client ID: {config.client_id}  API key: {config.api_key}  API secret: {config.api_secret}",
         f"Try: {credentials} pbload load FILE --env local --base-url {url}",
         "Press Ctrl+C to stop.",
     ]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable only from this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name that may resolve to anything
+
+
+def exposure_warning(host: str) -> str | None:
+    """What `pbload emulator serve` says on stderr when ``host`` lets other machines in; None on loopback."""
+    if is_loopback(host):
+        return None
+    return (f"Warning: listening on {host}, so other machines can reach the emulator. It has no real security: "
+            "its credentials are printed below and anyone who can reach it can read and change its data. "
+            f"Use --host {DEFAULT_HOST} unless that is what you want.")
 
 
 # The HTTP side ----------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from loader.emulator import Emulator, EmulatorConfig
 BASE_URL = "http://emulator.local"
 FULFILLMENT = "/shippingservices/fulfillment"
 CLIENT_ID = EmulatorConfig().client_id
+# The control plane (/emulator/admin/...) takes the emulator's own credentials, as HTTP Basic.
+ADMIN_AUTH = (EmulatorConfig().api_key, EmulatorConfig().api_secret)
 START = 1_750_000_000.0  # 2025-06-15T15:06:40Z
 T = TypeVar("T")
 
@@ -223,5 +225,6 @@ def asn(key: str = "ASN-C-1", *lines: tuple[str, int], **fields: Any) -> dict[st
 
 
 def advance(client: httpx.Client, resource: str, key: str, status: str) -> httpx.Response:
-    """Move an object along its status chain through the emulator's admin route (no token needed)."""
-    return client.post("/emulator/admin/advance", json={"resource": resource, "id": key, "status": status})
+    """Move an object along its status chain through the emulator's admin route (Basic credentials)."""
+    body = {"resource": resource, "id": key, "status": status}
+    return client.post("/emulator/admin/advance", json=body, auth=ADMIN_AUTH)

@@ -12,7 +12,7 @@ from loader.emulator import Emulator, create_app
 from loader.emulator.faults import FaultInjector, Faults
 from loader.emulator.server import EmulatorServer
 
-from .helpers import Api, FakeClock, fetch_token
+from .helpers import ADMIN_AUTH, Api, FakeClock, fetch_token
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Served:
 
     def set_faults(self, **settings: object) -> None:
         """Replace the faults through the admin route, as a user of the served emulator would."""
-        response = self.client.put("/emulator/admin/faults", json=settings)
+        response = self.client.put("/emulator/admin/faults", json=settings, auth=ADMIN_AUTH)
         assert response.status_code == 200, response.text
 
 

@@ -11,7 +11,7 @@ import pytest
 from loader.emulator import create_app
 from loader.emulator.faults import DropConnection, FaultInjector, Faults
 
-from .helpers import errors_of, fetch_token, http_client, product
+from .helpers import ADMIN_AUTH, errors_of, fetch_token, http_client, product
 from .serving import served
 
 TRANSPORT_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError)
@@ -192,8 +192,9 @@ def test_token_endpoint_is_faulted_only_when_asked() -> None:
 def test_admin_route_shows_and_replaces_faults_and_is_never_faulted() -> None:
     with served(Faults(drop_rate=0.5, error_rate=0.5, latency_ms=500)) as s:
         started = time.perf_counter()
-        shown = s.client.get("/emulator/admin/faults")
-        replaced = s.client.put("/emulator/admin/faults", json={"seed": 9, "latency_ms": [1, 2], "throttle_rate": 0.25})
+        shown = s.client.get("/emulator/admin/faults", auth=ADMIN_AUTH)
+        body = {"seed": 9, "latency_ms": [1, 2], "throttle_rate": 0.25}
+        replaced = s.client.put("/emulator/admin/faults", json=body, auth=ADMIN_AUTH)
         assert time.perf_counter() - started < 0.5
 
         assert shown.status_code == 200
@@ -218,7 +219,7 @@ def test_admin_route_shows_and_replaces_faults_and_is_never_faulted() -> None:
 )
 def test_admin_route_rejects_bad_faults_and_keeps_the_old_ones(body: dict[str, Any], message: str) -> None:
     with served(Faults(seed=1)) as s:
-        response = s.client.put("/emulator/admin/faults", json=body)
+        response = s.client.put("/emulator/admin/faults", json=body, auth=ADMIN_AUTH)
 
         assert response.status_code == 400
         assert message in response.json()["errors"][0]["errorDescription"]
@@ -227,7 +228,7 @@ def test_admin_route_rejects_bad_faults_and_keeps_the_old_ones(body: dict[str, A
 
 def test_admin_route_refuses_other_methods() -> None:
     with served() as s:
-        response = s.client.delete("/emulator/admin/faults")
+        response = s.client.delete("/emulator/admin/faults", auth=ADMIN_AUTH)
 
         assert response.status_code == 405
         assert errors_of(response) == [("EMU-METHOD-NOT-ALLOWED", [])]

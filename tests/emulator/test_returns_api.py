@@ -13,6 +13,7 @@ from loader.emulator.inventory import Inventory
 from loader.emulator.returns import Returns
 
 from .helpers import (
+    ADMIN_AUTH,
     CLIENT_ID,
     REMOVE,
     UNKNOWN,
@@ -547,7 +548,7 @@ def test_emulator_advance_reaches_returns_by_name(api: Api, emulator: Emulator) 
 
     assert emulator.advance("return", "RMA-1", "RECEIVED")["status"] == "RECEIVED"
     body = {"resource": "return", "id": "RET-000001", "status": "CLOSED"}
-    response = api.client.post("/emulator/admin/advance", json=body)
+    response = api.client.post("/emulator/admin/advance", json=body, auth=ADMIN_AUTH)
 
     assert (response.status_code, response.json()["status"]) == (200, "CLOSED")
     assert get(api, "RET-000001").json()["status"] == "CLOSED"

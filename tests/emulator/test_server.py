@@ -15,7 +15,7 @@ import pytest
 
 from loader.emulator.server import EmulatorServer
 
-from .helpers import CLIENT_ID, errors_of, fetch_token, product
+from .helpers import ADMIN_AUTH, CLIENT_ID, errors_of, fetch_token, product
 from .serving import Served, served
 
 
@@ -50,7 +50,7 @@ def test_connections_are_kept_alive(http: Served) -> None:
 
 
 def test_connection_close_is_honoured(http: Served) -> None:
-    response = http.client.get("/emulator/admin/faults", headers={"Connection": "close"})
+    response = http.client.get("/emulator/admin/faults", headers={"Connection": "close"}, auth=ADMIN_AUTH)
 
     assert response.status_code == 200
     assert response.headers["Connection"] == "close"
@@ -138,7 +138,8 @@ def test_serve_prints_how_to_reach_it_and_stops_cleanly_on_ctrl_c() -> None:
     assert lines == [
         f"Fulfillment API emulator listening on {url}",
         "State: in memory (lost when stopped)",
-        f"Faults: none (change them with PUT {url}/emulator/admin/faults)",
+        f"Faults: none (change them with PUT {url}/emulator/admin/faults, as Basic auth the API key and "
+        "secret below)",
         "Client ID: pbload-local  API key: local-key  API secret: local-secret",
         (
             "Try: PB_CLIENT_ID=pbload-local PB_API_KEY=local-key PB_API_SECRET=local-secret "

@@ -11,7 +11,7 @@ from loader.emulator import Emulator, EmulatorConfig, create_app
 from loader.emulator.errors import HttpError
 from loader.emulator.inventory import adjust_stock
 
-from .helpers import CLIENT_ID, Api, FakeClock, advance, asn, errors_of, fetch_token, http_client, order, product
+from .helpers import ADMIN_AUTH, CLIENT_ID, Api, FakeClock, advance, asn, errors_of, fetch_token, http_client, order, product
 
 
 @pytest.fixture
@@ -313,13 +313,14 @@ def test_advance_knows_every_resource_with_a_status_chain(emulator: Emulator) ->
 # The admin route ----------------------------------------------------------------------------------
 
 
-def test_admin_route_needs_no_token_and_spends_no_transaction_id(shop: Api, client: httpx.Client) -> None:
+def test_admin_route_takes_basic_credentials_and_spends_no_transaction_id(shop: Api, client: httpx.Client) -> None:
     order_id = create_order(shop, order())
 
     response = client.post(
         "/emulator/admin/advance",
         json={"resource": "order", "id": order_id, "status": "RELEASED"},
         headers={"X-PB-TransactionId": "admin-1"},
+        auth=ADMIN_AUTH,
     )
 
     assert response.status_code == 200
@@ -359,7 +360,9 @@ def test_admin_route_rejects_bad_requests(
 ) -> None:
     create_order(shop, order())
 
-    response = client.post("/emulator/admin/advance", content=body, headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/emulator/admin/advance", content=body, headers={"Content-Type": "application/json"}, auth=ADMIN_AUTH
+    )
 
     assert response.status_code == status
     assert errors_of(response) == expected
@@ -367,7 +370,7 @@ def test_admin_route_rejects_bad_requests(
 
 
 def test_admin_route_takes_post_only(client: httpx.Client) -> None:
-    assert client.get("/emulator/admin/advance").status_code == 405
+    assert client.get("/emulator/admin/advance", auth=ADMIN_AUTH).status_code == 405
 
 
 # Inventory snapshot -------------------------------------------------------------------------------

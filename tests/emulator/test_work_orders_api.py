@@ -13,6 +13,7 @@ from loader.emulator.inventory import Inventory, adjust_stock
 from loader.emulator.work_orders import WorkOrders
 
 from .helpers import (
+    ADMIN_AUTH,
     CLIENT_ID,
     REMOVE,
     UNKNOWN,
@@ -472,7 +473,7 @@ def test_emulator_advance_reaches_work_orders_by_name(api: Api, emulator: Emulat
 
     assert emulator.advance("workOrder", "WO-C-1", "INPROGRESS")["status"] == "INPROGRESS"
     body = {"resource": "workOrder", "id": "WO-000001", "status": "COMPLETE"}
-    response = api.client.post("/emulator/admin/advance", json=body)
+    response = api.client.post("/emulator/admin/advance", json=body, auth=ADMIN_AUTH)
 
     assert (response.status_code, response.json()["status"]) == (200, "COMPLETE")
     assert get(api, "WO-000001").json()["status"] == "COMPLETE"
