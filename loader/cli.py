@@ -25,9 +25,10 @@ from loader.emulator import control
 from loader.emulator.control import ADVANCE_NAMES
 from loader.journal import Journal
 from loader.models import Issue, RunReport
+from loader.redact import redact
 from loader.resources import BY_NAME, RESOURCES
 from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
-from loader.settings import load_smtp_settings
+from loader.settings import known_secrets, load_smtp_settings
 from loader.workbook.templates import template_name, write_template
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
@@ -40,7 +41,18 @@ class Failure(click.ClickException):
     exit_code = EXIT_NOT_RUN
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo(f"Error: {redact(self.format_message(), known_secrets())}", err=True)
+
+
+def _print_traceback() -> None:
+    """--debug: the exception being handled, with its causes, and no secret in any of their texts."""
+    click.echo(redact(traceback.format_exc(), known_secrets()), err=True, nl=False)
+
+
+def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    """A bug's traceback (not a PbloadError) goes through the same mask before Python prints it."""
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(redact(text, known_secrets()))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +62,7 @@ class Failure(click.ClickException):
 def main(ctx: click.Context, debug: bool) -> None:
     """Load Excel workbooks into the Pitney Bowes Fulfillment APIs."""
     ctx.obj = {"debug": debug}
+    sys.excepthook = _redacting_excepthook
 
 
 @main.command()
@@ -237,7 +250,7 @@ def _run(ctx: click.Context, call: Callable[[], Any]) -> Any:
         return call()
     except PbloadError as exc:
         if ctx.find_root().obj.get("debug"):
-            traceback.print_exc()
+            _print_traceback()
         raise Failure(str(exc)) from exc
 
 
@@ -286,9 +299,10 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
             notify.email_result(notify.summary_from_report(report), path, to, smtp)
         except PbloadError as exc:  # the run's exit code stands: the result workbook is there
             if ctx.find_root().obj.get("debug"):
-                traceback.print_exc()
+                _print_traceback()
             again = " ".join(f"--to {a}" for a in to)
-            click.echo(f"Error: {exc} The result workbook is still at {path}; send it later with "
+            message = redact(str(exc), known_secrets())
+            click.echo(f"Error: {message} The result workbook is still at {path}; send it later with "
                        f"`pbload email {path} {again}`.", err=True)
             return
         click.echo(f"E-mailed {path.name} to {', '.join(to)}.")

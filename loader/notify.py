@@ -8,7 +8,9 @@
 
 The bodies come from the jinja2 templates `result.txt.j2` and `result.html.j2` in the repository's
 `templates/email/` (see `template_dir` for where an installed pbload finds them). A failed send is a
-`MailError` whose message says why and what to do; no password ever appears in one.
+`MailError` whose message says why and what to do; no password ever appears in one (`loader.redact`,
+should a server echo it), though the exception it is raised from may hold one: print that only through
+`redact` too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import jinja2
 
 from loader.errors import PbloadError, SettingsError, WorkbookError
 from loader.models import RunReport, Status
+from loader.redact import redact
 from loader.settings import SmtpSettings
 from loader.workbook import SUMMARY_SHEET
 
@@ -372,7 +375,7 @@ def _refusals(refused: Mapping[str, tuple[int, bytes | str]]) -> str:
 
 def _scrub(text: str, smtp: SmtpSettings) -> str:
     """Never let a password through, should a server ever echo it."""
-    return text.replace(smtp.password, "***") if smtp.password else text
+    return redact(text, (smtp.password,) if smtp.password else ())
 
 
 def email_result(summary: Summary, result_path: Path, to: Sequence[str], smtp: SmtpSettings, *,

@@ -3,11 +3,14 @@
 Credentials come from the environment only (`PB_CLIENT_ID`, `PB_API_KEY`, `PB_API_SECRET`), never
 from flags or files that may be shared: they would end up in shell histories and repositories. The
 same holds for the mail server's password (`PBLOAD_SMTP_PASSWORD`); the rest of the e-mail settings
-(`SmtpSettings`) may also sit in an `[smtp]` table of pbload.toml.
+(`SmtpSettings`) may also sit in an `[smtp]` table of pbload.toml. A base URL with `user:secret@` is
+refused: pbload never sends credentials that way, and it would show them and keep them in the journal.
+`known_secrets` names the values every printed text is masked for (`loader.redact`).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import tomllib
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -87,7 +91,7 @@ def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.envi
         return config.get(name, default)
 
     creds = {name: environ.get(name, "") for name in _CREDENTIALS}
-    base_url = pick("base_url")
+    base_url = _without_credentials(pick("base_url"))
     env = _environment(pick("env"), base_url, any(creds.values()))
     if env != "local":
         _require_credentials(creds, env)
@@ -108,6 +112,31 @@ def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.envi
         max_attempts=_positive_int("max_attempts", pick("max_attempts", DEFAULT_MAX_ATTEMPTS)),
         retry_deadline=_positive_float("retry_deadline", pick("retry_deadline", DEFAULT_RETRY_DEADLINE)),
     )
+
+
+def _without_credentials(url: Any) -> str | None:
+    """The base URL as given, refused when it carries `user:secret@` (never shown, never kept)."""
+    if url is None:
+        return None
+    text = str(url)
+    parts = urlsplit(text if "//" in text else f"//{text}")
+    if "@" not in parts.netloc:
+        return text
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])).removeprefix("//")
+    raise SettingsError(
+        "The base URL carries a user name or password (user:secret@), which pbload never sends. "
+        f"Give it as {bare} (in --base-url, PBLOAD_BASE_URL or pbload.toml), and the API key and secret "
+        "in PB_API_KEY and PB_API_SECRET."
+    )
+
+
+def known_secrets(environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """The secret values in the environment, and the Basic credentials made of them: what no output shows."""
+    key, secret = environ.get("PB_API_KEY", ""), environ.get("PB_API_SECRET", "")
+    values = [key, secret, environ.get(SMTP_PASSWORD_ENV, "")]
+    if key and secret:
+        values.append(base64.b64encode(f"{key}:{secret}".encode()).decode("ascii"))
+    return tuple(v for v in values if v)
 
 
 def _environment(env: str | None, base_url: str | None, has_credentials: bool) -> str:

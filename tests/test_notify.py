@@ -505,3 +505,42 @@ def test_bad_smtp_values(tmp_path: Path):
 def test_a_user_without_a_password_is_caught_before_the_run():
     with pytest.raises(SettingsError, match="^PBLOAD_SMTP_USER is clerk, but PBLOAD_SMTP_PASSWORD is not set"):
         notify.check_ready(SmtpSettings(host="mail.example.com", user=USER))
+
+
+# --- secrets: a server that echoes the password, --debug ------------------------------------------------
+
+
+def echoing_authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    """Refuses every login and, as a careless server might, quotes the password it was given."""
+    given = auth_data.password.decode() if isinstance(auth_data, LoginPassword) else "?"
+    return AuthResult(success=False, handled=False, message=f"535 5.7.8 {given} is not the password")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_password_the_server_echoes_is_hidden_in_the_message(smtp_server, result_file: Path):
+    server = smtp_server(authenticator=echoing_authenticator, auth_required=True, auth_require_tls=False)
+    with pytest.raises(notify.MailError) as caught:
+        notify.email_result(notify.summary_from_report(RUNS["load"]), result_file, ["ops@example.com"],
+                            smtp_to(server, user=USER, password=PASSWORD), timeout=TIMEOUT_S)
+    assert PASSWORD in str(caught.value.__cause__)  # the server did echo it
+    assert str(caught.value) == (
+        f"The e-mail was not sent: the mail server 127.0.0.1:{server.port} refused the user name or password "
+        "of clerk (535 5.7.8 [hidden] is not the password). Check PBLOAD_SMTP_USER and PBLOAD_SMTP_PASSWORD.")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("command", ["email", "validate --email-to"])
+def test_debug_output_never_shows_the_password_the_server_echoes(cli, smtp_server, tmp_path: Path, command: str):
+    server = smtp_server(authenticator=echoing_authenticator, auth_required=True, auth_require_tls=False)
+    workbook = shutil.copy(SAMPLES / "orders-with-errors.xlsx", tmp_path)
+    env = mail_env(server.port, PBLOAD_SMTP_USER=USER, PBLOAD_SMTP_PASSWORD=PASSWORD)
+    if command == "email":
+        cli("validate", workbook)
+        result = cli("--debug", "email", tmp_path / "orders-with-errors.result.xlsx", "--to", "a@example.com", env=env)
+    else:
+        result = cli("--debug", "validate", workbook, "--email-to", "a@example.com", env=env)
+    assert result.exit_code == (2 if command == "email" else 1)
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "SMTPAuthenticationError" in result.stderr  # the chained exception is shown, masked
+    assert "535, b'5.7.8 [hidden] is not the password'" in result.stderr
+    assert PASSWORD not in result.output and PASSWORD not in result.stderr

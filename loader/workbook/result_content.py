@@ -18,6 +18,7 @@ from typing import Any
 
 from loader import __version__
 from loader.models import Issue, Outcome, RunReport, SheetReport, Status
+from loader.redact import redact
 from loader.workbook.hints import hint_for
 from loader.workbook.reader import HEADER_ROW
 
@@ -52,16 +53,6 @@ MAX_RANGES_PER_RULE = 8_000
 MAX_CELL_TEXT = 32_767
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_SECRETS = (
-    (re.compile(r"(?i)\b(access_token|refresh_token|id_token|token|api[_-]?key|api[_-]?secret|client[_-]?secret"
-                r"|secret|password|passwd|authorization)(\"?\s*[:=]\s*\"?)(?:(?:bearer|basic)\s+)?[^\s\"',;&}]+"),
-     r"\1\2[hidden]"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [hidden]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"), "[hidden]"),
-)
-
-
-_SUSPECT = re.compile("(?i)bearer|basic|token|key|secret|passw|authorization|eyJ|" + _CONTROL.pattern)
 
 
 def outside_text(value: Any) -> str | None:
@@ -72,11 +63,7 @@ def outside_text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    text = str(value)
-    if _SUSPECT.search(text) is None and len(text) <= MAX_CELL_TEXT:
-        return text  # nearly every value: one search and done
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
+    text = redact(str(value))  # the one mask (loader/redact.py), also for the terminal and e-mail
     text = _CONTROL.sub("", text)
     if len(text) > MAX_CELL_TEXT:
         text = text[: MAX_CELL_TEXT - 1] + "…"
