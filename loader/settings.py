@@ -41,8 +41,10 @@ _CREDENTIALS = ("PB_CLIENT_ID", "PB_API_KEY", "PB_API_SECRET")
 DEFAULT_MAX_RPS = 100.0
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_RETRY_DEADLINE = 300.0
+DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to connect to the API, for every request, the token request too
+DEFAULT_READ_TIMEOUT = 60.0  # seconds to wait for each read of an answer
 _TOML_KEYS = frozenset({"env", "base_url", "chunk_size", "concurrency", "state_dir", "strict", "max_rps",
-                        "max_attempts", "retry_deadline"})
+                        "max_attempts", "retry_deadline", "connect_timeout", "read_timeout"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Settings:
     max_rps: float = DEFAULT_MAX_RPS  # requests per second per operation
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # tries of one request, transient failures included
     retry_deadline: float = DEFAULT_RETRY_DEADLINE  # seconds one request may take, retries included
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT  # seconds, per attempt
+    read_timeout: float = DEFAULT_READ_TIMEOUT  # seconds, per read of an answer
 
     @property
     def target(self) -> str:
@@ -111,6 +115,8 @@ def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.envi
         max_rps=_positive_float("max_rps", pick("max_rps", DEFAULT_MAX_RPS)),
         max_attempts=_positive_int("max_attempts", pick("max_attempts", DEFAULT_MAX_ATTEMPTS)),
         retry_deadline=_positive_float("retry_deadline", pick("retry_deadline", DEFAULT_RETRY_DEADLINE)),
+        connect_timeout=_positive_float("connect_timeout", pick("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
+        read_timeout=_positive_float("read_timeout", pick("read_timeout", DEFAULT_READ_TIMEOUT)),
     )
 
 

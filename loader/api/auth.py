@@ -33,6 +33,8 @@ WRONG_KEYS_CODE = "PB-APIM-ERR-1002"  # PB's page: most often keys of the other 
 # A request extension: called with the new transaction ID before a request is sent again with a
 # renewed token, so the journal knows every ID that left (see `FulfillmentClient.call`).
 RESEND_HOOK = "pbload_on_resend"
+# The token request's time-outs when the request it is for has none (the client always gives some).
+TOKEN_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class OAuthClientCredentials(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         with self._lock:
             if self._token is None or self._clock() >= self._expires_at:
-                self._store((yield self._token_request()))
+                self._store((yield self._token_request(request)))
             token = self._token
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
@@ -117,7 +119,7 @@ class OAuthClientCredentials(httpx.Auth):
             return
         with self._lock:
             if self._token == token:  # nobody renewed it meanwhile
-                self._store((yield self._token_request()))
+                self._store((yield self._token_request(request)))
             token = self._token
         request.headers["Authorization"] = f"Bearer {token}"
         yield self._with_new_transaction_id(request)  # only once: a second refusal is the answer
@@ -131,13 +133,19 @@ class OAuthClientCredentials(httpx.Auth):
             hook(transaction_id)
         return request
 
-    def _token_request(self) -> httpx.Request:
+    def _token_request(self, request: httpx.Request) -> httpx.Request:
+        """The token request, with the time-outs of the request it is for.
+
+        A request built here, not by the client, would carry no time-outs at all, and an API that
+        accepts connections and never answers would keep it waiting for ever.
+        """
         return httpx.Request(
             "POST",
             self._token_url,
             headers={"Authorization": f"Basic {self._basic}",
                      "Content-Type": "application/x-www-form-urlencoded"},
             content=b"grant_type=client_credentials",
+            extensions={"timeout": request.extensions.get("timeout", TOKEN_TIMEOUT.as_dict())},
         )
 
     def _store(self, response: httpx.Response) -> None:

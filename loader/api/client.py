@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from loader.api.auth import RESEND_HOOK, TOKEN_PATH, OAuthClientCredentials, Token
+from loader.api.breaker import BREAKER_THRESHOLD, Breaker
 from loader.api.error_body import ErrorDetail, describe_errors, is_gateway_error, parse_errors, response_body
 from loader.api.ratelimit import DEFAULT_MAX_RPS, RateLimits
 from loader.api.retry import (NOT_SENT_ERRORS, THROTTLE_CODES, RetryPolicy, is_throttled, is_transient,
@@ -25,7 +26,11 @@ from loader.api.retry import (NOT_SENT_ERRORS, THROTTLE_CODES, RetryPolicy, is_t
 from loader.errors import UnreachableError
 
 FULFILLMENT_PREFIX = "/shippingservices/fulfillment"
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# Every request, the token request included, waits at most this long to connect and for each read:
+# an API that accepts connections and never answers fails within the time-outs, and then the retries.
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 60.0
+TIMEOUT = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
 TRANSACTION_ID_PREFIX = "pbl-"  # + 20 hex digits: 24 characters, within the 25 PB allows
 
 
@@ -70,6 +75,21 @@ class ApiResponse:
         return f"HTTP {self.status}, {described}" if described else f"HTTP {self.status}"
 
 
+class NoAnswerError(UnreachableError):
+    """One request got no answer after all its tries; the API may still be up (the breaker did not open)."""
+
+    def __init__(self, message: str, attempts: int = 1, uncertain: bool = True, transaction_id: str = "") -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.uncertain = uncertain  # an attempt may have reached PB and been carried out
+        self.transaction_id = transaction_id
+
+
+def timeout(connect_s: float = CONNECT_TIMEOUT_S, read_s: float = READ_TIMEOUT_S) -> httpx.Timeout:
+    """Connect and read (and write, and pool) time-outs for every request."""
+    return httpx.Timeout(read_s, connect=connect_s)
+
+
 @dataclass
 class CallStats:
     """What the client did, for the run's figures: requests, and retries by reason."""
@@ -95,11 +115,13 @@ class FulfillmentClient:
     def __init__(self, base_url: str, client_id: str, api_key: str, api_secret: str,
                  transport: httpx.BaseTransport | None = None, policy: RetryPolicy = RetryPolicy(),
                  max_rps: float = DEFAULT_MAX_RPS, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                 timeouts: httpx.Timeout = TIMEOUT, breaker_threshold: int = BREAKER_THRESHOLD) -> None:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self.policy = policy
         self.stats = CallStats()
+        self.breaker = Breaker(self.base_url, breaker_threshold)
         self._sleep = sleep
         self._clock = clock
         self._rng = random.Random(seed)
@@ -107,7 +129,7 @@ class FulfillmentClient:
         self._auth = OAuthClientCredentials(self.base_url + TOKEN_PATH, api_key, api_secret, new_transaction_id,
                                             clock)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        self._http = httpx.Client(base_url=self.base_url, auth=self._auth, timeout=TIMEOUT, transport=transport,
+        self._http = httpx.Client(base_url=self.base_url, auth=self._auth, timeout=timeouts, transport=transport,
                                   limits=limits)
 
     @property
@@ -131,12 +153,17 @@ class FulfillmentClient:
         Transient failures are retried, each attempt with a new transaction ID, which `on_attempt`
         receives just before the attempt leaves (so does a request sent again with a renewed token).
         `operation` names the operation for rate limiting when `path` holds an ID.
+
+        A request that runs out of tries without an answer raises `NoAnswerError`; one that ends in a
+        transient error is returned as the answer. Either counts against the breaker, and the call
+        that opens it — or any call once it is open — raises `ApiDownError` instead.
         """
         limiter = self._limits[operation or f"{method} {path}"]
         deadline = self._clock() + self.policy.deadline_s
         extensions = {RESEND_HOOK: on_attempt} if on_attempt is not None else None
         uncertain = False
         for attempt in range(1, self.policy.max_attempts + 1):
+            self.breaker.check()  # the API is down: nothing more leaves, not even a retry
             transaction_id = new_transaction_id()
             if on_attempt is not None:
                 on_attempt(transaction_id)
@@ -149,7 +176,7 @@ class FulfillmentClient:
                 uncertain = uncertain or not isinstance(exc, NOT_SENT_ERRORS)
                 if last:
                     self.stats.count()
-                    raise self._unreachable(exc, attempt) from exc
+                    raise self._no_answer(exc, attempt, uncertain, transaction_id) from exc
                 self.stats.count(exc.__class__.__name__)
                 self._sleep(self.policy.delay(attempt, None, self._rng))
                 continue
@@ -164,15 +191,29 @@ class FulfillmentClient:
                 self._sleep(self.policy.delay(attempt, raw.headers.get("Retry-After"), self._rng))
                 continue
             self.stats.count()
+            self._judge(response)
             return response
         raise AssertionError("unreachable")  # the last attempt always returns or raises
 
-    def _unreachable(self, exc: httpx.TransportError, attempts: int) -> UnreachableError:
-        return UnreachableError(
-            f"No answer from {self.base_url} after {attempts} attempt{'s' if attempts > 1 else ''} "
-            f"({exc.__class__.__name__}: {exc}). Check the network connection and --base-url, then "
-            "run the command again: pbload finishes what was left and sends nothing twice."
-        )
+    def _judge(self, response: ApiResponse) -> None:
+        """Tell the breaker how the request ended: a transient error to the last try is a failure."""
+        transient = is_transient(response.status, response.codes)
+        self.breaker.answered(usable=not transient)
+        if transient:
+            tries = f"{response.attempts} attempt{'s' if response.attempts > 1 else ''}"
+            down = self.breaker.failed(f"{response.describe()} after {tries}")
+            if down is not None:
+                raise down
+
+    def _no_answer(self, exc: httpx.TransportError, attempts: int, uncertain: bool,
+                   transaction_id: str) -> UnreachableError:
+        """The error for a request without an answer: its own, or the breaker's if that opens it."""
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        message = (f"No answer from {self.base_url} after {tries} ({exc.__class__.__name__}: {exc}). Check the "
+                   "network connection and --base-url, then run the command again: pbload finishes what was left "
+                   "and sends nothing twice.")
+        down = self.breaker.failed(f"no answer after {tries} ({exc.__class__.__name__})", message)
+        return down or NoAnswerError(message, attempts, uncertain, transaction_id)
 
     def path_for(self, path: str) -> str:
         """The full URL of an operation, for messages."""

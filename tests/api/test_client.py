@@ -8,7 +8,8 @@ import random
 import httpx
 import pytest
 
-from loader.api import FulfillmentClient
+from loader.api import ApiDownError, FulfillmentClient, NoAnswerError
+from loader.api.client import timeout
 from loader.api.ratelimit import RateLimiter
 from loader.api.retry import RetryPolicy
 from loader.errors import AuthenticationError, UnreachableError
@@ -336,3 +337,64 @@ def test_a_token_endpoint_in_trouble_says_what_pb_answered():
         client.call("GET", "/v1/products/A")
     assert str(err.value) == ("Could not get an access token: HTTP 500 from http://pb.test/oauth/token (PB answered "
                               "PB-APIM-ERR-1006: Spike arrest violation). Try again later.")
+
+
+# Time-outs and the breaker (issue 10): every request waits a bounded time; a dead API stops the run.
+
+def test_the_token_request_has_the_clients_time_outs():
+    seen: dict[str, dict] = {}
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen[request.url.path] = request.extensions.get("timeout")
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t", "expiresIn": 3600})
+        return ok()
+
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api), max_rps=1e9,
+                               timeouts=timeout(connect_s=2.5, read_s=7.0))
+    client.call("POST", "/v1/products/bulk", {})
+    expected = {"connect": 2.5, "read": 7.0, "write": 7.0, "pool": 7.0}
+    assert seen == {"/oauth/token": expected, BULK: expected}
+
+
+def down_client(answers: list, threshold: int = 3) -> tuple[FulfillmentClient, FakeApi]:
+    api = FakeApi({BULK: answers})
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api),
+                               policy=RetryPolicy(max_attempts=1), sleep=lambda s: None, max_rps=1e9,
+                               breaker_threshold=threshold)
+    return client, api
+
+
+def test_one_request_out_of_tries_is_its_own_failure_then_the_breaker_opens_and_nothing_leaves():
+    client, api = down_client([ok(), httpx.ReadTimeout("lost"), httpx.Response(503), httpx.ConnectError("gone")])
+    client.call("POST", "/v1/products/bulk", {})  # the API answered once: it is there
+    with pytest.raises(NoAnswerError) as lost:
+        client.call("POST", "/v1/products/bulk", {})
+    assert (lost.value.attempts, lost.value.uncertain) == (1, True)
+    assert client.call("POST", "/v1/products/bulk", {}).status == 503  # a transient answer to the last try
+    with pytest.raises(ApiDownError) as down:
+        client.call("POST", "/v1/products/bulk", {})
+    assert str(down.value) == ("The API at http://pb.test stopped answering: 3 requests in a row failed, the last one "
+                               "with no answer after 1 attempt (ConnectError). Nothing more was sent, and rows "
+                               "already answered keep their answers; run the command again later: pbload finishes "
+                               "what was left and sends nothing twice.")
+    sent = len(api.calls)
+    with pytest.raises(ApiDownError):
+        client.call("POST", "/v1/products/bulk", {})
+    assert len(api.calls) == sent  # open: nothing leaves any more
+
+
+def test_a_usable_answer_ends_a_run_of_failures():
+    client, _ = down_client([ok(), httpx.Response(503), httpx.Response(503), ok(), httpx.Response(503),
+                             httpx.Response(503)])
+    statuses = [client.call("POST", "/v1/products/bulk", {}).status for _ in range(6)]
+    assert statuses == [200, 503, 503, 200, 503, 503] and not client.breaker.is_open
+
+
+def test_no_answer_before_the_api_ever_answered_opens_the_breaker_at_once():
+    client, _ = down_client([httpx.ConnectError("refused"), ok()])
+    with pytest.raises(ApiDownError) as down:
+        client.call("POST", "/v1/products/bulk", {})
+    assert str(down.value).startswith("No answer from http://pb.test after 1 attempt (ConnectError: refused).")
+    with pytest.raises(ApiDownError):
+        client.call("POST", "/v1/products/bulk", {})
