@@ -83,14 +83,30 @@ class ServedEmulator:
                 return ids
             page += 1
 
+    def skus(self) -> list[str]:
+        """Every product's SKU, through the search API (all time, not PB's default six months)."""
+        ids: list[str] = []
+        page = 1
+        while True:
+            body = self._search_page("products", page, 500,
+                                     [{"name": "pbCreateDate", "values": ["2000-01-01T00:00:00Z", None]}])
+            ids += [p["sku"] for p in body["content"]]
+            if body["last"]:
+                return ids
+            page += 1
+
     def _orders_page(self, page: int, size: int) -> dict[str, Any]:
+        return self._search_page("orders", page, size)
+
+    def _search_page(self, resource: str, page: int, size: int, fields: list[dict[str, Any]] | None = None
+                     ) -> dict[str, Any]:
         # the control plane is never faulted, but searches are: ask with the faults paused
         faults = self.http.get("/emulator/admin/faults", auth=ADMIN_AUTH).json()["faults"]
         self.set_faults()
         try:
             response = self.http.post(
-                "/shippingservices/fulfillment/v1/orders/search", params={"page": page, "size": size},
-                json={"clientId": CLIENT["PB_CLIENT_ID"]},
+                f"/shippingservices/fulfillment/v1/{resource}/search", params={"page": page, "size": size},
+                json={"clientId": CLIENT["PB_CLIENT_ID"], **({"searchFields": fields} if fields else {})},
                 headers={"Authorization": f"Bearer {self._token()}", "X-PB-TransactionId": uuid.uuid4().hex[:24]})
             response.raise_for_status()
             return response.json()
@@ -124,9 +140,9 @@ class ServedEmulator:
         self.stop()
 
 
-def products_workbook(path: Path) -> Path:
+def products_workbook(path: Path, skus: list[str] = SKUS) -> Path:
     return write_workbook(path, {"Products": [{"SKU": s, "Product Type": "ITEM", "Description": f"Product {s}"}
-                                              for s in SKUS]})
+                                              for s in skus]})
 
 
 def orders_workbook(path: Path, lines: int, lines_per_order: int = 2) -> tuple[Path, list[str]]:

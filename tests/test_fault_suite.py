@@ -1,7 +1,8 @@
 """A 2,000-line orders load against `pbload emulator serve` over real HTTP, under injected faults.
 
 Each scenario ends with every row in a final status and the emulator holding exactly one order per
-client order ID: nothing lost, nothing loaded twice (checked through the search API).
+client order ID (one product per SKU, for the products scenario): nothing lost, nothing loaded twice
+(checked through the search API).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from tests.faultsuite import (ServedEmulator, loader_env, orders_workbook, products_workbook, run_loader,
+from tests.faultsuite import (SKUS, ServedEmulator, loader_env, orders_workbook, products_workbook, run_loader,
                               start_loader, statuses)
 
 LINES = 2_000
@@ -62,6 +63,24 @@ def test_answers_lost_after_commit(tmp_path, served):
     assert code == 0, output
     assert emulator.counts()["lost_after_commit"] > 0
     assert_exactly_once(emulator, keys, path.with_name("orders.result.xlsx"))
+
+
+def test_products_under_errors_and_lost_answers(tmp_path, served):
+    # PB does not upsert products: a create retried after its answer was lost meets a duplicate,
+    # which pbload must recognise as its own, row by row
+    emulator, env = served
+    emulator.set_faults(seed=16, error_rate=0.10, lost_after_commit_rate=0.10, throttle_rate=0.05,
+                        retry_after_s=0.05)
+    skus = [f"FP-{n:05d}" for n in range(1_000)]
+    path = products_workbook(tmp_path / "more-products.xlsx", skus)
+    code, output = run_loader(["load", str(path), "--base-url", emulator.url, "--env", "local", "--chunk-size",
+                               "50"], env)
+    assert code == 0, output
+    assert emulator.counts()["lost_after_commit"] > 0
+    held = Counter(emulator.skus())
+    assert sorted(set(held) - set(SKUS)) == skus and max(held.values()) == 1
+    counts = statuses(path.with_name("more-products.result.xlsx"), "Products")
+    assert sum(counts.values()) == 1_000 and set(counts) <= LOADED, counts
 
 
 def test_token_expires_mid_run(tmp_path, served):
