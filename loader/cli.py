@@ -27,6 +27,7 @@ from loader.journal import Journal
 from loader.models import Issue, RunReport
 from loader.redact import redact
 from loader.resources import BY_NAME, RESOURCES
+from loader.send import STOP_GRACE_SECONDS
 from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
 from loader.settings import known_secrets, load_smtp_settings
 from loader.workbook.templates import template_name, write_template
@@ -165,13 +166,17 @@ def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path |
 
 @contextmanager
 def _graceful_stop() -> Iterator[threading.Event]:
-    """Ctrl-C or SIGTERM lets requests in flight finish and the result be written; a second stops at once."""
+    """Ctrl-C or SIGTERM gives requests in flight a few seconds and writes the result; a second stops at once.
+
+    Requests still unanswered after `STOP_GRACE_SECONDS` are abandoned: their rows stay in the journal
+    as in flight, and the next load looks them up at PB before sending anything again.
+    """
     stop = threading.Event()
 
     def first(signum: int, frame: Any) -> None:
         stop.set()
-        click.echo("\nStopping: letting the requests in flight finish, then writing the result workbook. "
-                   "Press Ctrl-C again to stop at once.", err=True)
+        click.echo(f"\nStopping: letting the requests in flight finish (at most {STOP_GRACE_SECONDS:g} seconds), "
+                   "then writing the result workbook. Press Ctrl-C again to stop at once.", err=True)
         signal.signal(signal.SIGINT, at_once)
         signal.signal(signal.SIGTERM, at_once)
 

@@ -6,6 +6,7 @@ loading an export unchanged reports every row UNCHANGED.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -52,18 +53,22 @@ def export(client: FulfillmentClient, what: str, output: Path) -> tuple[Path, in
     return save_atomically(book, output), len(records)
 
 
-def pages(client: FulfillmentClient, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every record of a search, page by page."""
-    page = 1
-    while True:
+def pages(client: FulfillmentClient, path: str, body: dict[str, Any],
+          size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every record of a search, page by page, until PB says a page was the last.
+
+    PB may answer fewer records a page than asked for: only `last` ends the search, or a page with
+    no records at all (so that a server that never says "last" cannot keep pbload asking).
+    """
+    for page in itertools.count(1):
         response = client.call("POST", path, {"clientId": client.client_id, **body},
-                               params={"page": page, "size": PAGE_SIZE})
+                               params={"page": page, "size": size})
         if not response.ok or not isinstance(response.body, dict):
             raise ApiError(f"Could not read {client.path_for(path)} ({response.describe()}). Try again later.")
-        yield from response.body.get(bets.SEARCH_RECORDS) or []
-        if response.body.get("last", True):
+        records = response.body.get(bets.SEARCH_RECORDS) or []
+        yield from records
+        if response.body.get("last", True) or not records:
             return
-        page += 1
 
 
 def records_to_rows(resource: Resource, records: list[dict[str, Any]]) -> Iterator[list[Any]]:

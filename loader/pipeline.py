@@ -17,16 +17,17 @@ from typing import Iterator
 import httpx
 
 from loader.api import FulfillmentClient
+from loader.api.client import timeout
 from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
 from loader.errors import ApiError, WorkbookError
 from loader.export import export as export_records
 from loader.journal import IN_FLIGHT, Journal
-from loader.models import Outcome, RunReport, SheetReport, Status
+from loader.models import Item, Outcome, RunReport, SheetReport, Status
 from loader.payloads import PayloadLog
 from loader.plan import Dependencies, plan_sheet
 from loader.resources.products import PRODUCTS
-from loader.send import Recorder, known_keys, sender_for
+from loader.send import Recorder, Stopped, known_keys, sender_for
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
 from loader.workbook.writer import result_path_for, write_result
@@ -113,7 +114,8 @@ def load(path: Path, settings: Settings, output: Path | None = None,
                       settings.base_url, {name: getattr(settings, name) for name in RESUMED_SETTINGS})
     try:
         with _timed(timings, "send"), _client(settings, transport) as client, _payload_log(payloads) as log:
-            deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus))
+            deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency,
+                                                                        stop))
             try:
                 for sheet, rows in zip(report.sheets, checked):
                     _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop, log)
@@ -191,10 +193,19 @@ def _read_and_check(path: Path, settings: Settings, command: str, output: Path |
 def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, journal: Journal,
                 report: RunReport, sheet: SheetReport, rows: CheckedSheet, progress: Progress,
                 stop: threading.Event, payloads: PayloadLog | None = None) -> None:
+    """Plan, look up and send one sheet; every answered row keeps its answer, whatever stops the sheet.
+
+    The outcomes are taken from the recorder, which keeps them as they arrive, so an `ApiDownError`
+    (the breaker) loses none; rows whose request left without an answer are `no-answer`.
+    """
     resource = rows.data.resource
     plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
     sheet.outcomes.update(plan.settled)
-    items, settled, issues = deps.resolve(resource, plan.items)
+    try:
+        items, settled, issues = deps.resolve(resource, plan.items)
+    except Stopped:  # Ctrl-C during the SKU look-ups: the sheet's valid rows stay NOT SENT
+        deps.record(resource, rows, sheet.outcomes)
+        return
     sheet.outcomes.update(settled)
     report.issues.extend(issues)
     # items an earlier run sent without hearing back: a duplicate create of them is our own
@@ -209,16 +220,31 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
 
     recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt, payloads)
     progress(sheet.sheet, 0, len(items))
-    outcomes: dict[str, Outcome] = {}
     try:
         if items and not stop.is_set():
-            outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(items)
+            sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(items)
     finally:
-        for item in items:
-            outcome = outcomes.get(item.key)
-            if outcome is not None:
-                sheet.outcomes.update({row: outcome for row in item.rows})
+        _keep_outcomes(journal, report.run_id, resource.name, sheet, items, recorder.outcomes)
         deps.record(resource, rows, sheet.outcomes)
+
+
+def _keep_outcomes(journal: Journal, run_id: str, resource: str, sheet: SheetReport, items: list[Item],
+                   outcomes: dict[str, Outcome]) -> None:
+    """Each item's outcome to its rows; an item sent but never answered is `no-answer`, the rest NOT SENT."""
+    waiting = journal.in_flight(run_id) if len(outcomes) < len(items) else set()
+    for item in items:
+        outcome = outcomes.get(item.key)
+        if outcome is None and (resource, item.key) in waiting:
+            outcome = _no_answer()
+        if outcome is not None:
+            sheet.outcomes.update({row: outcome for row in item.rows})
+
+
+def _no_answer() -> Outcome:
+    """A row whose request left but got no answer: neither loaded nor safe to call not sent."""
+    return Outcome(Status.FAILED, error_code="no-answer",
+                   message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB has "
+                           "and finishes it without sending anything twice.")
 
 
 def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:
@@ -238,7 +264,8 @@ def _client(settings: Settings, transport: httpx.BaseTransport | None) -> Iterat
         transport = httpx.WSGITransport(app=create_app(settings.emulator_db))
     policy = RetryPolicy(max_attempts=settings.max_attempts, deadline_s=settings.retry_deadline)
     client = FulfillmentClient(base_url, settings.client_id, settings.api_key, settings.api_secret,
-                               transport=transport, policy=policy, max_rps=settings.max_rps)
+                               transport=transport, policy=policy, max_rps=settings.max_rps,
+                               timeouts=timeout(settings.connect_timeout, settings.read_timeout))
     try:
         yield client
     finally:

@@ -2,8 +2,9 @@
 
 A header/line sheet becomes one item per group of rows sharing a key; an item is sent only if every
 one of its rows passed its checks. Items that depend on others loaded in the same run (an order's
-SKUs, a kit's components, a work order's kit) are BLOCKED when those failed, and items naming a SKU
-that neither the workbook nor PB knows are INVALID.
+SKUs, a kit's components, a work order's kit) are BLOCKED when those failed, items naming a SKU
+that neither the workbook nor PB knows are INVALID, and items naming a SKU that could not be looked
+up at PB (its search refused or out of tries) are FAILED, to be loaded again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from loader.resources import Resource
 PRODUCTS = "products"
 # A work order builds a kit from its bill of materials: a bill that failed in this run blocks it.
 KIT_BILLS = {"work-orders": "boms"}
+# Asked with SKUs, says which PB knows and which could not be looked up (with why).
+ProductLookup = Callable[[set[str]], tuple[set[str], dict[str, str]]]
 
 
 @dataclass
@@ -102,10 +105,11 @@ def _sibling_invalid(resource: Resource, key: Any, bad: list[int]) -> Outcome:
 class Dependencies:
     """What this run did with each key of each sheet, to block items whose dependencies failed."""
 
-    def __init__(self, lookup_products: Callable[[set[str]], set[str]] | None) -> None:
+    def __init__(self, lookup_products: ProductLookup | None) -> None:
         self._lookup = lookup_products  # SKUs PB knows, out of those asked; None: do not ask PB
         self._known_at_pb: set[str] = set()
         self._asked: set[str] = set()
+        self._unchecked: dict[str, str] = {}  # SKUs whose look-up failed, with why (asked again next sheet)
         self._settled: dict[str, dict[str, tuple[int, Status]]] = {}
 
     def record(self, resource: Resource, rows: CheckedSheet, outcomes: dict[int, Outcome]) -> None:
@@ -123,10 +127,13 @@ class Dependencies:
         ready, settled, issues = [], {}, []
         for item in items:
             blocked = self._blocked_by(resource, item)
+            unchecked = [r for r in item.references if self._absent(r) and r.key in self._unchecked]
             unknown = [r for r in item.references if self._absent(r) and r.key not in self._known_at_pb
                        and self._lookup is not None]
             if blocked:
                 settled.update({row: blocked for row in item.rows})
+            elif unchecked:
+                settled.update({row: self._not_checked(unchecked[0]) for row in item.rows})
             elif unknown:
                 found = [_unknown_sku(item.sheet, r) for r in unknown]
                 issues += found
@@ -141,8 +148,16 @@ class Dependencies:
     def _ask_pb(self, skus: set[str]) -> None:
         wanted = skus - self._asked
         if wanted and self._lookup is not None:
-            self._known_at_pb |= self._lookup(wanted)
-            self._asked |= wanted
+            known, failed = self._lookup(wanted)
+            self._known_at_pb |= known
+            self._asked |= wanted - set(failed)
+            self._unchecked = {**{k: v for k, v in self._unchecked.items() if k not in wanted}, **failed}
+
+    def _not_checked(self, ref: Reference) -> Outcome:
+        return Outcome(Status.FAILED, error_code="lookup-failed",
+                       message=f"Not sent: SKU {ref.key} could not be looked up at PB ({self._unchecked[ref.key]}). "
+                               "Load the same workbook again: pbload checks what PB has and finishes it without "
+                               "sending anything twice.")
 
     def _blocked_by(self, resource: Resource, item: Item) -> Outcome | None:
         for ref in item.references:

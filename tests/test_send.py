@@ -8,15 +8,16 @@ a time (concurrency 1) and no test waits on a clock.
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 import pytest
 
-from loader.api import FulfillmentClient
+from loader.api import ApiDownError, FulfillmentClient
 from loader.api.retry import RetryPolicy
-from loader.errors import ApiError
 from loader.models import Action, Item, Outcome, Status
 from loader.resources.products import PRODUCTS
 from loader.send.common import Recorder
@@ -242,10 +243,62 @@ def test_a_bare_gateway_error_reaches_every_row_with_code_and_text():
         (Status.FAILED, "PB-APIM-ERR-1001", "Invalid request")}
 
 
-def test_a_failed_lookup_names_pbs_code_and_text():
+def test_a_failed_lookup_fails_its_items_with_pbs_code_and_text_and_sends_nothing():
     refused = httpx.Response(403, json={"errorCode": "PB-APIM-ERR-1001", "errorDescription": "Invalid request"})
-    with pytest.raises(ApiError) as err:
-        send(FakePb(search=[refused]), items(1))
-    assert str(err.value) == ("Could not look items up at http://pb.test/shippingservices/fulfillment/v1/products/"
-                              "search (HTTP 403, PB-APIM-ERR-1001: Invalid request). Nothing more was sent; run the "
-                              "command again later.")
+    pb = FakePb(search=[refused])
+    outcomes = send(pb, items(1))
+    assert outcomes["S-000"] == Outcome(
+        Status.FAILED, error_code="lookup-failed",
+        message="Not sent: it could not be looked up at PB first (http://pb.test/shippingservices/fulfillment/v1/"
+                "products/search answered HTTP 403, PB-APIM-ERR-1001: Invalid request). Load the same workbook "
+                "again: pbload checks what PB has and finishes it without sending anything twice.")
+    assert pb.calls(BULK) == 0  # sent blind, it could be created twice
+
+
+# Outcomes kept as they arrive; Ctrl-C abandons a request that never gets its answer.
+
+def test_ctrl_c_keeps_the_answered_chunks_and_abandons_a_request_that_never_answers():
+    stop, release = threading.Event(), threading.Event()
+    answered = named()
+    seen: list[int] = []
+
+    def hang_on_the_second(sent: list[dict[str, Any]]) -> httpx.Response:
+        seen.append(len(sent))
+        if len(seen) == 2:
+            stop.set()  # Ctrl-C while this request waits for an answer that does not come
+            release.wait(timeout=30)  # bounded: the test lets it go once the sender has given up on it
+        return answered(sent)
+
+    pb = FakePb(hang_on_the_second)
+    recorder = Recorder(stop=stop)
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(pb),
+                               policy=RetryPolicy(max_attempts=1), sleep=lambda s: None, max_rps=1e9)
+    sender = BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=100, concurrency=1, recorder=recorder,
+                        grace_s=0.01)
+    try:
+        outcomes = sender.send(items(300))
+    finally:
+        release.set()
+    assert statuses(outcomes) == {Status.CREATED: 100}  # the first chunk; the second abandoned, the third never sent
+    assert sorted(outcomes) == [f"S-{n:03}" for n in range(100)] and recorder.outcomes == outcomes
+    assert seen == [100, 100]
+
+
+def test_the_breaker_opening_mid_sheet_raises_with_every_answer_kept():
+    gone = [httpx.Response(200, json={"content": [], "last": True})]  # the look-up answers; then PB is gone
+    pb = FakePb(search=gone, bulk=[httpx.Response(503)] * 2)
+    recorder = Recorder()
+    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(pb),
+                               policy=RetryPolicy(max_attempts=1), sleep=lambda s: None, max_rps=1e9,
+                               breaker_threshold=2)
+    sender = BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=100, concurrency=1, recorder=recorder)
+    pb.scripted[BULK] = [httpx.Response(200, json={"products": [
+        {"clientId": "c", "sku": f"S-{n:03}", "status": "PUBLISHED"} for n in range(100)]}),
+        httpx.Response(503), httpx.Response(503)]
+    with pytest.raises(ApiDownError):
+        sender.send(items(400))
+    assert Counter((o.status, o.error_code) for o in recorder.outcomes.values()) == {
+        (Status.CREATED, None): 100, (Status.FAILED, "HTTP-503"): 100}  # the 3rd chunk opened it: no outcome
+    assert recorder.outcomes["S-150"].message == ("The API answered HTTP 503 (tried 1 time; load this workbook again "
+                                                  "later: rows already loaded stay loaded)")
+    assert pb.calls(BULK) == 3  # the 4th chunk never left

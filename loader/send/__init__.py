@@ -6,6 +6,9 @@ UNCHANGED and not sent. The rest goes out in one of two ways, chosen by the reso
 * products, orders and returns in bulk calls of up to 200 items (`keyed.BulkSender`);
 * ASNs, bills of materials and work orders, which have no bulk endpoint, as concurrent single
   calls (`keyed.SingleSender`).
+
+Look-ups (`lookup.find_by_key`) go through every chunk of keys and every page; the jobs run in a
+pool (`pool.Pool`) that hands each answer over as it arrives and stops within seconds of Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 from loader.api import FulfillmentClient
 from loader.resources import Resource
 from loader.send.common import Progress, Recorder, Sender
-from loader.send.keyed import BulkSender, KeyedSender, SingleSender, known_keys
+from loader.send.keyed import BulkSender, KeyedSender, SingleSender
+from loader.send.lookup import find_by_key, known_keys
+from loader.send.pool import STOP_GRACE_SECONDS, Stopped
 
 
 def sender_for(resource: Resource, client: FulfillmentClient, chunk_size: int, concurrency: int,
@@ -26,4 +31,5 @@ def sender_for(resource: Resource, client: FulfillmentClient, chunk_size: int, c
     return cls(client, resource, spec, chunk_size, concurrency, recorder)
 
 
-__all__ = ["Progress", "Recorder", "Sender", "known_keys", "sender_for"]
+__all__ = ["STOP_GRACE_SECONDS", "Progress", "Recorder", "Sender", "Stopped", "find_by_key", "known_keys",
+           "sender_for"]

@@ -7,14 +7,22 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from loader.api import ApiResponse, ErrorDetail, describe_errors, parse_errors
+from loader.api import ApiResponse, ErrorDetail, NoAnswerError, describe_errors, parse_errors
+from loader.api.retry import is_transient
 from loader import bets
 from loader.journal import Journal
 from loader.models import Item, Outcome, Status
 from loader.payloads import PayloadLog
+from loader.send.pool import Stopped
 
 Progress = Callable[[int], None]  # called with the number of items just settled
 NO_RESULT = "no-result"  # the code of an item in doubt: PB did not say what became of it
+# A request that got no answer after all its tries and may have been carried out: the item stays in
+# the journal as in flight, so that the next load looks it up before sending it again.
+NO_ANSWER = "no-answer"
+UNREACHABLE = "unreachable"  # no attempt of the request reached PB: certainly not carried out
+LOOKUP_FAILED = "lookup-failed"  # the item could not be looked up at PB, so it was not sent
+AGAIN = "Load the same workbook again: pbload checks what PB has and finishes it without sending anything twice."
 # What a result's `status` tells, by resource, where PB documents it (§4, §21.3): for products it is
 # the product's state in PB's catalogue (PUBLISHED or UNPUBLISHED), not the outcome of the call.
 STATE_MESSAGES = {"products": "PB lists the product as {status}."}
@@ -30,8 +38,9 @@ class Recorder:
     """Where a sender reports what it does: the journal, the progress display, and the stop signal.
 
     Items are marked in flight with each attempt's transaction ID before the request leaves, and
-    their outcomes are committed as they come back. Once `stop` is set no new request starts. Each
-    item's body goes to the `--payloads` file, when there is one, as it is sent.
+    their outcomes are committed, and kept in `outcomes`, as they come back: whatever stops a sheet,
+    every answered item keeps its answer. Once `stop` is set no new request — not even a retry —
+    starts. Each item's body goes to the `--payloads` file, when there is one, as it is sent.
     """
 
     def __init__(self, journal: Journal | None = None, run_id: str = "", target: str = "", resource: str = "",
@@ -45,6 +54,7 @@ class Recorder:
         self.progress = progress
         self.stop = stop or threading.Event()
         self.in_doubt = in_doubt  # keys an earlier run sent without hearing back
+        self.outcomes: dict[str, Outcome] = {}  # every outcome settled so far, by client key
 
     @property
     def stopped(self) -> bool:
@@ -53,6 +63,8 @@ class Recorder:
     def sending(self, items: Sequence[Item]) -> Callable[[str], None]:
         """The callback that marks `items` in flight with an attempt's transaction ID."""
         def mark(transaction_id: str) -> None:
+            if self.stopped:  # stopped (Ctrl-C): no attempt leaves any more, the job ends here
+                raise Stopped()
             if self.journal is not None:
                 self.journal.sending(self.run_id, self.target, self.resource, items, transaction_id)
         return mark
@@ -64,9 +76,16 @@ class Recorder:
         return body
 
     def settled(self, results: Sequence[tuple[Item, Outcome]]) -> None:
-        """Commit outcomes and move the progress display on."""
-        if self.journal is not None and results:
-            self.journal.settled(self.run_id, self.target, self.resource, results)
+        """Keep and commit outcomes, and move the progress display on.
+
+        An item whose request got no answer stays in the journal as in flight: it may have been
+        carried out, and the next load finds out by looking it up.
+        """
+        for item, outcome in results:
+            self.outcomes[item.key] = outcome
+        answered = [(i, o) for i, o in results if o.error_code != NO_ANSWER]
+        if self.journal is not None and answered:
+            self.journal.settled(self.run_id, self.target, self.resource, answered)
         self.progress(len(results))
 
 
@@ -120,9 +139,12 @@ def failure(response: ApiResponse, errors: Sequence[ErrorDetail] = ()) -> Outcom
     if not errors:
         errors = (ErrorDetail(f"HTTP-{response.status}", f"The API answered HTTP {response.status}."),)
     message = "; ".join(e.message or e.code for e in errors)
+    times = f"{response.attempts} time{'s' if response.attempts > 1 else ''}"
+    later = "load this workbook again later: rows already loaded stay loaded"
     if response.throttled:  # PB's gateway kept saying "too many requests" until pbload gave up
-        message += (f" (PB throttled the request {response.attempts} time{'s' if response.attempts > 1 else ''}; "
-                    "load this workbook again later: rows already loaded stay loaded)")
+        message += f" (PB throttled the request {times}; {later})"
+    elif is_transient(response.status, response.codes):  # out of tries: worth another go later
+        message = message.rstrip(".") + f" (tried {times}; {later})"
     return Outcome(Status.FAILED, error_code=errors[0].code, message=message, transaction_id=response.transaction_id)
 
 
@@ -150,6 +172,38 @@ def state_message(resource: str, source: dict[str, Any] | None) -> str | None:
     template = STATE_MESSAGES.get(resource)
     status = source.get("status") if source else None
     return template.format(status=status) if template and isinstance(status, str) and status else None
+
+
+def no_answer(exc: NoAnswerError) -> Outcome:
+    """FAILED for an item whose request ran out of tries without an answer (the run goes on)."""
+    tries = f"{exc.attempts} attempt{'s' if exc.attempts > 1 else ''}"
+    cause = exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "no answer"
+    if exc.uncertain:
+        return Outcome(Status.FAILED, error_code=NO_ANSWER, transaction_id=exc.transaction_id or None,
+                       message=f"Sent, but no answer came back after {tries} ({cause}). {AGAIN}")
+    return Outcome(Status.FAILED, error_code=UNREACHABLE, transaction_id=exc.transaction_id or None,
+                   message=f"Not sent: PB could not be reached in {tries} ({cause}). {AGAIN}")
+
+
+def lookup_failed(reason: str) -> Outcome:
+    """FAILED for an item that could not be looked up at PB: sending it blind could create it twice."""
+    return Outcome(Status.FAILED, error_code=LOOKUP_FAILED,
+                   message=f"Not sent: it could not be looked up at PB first ({reason}). {AGAIN}")
+
+
+def unchecked(response: ApiResponse, reason: str) -> Outcome:
+    """An item in doubt after an answer that did not name it, which could not be looked up either."""
+    return Outcome(Status.FAILED, error_code=NO_ANSWER, transaction_id=response.transaction_id,
+                   message=f"In doubt: PB's answer did not name this item, and looking it up failed ({reason}). "
+                           f"{AGAIN}")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a look-up by client key found: PB's records, and the keys that could not be looked up."""
+
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> why its chunk of the look-up failed
 
 
 def refused(code: str, message: str) -> Outcome:

@@ -8,28 +8,31 @@ sent — in bulk where the API has a bulk endpoint, as concurrent single calls w
 An item in doubt is looked up again, and PB holding it as sent means it went through: a bulk
 result that does not name its item (§21.3), an item the answer has no result for, a create refused
 as a duplicate after an answer was lost (and the request retried) or after an earlier run was cut short.
+
+Look-ups go 200 keys a search, every page of each, the chunks `concurrency` at a time. Outcomes
+are kept as they arrive (`Recorder.outcomes`): a request that runs out of tries fails its own
+items and the rest goes on; only the breaker (the API down as a whole) or Ctrl-C ends a sheet early.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import quote
 
 from loader import bets
-from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, parse_errors
-from loader.errors import ApiError
+from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, NoAnswerError, parse_errors
 from loader.models import Action, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
-from loader.send.common import (BulkResults, Recorder, chunks, failure, in_doubt, no_result, refused,
-                                results_by_key, state_message)
+from loader.send.common import (BulkResults, Lookup, Recorder, chunks, failure, in_doubt, lookup_failed, no_answer,
+                                no_result, refused, results_by_key, state_message, unchecked)
+from loader.send.lookup import find_by_key
+from loader.send.pool import STOP_GRACE_SECONDS, Pool, Stopped
 
 CANCELED = "CANCELED"
-LOOKUP_CHUNK = 200
+Job = Callable[[], list[tuple[Item, Outcome]]]
 
 
 @dataclass(frozen=True)
@@ -45,57 +48,53 @@ class KeyedSender:
     """Looks items up by client key, settles what needs no call, and sends the rest."""
 
     def __init__(self, client: FulfillmentClient, resource: Resource, spec: ApiSpec, chunk_size: int,
-                 concurrency: int, recorder: Recorder | None = None) -> None:
+                 concurrency: int, recorder: Recorder | None = None, grace_s: float = STOP_GRACE_SECONDS) -> None:
         self.client = client
         self.resource = resource
         self.spec = spec
         self.chunk_size = max(1, min(chunk_size, spec.max_bulk_items))
         self.concurrency = max(1, concurrency)
         self.recorder = recorder or Recorder()
+        self.grace_s = grace_s
 
     def send(self, items: Sequence[Item]) -> dict[str, Outcome]:
-        """The outcome of every item sent, by client key (items never sent are absent)."""
-        existing = self.lookup([i.key for i in items])
-        outcomes: dict[str, Outcome] = {}
+        """The outcome of every item settled, by client key (items never answered are absent).
+
+        The outcomes are also in `recorder.outcomes` as they arrive, so that they survive a raise:
+        `ApiDownError` when the breaker opens (the API down as a whole), or a refused token.
+        """
+        try:
+            looked = self.lookup([i.key for i in items])
+        except Stopped:  # Ctrl-C before every item was looked up: nothing may be decided blind
+            return dict(self.recorder.outcomes)
         steps: list[Step] = []
         settled: list[tuple[Item, Outcome]] = []
         for item in items:
-            decided = decide(item, existing.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
+            if item.key in looked.failed:
+                settled.append((item, lookup_failed(looked.failed[item.key])))
+                continue
+            decided = decide(item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
             if isinstance(decided, Outcome):
                 settled.append((item, decided))
             else:
                 steps.append(decided)
-        self._settle(outcomes, settled)
-        self._run(self.jobs(steps), outcomes)
-        return outcomes
+        self.recorder.settled(settled)
+        self._run(self.jobs(steps))
+        return dict(self.recorder.outcomes)
 
-    def _settle(self, outcomes: dict[str, Outcome], results: Sequence[tuple[Item, Outcome]]) -> None:
-        for item, outcome in results:
-            outcomes[item.key] = outcome
-        self.recorder.settled(results)
+    def _run(self, jobs: list[Job]) -> None:
+        """Run jobs `concurrency` at a time, keeping and committing each job's outcomes as it is answered.
 
-    def _run(self, jobs: list[Callable[[], list[tuple[Item, Outcome]]]], outcomes: dict[str, Outcome]) -> None:
-        """Run jobs `concurrency` at a time, committing each job's outcomes as soon as it is answered.
-
-        If one job fails outright (the API gone), no new job starts; the answers of the jobs already
-        under way are still committed before the failure is raised.
+        If one job fails outright (the API down, the token refused), no new job starts and the
+        failure is raised once the jobs under way are answered or abandoned.
         """
-        failures: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for future in as_completed([pool.submit(job) for job in jobs]):
-                try:
-                    self._settle(outcomes, future.result())
-                except ApiError as exc:
-                    self.recorder.stop.set()
-                    failures.append(exc)
-        if failures:
-            raise failures[0]
+        Pool(self.concurrency, self.recorder.stop, self.grace_s).run(jobs, self.recorder.settled)
 
-    def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+    def lookup(self, keys: list[str]) -> Lookup:
         """PB's records for `keys`, by client key (keys PB does not have are absent)."""
-        return find_by_key(self.client, self.resource, keys)
+        return find_by_key(self.client, self.resource, keys, self.concurrency, self.recorder.stop, self.grace_s)
 
-    def jobs(self, steps: list[Step]) -> list[Callable[[], list[tuple[Item, Outcome]]]]:  # pragma: no cover
+    def jobs(self, steps: list[Step]) -> list[Job]:  # pragma: no cover
         raise NotImplementedError
 
     def _put_body(self, item: Item) -> dict[str, Any]:
@@ -107,20 +106,22 @@ class KeyedSender:
         ours = response.uncertain or step.item.key in self.recorder.in_doubt
         if step.verb != "create" or not ours or not any(self.resource.key in e.parameters for e in errors):
             return outcome
-        record = self.held_as_sent([step]).get(step.item.key)
+        record = self.held_as_sent([step]).found.get(step.item.key)
         if record is None:
             return outcome
         return self._done(step, record, response, done if response.uncertain else Status.UNCHANGED)
 
-    def held_as_sent(self, steps: Sequence[Step]) -> dict[str, dict[str, Any]]:
-        """PB's records of those items that PB holds as they were sent, by client key (one lookup for all).
+    def held_as_sent(self, steps: Sequence[Step]) -> Lookup:
+        """PB's records of those items that PB holds as they were sent, by client key, and the keys that
+        could not be looked up (one look-up for all, in chunks of 200).
 
         This is how an item in doubt is settled — a lost answer, an answer that does not name the
         item, a duplicate that may be our own: what PB holds decides, never the answer alone.
         """
-        records = self.lookup([s.item.key for s in steps])
-        return {s.item.key: records[s.item.key] for s in steps
-                if s.item.key in records and self._as_sent(s, records[s.item.key])}
+        looked = self.lookup([s.item.key for s in steps])
+        records = looked.found
+        return Lookup({s.item.key: records[s.item.key] for s in steps
+                       if s.item.key in records and self._as_sent(s, records[s.item.key])}, looked.failed)
 
     def _as_sent(self, step: Step, record: dict[str, Any]) -> bool:
         if step.verb == "cancel":
@@ -131,40 +132,6 @@ class KeyedSender:
         """`status` for an item, with PB's ID and state from `source` (a result or a record)."""
         return Outcome(status, pb_id=_pb_id(source, self.spec) or _pb_id(step.record, self.spec),
                        message=state_message(self.resource.name, source), transaction_id=response.transaction_id)
-
-
-def known_keys(client: FulfillmentClient, resource: Resource, keys: set[str]) -> set[str]:
-    """The keys of `keys` that PB has (for products: the SKUs it knows), 200 per search."""
-    return set(find_by_key(client, resource, sorted(keys)))
-
-
-def find_by_key(client: FulfillmentClient, resource: Resource, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """PB's records of `resource` for `keys`, found by search, one call per chunk of keys."""
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in chunks(sorted(set(keys)), LOOKUP_CHUNK):
-        found.update(_find_chunk(client, resource, chunk))
-    return found
-
-
-def _find_chunk(client: FulfillmentClient, resource: Resource, chunk: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """PB's records for one chunk of keys, page after page until PB says it was the last."""
-    spec = resource.api
-    assert spec is not None
-    wanted = set(chunk)
-    found: dict[str, dict[str, Any]] = {}
-    for page in itertools.count(1):
-        body = {"clientId": client.client_id,
-                "searchFields": [{"name": spec.search_key, "values": list(chunk)}, *spec.lookup_fields]}
-        response = client.call("POST", spec.search_path, body, params={"page": page, "size": len(chunk)})
-        if not response.ok or not isinstance(response.body, dict):
-            raise_lookup_failure(client, spec, response)
-        for record in response.body.get(bets.SEARCH_RECORDS) or []:
-            key = record.get(resource.key)
-            if key is not None and str(key) in wanted:
-                found[str(key)] = record
-        if response.body.get("last", True):
-            break
-    return found
 
 
 def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: ApiSpec,
@@ -196,16 +163,10 @@ def _pb_id(record: dict[str, Any] | None, spec: ApiSpec) -> str | None:
     return None if value is None else str(value)
 
 
-def raise_lookup_failure(client: FulfillmentClient, spec: ApiSpec, response: ApiResponse) -> NoReturn:
-    """A failed lookup stops the sheet: without it pbload could create items twice."""
-    raise ApiError(f"Could not look items up at {client.path_for(spec.search_path)} ({response.describe()}). "
-                   "Nothing more was sent; run the command again later.")
-
-
 class BulkSender(KeyedSender):
     """Products, orders and returns: creates and updates in bulk calls, order cancels in bulk cancel calls."""
 
-    def jobs(self, steps: list[Step]) -> list[Callable[[], list[tuple[Item, Outcome]]]]:
+    def jobs(self, steps: list[Step]) -> list[Job]:
         writes = [s for s in steps if s.verb in ("create", "update")]
         cancels = [s for s in steps if s.verb == "cancel"]
         return ([lambda c=chunk: self._halving(c, self._write) for chunk in chunks(writes, self.chunk_size)]
@@ -217,7 +178,10 @@ class BulkSender(KeyedSender):
         """Send one chunk, halving it while PB rejects it whole with a 400, until the bad items are alone."""
         if self.recorder.stopped:
             return []
-        response, done = send(chunk)
+        try:
+            response, done = send(chunk)
+        except NoAnswerError as exc:  # this request is out of tries; the API is not down (no breaker)
+            return [(s.item, no_answer(exc)) for s in chunk]
         # a 400 from PB's gateway is about the request as a whole (a token, a throttle): halving cannot help
         if response.status == 400 and len(chunk) > 1 and not response.from_gateway:
             half = len(chunk) // 2
@@ -254,16 +218,18 @@ class BulkSender(KeyedSender):
             return [(s.item, replace(failure(response), pb_id=_pb_id(s.record, self.spec))) for s in chunk]
         results = results_by_key(response.body, self.spec.bulk_array, self.resource.key, [s.item for s in chunk])
         unmatched = [s for s in chunk if s.item.key not in results.by_key]
-        held = self.held_as_sent(unmatched) if unmatched else {}
+        held = self.held_as_sent(unmatched) if unmatched else Lookup()
         return [(s.item, self._item_outcome(s, results, held, response, done(s))) for s in chunk]
 
-    def _item_outcome(self, step: Step, results: BulkResults, held: dict[str, dict[str, Any]],
+    def _item_outcome(self, step: Step, results: BulkResults, held: Lookup,
                       response: ApiResponse, done: Status) -> Outcome:
         key = step.item.key
         result = results.by_key.get(key)
         if result is None:  # in doubt: what PB holds decides
-            if key in held:
-                return self._done(step, held[key], response, done)
+            if key in held.found:
+                return self._done(step, held.found[key], response, done)
+            if key in held.failed:
+                return unchecked(response, held.failed[key])
             if results.doubtful(key):
                 return in_doubt(response, self.resource.key_field.header, results.beside.get(key))
             return no_result(response)
@@ -277,12 +243,19 @@ class BulkSender(KeyedSender):
 class SingleSender(KeyedSender):
     """ASNs, bills of materials and work orders: one call per item, several at a time."""
 
-    def jobs(self, steps: list[Step]) -> list[Callable[[], list[tuple[Item, Outcome]]]]:
+    def jobs(self, steps: list[Step]) -> list[Job]:
         return [lambda s=step: self._one(s) for step in steps]
 
     def _one(self, step: Step) -> list[tuple[Item, Outcome]]:
         if self.recorder.stopped:
             return []
+        try:
+            return [(step.item, self._call(step))]
+        except NoAnswerError as exc:  # this request is out of tries; the API is not down (no breaker)
+            return [(step.item, no_answer(exc))]
+
+    def _call(self, step: Step) -> Outcome:
+        """Create, update or cancel one item, and what came of it."""
         mark = self.recorder.sending([step.item])
         if step.verb == "create":
             body = self.recorder.body(step.item, self._put_body(step.item), f"POST {self.spec.create_path}")
@@ -298,9 +271,9 @@ class SingleSender(KeyedSender):
             done = Status.CANCELED
         if not response.ok:
             outcome = replace(failure(response), pb_id=_pb_id(step.record, self.spec))
-            return [(step.item, self.confirm(step, outcome, done, response, response.errors))]
+            return self.confirm(step, outcome, done, response, response.errors)
         body = response.body if isinstance(response.body, dict) else {}
-        return [(step.item, self._done(step, body, response, done))]
+        return self._done(step, body, response, done)
 
     def _cancel(self, step: Step, mark: Callable[[str], None]) -> ApiResponse:
         path = self._path(self.spec.cancel_path, step.record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
@@ -17,7 +19,7 @@ CREDENTIALS_TEXT = ("The emulator's control plane needs its credentials: HTTP Ba
 
 
 @pytest.fixture
-def http() -> Served:
+def http() -> Iterator[Served]:
     with served() as s:
         yield s
 
