@@ -6,6 +6,9 @@ Exceptions are for runs that cannot go on; problems with single rows or items ar
     PbloadError                 anything pbload reports to the user; the CLI exits 2
     ├── SettingsError           bad or missing settings or credentials
     ├── WorkbookError           the workbook cannot be read or does not fit a template
+    ├── ResultError             the result workbook cannot be written where it should go
+    ├── JournalError            pbload's journal cannot be read or written (disk full, damaged file)
+    ├── BusyError               another run is loading the same workbook into the same API
     └── ApiError                the API could not be used at all
         ├── AuthenticationError the credentials were refused
         └── UnreachableError    no answer from the API after retries
@@ -24,6 +27,19 @@ class SettingsError(PbloadError):
 
 class WorkbookError(PbloadError):
     """The workbook cannot be read, or does not have the sheets and columns pbload needs."""
+
+
+class ResultError(PbloadError):
+    """The result workbook cannot be written (folder missing or read-only, a folder or locked file in its
+    place, disk full)."""
+
+
+class JournalError(PbloadError):
+    """pbload's journal in the state directory cannot be read or written."""
+
+
+class BusyError(PbloadError):
+    """Another pbload run is loading the same workbook into the same API right now."""
 
 
 class ApiError(PbloadError):

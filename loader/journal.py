@@ -7,23 +7,33 @@ answer comes back. After a crash the items still in flight are *in doubt*: the n
 target looks every item up at PB before sending anything, and takes a duplicate create of an item
 in doubt for its own (`earlier`). `pbload runs` and `pbload resume` read the runs.
 
-Items are keyed by target (server and client ID), resource and client key, across runs.
+A run is *finished* only once its result workbook is in place. Before writing it, the run's whole
+report (every row's outcome, the problems found, the audit record) is kept with the run, which is
+then *unwritten*; if the workbook cannot be written, `pbload resume RUN_ID` writes it from there
+without sending anything.
+
+Items are keyed by target (server and client ID), resource and client key, across runs. Any failure
+of SQLite or of the disk under it is a `JournalError` that says what to do (disk full, damaged file,
+folder not writable), never a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
+import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from loader.errors import SettingsError
-from loader.models import LOADED_STATUSES, Item, Outcome, Status
+from loader.errors import JournalError
+from loader.models import LOADED_STATUSES, Issue, Item, Outcome, RunReport, SheetReport, Severity, Status
 
 JOURNAL_FILE = "journal.sqlite3"
 SCHEMA = """
@@ -36,7 +46,7 @@ CREATE TABLE IF NOT EXISTS runs (
     environment TEXT NOT NULL,
     target      TEXT NOT NULL,
     base_url    TEXT,
-    state       TEXT NOT NULL,          -- running, finished, interrupted
+    state       TEXT NOT NULL,          -- running, unwritten (result not yet in place), finished, interrupted
     started     TEXT NOT NULL,
     ended       TEXT,
     counts      TEXT,                   -- JSON: status -> rows
@@ -60,9 +70,21 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (target, resource, key)
 );
 CREATE INDEX IF NOT EXISTS items_by_run ON items (run_id, state);
+CREATE TABLE IF NOT EXISTS unwritten (
+    run_id      TEXT PRIMARY KEY,
+    final_state TEXT NOT NULL,          -- what the run becomes once its result is in place
+    output_path TEXT NOT NULL,
+    report      TEXT NOT NULL           -- JSON: every row's outcome, the problems, the audit record
+);
 """
 IN_FLIGHT = "in_flight"
 SETTLED = "settled"
+UNWRITTEN = "unwritten"
+# SQLite's primary result codes that pbload explains (https://sqlite.org/rescode.html)
+SQLITE_BUSY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 5, 10, 11, 13, 26
+# A disk with less free space than this is full for the journal: SQLite reports a full disk while it
+# grows its write-ahead log as a plain "disk I/O error", so the free space says what happened.
+LOW_SPACE_BYTES = 1 << 20
 
 
 def payload_hash(item: Item) -> str:
@@ -88,6 +110,18 @@ class RunRecord:
     ended: str | None
     counts: dict[str, int]
     options: dict[str, Any]
+    resumed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class KeptResult:
+    """A run's report kept in the journal until its result workbook is in place."""
+
+    final_state: str
+    output_path: Path
+    report: RunReport
+    positions: dict[str, dict[str, int]]
+    supersedes: list[str]  # the earlier unfinished runs this one finishes, once it is finished
 
 
 @dataclass(frozen=True)
@@ -107,29 +141,54 @@ class Journal:
 
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / JOURNAL_FILE
-        try:
+        self._lock = threading.Lock()
+        with self._guard():
             state_dir.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise SettingsError(f"Cannot keep pbload's journal in {state_dir} ({exc}). Choose another folder with "
-                                "--state-dir or PBLOAD_STATE_DIR.") from exc
-        self._lock = threading.Lock()
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(SCHEMA)
+            except BaseException:
+                self._conn.close()
+                raise
 
     def close(self) -> None:
-        self._conn.close()
+        with self._guard():
+            self._conn.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite's and the disk's failures as a JournalError that says what to do."""
+        try:
+            yield
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(journal_problem(self.path, exc)) from exc
 
     def _write(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._lock:
+        self._transaction([(sql, rows)])
+
+    def _transaction(self, steps: Sequence[tuple[str, Iterable[Sequence[Any]]]]) -> None:
+        """Run statements in one transaction: all of them are kept, or none."""
+        with self._lock, self._guard():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(sql, rows)
+                for sql, rows in steps:
+                    self._conn.executemany(sql, rows)
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # a COMMIT that failed (disk full) has rolled back already: its error is the one to report
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock, self._guard():
+            return self._conn.execute(sql, params).fetchall()
 
     # Runs ------------------------------------------------------------------------------------
 
@@ -143,9 +202,36 @@ class Journal:
                       _now(), json.dumps(options))])
 
     def end_run(self, run_id: str, state: str, counts: dict[Status, int]) -> None:
-        """Mark a run finished or interrupted, with its row counts."""
-        self._write("UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
-                    [(state, _now(), json.dumps({s.value: n for s, n in counts.items()}), run_id)])
+        """Mark a run finished or interrupted, with its row counts (its result workbook is in place)."""
+        self._transaction([
+            ("UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
+             [(state, _now(), _counts(counts), run_id)]),
+            ("DELETE FROM unwritten WHERE run_id = ?", [(run_id,)]),
+        ])
+
+    def keep_result(self, report: RunReport, final_state: str, output: Path, positions: dict[str, dict[str, int]],
+                    supersedes: Sequence[str] = ()) -> None:
+        """Keep the run's report until its result workbook is in place; the run is `unwritten` till then."""
+        text = report_to_json(report, positions, supersedes)
+        self._transaction([
+            ("INSERT OR REPLACE INTO unwritten (run_id, final_state, output_path, report) VALUES (?, ?, ?, ?)",
+             [(report.run_id, final_state, str(output.resolve()), text)]),
+            ("UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
+             [(UNWRITTEN, _now(), _counts(report.counts()), report.run_id)]),
+        ])
+
+    def kept_result(self, run_id: str) -> KeptResult | None:
+        """The report kept for a run whose result workbook was not written, if any."""
+        rows = self._read("SELECT final_state, output_path, report FROM unwritten WHERE run_id = ?", (run_id,))
+        if not rows:
+            return None
+        final_state, output, text = rows[0]
+        try:
+            report, positions, supersedes = report_from_json(text)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise JournalError(journal_problem(self.path, sqlite3.DatabaseError(f"run {run_id} is damaged: {exc}"))) \
+                from exc
+        return KeptResult(final_state, Path(output), report, positions, supersedes)
 
     def supersede(self, old_run_ids: Iterable[str], new_run_id: str) -> None:
         """Earlier unfinished runs of the same input whose work a new run finished."""
@@ -165,19 +251,23 @@ class Journal:
         return found[0] if found else None
 
     def _runs(self, where: str, params: tuple[Any, ...], limit: int) -> list[RunRecord]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT run_id, command, input_path, input_sha256, output_path, environment, target, base_url,"
-                f" state, started, ended, counts, options FROM runs WHERE {where}"
-                " ORDER BY started DESC, rowid DESC LIMIT ?", (*params, limit)).fetchall()
-        return [RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}")) for r in rows]
+        rows = self._read(
+            "SELECT run_id, command, input_path, input_sha256, output_path, environment, target, base_url,"
+            f" state, started, ended, counts, options, resumed_by FROM runs WHERE {where}"
+            " ORDER BY started DESC, rowid DESC LIMIT ?", (*params, limit))
+        try:
+            return [RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}"), r[13]) for r in rows]
+        except ValueError as exc:  # a damaged record reads as a damaged file
+            raise JournalError(journal_problem(self.path, sqlite3.DatabaseError(f"a run record is damaged: {exc}"))) \
+                from exc
 
     def unfinished_runs(self, input_path: Path, target: str) -> list[str]:
-        """Runs of this input on this target that did not finish (crashed or stopped)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT run_id FROM runs WHERE input_path = ? AND target = ? AND state != 'finished'"
-                " AND resumed_by IS NULL", (str(input_path.resolve()), target)).fetchall()
+        """Runs of this input on this target that did not finish (crashed, stopped, or result unwritten).
+
+        Call it holding the run lock (`loader.runlock`): then none of them is still running.
+        """
+        rows = self._read("SELECT run_id FROM runs WHERE input_path = ? AND target = ? AND state != 'finished'"
+                          " AND resumed_by IS NULL", (str(input_path.resolve()), target))
         return [r[0] for r in rows]
 
     # Items -----------------------------------------------------------------------------------
@@ -186,7 +276,7 @@ class Journal:
         """What earlier runs left for these keys."""
         found: dict[str, Earlier] = {}
         keys = list(keys)
-        with self._lock:
+        with self._lock, self._guard():
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -230,10 +320,82 @@ class Journal:
 
     def in_flight(self, run_id: str) -> set[tuple[str, str]]:
         """(resource, key) of this run's items still waiting for an answer."""
-        with self._lock:
-            rows = self._conn.execute("SELECT resource, key FROM items WHERE run_id = ? AND state = 'in_flight'",
-                                      (run_id,)).fetchall()
+        rows = self._read("SELECT resource, key FROM items WHERE run_id = ? AND state = 'in_flight'", (run_id,))
         return {(r[0], r[1]) for r in rows}
+
+
+def journal_problem(path: Path, exc: BaseException) -> str:
+    """What went wrong with the journal at `path`, and what to do, in plain words."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    text = str(exc).lower()
+    full = primary == SQLITE_FULL or getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text
+    if full or (primary == SQLITE_IOERR and _low_on_space(path.parent)):
+        return (f"The disk that holds pbload's journal ({path}) is full. Free some space there (or keep the "
+                "journal elsewhere with --state-dir or PBLOAD_STATE_DIR), then run the command again; loading "
+                "the same workbook again looks up what PB already has and sends nothing twice.")
+    if primary in (SQLITE_CORRUPT, SQLITE_NOTADB) or "not a database" in text or "malformed" in text \
+            or "damaged" in text:
+        return (f"pbload's journal {path} is damaged ({exc}). Move it aside (rename it to {path.name}.broken), "
+                "then run the command again: pbload starts a new journal, and a load looks up what PB already "
+                "has, so nothing is sent twice.")
+    if primary == SQLITE_BUSY:
+        return (f"pbload's journal {path} is busy ({exc}): another pbload is writing to it. Wait for it to "
+                "end, then run the command again.")
+    return (f"Cannot keep pbload's journal in {path.parent} ({exc}). Choose another folder with --state-dir or "
+            "PBLOAD_STATE_DIR.")
+
+
+def _low_on_space(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
+
+
+def report_to_json(report: RunReport, positions: dict[str, dict[str, int]], supersedes: Sequence[str] = ()) -> str:
+    """A run's report (and the sheets' column positions) as the JSON the journal keeps."""
+    return json.dumps({
+        "run_id": report.run_id, "command": report.command, "input_path": report.input_path,
+        "input_sha256": report.input_sha256, "environment": report.environment,
+        "started": _iso(report.started), "ended": _iso(report.ended), "template": report.template,
+        "interrupted": report.interrupted, "retries": report.retries,
+        "sheets": [{"sheet": s.sheet, "rows": s.rows,
+                    "outcomes": [[row, o.status.value, o.pb_id, o.error_code, o.message, o.transaction_id]
+                                 for row, o in s.outcomes.items()]} for s in report.sheets],
+        "issues": [[i.sheet, i.row, i.column, i.code, i.message, i.severity.value] for i in report.issues],
+        "positions": positions, "supersedes": list(supersedes),
+    }, separators=(",", ":"), default=_plain)
+
+
+def report_from_json(text: str) -> tuple[RunReport, dict[str, dict[str, int]], list[str]]:
+    """The report, column positions and superseded runs `report_to_json` kept."""
+    data = json.loads(text)
+    report = RunReport(run_id=data["run_id"], command=data["command"], input_path=data["input_path"],
+                       input_sha256=data["input_sha256"], environment=data["environment"],
+                       started=datetime.fromisoformat(data["started"]), template=data["template"],
+                       ended=datetime.fromisoformat(data["ended"]) if data["ended"] else None,
+                       interrupted=data["interrupted"], retries=data["retries"])
+    for sheet in data["sheets"]:
+        outcomes = {row: Outcome(Status(status), *rest) for row, status, *rest in sheet["outcomes"]}
+        report.sheets.append(SheetReport(sheet["sheet"], sheet["rows"], outcomes))
+    report.issues.extend(Issue(s, r, c, code, m, Severity(sev)) for s, r, c, code, m, sev in data["issues"])
+    return report, data["positions"], data["supersedes"]
+
+
+def _plain(value: Any) -> Any:
+    """numpy's integers (pandas row numbers) as plain ones."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _counts(counts: dict[Status, int]) -> str:
+    return json.dumps({s.value: n for s, n in counts.items()})
 
 
 def _now() -> str:

@@ -1,11 +1,17 @@
-"""The run journal: items in flight with their transaction IDs, outcomes, and which run to resume."""
+"""The run journal: items in flight with their transaction IDs, outcomes, which run to resume, the reports
+kept until their result is written, and plain words when SQLite or its disk fails."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
-from loader.journal import IN_FLIGHT, SETTLED, Journal
-from loader.models import Action, Item, Outcome, Status
+import numpy as np
+import pytest
+
+from loader.errors import JournalError
+from loader.journal import IN_FLIGHT, JOURNAL_FILE, SETTLED, UNWRITTEN, Journal
+from loader.models import Action, Issue, Item, Outcome, RunReport, Severity, SheetReport, Status
 
 ITEM = Item("Orders", "SO-1", (2, 3), Action.UPSERT, {"clientOrderId": "SO-1"})
 
@@ -53,3 +59,50 @@ def test_a_journal_survives_the_process(tmp_path):
     first.sending("run-1", "target", "orders", [ITEM], "tx-1")
     first.close()  # as after kill -9: nothing but what was committed
     assert Journal(tmp_path).in_flight("run-1") == {("orders", "SO-1")}
+
+
+def test_a_report_is_kept_until_its_result_is_written(tmp_path):
+    journal = Journal(tmp_path)
+    start(journal, "run-1", tmp_path / "o.xlsx")
+    report = RunReport("run-1", "load", "o.xlsx", "sha", "local", datetime(2026, 12, 1, 10, tzinfo=timezone.utc),
+                       template="pbload (orders v1)", retries=2, interrupted=True)
+    sheet = SheetReport("Orders", [np.int64(2), np.int64(3)])  # pandas' row numbers
+    sheet.outcomes = {np.int64(2): Outcome(Status.CREATED, "ORD1", transaction_id="tx-1"),
+                      3: Outcome(Status.FAILED, None, "EMU-1", "=no", "tx-2")}
+    report.sheets.append(sheet)
+    report.issues.append(Issue("Orders", 3, "SKU", "unknown-sku", "No product X", Severity.WARNING))
+    journal.keep_result(report, "interrupted", tmp_path / "o.result.xlsx", {"Orders": {"SKU": np.int64(4)}},
+                        ["run-0"])
+    assert journal.run("run-1").state == UNWRITTEN
+    assert journal.run(None).run_id == "run-1"  # resume picks it
+    kept = journal.kept_result("run-1")
+    assert (kept.final_state, kept.output_path, kept.positions, kept.supersedes) == (
+        "interrupted", tmp_path / "o.result.xlsx", {"Orders": {"SKU": 4}}, ["run-0"])
+    assert kept.report == report
+    journal.end_run("run-1", "interrupted", report.counts())
+    assert journal.kept_result("run-1") is None
+    assert journal.run("run-1").counts == {"CREATED": 1, "FAILED": 1}
+
+
+def test_a_full_journal_says_so_and_what_to_do(tmp_path):
+    journal = Journal(tmp_path)
+    start(journal, "run-1", tmp_path / "o.xlsx")
+    pages = journal._conn.execute("PRAGMA page_count").fetchone()[0]
+    journal._conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+    many = [Item("Orders", f"SO-{n}", (n,), Action.UPSERT, {"clientOrderId": f"SO-{n}", "pad": "x" * 500})
+            for n in range(200)]
+    with pytest.raises(JournalError) as full:
+        journal.sending("run-1", "target", "orders", many, "tx-1")
+    assert str(full.value).startswith(f"The disk that holds pbload's journal ({tmp_path / JOURNAL_FILE}) is full. "
+                                      "Free some space there")
+    assert journal.in_flight("run-1") == set()  # nothing half-kept: the journal still works for reading
+
+
+def test_a_damaged_journal_says_so_and_what_to_do(tmp_path):
+    (tmp_path / JOURNAL_FILE).write_bytes(b"\x00garbage" * 512)
+    with pytest.raises(JournalError) as damaged:
+        Journal(tmp_path)
+    assert str(damaged.value) == (
+        f"pbload's journal {tmp_path / JOURNAL_FILE} is damaged (file is not a database). Move it aside (rename it "
+        f"to {JOURNAL_FILE}.broken), then run the command again: pbload starts a new journal, and a load looks up "
+        "what PB already has, so nothing is sent twice.")
