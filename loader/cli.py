@@ -23,7 +23,7 @@ from loader.doctor import format_report, require_account, run_doctor
 from loader.errors import PbloadError
 from loader.emulator import control
 from loader.emulator.control import ADVANCE_NAMES
-from loader.journal import Journal
+from loader.journal import UNWRITTEN, Journal, RunRecord
 from loader.models import Issue, RunReport
 from loader.redact import redact
 from loader.resources import BY_NAME, RESOURCES
@@ -31,6 +31,7 @@ from loader.send import STOP_GRACE_SECONDS
 from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
 from loader.settings import known_secrets, load_smtp_settings
 from loader.workbook.templates import template_name, write_template
+from loader.workbook.writer import discard_temporaries
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
 MAX_ISSUES_SHOWN = 20
@@ -182,6 +183,7 @@ def _graceful_stop() -> Iterator[threading.Event]:
 
     def at_once(signum: int, frame: Any) -> None:
         click.echo("Stopped at once. Load the same workbook again (or `pbload resume`) to finish.", err=True)
+        discard_temporaries()  # os._exit runs no `finally`: a half-written result must not stay behind
         os._exit(EXIT_ROWS_FAILED)  # the journal is committed as it goes: nothing else to save
 
     if threading.current_thread() is not threading.main_thread():
@@ -197,17 +199,19 @@ def _graceful_stop() -> Iterator[threading.Event]:
 
 @main.command()
 @click.argument("run_id", required=False)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the result workbook (default: where the run was to write it).")
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
 @_progress
 @click.pass_context
-def resume(ctx: click.Context, run_id: str | None, state_dir: Path | None, no_progress: bool) -> None:
-    """Finish a run that was cut short (the newest unfinished one, or RUN_ID)."""
+def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_dir: Path | None,
+           no_progress: bool) -> None:
+    """Finish a run that was cut short (the newest unfinished one, or RUN_ID).
+
+    A run whose result workbook could not be written gets it written from the journal, sending nothing.
+    """
     base = _settings(ctx, env="local", state_dir=state_dir)
-    journal = Journal(base.state_dir)
-    try:
-        record = journal.run(run_id)
-    finally:
-        journal.close()
+    record = _run(ctx, lambda: _journal_run(base.state_dir, run_id))
     if record is None and run_id:
         raise Failure(f"No run {run_id} in the journal; `pbload runs` lists them.")
     if record is None:
@@ -216,14 +220,38 @@ def resume(ctx: click.Context, run_id: str | None, state_dir: Path | None, no_pr
     if record.state == "finished":
         click.echo(f"Run {record.run_id} finished at {record.ended}: nothing to resume.")
         return
+    if record.resumed_by:
+        click.echo(f"Run {record.run_id} was finished by run {record.resumed_by}: nothing to resume.")
+        return
     if not Path(record.input_path).exists():
         raise Failure(f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
                       "Put it back, or load the workbook you have.")
+    if record.state == UNWRITTEN:
+        _write_kept(ctx, record, base, output)
+        return
     settings = _settings(ctx, env=record.environment, base_url=record.base_url, state_dir=state_dir,
                          **{k: v for k, v in record.options.items() if k in pipeline.RESUMED_SETTINGS})
     click.echo(f"Resuming run {record.run_id} of {record.input_path}.")
-    output = Path(record.output_path) if record.output_path else None
+    output = output or (Path(record.output_path) if record.output_path else None)
     _load(ctx, Path(record.input_path), settings, output, no_progress)
+
+
+def _journal_run(state_dir: Path, run_id: str | None) -> RunRecord | None:
+    journal = Journal(state_dir)
+    try:
+        return journal.run(run_id)
+    finally:
+        journal.close()
+
+
+def _write_kept(ctx: click.Context, record: RunRecord, settings: Settings, output: Path | None) -> None:
+    """The run sent everything it was going to; only its result workbook is missing."""
+    click.echo(f"Writing the result workbook of run {record.run_id} from the journal; nothing is sent.")
+    report = _run(ctx, lambda: pipeline.write_kept_result(record.run_id, settings, output))
+    if report.interrupted:
+        click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
+                   "workbook again) to finish.", err=True)
+    _finish(report)
 
 
 @main.command()
@@ -232,17 +260,26 @@ def resume(ctx: click.Context, run_id: str | None, state_dir: Path | None, no_pr
 @click.pass_context
 def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
     """List recent runs with their counts."""
-    journal = Journal(_settings(ctx, env="local", state_dir=state_dir).state_dir)
-    try:
-        records = journal.runs(limit)
-    finally:
-        journal.close()
+    settings = _settings(ctx, env="local", state_dir=state_dir)
+    records = _run(ctx, lambda: _journal_runs(settings.state_dir, limit))
     if not records:
         click.echo("No runs yet.")
     for r in records:
         counts = ", ".join(f"{n} {status.lower()}" for status, n in r.counts.items()) or "no rows settled"
         click.echo(f"{r.run_id}  {r.started[:19].replace('T', ' ')}  {r.state:<11}  {r.environment:<10}  "
                    f"{Path(r.input_path).name}: {counts}")
+    for r in records:
+        if r.state == UNWRITTEN and not r.resumed_by:
+            click.echo(f"Run {r.run_id} has no result workbook yet: `pbload resume {r.run_id}` writes it from the "
+                       "journal, sending nothing.")
+
+
+def _journal_runs(state_dir: Path, limit: int) -> list[RunRecord]:
+    journal = Journal(state_dir)
+    try:
+        return journal.runs(limit)
+    finally:
+        journal.close()
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:

@@ -20,17 +20,18 @@ from loader.api import FulfillmentClient
 from loader.api.client import timeout
 from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
-from loader.errors import ApiError, WorkbookError
+from loader.errors import ApiError, JournalError, PbloadError, ResultError, WorkbookError
 from loader.export import export as export_records
-from loader.journal import IN_FLIGHT, Journal
+from loader.journal import IN_FLIGHT, UNWRITTEN, Journal, RunRecord
 from loader.models import Item, Outcome, RunReport, SheetReport, Status
 from loader.payloads import PayloadLog
 from loader.plan import Dependencies, plan_sheet
 from loader.resources.products import PRODUCTS
+from loader.runlock import RunLock
 from loader.send import Recorder, Stopped, known_keys, sender_for
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
-from loader.workbook.writer import result_path_for, write_result
+from loader.workbook.writer import check_writable, result_path_for, write_problem, write_result
 
 # The settings of a run that `pbload resume` uses again (credentials always come from the environment).
 RESUMED_SETTINGS = ("chunk_size", "concurrency", "max_rps", "strict", "max_attempts", "retry_deadline")
@@ -102,11 +103,21 @@ def load(path: Path, settings: Settings, output: Path | None = None,
 
     Each item is journalled (DESIGN §4): a run cut short — by `stop`, by the API going away, or by
     a crash — is finished by loading the same workbook again, which sends nothing twice. With
-    `payloads`, every body sent is written there with its sheet, rows and operation.
+    `payloads`, every body sent is written there with its sheet, rows and operation. One run at a
+    time loads a workbook into a target: a second one raises BusyError naming the first.
     """
+    run_id = _new_run_id()
+    with RunLock(settings.state_dir, path, settings.target) as lock:
+        lock.acquire(run_id, _now().isoformat())
+        return _load_locked(path, settings, output, progress, timings, transport, stop, payloads, run_id)
+
+
+def _load_locked(path: Path, settings: Settings, output: Path | None, progress: Progress, timings: Timings | None,
+                 transport: httpx.BaseTransport | None, stop: threading.Event | None, payloads: Path | None,
+                 run_id: str) -> RunReport:
     timings = timings or Timings()
     stop = stop or threading.Event()
-    report, book, checked = _read_and_check(path, settings, "load", output, timings)
+    report, book, checked = _read_and_check(path, settings, "load", output, timings, run_id)
     _check_payloads_path(payloads, path, output)
     journal = Journal(settings.state_dir)
     earlier_runs = journal.unfinished_runs(path, settings.target)
@@ -125,22 +136,55 @@ def load(path: Path, settings: Settings, output: Path | None = None,
     except ApiError as exc:
         report.interrupted = True
         _settle_unanswered(journal, report, checked)
-        _finish_run(journal, report, earlier_runs, path, output, book, timings)
+        try:
+            _finish_run(journal, report, earlier_runs, path, output, book, timings)
+        except PbloadError as failed:  # the result or the journal failed too: say both
+            raise type(failed)(f"{exc} {failed}") from failed
         raise type(exc)(f"{exc} What happened to each row so far is in {report.result_path}.") from exc
+    except JournalError:
+        report.interrupted = True  # the journal cannot follow the run: stop, but give the user their rows
+        _finish_run(journal, report, earlier_runs, path, output, book, timings)
+        raise
     _finish_run(journal, report, earlier_runs, path, output, book, timings)
     return report
 
 
 def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], path: Path, output: Path | None,
                 book: WorkbookData, timings: Timings) -> None:
+    """Write the result workbook, then mark the run ended: a run is finished only once its result is there.
+
+    The report is kept in the journal first, so a result that cannot be written (disk full, folder
+    gone, file locked) is written later by `pbload resume RUN_ID`, which sends nothing.
+    """
     for sheet in report.sheets:  # every row ends with exactly one status
         for row in sheet.rows:
             sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
-    journal.end_run(report.run_id, "interrupted" if report.interrupted else "finished", report.counts())
-    if not report.interrupted:
-        journal.supersede(earlier_runs, report.run_id)
-    journal.close()
-    _write(path, output, report, book, timings)
+    state = "interrupted" if report.interrupted else "finished"
+    report.ended = _now()
+    try:
+        journal.keep_result(report, state, _result_target(path, output), _positions(book), earlier_runs)
+    except JournalError as exc:
+        _write_without_journal(exc, path, output, report, book, timings)
+    _write(path, output, report, book, timings, again=f"Every row's outcome is kept in pbload's journal: once that "
+           f"is fixed, run `pbload resume {report.run_id}` to write the result workbook (nothing is sent again; "
+           "add -o PATH to write it elsewhere).")
+    try:
+        journal.end_run(report.run_id, state, report.counts())
+        if not report.interrupted:
+            journal.supersede(earlier_runs, report.run_id)
+        journal.close()
+    except JournalError as exc:
+        raise JournalError(f"{exc} The result workbook, with every row's status, is at {report.result_path}.") \
+            from exc
+
+
+def _write_without_journal(failure: JournalError, path: Path, output: Path | None, report: RunReport,
+                           book: WorkbookData, timings: Timings) -> None:
+    """The journal cannot keep the run's report: write the result all the same, then raise the journal's error."""
+    _write(path, output, report, book, timings, again=f"Nor can the journal keep the rows' outcomes: {failure} "
+           "Loading the same workbook again once that is fixed looks up what PB already has and sends nothing twice.")
+    raise JournalError(f"{failure} The result workbook, with every row's status, is at {report.result_path}.") \
+        from failure
 
 
 def _settle_unanswered(journal: Journal, report: RunReport, checked: list[CheckedSheet]) -> None:
@@ -172,10 +216,15 @@ def _result_target(path: Path, output: Path | None) -> Path:
     return target
 
 
+def _new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 def _read_and_check(path: Path, settings: Settings, command: str, output: Path | None,
-                    timings: Timings) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
-    _result_target(path, output)  # before any work: the input must stay as it is
-    report = RunReport(run_id=uuid.uuid4().hex[:12], command=command, input_path=str(path),
+                    timings: Timings, run_id: str | None = None) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
+    # before any work: the input must stay as it is, and the result must have somewhere to go
+    check_writable(_result_target(path, output))
+    report = RunReport(run_id=run_id or _new_run_id(), command=command, input_path=str(path),
                        input_sha256=_sha256(path), environment=settings.env, started=_now())
     with _gc_paused():
         with _timed(timings, "read"):
@@ -247,12 +296,64 @@ def _no_answer() -> Outcome:
                            "and finishes it without sending anything twice.")
 
 
-def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings) -> None:
-    report.ended = _now()
+def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings,
+           again: str = "Fix that, or choose another place with -o.") -> None:
+    """Write the result workbook; a disk or file failure is a ResultError that ends with `again`."""
+    report.ended = report.ended or _now()
     target = _result_target(path, output)
-    positions = {s.sheet: {s.resource.by_name[n].header: c for n, c in s.columns.items()} for s in book.sheets}
     with _timed(timings, "write"):
-        report.result_path = str(write_result(path, target, report, positions))
+        report.result_path = str(_write_result(path, target, report, _positions(book), again))
+
+
+def _write_result(path: Path, target: Path, report: RunReport, positions: dict[str, dict[str, int]],
+                  again: str) -> Path:
+    try:
+        return write_result(path, target, report, positions)
+    except OSError as exc:
+        raise ResultError(f"Cannot write the result workbook {target}: {write_problem(exc, target)}. {again}") \
+            from exc
+
+
+def _positions(book: WorkbookData) -> dict[str, dict[str, int]]:
+    """Each sheet's columns: header -> 0-based column, for pointing at cells with problems."""
+    return {s.sheet: {s.resource.by_name[n].header: c for n, c in s.columns.items()} for s in book.sheets}
+
+
+def write_kept_result(run_id: str, settings: Settings, output: Path | None = None) -> RunReport:
+    """Write the result workbook of a run whose result could not be written, from the journal; send nothing.
+
+    Holds the run's lock as a load would, and refuses if the input workbook changed since the run.
+    """
+    journal = Journal(settings.state_dir)
+    try:
+        record = journal.run(run_id)
+        if record is None or record.state != UNWRITTEN:
+            raise WorkbookError(f"Run {run_id} has no result waiting to be written; `pbload runs` lists the runs.")
+        path = Path(record.input_path)
+        with RunLock(settings.state_dir, path, record.target) as lock:
+            lock.acquire(run_id, _now().isoformat())
+            return _write_kept(journal, record, path, output)
+    finally:
+        journal.close()
+
+
+def _write_kept(journal: Journal, record: RunRecord, path: Path, output: Path | None) -> RunReport:
+    kept = journal.kept_result(record.run_id)
+    if kept is None:
+        raise JournalError(f"Run {record.run_id}'s outcomes are missing from the journal. Load {path.name} "
+                           "again: pbload looks up what PB already has and sends nothing twice.")
+    if _sha256(path) != record.input_sha256:
+        raise WorkbookError(f"{path} has changed since run {record.run_id} loaded it, so its result cannot be "
+                            "written row by row. Put the workbook back as it was, or load the changed one (pbload "
+                            "sends nothing twice).")
+    report = kept.report
+    target = _result_target(path, output or kept.output_path)
+    again = f"Fix that and run `pbload resume {record.run_id}` again, or add -o PATH to write it elsewhere."
+    report.result_path = str(_write_result(path, target, report, kept.positions, again))
+    journal.end_run(record.run_id, kept.final_state, report.counts())
+    if kept.final_state == "finished":
+        journal.supersede(kept.supersedes, record.run_id)
+    return report
 
 
 @contextmanager
