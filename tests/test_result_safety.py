@@ -253,3 +253,12 @@ def test_a_journal_disk_that_fills_up_while_sending_still_gives_the_result(book,
     assert message.endswith(f"The result workbook, with every row's status, is at {tmp_path / 'p.result.xlsx'}.")
     statuses = [r["Status"] for r in read_statuses(tmp_path / "p.result.xlsx").values()]
     assert statuses[2] == "INVALID" and len(statuses) == 3
+
+
+def test_a_state_folder_that_is_a_file_is_a_message_from_every_command(cli, book, tmp_path):
+    (tmp_path / "f").write_text("not a folder")
+    for args in (["runs"], ["resume"], ["load", book]):
+        result = cli(*args, env={"PBLOAD_STATE_DIR": str(tmp_path / "f")})
+        assert result.exit_code == 2, args
+        assert result.output.splitlines()[-1].startswith(f"Error: Cannot keep pbload's journal in {tmp_path / 'f'} ")
+        assert result.output.endswith(" Choose another folder with --state-dir or PBLOAD_STATE_DIR.\n")
