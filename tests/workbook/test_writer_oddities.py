@@ -192,7 +192,7 @@ def test_libreoffice_opens_every_kind_of_result(tmp_path):
         assert list(sheets) >= ["Errors", "Instructions", "Products", "Summary"]
         lines = sheets["Products"].splitlines()
         assert lines[0].endswith("Action,Status,PB ID,Error Code,Message,Transaction ID")
-        assert [line.split(",")[20] for line in lines[1:5]] == ["CREATED", "INVALID", "INVALID", "FAILED"]
+        assert [line.split(",")[30] for line in lines[1:5]] == ["CREATED", "INVALID", "INVALID", "FAILED"]
         assert lines[1].endswith("CREATED,PB-0001,,=2+2,pbl-aaa")  # shown as typed, not calculated
         assert "Products,4,1,1,2" in sheets["Summary"]
         assert sheets["Errors"].splitlines()[1].startswith("Products,B3,error,not-allowed,")
