@@ -24,6 +24,7 @@ import pandera.pandas as pa
 
 from loader.models import Action, Issue, Severity
 from loader.resources import Field, Kind, Resource
+from loader.resources.base import CLEAR
 from loader.workbook.reader import SheetData
 
 # Excel keeps 15 significant digits; a longer number typed into a cell has already changed.
@@ -32,6 +33,7 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 _NBSP = "\u00a0"
 MAX_ROWS_NAMED = 5  # other rows a duplicate-key message lists
+CANNOT_CLEAR = "cannot-clear"
 
 
 @dataclass
@@ -41,6 +43,7 @@ class CheckedSheet:
     data: SheetData
     values: pd.DataFrame
     issues: list[Issue] = field(default_factory=list)
+    cleared: dict[int, set[str]] = field(default_factory=dict)  # row -> columns whose cell says CLEAR
 
     def invalid_rows(self, strict: bool = False) -> set[int]:
         """Rows with an error (with `strict`, with any problem at all)."""
@@ -49,7 +52,9 @@ class CheckedSheet:
 
 def check_sheet(data: SheetData) -> CheckedSheet:
     """Type and check every row of one sheet."""
-    values, problems = coerce(data)
+    cleared, problems = take_clears(data)
+    values, coerced = coerce(data)
+    problems += coerced
     first_rows: set[int] | None = None
     if data.resource.lines is not None:
         values, first_rows, group_problems = check_groups(data, values)
@@ -63,7 +68,31 @@ def check_sheet(data: SheetData) -> CheckedSheet:
     for row_check in data.resource.row_checks:
         problems += row_check(data.sheet, values)
     problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
-    return CheckedSheet(data, values, data.issues + problems)
+    return CheckedSheet(data, values, data.issues + problems, cleared)
+
+
+def take_clears(data: SheetData) -> tuple[dict[int, set[str]], list[Issue]]:
+    """Blank out the cells holding the clear marker, and say which they were (DESIGN §2).
+
+    A cleared cell is checked as a blank one, so a number column may hold CLEAR and a column that
+    requires it tells the user to fill it in too; a required column cannot be cleared at all.
+    """
+    cleared: dict[int, set[str]] = {}
+    issues: list[Issue] = []
+    for name, raw in data.frame.items():
+        f = data.resource.by_name[name]
+        if f.path is None or CLEAR not in raw.array:  # columns that steer pbload take no marker
+            continue
+        rows = raw.index[raw.map(lambda v: v == CLEAR).to_numpy(dtype=bool)]
+        data.frame.loc[rows, name] = None
+        for row in map(int, rows):
+            if f.required:
+                issues.append(Issue(data.sheet, row, f.header, CANNOT_CLEAR,
+                                    f"{f.header} is required, so it cannot be cleared: give a value, or leave the "
+                                    f"cell blank to keep PB's."))
+            else:
+                cleared.setdefault(row, set()).add(name)
+    return cleared, issues
 
 
 def _column_order(resource: Resource, header: str | None) -> int:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from loader.errors import JournalError
-from loader.models import LOADED_STATUSES, Issue, Item, Outcome, RunReport, SheetReport, Severity, Status
+from loader.models import LOADED_STATUSES, Change, Issue, Item, Outcome, RunReport, SheetReport, Severity, Status
 
 JOURNAL_FILE = "journal.sqlite3"
 SCHEMA = """
@@ -361,7 +361,8 @@ def report_to_json(report: RunReport, positions: dict[str, dict[str, int]], supe
         "started": _iso(report.started), "ended": _iso(report.ended), "template": report.template,
         "interrupted": report.interrupted, "retries": report.retries,
         "sheets": [{"sheet": s.sheet, "rows": s.rows,
-                    "outcomes": [[row, o.status.value, o.pb_id, o.error_code, o.message, o.transaction_id]
+                    "outcomes": [[row, o.status.value, o.pb_id, o.error_code, o.message, o.transaction_id,
+                                  [[c.column, c.old, c.new, c.row, c.line, c.what] for c in o.changes]]
                                  for row, o in s.outcomes.items()]} for s in report.sheets],
         "issues": [[i.sheet, i.row, i.column, i.code, i.message, i.severity.value] for i in report.issues],
         "positions": positions, "supersedes": list(supersedes),
@@ -377,10 +378,16 @@ def report_from_json(text: str) -> tuple[RunReport, dict[str, dict[str, int]], l
                        ended=datetime.fromisoformat(data["ended"]) if data["ended"] else None,
                        interrupted=data["interrupted"], retries=data["retries"])
     for sheet in data["sheets"]:
-        outcomes = {row: Outcome(Status(status), *rest) for row, status, *rest in sheet["outcomes"]}
+        outcomes = {row: _outcome(status, rest) for row, status, *rest in sheet["outcomes"]}
         report.sheets.append(SheetReport(sheet["sheet"], sheet["rows"], outcomes))
     report.issues.extend(Issue(s, r, c, code, m, Severity(sev)) for s, r, c, code, m, sev in data["issues"])
     return report, data["positions"], data["supersedes"]
+
+
+def _outcome(status: str, rest: list[Any]) -> Outcome:
+    """An outcome as `report_to_json` kept it (reports kept before changes were named have none)."""
+    changes = tuple(Change(*c) for c in rest[4]) if len(rest) > 4 else ()
+    return Outcome(Status(status), *rest[:4], changes=changes)
 
 
 def _plain(value: Any) -> Any:

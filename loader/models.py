@@ -43,9 +43,16 @@ class Status(str, enum.Enum):
     BLOCKED = "BLOCKED"
     NOT_SENT = "NOT SENT"
     VALID = "VALID"  # `pbload validate` only: the row passed every check
+    WOULD_CREATE = "WOULD CREATE"  # `pbload plan` only: what a load would do with the row
+    WOULD_UPDATE = "WOULD UPDATE"
+    WOULD_CANCEL = "WOULD CANCEL"
 
 
 LOADED_STATUSES = frozenset({Status.CREATED, Status.UPDATED, Status.UNCHANGED, Status.CANCELED})
+# What `pbload plan` says of a row a load would settle (UNCHANGED is said as it is).
+WOULD_STATUSES = frozenset({Status.WOULD_CREATE, Status.WOULD_UPDATE, Status.WOULD_CANCEL})
+# Rows that are fine: loaded, valid (validate), or that would load (plan).
+GOOD_STATUSES = LOADED_STATUSES | WOULD_STATUSES | {Status.VALID}
 
 
 class Action(str, enum.Enum):
@@ -68,6 +75,21 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One field an update changes: its column as the user sees it, PB's value and the value sent.
+
+    A line added or removed as a whole is one change too (`what` says which), with `line` its line ID.
+    """
+
+    column: str
+    old: Any
+    new: Any
+    row: int | None = None  # the row whose cell holds the new value (a removed line: the group's first row)
+    line: Any = None  # the line's ID, for a line field or a whole line
+    what: str = "changed"  # "changed", or "added" / "removed" for a whole line
+
+
+@dataclass(frozen=True)
 class Item:
     """One API item built from one or more rows of a sheet."""
 
@@ -78,6 +100,10 @@ class Item:
     payload: dict[str, Any]
     references: tuple[Reference, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # values of columns that steer pbload (Cancel Reason)
+    # the rows' checked values (header row first) and the cells holding the clear marker, as
+    # (position in the group, column name): what an update lays over PB's record (DESIGN §2)
+    values: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
+    cleared: frozenset[tuple[int, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,7 @@ class Outcome:
     error_code: str | None = None
     message: str | None = None
     transaction_id: str | None = None
+    changes: tuple[Change, ...] = ()  # what an update changed (or, for `plan`, would change)
 
 
 @dataclass
@@ -136,5 +163,4 @@ class RunReport:
     @property
     def all_ok(self) -> bool:
         """True when every row was loaded (or, for validate, is valid)."""
-        ok = LOADED_STATUSES | {Status.VALID}
-        return all(s in ok for s in self.counts())
+        return all(s in GOOD_STATUSES for s in self.counts())

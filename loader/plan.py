@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from loader.checks import CheckedSheet
-from loader.models import LOADED_STATUSES, Action, Issue, Item, Outcome, Reference, Status
+from loader.models import GOOD_STATUSES, Action, Issue, Item, Outcome, Reference, Status
 from loader.resources import Resource
 
 PRODUCTS = "products"
@@ -84,7 +84,9 @@ def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], valu
     )
     extra = {f.name: header.get(f.name) for f in resource.fields if f.path is None}
     action = Action(header.get("action") or Action.UPSERT.value)
-    return Item(rows.data.sheet, str(header[resource.key]), numbers, action, payload, refs, extra)
+    cleared = frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
+    return Item(rows.data.sheet, str(header[resource.key]), numbers, action, payload, refs, extra, tuple(values),
+                cleared)
 
 
 def invalid_outcome(rows: CheckedSheet, row: int) -> Outcome:
@@ -163,14 +165,14 @@ class Dependencies:
         for ref in item.references:
             if not self._absent(ref):
                 row, status = self._settled[ref.resource][ref.key]
-                if status not in LOADED_STATUSES | {Status.VALID}:
+                if status not in GOOD_STATUSES:
                     return _blocked(f"product {ref.key} (Products row {row}) is {status.value}")
         bills = KIT_BILLS.get(resource.name)
         if bills and item.key and bills in self._settled:
             kit = str(item.payload.get("sku"))
             if kit in self._settled[bills]:
                 row, status = self._settled[bills][kit]
-                if status not in LOADED_STATUSES | {Status.VALID}:
+                if status not in GOOD_STATUSES:
                     return _blocked(f"the bill of materials for {kit} (BOMs row {row}) is {status.value}")
         return None
 

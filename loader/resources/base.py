@@ -39,6 +39,11 @@ PRODUCT_DATETIME = "product"  # YYYY-MM-DDThh:mm:ss.sss±hhmm
 ORDER_DATETIME = "order"  # YYYY-MM-DDThh:mm:ssZ
 
 
+# The word a cell holds to clear PB's value on an update, where a blank cell keeps it (DESIGN §2).
+# In capitals and alone in the cell; no column takes it as a value (a required column refuses it).
+CLEAR = "CLEAR"
+
+
 def normalize_header(text: str) -> str:
     """Headers match case-, space- and punctuation-insensitively."""
     return re.sub(r"[^0-9a-z]", "", str(text).lower())
@@ -100,7 +105,10 @@ class Field:
         if self.separator:
             parts.append(f"Several values may be given, separated by '{self.separator}'.")
         if self.default is not None:
-            parts.append(f"Blank means {self.default}.")
+            parts.append(f"Blank means {self.default} for a new item.")
+        if self.path is not None:
+            parts.append(f"On an update a blank cell keeps PB's value; {CLEAR} clears it." if not self.required
+                         else "On an update a blank cell keeps PB's value.")
         return " ".join(parts)
 
 
@@ -161,6 +169,7 @@ class Resource:
     actions: tuple[Action, ...]
     instructions: tuple[str, ...] = ()
     line_number: str | None = None  # the line field numbering lines; blank ones are numbered in order
+    line_key: str | None = None  # the line field an update matches PB's lines by (default: line_number)
     unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
     not_key: tuple[str, ...] = ()  # line fields that must differ from the group's key (a kit is not its own part)
     api: ApiSpec | None = None
@@ -192,18 +201,24 @@ class Resource:
     def line_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_line)
 
-    def build_payload(self, values: dict[str, Any], lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The API object for checked values: one row's, or a group's header values and its lines."""
+    def build_payload(self, values: dict[str, Any], lines: list[dict[str, Any]] | None = None,
+                      given_only: bool = False) -> dict[str, Any]:
+        """The API object for checked values: one row's, or a group's header values and its lines.
+
+        `given_only` builds what the cells hold and nothing else, for laying over PB's record: no
+        defaults for blank cells, numbered slots left where their columns put them, no finishing.
+        """
         payload: dict[str, Any] = {}
         for f, path in self._header_paths:
             value = values.get(f.name)
-            if value is not None or f.default is not None:
+            if value is not None or (f.default is not None and not given_only):
                 _put_field(payload, f, path, value)
         if self.lines is not None:
-            payload[self.lines] = self._lines(lines if lines is not None else [values])
-        _close_gaps(payload, self._slot_arrays)
-        if self.finish is not None:
-            self.finish(payload)
+            payload[self.lines] = self._lines(lines if lines is not None else [values], given_only)
+        if not given_only:
+            _close_gaps(payload, self._slot_arrays)
+            if self.finish is not None:
+                self.finish(payload)
         return payload
 
     @functools.cached_property
@@ -222,7 +237,7 @@ class Resource:
         return tuple(dict.fromkeys(m.group(1) for f in self.line_fields
                                    for m in _SLOT.finditer(f.path.split(LINE_MARK, 1)[1])))  # type: ignore[union-attr]
 
-    def _lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _lines(self, rows: list[dict[str, Any]], given_only: bool = False) -> list[dict[str, Any]]:
         numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
         next_number = max((n for n in numbers if n is not None), default=0) + 1
         out = []
@@ -232,9 +247,10 @@ class Resource:
                 value = row.get(f.name)
                 if f.name == self.line_number and value is None:
                     value, next_number = next_number, next_number + 1
-                if value is not None or f.default is not None:
+                if value is not None or (f.default is not None and not given_only):
                     _put_field(line, f, f.path.split(LINE_MARK, 1)[1], value)  # type: ignore[union-attr]
-            _close_gaps(line, self._line_slot_arrays)
+            if not given_only:
+                _close_gaps(line, self._line_slot_arrays)
             out.append(line)
         return out
 

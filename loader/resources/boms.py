@@ -46,6 +46,7 @@ BOMS = Resource(
     template_version=1,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
     unique_lines=(f"{_LINE}{bets.BOM_COMPONENT_SKU}",),
+    line_key=f"{_LINE}{bets.BOM_COMPONENT_SKU}",  # a bill's lines are its components, one per SKU
     not_key=(f"{_LINE}{bets.BOM_COMPONENT_SKU}",),
     api=API,
     instructions=(

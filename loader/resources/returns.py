@@ -66,6 +66,7 @@ RETURNS = Resource(
     key="returnClientOrderId",
     template_version=2,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
+    line_key=f"{_LINE}orderLineId",  # an update matches PB's lines by the original order's line
     api=API,
     instructions=(
         "One row per returned product. Rows with the same Return Client Order ID are one return: fill its "

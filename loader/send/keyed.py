@@ -23,9 +23,10 @@ from urllib.parse import quote
 
 from loader import bets
 from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, NoAnswerError, parse_errors
-from loader.models import Action, Item, Outcome, Status
+from loader.models import Action, Change, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
+from loader.resources.merge import changes, merge
 from loader.send.common import (BulkResults, Lookup, Recorder, chunks, failure, in_doubt, lookup_failed, no_answer,
                                 no_result, refused, results_by_key, state_message, unchecked)
 from loader.send.lookup import find_by_key
@@ -42,6 +43,7 @@ class Step:
     item: Item
     verb: str  # "create", "update" or "cancel"
     record: dict[str, Any] | None
+    changes: tuple[Change, ...] = ()  # what an update changes of PB's record
 
 
 class KeyedSender:
@@ -131,7 +133,8 @@ class KeyedSender:
     def _done(self, step: Step, source: dict[str, Any], response: ApiResponse, status: Status) -> Outcome:
         """`status` for an item, with PB's ID and state from `source` (a result or a record)."""
         return Outcome(status, pb_id=_pb_id(source, self.spec) or _pb_id(step.record, self.spec),
-                       message=state_message(self.resource.name, source), transaction_id=response.transaction_id)
+                       message=state_message(self.resource.name, source), transaction_id=response.transaction_id,
+                       changes=step.changes if status is Status.UPDATED else ())
 
 
 def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: ApiSpec,
@@ -151,9 +154,21 @@ def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: 
     if item.action is Action.CREATE and item.key not in in_doubt:
         return replace(refused("already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to "
                                                  "change it."), pb_id=_pb_id(record, spec))
-    if resource.project(record) == item.payload:
+    theirs = resource.project(record)
+    body = _update_body(item, record, resource)
+    if theirs == body:
         return Outcome(Status.UNCHANGED, pb_id=_pb_id(record, spec))
-    return Step(item, "update", record)
+    return Step(replace(item, payload=body), "update", record, changes(resource, theirs, body, item.rows))
+
+
+def _update_body(item: Item, record: dict[str, Any], resource: Resource) -> dict[str, Any]:
+    """What an update sends: PB's record with the row's filled cells over it (blank means keep, DESIGN §2).
+
+    A CREATE sent again after its answer was lost is compared as it was sent, unmerged.
+    """
+    if item.action is Action.CREATE or not item.values:
+        return item.payload
+    return merge(resource, record, item.values, item.cleared)
 
 
 def _pb_id(record: dict[str, Any] | None, spec: ApiSpec) -> str | None:

@@ -12,6 +12,7 @@ from loader.api.retry import THROTTLE_CODES
 
 HINTS: dict[str, str] = {
     "required": "Fill in the cell, then load this workbook again.",
+    "cannot-clear": "Give the column a value, or leave the cell blank to keep what PB has.",
     "too-long": "Shorten the text to the length the message gives.",
     "not-allowed": "Pick one of the values the message lists (the cell's drop-down offers them).",
     "out-of-range": "Enter a value inside the range the message gives.",

@@ -11,14 +11,15 @@ replaced instead of stacked, and no cell of the data has to be restyled one by o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from loader import __version__
-from loader.models import Issue, Outcome, RunReport, SheetReport, Status
+from loader.models import Change, Issue, Outcome, RunReport, SheetReport, Status
 from loader.redact import redact
+from loader.workbook import RESULT_COLUMNS
 from loader.workbook.hints import hint_for
 from loader.workbook.reader import HEADER_ROW
 
@@ -33,13 +34,19 @@ STATUS_TINTS = {
     Status.INVALID: "FFC7CE",
     Status.BLOCKED: "FFEB9C",
     Status.NOT_SENT: "EDEDED",
+    Status.WOULD_CREATE: "C6EFCE",
+    Status.WOULD_UPDATE: "C6EFCE",
+    Status.WOULD_CANCEL: "DDEBF7",
 }
 INVALID_CELL_FILL = "FF9999"
 # The invalid-cell rule is recognised by this formula when a result is loaded and written again.
 INVALID_MARK_FORMULA = 'ISTEXT("pbload: invalid cell")'
 _TINT_FORMULA = re.compile(r'^\$[A-Z]{1,3}\d+="(' + "|".join(re.escape(s.value) for s in Status) + ')"$')
 
-RESULT_WIDTHS = (12, 16, 22, 60, 26)  # Status, PB ID, Error Code, Message, Transaction ID
+RESULT_WIDTHS = (12, 16, 22, 60, 26, 60)  # Status, PB ID, Error Code, Message, Transaction ID, Changes
+NO_VALUE = "—"  # how a change shows a value that was (or will be) empty
+# Statuses whose changes the result shows: an update done, or (for `pbload plan`) one that would be.
+CHANGED_STATUSES = frozenset({Status.UPDATED, Status.WOULD_UPDATE})
 ERRORS_HEADER = ("Sheet", "Cell", "Severity", "Code", "Message", "Hint")
 ERRORS_WIDTHS = (14, 10, 10, 24, 90, 70)
 SUMMARY_TITLE = "pbload result"
@@ -71,9 +78,82 @@ def outside_text(value: Any) -> str | None:
 
 
 def result_values(outcome: Outcome) -> tuple[str | None, ...]:
-    """The five values pbload writes on a row: Status, PB ID, Error Code, Message, Transaction ID."""
+    """The values pbload writes on a row: Status, PB ID, Error Code, Message, Transaction ID, Changes."""
     return (outcome.status.value, outside_text(outcome.pb_id), outside_text(outcome.error_code),
-            outside_text(outcome.message), outside_text(outcome.transaction_id))
+            outside_text(outcome.message), outside_text(outcome.transaction_id),
+            outside_text(changes_text(outcome.changes)))
+
+
+def result_columns(header_at: Callable[[int], Any], first: int, reuse: bool) -> tuple[str, ...]:
+    """pbload's columns on a sheet whose first one is at `first` (1-based): all of them, except on a
+    result written before Changes existed and loaded again with a column of the user's right after
+    its five, which keeps its five so that the user's column stays where it is."""
+    after = header_at(first + len(RESULT_COLUMNS) - 1)
+    if reuse and after not in (None, "") and str(after).strip() != RESULT_COLUMNS[-1]:
+        return RESULT_COLUMNS[:-1]
+    return RESULT_COLUMNS
+
+
+def changes_text(changes: Iterable[Change]) -> str | None:
+    """`Weight: 0.4 → 0.45; Brand: — → Acme; Line 3 added`: PB's value, then the value sent."""
+    return "; ".join(map(change_text, changes)) or None
+
+
+def change_text(change: Change) -> str:
+    """One change as the Changes column and the console say it."""
+    if change.what == "added":
+        return f"Line {shown(change.line)} added"
+    if change.what == "removed":
+        return f"Line {shown(change.line)} removed (no row lists it any more)"
+    where = f"Line {shown(change.line)} " if change.line is not None else ""
+    return f"{where}{change.column}: {shown(change.old)} → {shown(change.new)}"
+
+
+def shown(value: Any) -> str:
+    """A value of PB's record as a person reads it: an empty one as a dash, TRUE/FALSE, lists joined."""
+    if value is None or value == "" or value == []:
+        return NO_VALUE
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, list):
+        return "; ".join(shown(v) for v in value)
+    return str(value)
+
+
+def change_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
+    """A comment with PB's old value for each changed cell, (row, 1-based column) -> text, by sheet."""
+    notes: dict[str, dict[tuple[int, int], str]] = {}
+    for sheet in report.sheets:
+        columns = positions.get(sheet.sheet, {})
+        for row, outcome in sheet.outcomes.items():
+            if outcome.status not in CHANGED_STATUSES:
+                continue
+            for change in outcome.changes:
+                col = columns.get(change.column)
+                if change.row == row and change.what == "changed" and col is not None:
+                    notes.setdefault(sheet.sheet, {})[(row, col + 1)] = f"PB had: {shown(change.old)}"
+    return {sheet: dict(sorted(cells.items())) for sheet, cells in notes.items()}
+
+
+def sheet_comments(invalid: dict[tuple[int, int], str], changed: dict[tuple[int, int], str]
+                   ) -> dict[tuple[int, int], str]:
+    """The comments of a data sheet: each invalid cell's message, each changed cell's old value."""
+    if not changed:
+        return commented(invalid)
+    return commented(dict(sorted({**changed, **invalid}.items())))
+
+
+def change_counts(report: RunReport) -> list[tuple[str, str, int]]:
+    """(sheet, column, rows) for each column an update changed (or would change), most changed first."""
+    counts: dict[tuple[str, str], int] = {}
+    for sheet in report.sheets:
+        for row, outcome in sheet.outcomes.items():
+            if outcome.status in CHANGED_STATUSES:
+                for change in outcome.changes:
+                    if change.row == row:
+                        column = "Lines" if change.what != "changed" else change.column
+                        counts[(sheet.sheet, column)] = counts.get((sheet.sheet, column), 0) + 1
+    return sorted(((s, c, n) for (s, c), n in counts.items()), key=lambda t: (-t[2], t[0], t[1]))
 
 
 def tint_formula(status_letter: str, status: Status, first_row: int = HEADER_ROW + 1) -> str:
@@ -232,6 +312,14 @@ def run_record(report: RunReport) -> list[tuple[str, Any]]:
     ]
 
 
+def change_summary(report: RunReport) -> list[tuple[str, Any]]:
+    """The Summary's count of changed fields per column ("Products: Weight", 412), most changed first."""
+    counts = change_counts(report)
+    if not counts:
+        return []
+    return [("Changed fields", "Rows"), *((f"{sheet}: {column}", n) for sheet, column, n in counts)]
+
+
 def capped_notes(problem_count: int, notes: dict[str, dict[tuple[int, int], str]]) -> list[str]:
     """What the Errors sheet says when a limit kept something out of the workbook."""
     lines = []
@@ -259,6 +347,9 @@ CHART_COLOURS = {
     Status.INVALID: "FF5050",
     Status.BLOCKED: "FFC000",
     Status.NOT_SENT: "A5A5A5",
+    Status.WOULD_CREATE: "70AD47",
+    Status.WOULD_UPDATE: "548235",
+    Status.WOULD_CANCEL: "5B9BD5",
 }
 SUMMARY_TABLE_ROW = 3  # the Summary's counts start on this row: header, then one row per sheet
 

@@ -19,7 +19,7 @@ from loader.models import RunReport, Status
 from loader.workbook.ooxml import MAIN_NS, REL_NS, Unsupported, attr_escape, attrs, split_ref, t_element, text_escape
 from loader.workbook.result_content import (
     ERRORS_HEADER, ERRORS_WIDTHS, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS, SUMMARY_TITLE, Problem,
-    column_letter, run_record, status_chart, summary_table, tint_formula,
+    change_summary, column_letter, run_record, status_chart, summary_table, tint_formula,
 )
 
 _MAIN = MAIN_NS.decode()
@@ -68,6 +68,11 @@ def summary_sheet(report: RunReport, formats: Formats, drawing_rel: str | None) 
         rows.append(_row(number, values, [formats.bold] + [0] * len(values)))
     number += 1
     for label, value in run_record(report):
+        number += 1
+        rows.append(_row(number, [label, value], [formats.bold, 0]))
+    changes = change_summary(report)
+    number += 1 if changes else 0
+    for label, value in changes:
         number += 1
         rows.append(_row(number, [label, value], [formats.bold, 0]))
     chart_row = number + 1

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from loader.resources import Field, Kind, Resource
+from loader.resources.base import CLEAR
 from loader.workbook import INSTRUCTIONS_SHEET, META_SHEET
 
 REQUIRED_MARK = "*"
@@ -136,4 +137,7 @@ _GENERAL = (
     "keep them that way when pasting (paste values only).",
     "Check the workbook with `pbload validate FILE`, then load it with `pbload load FILE`. pbload writes "
     "FILE.result.xlsx with a status for every row; fix failed rows there and load that file again.",
+    "Updating something PB already has? Fill in only what changes: a blank cell keeps PB's value, and the word "
+    f"{CLEAR} (in capitals, alone in the cell) clears it. `pbload plan FILE` shows, field by field, what a "
+    "load would change, writing nothing; the result's Changes column names every change.",
 )

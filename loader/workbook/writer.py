@@ -48,8 +48,8 @@ from loader.workbook.reader import HEADER_ROW
 from loader.workbook.result_content import (
     ERRORS_HEADER, ERRORS_WIDTHS, INVALID_CELL_FILL, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS,
     MAX_RANGES_PER_RULE, RESULT_WIDTHS, STATUS_TINTS, SUMMARY_TABLE_ROW, SUMMARY_TITLE, capped_notes, cell_notes,
-    cell_ranges, chunked, commented, is_pbload_rule, problems, result_values, run_record, status_chart,
-    summary_statuses, summary_table, tint_formula,
+    cell_ranges, change_notes, change_summary, chunked, is_pbload_rule, problems, result_columns, result_values,
+    run_record, sheet_comments, status_chart, summary_statuses, summary_table, tint_formula,
 )
 from loader.workbook.xlsx_stream import COMMENT_AUTHOR, write_streamed
 
@@ -226,26 +226,28 @@ def _put(cell: Any, value: Any) -> None:
 def annotate(book: Workbook, report: RunReport, positions: dict[str, dict[str, int]]) -> None:
     """Add pbload's columns, marks, comments and sheets to a workbook loaded with openpyxl."""
     notes = cell_notes(report, positions)
+    changed = change_notes(report, positions)
     statuses = summary_statuses(report)
     for sheet in report.sheets:
-        _annotate(book[sheet.sheet], sheet, notes.get(sheet.sheet, {}), statuses)
+        _annotate(book[sheet.sheet], sheet, notes.get(sheet.sheet, {}), statuses, changed.get(sheet.sheet, {}))
     _summary(book, report)
     _errors(book, report, positions, notes)
 
 
-def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], str], statuses: list[Status]) -> None:
-    first = _result_columns(ws)
-    last_col = first + len(RESULT_COLUMNS) - 1
+def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], str], statuses: list[Status],
+              changed: dict[tuple[int, int], str]) -> None:
+    first, columns = _result_columns(ws)
+    last_col = first + len(columns) - 1
     last_row = max([HEADER_ROW, *sheet.rows])
     _unmerge(ws, first, last_col, last_row)
     for row in sheet.rows:
-        values = result_values(sheet.outcomes.get(row) or Outcome(Status.NOT_SENT))
+        values = result_values(sheet.outcomes.get(row) or Outcome(Status.NOT_SENT))[:len(columns)]
         for offset, value in enumerate(values):
             _put(ws.cell(row=row, column=first + offset), value)
     for cell in [c for c in ws._cells.values() if c.comment is not None]:
         if cell.row > HEADER_ROW and cell.comment.author == COMMENT_AUTHOR:
             cell.comment = None
-    for (row, col), text in commented(notes).items():
+    for (row, col), text in sheet_comments(notes, changed).items():
         cell = ws.cell(row=row, column=col)
         if cell.comment is None:
             cell.comment = Comment(protect_escapes(text), COMMENT_AUTHOR, width=288, height=90)
@@ -257,23 +259,26 @@ def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], st
     ws.sheet_view.tabSelected = False
 
 
-def _result_columns(ws: Worksheet) -> int:
-    """The first of pbload's columns: where they already are (a result loaded again), else after the data."""
+def _result_columns(ws: Worksheet) -> tuple[int, tuple[str, ...]]:
+    """The first of pbload's columns — where they already are (a result loaded again), else after the
+    data — and the columns to write there."""
     headers = [c.value for c in ws[HEADER_ROW]] if ws.max_row >= HEADER_ROW else []
-    if RESULT_COLUMNS[0] in headers:
+    reuse = RESULT_COLUMNS[0] in headers
+    if reuse:
         first = headers.index(RESULT_COLUMNS[0]) + 1
     else:  # after the last column with a header or any value: never over the user's cells
         first = 1 + max((c.column for c in ws._cells.values() if c.value not in (None, "")), default=0)
     named = [n for n, h in enumerate(headers, start=1) if h not in (None, "") and n < first]
     last_header = ws.cell(row=HEADER_ROW, column=named[-1]) if named else None
-    for offset, (name, width) in enumerate(zip(RESULT_COLUMNS, RESULT_WIDTHS)):
+    columns = result_columns(lambda col: headers[col - 1] if col <= len(headers) else None, first, reuse)
+    for offset, (name, width) in enumerate(zip(columns, RESULT_WIDTHS)):
         cell = ws.cell(row=HEADER_ROW, column=first + offset, value=name)
         if last_header is not None and last_header.has_style:
             cell._style = copy(last_header._style)  # pbload's headers look like the user's
         else:
             cell.font = _HEADER_FONT
         ws.column_dimensions[get_column_letter(first + offset)].width = width
-    return first
+    return first, columns
 
 
 def _filter(ws: Worksheet, last_col: int, last_row: int) -> None:
@@ -349,6 +354,12 @@ def _summary(book: Workbook, report: RunReport) -> None:
     for label, value in run_record(report):
         ws.append([label, None])
         _put(ws.cell(ws.max_row, 2), value)
+        ws.cell(ws.max_row, 1).font = _HEADER_FONT
+    changes = change_summary(report)
+    if changes:
+        ws.append([])
+    for label, value in changes:
+        ws.append([label, value])
         ws.cell(ws.max_row, 1).font = _HEADER_FONT
     chart = status_chart(report)
     if chart is not None:

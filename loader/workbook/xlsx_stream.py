@@ -41,8 +41,8 @@ from loader.workbook.ooxml import (
 from loader.workbook.reader import HEADER_ROW
 from loader.workbook.result_content import (
     ERRORS_HEADER, INVALID_CELL_FILL, MAX_ERROR_ROWS, MAX_RANGES_PER_RULE, RESULT_WIDTHS, STATUS_TINTS,
-    capped_notes, cell_notes, cell_ranges, chunked, column_letter, commented, is_pbload_rule, problems, quote_sheet,
-    status_chart, summary_statuses,
+    capped_notes, cell_notes, cell_ranges, change_notes, chunked, column_letter, is_pbload_rule, problems, quote_sheet,
+    result_columns, sheet_comments, status_chart, summary_statuses,
 )
 from loader.workbook.result_parts import (
     ExistingComments, Formats, chart_part, comments_part, drawing_part, errors_sheet, invalid_marks, merged_vml,
@@ -160,6 +160,7 @@ class _Planner:
         statuses = summary_statuses(self.report)
         tints = {s: styles.fill(STATUS_TINTS[s]) for s in statuses}
         notes = self.notes = cell_notes(self.report, self.positions)
+        changed = change_notes(self.report, self.positions)
         invalid_dxf = styles.fill(INVALID_CELL_FILL) if notes else 0
 
         names = {e["name"]: e for e in entries}
@@ -169,7 +170,8 @@ class _Planner:
             if rel is None or types.of(rel.target) != CT_WORKSHEET:
                 raise Unsupported(f"sheet {sheet.sheet} is not an ordinary worksheet")
             plan.sheets.append(self._data_sheet(sheet.sheet, rel.target, sheet, strings, bold,
-                                                notes.get(sheet.sheet, {}), statuses, tints, invalid_dxf, plan))
+                                                notes.get(sheet.sheet, {}), statuses, tints, invalid_dxf, plan,
+                                                changed.get(sheet.sheet, {})))
         plan.replaced[styles_rel[0].target] = styles.render()
         self._drop_old_sheets(plan, entries, by_id)
         self._new_sheets(plan, entries, wb_xml, wb_prefix, formats)
@@ -179,7 +181,7 @@ class _Planner:
 
     def _data_sheet(self, name: str, part: str, sheet: SheetReport, strings: SharedStrings, bold: int,
                     notes: dict[tuple[int, int], str], statuses: list[Status], tints: dict[Status, int],
-                    invalid_dxf: int, plan: _Plan) -> _DataSheet:
+                    invalid_dxf: int, plan: _Plan, changed: dict[tuple[int, int], str]) -> _DataSheet:
         rels = list(self.rels(part))
         for rel in rels:
             if rel.type in _BLOCKING_RELS:
@@ -194,12 +196,14 @@ class _Planner:
         last_data = max([c for c in header.values if c < first], default=first - 1)
         style = header.styles.get(last_data, 0) or bold
         data = _DataSheet(name, part, rels, header,
-                          SheetEdit(first, values, RESULT_COLUMNS, style, RESULT_WIDTHS, last_row, lambda t, p: t,
+                          SheetEdit(first, values, result_columns(header.values.get, first, reuse), style,
+                                    RESULT_WIDTHS, last_row, lambda t, p: t,
                                     reuse),
-                          commented(notes))
+                          sheet_comments(notes, changed))
         self._comments(data, plan)
         ranges = list(chunked(cell_ranges(notes), MAX_RANGES_PER_RULE))
-        area = f"A{HEADER_ROW + 1}:{column_letter(first + len(RESULT_COLUMNS) - 1)}{max(last_row, HEADER_ROW + 1)}"
+        width = len(data.edit.header_names)
+        area = f"A{HEADER_ROW + 1}:{column_letter(first + width - 1)}{max(last_row, HEADER_ROW + 1)}"
         rules = status_rules(column_letter(first), tints, statuses)
         data.edit.tail_edit = lambda tail, p: _edit_tail(tail, p, data, ranges, invalid_dxf, area, rules)
         return data
@@ -353,7 +357,7 @@ def _edit_tail(tail: bytes, p: bytes, data: _DataSheet, ranges: list[list[str]],
     first, the user's next, tints last), the filter widened, the comments' drawing."""
     t = _Tail(tail, p)
     edit = data.edit
-    last_col = edit.first + len(RESULT_COLUMNS) - 1
+    last_col = edit.first + len(edit.header_names) - 1
     for k in reversed(t.elements("mergeCells")):
         t.replace(k, _merges_clear(t.text(k), p, edit.first, last_col, edit.last_row))
     for k in reversed(t.elements("conditionalFormatting")):
@@ -534,7 +538,7 @@ def _wider_print_area(body: bytes, sheet: _DataSheet) -> bytes:
         return body
     if column_number(m.group(2).decode()) != sheet.edit.first - 1:
         return body
-    letter = column_letter(sheet.edit.first + len(RESULT_COLUMNS) - 1).encode()
+    letter = column_letter(sheet.edit.first + len(sheet.edit.header_names) - 1).encode()
     return m.group(1) + letter + m.group(3) + m.group(4)
 
 

@@ -12,7 +12,7 @@ from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
 
 from loader.errors import WorkbookError
-from loader.models import Issue, Outcome, Status
+from loader.models import Change, Issue, Outcome, Status
 from loader.workbook import result_content
 from loader.workbook.hints import HINTS
 from loader.workbook.writer import OPENPYXL, STREAM, write_result_workbook
@@ -77,10 +77,10 @@ def test_each_row_gets_its_status_pb_id_and_message(tmp_path, method):
         5: ("FAILED", None, "PB-4001", "HS Code is not valid for PT.", "pbl-bbb"),
     }
     ws = openpyxl.load_workbook(path)["Products"]
-    assert [c.value for c in ws[1]][30:] == ["Status", "PB ID", "Error Code", "Message", "Transaction ID"]
+    assert [c.value for c in ws[1]][30:] == ["Status", "PB ID", "Error Code", "Message", "Transaction ID", "Changes"]
     assert ws["AE1"]._style == ws["AD1"]._style  # pbload's headers look like the user's
     assert ws.column_dimensions["AH"].width == 60
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AI5"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AJ5"
 
 
 @BOTH
@@ -90,7 +90,7 @@ def test_a_row_without_an_outcome_says_not_sent_everywhere(tmp_path, method):
     assert result_columns(path)[3] == ("NOT SENT", None, None, None, None)
     summary = list(openpyxl.load_workbook(path)["Summary"].iter_rows(min_row=3, max_row=4, values_only=True))
     assert summary == [("Sheet", "Rows", "CREATED", "NOT SENT"), ("Products", 2, 1, 1)]
-    assert ("A2:AI3", '$AE2="NOT SENT"', "EDEDED", 2) in marks(path)
+    assert ("A2:AJ3", '$AE2="NOT SENT"', "EDEDED", 2) in marks(path)
 
 
 @BOTH
@@ -118,9 +118,9 @@ def test_rows_are_tinted_by_status_and_invalid_cells_filled(tmp_path, method):
     source = styled_products(tmp_path / "in.xlsx")
     path = write(tmp_path, source, styled_report(source), method).path
     assert marks(path) == [
-        ("A2:AI5", '$AE2="CREATED"', "C6EFCE", 2),
-        ("A2:AI5", '$AE2="FAILED"', "FFC7CE", 3),
-        ("A2:AI5", '$AE2="INVALID"', "FFC7CE", 4),
+        ("A2:AJ5", '$AE2="CREATED"', "C6EFCE", 2),
+        ("A2:AJ5", '$AE2="FAILED"', "FFC7CE", 3),
+        ("A2:AJ5", '$AE2="INVALID"', "FFC7CE", 4),
         ("B3 L4", 'ISTEXT("pbload: invalid cell")', "FF9999", 1),  # first, so no tint hides it
     ]
 
@@ -293,3 +293,20 @@ def _rewrite(source, target, edits):
                 if name in (info.filename, "*"):
                     data = edit(data)
             zout.writestr(info, data)
+
+
+@BOTH
+def test_an_update_names_its_changes_with_pbs_old_values(tmp_path, method):
+    source = write_products(tmp_path / "in.xlsx", [product_row("A-1", Unit_Cost=20, Brand="Acme"), product_row("B-2")])
+    changes = (Change("Unit Cost", 18.5, 20, 2), Change("Brand", None, "Acme", 2))
+    run = report(source, {2: Outcome(Status.UPDATED, changes=changes), 3: Outcome(Status.UNCHANGED)})
+    written = write(tmp_path, source, run, method)
+    statuses = read_statuses(written.path)
+    assert (statuses[2]["Changes"], statuses[3]["Changes"]) == ("Unit Cost: 18.5 → 20; Brand: — → Acme", None)
+    book = openpyxl.load_workbook(written.path)
+    ws = book["Products"]
+    cost, brand = HEADERS.index("Unit Cost") + 1, HEADERS.index("Brand") + 1
+    assert (ws.cell(2, cost).comment.text, ws.cell(2, brand).comment.text) == ("PB had: 18.5", "PB had: —")
+    assert ws.cell(2, cost).fill.fgColor.rgb != "FF" + result_content.INVALID_CELL_FILL  # a change is no error
+    summary = [r[:2] for r in book["Summary"].iter_rows(values_only=True) if r[0]]
+    assert summary[-3:] == [("Changed fields", "Rows"), ("Products: Brand", 1), ("Products: Unit Cost", 1)]

@@ -56,7 +56,7 @@ def check_other_writer(path):
     assert [[c.value for c in row] for row in ws.iter_rows(max_col=3, max_row=3)] == [
         ["SKU", "Weight", "Colour"], ["A-1", 5, "red"], [7, "C-3", None]]
     assert ws["B3"].comment.text == "Weight must be a number."
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:H5"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I5"
     assert (ws.column_dimensions["A"].width, ws.column_dimensions["D"].width) == (11, 12)
     assert ws.row_dimensions[4].height == 20
     assert not ws.sheet_view.tabSelected and book.active.title == "Summary"
@@ -191,11 +191,11 @@ def test_libreoffice_opens_every_kind_of_result(tmp_path):
         sheets = converted[name]
         assert list(sheets) >= ["Errors", "Instructions", "Products", "Summary"]
         lines = sheets["Products"].splitlines()
-        assert lines[0].endswith("Action,Status,PB ID,Error Code,Message,Transaction ID")
+        assert lines[0].endswith("Action,Status,PB ID,Error Code,Message,Transaction ID,Changes")
         assert [line.split(",")[30] for line in lines[1:5]] == ["CREATED", "INVALID", "INVALID", "FAILED"]
-        assert lines[1].endswith("CREATED,PB-0001,,=2+2,pbl-aaa")  # shown as typed, not calculated
+        assert lines[1].endswith("CREATED,PB-0001,,=2+2,pbl-aaa,")  # shown as typed, not calculated
         assert "Products,4,1,1,2" in sheets["Summary"]
         assert sheets["Errors"].splitlines()[1].startswith("Products,B3,error,not-allowed,")
     assert converted["dotnet"]["Products"].splitlines()[:3] == [
-        "SKU,Weight,Colour,Status,PB ID,Error Code,Message,Transaction ID",
-        "A-1,5,red,CREATED,PB-1,,,t-1", "7,C-3,,INVALID,,wrong-type,Weight: must be a number.,"]
+        "SKU,Weight,Colour,Status,PB ID,Error Code,Message,Transaction ID,Changes",
+        "A-1,5,red,CREATED,PB-1,,,t-1,", "7,C-3,,INVALID,,wrong-type,Weight: must be a number.,,"]
