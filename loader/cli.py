@@ -30,10 +30,12 @@ from loader.resources import BY_NAME, RESOURCES
 from loader.send import STOP_GRACE_SECONDS
 from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
 from loader.settings import known_secrets, load_smtp_settings
+from loader.workbook.result_content import change_counts
 from loader.workbook.templates import template_name, write_template
 from loader.workbook.writer import discard_temporaries
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
+MAX_CHANGES_SHOWN = 10  # columns `pbload plan` names, the most changed first
 MAX_ISSUES_SHOWN = 20
 
 
@@ -150,6 +152,28 @@ def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | Non
     settings = _settings(ctx, env=env, base_url=base_url, chunk_size=chunk_size, concurrency=concurrency,
                          max_rps=max_rps, strict=strict, state_dir=state_dir)
     _load(ctx, workbook, settings, output, no_progress, _mailer(ctx, email_to), payloads)
+
+
+@main.command(name="plan")
+@_workbook
+@_output
+@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to look items up in.")
+@click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
+@_strict
+@click.pass_context
+def plan_command(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
+                 strict: bool | None) -> None:
+    """Show what loading WORKBOOK would do, row by row and field by field, writing nothing to PB.
+
+    Makes only the look-ups of a load; the result workbook says WOULD CREATE, WOULD UPDATE (with
+    its changes), UNCHANGED or WOULD CANCEL for each row, and every problem the checks found.
+    """
+    settings = _settings(ctx, env=env, base_url=base_url, strict=strict)
+    click.echo(_environment_line(settings))
+    with _graceful_stop() as stop:
+        report = _run(ctx, lambda: pipeline.plan(workbook, settings, output, stop=stop))
+    _finish(report, then=[f"{sheet}: {rows} row{'' if rows == 1 else 's'} would change {column}"
+                          for sheet, column, rows in change_counts(report)[:MAX_CHANGES_SHOWN]])
 
 
 def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path | None, no_progress: bool,
@@ -313,7 +337,8 @@ def _progress_display(enabled: bool) -> pipeline.Progress:
     return show if enabled else (lambda stage, done, total: None)
 
 
-def _finish(report: RunReport, mail: Mailer | None = None) -> None:
+def _finish(report: RunReport, mail: Mailer | None = None, then: list[str] | None = None) -> None:
+    """Say what came of each sheet (and `then`, lines after the counts), then exit with the run's code."""
     _show_issues(report.issues)
     if report.retries:
         click.echo(f"{report.retries} request{'s were' if report.retries > 1 else ' was'} retried after "
@@ -322,6 +347,8 @@ def _finish(report: RunReport, mail: Mailer | None = None) -> None:
         counts = ", ".join(f"{n} {s.value.lower()}" for s, n in sheet.counts().items())
         rows = f"{len(sheet.rows)} row" + ("" if len(sheet.rows) == 1 else "s")
         click.echo(f"{sheet.sheet}: {rows} — {counts or 'no data rows'}")
+    for line in then or []:
+        click.echo(line)
     click.echo(f"Result: {report.result_path}")
     if mail is not None:
         mail(report)

@@ -201,6 +201,55 @@ def _settle_unanswered(journal: Journal, report: RunReport, checked: list[Checke
                             "has and finishes it without sending anything twice.")
 
 
+def plan(path: Path, settings: Settings, output: Path | None = None, timings: Timings | None = None,
+         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None) -> RunReport:
+    """What `load` would do with every row, from the look-ups of a load and nothing else; write the result.
+
+    Each sheet is planned and looked up as `load` does it, and its senders only preview
+    (`Sender.preview`): rows say WOULD CREATE, WOULD UPDATE (with its changes), UNCHANGED or WOULD
+    CANCEL. Nothing is written to PB, and nothing to the journal: a plan is not a run to finish.
+    """
+    timings = timings or Timings()
+    stop = stop or threading.Event()
+    report, book, checked = _read_and_check(path, settings, "plan", output, timings)
+    with _timed(timings, "send"), _client(settings, transport) as client:
+        deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency,
+                                                                    stop))
+        try:
+            for sheet, rows in zip(report.sheets, checked):
+                _plan_sheet(client, settings, deps, report, sheet, rows, stop)
+        finally:
+            report.retries = client.stats.total_retries
+            report.interrupted = stop.is_set()
+    for sheet in report.sheets:
+        for row in sheet.rows:
+            sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
+    _write(path, output, report, book, timings)
+    return report
+
+
+def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, report: RunReport,
+                sheet: SheetReport, rows: CheckedSheet, stop: threading.Event) -> None:
+    """Plan and look up one sheet, and say what a load would do with each of its rows."""
+    resource = rows.data.resource
+    planned = plan_sheet(rows, rows.invalid_rows(settings.strict))
+    sheet.outcomes.update(planned.settled)
+    try:
+        items, settled, issues = deps.resolve(resource, planned.items)
+    except Stopped:
+        deps.record(resource, rows, sheet.outcomes)
+        return
+    sheet.outcomes.update(settled)
+    report.issues.extend(issues)
+    recorder = Recorder(stop=stop)
+    if items and not stop.is_set():
+        outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).preview(items)
+        for item in items:
+            if item.key in outcomes:
+                sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
+    deps.record(resource, rows, sheet.outcomes)
+
+
 def export(what: str, settings: Settings, output: Path,
            transport: httpx.BaseTransport | None = None) -> tuple[Path, int]:
     """Export PB's `what` into a workbook at `output`."""

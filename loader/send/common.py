@@ -33,6 +33,8 @@ class Sender(Protocol):
 
     def send(self, items: Sequence[Item]) -> dict[str, Outcome]: ...
 
+    def preview(self, items: Sequence[Item]) -> dict[str, Outcome]: ...
+
 
 class Recorder:
     """Where a sender reports what it does: the journal, the progress display, and the stop signal.

@@ -84,6 +84,30 @@ class KeyedSender:
         self._run(self.jobs(steps))
         return dict(self.recorder.outcomes)
 
+    def preview(self, items: Sequence[Item]) -> dict[str, Outcome]:
+        """What `send` would do with every item, by client key, having made only its look-ups.
+
+        This is `pbload plan`: each item is looked up and decided as `send` decides it, and the
+        calls it would make are said (WOULD CREATE, WOULD UPDATE with its changes, WOULD CANCEL)
+        instead of made. No job is ever built, so no write can leave.
+        """
+        try:
+            looked = self.lookup([i.key for i in items])
+        except Stopped:
+            return {}
+        outcomes: dict[str, Outcome] = {}
+        for item in items:
+            if item.key in looked.failed:
+                outcomes[item.key] = lookup_failed(looked.failed[item.key])
+                continue
+            decided = decide(item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
+            outcomes[item.key] = decided if isinstance(decided, Outcome) else self._would(decided)
+        return outcomes
+
+    def _would(self, step: Step) -> Outcome:
+        status = {"create": Status.WOULD_CREATE, "update": Status.WOULD_UPDATE}.get(step.verb, Status.WOULD_CANCEL)
+        return Outcome(status, pb_id=_pb_id(step.record, self.spec), changes=step.changes)
+
     def _run(self, jobs: list[Job]) -> None:
         """Run jobs `concurrency` at a time, keeping and committing each job's outcomes as it is answered.
 
