@@ -3,12 +3,17 @@ and the result names every change with PB's old value."""
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pytest
 
 from loader.checks import check_sheet
+from loader.models import Status
+from loader.plan import plan_sheet
 from loader.resources.orders import ORDERS
 from loader.resources.products import PRODUCTS
+from loader.send.keyed import decide
 from loader.workbook.reader import read_workbook
 from tests.helpers import product_row, read_statuses, write_products, write_workbook
 
@@ -64,6 +69,9 @@ def test_blank_cells_keep_pbs_values_and_only_the_changed_one_changes(cli, tmp_p
     assert book["Products"].cell(row=2, column=weight).comment.text == "PB had: 0.4"
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Products: Weight"] == 1
+    again = cli("load", tmp_path / "p.result.xlsx")  # pbload's own columns, Changes too, are not data
+    assert again.exit_code == 0, again.output
+    assert "Products: 2 rows — 2 unchanged" in again.output.splitlines()
 
 
 def test_clear_clears_a_field_and_its_companions(cli, tmp_path, local_emulator, loaded):
@@ -147,3 +155,27 @@ def test_order_lines_changed_added_and_removed(cli, tmp_path, local_emulator):
     statuses = read_statuses(tmp_path / "o2.result.xlsx", ORDERS.sheet)
     assert statuses[2]["Changes"] == ("Line 1 Quantity: 1 → 3; Line 4 added; "
                                       "Line 2 removed (no row lists it any more)")
+
+
+def _order_item(tmp_path, lines: list[tuple[int, str, int]]):
+    """The item `plan` makes of an order sheet (with products known, so nothing is looked up)."""
+    path = write_workbook(tmp_path / "o.xlsx", {"Orders": _order_rows(lines)})
+    checked = check_sheet(read_workbook(path).sheets[0])
+    (item,) = plan_sheet(checked, checked.invalid_rows()).items
+    return item
+
+
+def test_request_fields_without_a_column_are_carried_over(tmp_path):
+    item = _order_item(tmp_path, [(1, "P1", 2)])
+    record = json.loads(json.dumps(item.payload))  # PB's record as it stands, with fields no column names
+    record.update(orderId="PB-9", status="RECEIVED")
+    record["inputShippingDetails"]["trackingNumber"] = "1Z999"
+    record["orderItems"][0]["originStateProvince"] = "IL"
+    assert decide(item, record, ORDERS, ORDERS.api).status is Status.UNCHANGED
+    record["orderItems"][0]["orderedQuantity"] = 1
+    step = decide(item, record, ORDERS, ORDERS.api)
+    body = step.item.payload
+    assert body["inputShippingDetails"]["trackingNumber"] == "1Z999"
+    assert body["orderItems"] == [{**item.payload["orderItems"][0], "originStateProvince": "IL"}]
+    assert "status" not in body and "orderId" not in body  # response-only fields are never sent back
+    assert [(c.column, c.old, c.new) for c in step.changes] == [("Quantity", 1, 2)]

@@ -170,6 +170,10 @@ class Resource:
     instructions: tuple[str, ...] = ()
     line_number: str | None = None  # the line field numbering lines; blank ones are numbered in order
     line_key: str | None = None  # the line field an update matches PB's lines by (default: line_number)
+    # request fields with no column that an update carries over from PB's record, which a full
+    # replacement would otherwise clear (header paths, and paths inside each line)
+    carried: tuple[str, ...] = ()
+    carried_lines: tuple[str, ...] = ()
     unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
     not_key: tuple[str, ...] = ()  # line fields that must differ from the group's key (a kit is not its own part)
     api: ApiSpec | None = None

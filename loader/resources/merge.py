@@ -7,7 +7,9 @@ holding `CLEAR` nothing (PB clears a field left out of a full replacement). Clea
 the fields that must go with it (`Field.required_with`: a weight's unit, a vendor's number).
 
 PB's record is read through the catalogue's paths only, so no response-only field (status, PB's
-dates, PB's IDs) is ever sent back; every request field of the contract has a column.
+dates, PB's IDs) is ever sent back. The few request fields the contract names that have no column
+(`Resource.carried`, `carried_lines`: an order's tracking number, a return's references) are
+carried over from PB's record as they are, since leaving them out would clear them.
 
 Lines are matched by their line ID (`Resource.line_key`): a line of the group is laid over PB's
 line with the same ID, and a line PB has that no row of the group lists any more is left out,
@@ -32,6 +34,7 @@ def merge(resource: Resource, record: dict[str, Any], values: Sequence[dict[str,
     header_cleared = _with_companions(resource.header_fields, {name for _, name in cleared})
     out: dict[str, Any] = {}
     _overlay(out, resource.header_fields, record, given, header_cleared, _header_path)
+    _carry(resource.carried, record, out)
     if resource.lines is not None:
         theirs = {_line_id(resource, line): line for line in record.get(resource.lines) or []}
         out[resource.lines] = [
@@ -47,8 +50,27 @@ def merge(resource: Resource, record: dict[str, Any], values: Sequence[dict[str,
 def _merged_line(resource: Resource, theirs: dict[str, Any], ours: dict[str, Any], cleared: set[str]) -> dict[str, Any]:
     line: dict[str, Any] = {}
     _overlay(line, resource.line_fields, theirs, ours, cleared, _line_path)
+    _carry(resource.carried_lines, theirs, line)
     _close_gaps(line, resource._line_slot_arrays)
     return line
+
+
+def pb_view(resource: Resource, record: dict[str, Any]) -> dict[str, Any]:
+    """PB's record as an update is compared with it: the sheet's columns and the fields carried over."""
+    view = resource.project(record)
+    if resource.carried or resource.carried_lines:
+        _carry(resource.carried, record, view)
+        if resource.lines is not None:  # `project` keeps PB's lines in PB's order
+            for mine, theirs in zip(view[resource.lines], record.get(resource.lines) or []):
+                _carry(resource.carried_lines, theirs, mine)
+    return view
+
+
+def _carry(paths: tuple[str, ...], source: dict[str, Any], target: dict[str, Any]) -> None:
+    for path in paths:
+        value = value_at(source, path)
+        if value is not None:
+            _put(target, path, value)
 
 
 def _header_path(f: Field) -> str:

@@ -79,6 +79,9 @@ ORDERS = Resource(
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE, Action.CANCEL),
     line_number=f"{_LINE}lineId",
     unique_lines=(f"{_LINE}lineId",),
+    # on PB's pages (§22.1, §22.2) but not on the sheet: an update keeps PB's values
+    carried=("inputShippingDetails.serviceName", "inputShippingDetails.trackingNumber", "updateDate"),
+    carried_lines=("originStateProvince",),
     api=API,
     instructions=(
         "One row per order line. Rows with the same Client Order ID are one order: fill the order's columns "

@@ -67,6 +67,8 @@ RETURNS = Resource(
     template_version=2,
     actions=(Action.UPSERT, Action.CREATE, Action.UPDATE),
     line_key=f"{_LINE}orderLineId",  # an update matches PB's lines by the original order's line
+    # on PB's pages (§15, §22.7) but not on the sheet: an update keeps PB's values
+    carried=(f"{bets.RETURN_SHIPPING}.serviceName", "references", "updateDate"),
     api=API,
     instructions=(
         "One row per returned product. Rows with the same Return Client Order ID are one return: fill its "

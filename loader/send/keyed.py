@@ -26,7 +26,7 @@ from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, NoAnswerErro
 from loader.models import Action, Change, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
-from loader.resources.merge import changes, merge
+from loader.resources.merge import changes, merge, pb_view
 from loader.send.common import (BulkResults, Lookup, Recorder, chunks, failure, in_doubt, lookup_failed, no_answer,
                                 no_result, refused, results_by_key, state_message, unchecked)
 from loader.send.lookup import find_by_key
@@ -152,6 +152,8 @@ class KeyedSender:
     def _as_sent(self, step: Step, record: dict[str, Any]) -> bool:
         if step.verb == "cancel":
             return record.get("status") == CANCELED
+        if step.verb == "update":  # sent merged: compared as merged
+            return pb_view(self.resource, record) == step.item.payload
         return self.resource.project(record) == step.item.payload
 
     def _done(self, step: Step, source: dict[str, Any], response: ApiResponse, status: Status) -> Outcome:
@@ -178,21 +180,21 @@ def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: 
     if item.action is Action.CREATE and item.key not in in_doubt:
         return replace(refused("already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to "
                                                  "change it."), pb_id=_pb_id(record, spec))
-    theirs = resource.project(record)
-    body = _update_body(item, record, resource)
+    theirs, body = _update_body(item, record, resource)
     if theirs == body:
         return Outcome(Status.UNCHANGED, pb_id=_pb_id(record, spec))
     return Step(replace(item, payload=body), "update", record, changes(resource, theirs, body, item.rows))
 
 
-def _update_body(item: Item, record: dict[str, Any], resource: Resource) -> dict[str, Any]:
-    """What an update sends: PB's record with the row's filled cells over it (blank means keep, DESIGN §2).
+def _update_body(item: Item, record: dict[str, Any], resource: Resource) -> tuple[dict[str, Any], dict[str, Any]]:
+    """PB's record as compared, and what an update sends: that record with the row's filled cells
+    over it (blank means keep, DESIGN §2).
 
     A CREATE sent again after its answer was lost is compared as it was sent, unmerged.
     """
     if item.action is Action.CREATE or not item.values:
-        return item.payload
-    return merge(resource, record, item.values, item.cleared)
+        return resource.project(record), item.payload
+    return pb_view(resource, record), merge(resource, record, item.values, item.cleared)
 
 
 def _pb_id(record: dict[str, Any] | None, spec: ApiSpec) -> str | None:
