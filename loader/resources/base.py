@@ -149,7 +149,7 @@ class ApiSpec:
     lookup_fields: tuple[dict[str, Any], ...] = ()  # searchFields added to every lookup by key
 
 
-PayloadFinish = Callable[[dict[str, Any]], None]  # completes a built payload in place (e.g. orders dimensions)
+PayloadFinish = Callable[[dict[str, Any]], None]  # completes a built payload in place (e.g. a product's sides, longest first)
 RowCheck = Callable[[str, "pd.DataFrame"], list[Issue]]  # (sheet, typed values) -> problems found across a row
 
 
