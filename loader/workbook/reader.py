@@ -3,11 +3,18 @@
 python-calamine reads cells with their types (text stays text, so `00123` keeps its zeros; dates
 come back as dates) several times faster than openpyxl or pandas: this module is the only place
 that knows which library reads workbooks. Values are returned raw; `loader.checks` types them.
+
+What the cell reader hides is read from the file itself: what kind of file it is and whether it is
+safe (`package`), and, for Office Open XML, each sheet's error values, uncalculated formulas and
+hidden rows and columns (`sheet_scan`). Those are reported at their cells; every failure to read any
+part of any file ends in a WorkbookError that says what to do.
 """
 
 from __future__ import annotations
 
 import difflib
+import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,15 +22,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from loader.errors import WorkbookError
 from loader.models import Issue, Severity
 from loader.resources import RESOURCES, Resource, normalize_header
 from loader.workbook import META_SHEET, RESULT_COLUMNS
+from loader.workbook.package import ODS, XLS, XLSX, Package, damaged, open_package, protected
+from loader.workbook.sheet_scan import SheetFacts, SheetTooLarge, scan_sheet
 
 HEADER_ROW = 1
-SUFFIXES = (".xlsx", ".xlsm")
+HEADER_SEARCH_ROWS = 20  # how far below row 1 a misplaced header row is looked for
+SUFFIXES = {XLSX: (".xlsx", ".xlsm"), ODS: (".ods",), XLS: (".xls",)}
 _IGNORED_HEADERS = frozenset(normalize_header(h) for h in RESULT_COLUMNS)
 _SIMILAR = 0.75  # how close an unknown header must be to a known one to be taken as a typo
 
@@ -47,17 +57,20 @@ class WorkbookData:
     sheets: list[SheetData]
     template: dict[str, str]
     issues: list[Issue] = field(default_factory=list)  # about the workbook as a whole (sheets skipped)
+    package: Package | None = None
 
 
 def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> WorkbookData:
     """Read every sheet of `path` that pbload knows; fail with a clear message if there is none."""
-    book = _open(path)
-    template = _template_info(book)
+    package = open_package(path)
+    book = _open(package)
+    template = _guarded(package, None, lambda: _template_info(book))
     names = {normalize_header(n): n for n in book.sheet_names}
     present = [(names[normalize_header(r.sheet)], r) for r in resources if normalize_header(r.sheet) in names]
-    sheets, issues = [], []
+    issues = _hidden_sheets(package, book, present)
+    sheets = []
     for sheet, resource in present:
-        read = read_sheet(book, sheet, resource, _version(template, resource))
+        read = read_sheet(book, sheet, resource, _version(template, resource), package)
         if read is None:  # an unused sheet of the all-in-one template, emptied
             issues.append(Issue(sheet, HEADER_ROW, None, "empty-sheet", f"Sheet '{sheet}' is empty; it was skipped.",
                                 Severity.WARNING))
@@ -74,8 +87,68 @@ def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> Wo
             "Rename the sheet, or start from `pbload template`."
         )
     _check_template_versions(path, template, [s.resource for s in sheets])
-    return WorkbookData(path, sheets, template, issues)
+    return WorkbookData(path, sheets, template, issues, package)
 
+
+def _guarded(package: Package, sheet: str | None, read: Any) -> Any:
+    """Run one read of the workbook; any failure of the library becomes a message naming the part."""
+    try:
+        return read()
+    except WorkbookError:
+        raise
+    except SheetTooLarge:
+        raise WorkbookError(damaged(package.path, "one of its rows is larger than any real row",
+                                    _part_label(package, sheet))) from None
+    except MemoryError:
+        raise WorkbookError(f"{package.path.name} is too large to read in this machine's memory. "
+                            "Split its rows over several workbooks.") from None
+    except Exception as exc:  # the libraries raise many unrelated types for damaged files
+        text = str(exc) or type(exc).__name__
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise WorkbookError(protected(package.path)) from None
+        raise WorkbookError(damaged(package.path, text.rstrip("."), _part_label(package, sheet))) from None
+
+
+def _part_label(package: Package, sheet: str | None) -> str | None:
+    if sheet is None:
+        return None
+    part = package.part_of(sheet)
+    return f"{part}, sheet '{sheet}'" if part else f"sheet '{sheet}'"
+
+
+def _hidden_sheets(package: Package, book: CalamineWorkbook, present: list[tuple[str, Resource]]) -> list[Issue]:
+    """A hidden sheet pbload would load: refused when a visible sheet looks like its edited copy, else a warning.
+
+    Copying a sheet in Excel names the copy `Products (2)`; hiding the old one then leaves pbload
+    loading the stale sheet while the user edits the other.
+    """
+    hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    loaded = {sheet for sheet, _ in present}
+    issues = []
+    for sheet, resource in present:
+        if sheet not in hidden:
+            continue
+        kin = [n for n in book.sheet_names if n not in hidden and n not in loaded and n != META_SHEET
+               and _same_kind(package, book, n, resource)]
+        if kin:
+            raise WorkbookError(
+                f"Sheet '{sheet}' is hidden, and pbload loads it by its name, not the visible sheet '{kin[0]}' that "
+                f"looks like its copy. Delete the hidden sheet and rename '{kin[0]}' to '{resource.sheet}' (or "
+                f"unhide '{sheet}' if it is the one to load), then load again."
+            )
+        issues.append(Issue(sheet, HEADER_ROW, None, "hidden-sheet",
+                            f"Sheet '{sheet}' is hidden; its rows are loaded all the same.", Severity.WARNING))
+    return issues
+
+
+def _same_kind(package: Package, book: CalamineWorkbook, name: str, resource: Resource) -> bool:
+    """Whether a sheet holds the rows of `resource`: named like it (`Products (2)`) or headed like it."""
+    if normalize_header(name).startswith(normalize_header(resource.sheet)):
+        return True
+    rows = _guarded(package, name, lambda: book.get_sheet_by_name(name).to_python(skip_empty_area=False)[:1])
+    known = {normalize_header(f.header) for f in resource.fields}
+    headers = {normalize_header(str(c)) for c in (rows[0] if rows else [])}
+    return normalize_header(resource.key_field.header) in headers and len(headers & known) >= 3
 
 def _version(template: dict[str, str], resource: Resource) -> int | None:
     """The template version a sheet was made from, if the workbook says."""
@@ -104,21 +177,13 @@ def _older_template(sheet: str, resource: Resource, version: int) -> WorkbookErr
     )
 
 
-def _open(path: Path) -> CalamineWorkbook:
-    if not path.exists():
-        raise WorkbookError(f"Cannot find {path}. Check the file name and try again.")
-    if path.suffix.lower() not in SUFFIXES or not zipfile.is_zipfile(path):
-        raise WorkbookError(
-            f"{path.name} is not an Excel workbook (.xlsx). "
-            "Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."
-        )
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several unrelated types for damaged files
-        raise WorkbookError(
-            f"{path.name} cannot be read ({exc}). "
-            "Open it in Excel or LibreOffice, save it again as .xlsx and retry."
-        ) from exc
+def _open(package: Package) -> CalamineWorkbook:
+    """Open the workbook with python-calamine, by its contents when its name says another kind."""
+    path = package.path
+    if path.suffix.lower() in SUFFIXES[package.kind]:
+        return _guarded(package, None, lambda: CalamineWorkbook.from_path(str(path)))
+    with path.open("rb") as f:
+        return _guarded(package, None, lambda: CalamineWorkbook.from_filelike(f))
 
 
 def _template_info(book: CalamineWorkbook) -> dict[str, str]:
@@ -135,27 +200,100 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: int | None = None) -> SheetData | None:
+def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: int | None = None,
+               package: Package | None = None) -> SheetData | None:
     """Read one sheet: map its headers to fields and collect its non-blank rows (None: no cells at all).
 
     `version` is the template version the workbook says the sheet was made from: a sheet of an older
     template whose columns no longer fit is refused with one message saying what changed.
     """
-    cells = book.get_sheet_by_name(sheet)  # parses the sheet: do it once
-    rows = cells.to_python(skip_empty_area=False)
+    package = package or Package(Path(book.path or "workbook.xlsx"), XLSX)
+    cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))  # parses the sheet: do it once
+    rows = _guarded(package, sheet, lambda: cells.to_python(skip_empty_area=False))
     if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
-        return None
+        if _header_below(rows, resource, sheet) is None:
+            return None
     older = version is not None and version < resource.template_version
     try:
-        positions, issues = map_headers(rows[0], resource, sheet)
+        positions, issues = map_headers(rows[0] if rows else [], resource, sheet)
     except WorkbookError:
         if older:
             raise _older_template(sheet, resource, version) from None  # type: ignore[arg-type]
+        _header_below(rows, resource, sheet)
         raise
     if older and any(i.code == "unknown-column" for i in issues):
         raise _older_template(sheet, resource, version)  # type: ignore[arg-type]
-    frame, blank_issues = _frame(rows, positions, sheet)
+    facts = _facts(package, sheet)
+    frame, blank_issues = _frame(rows, positions, sheet, facts.errors.keys() | facts.uncalculated)
+    issues += _fact_issues(facts, frame, positions, resource, sheet)
     return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(cells, sheet))
+
+
+def _header_below(rows: list[list[Any]], resource: Resource, sheet: str) -> None:
+    """Raise one plain message when the template's headers sit below row 1 (under a title, say)."""
+    for number, row in enumerate(rows[HEADER_ROW:HEADER_SEARCH_ROWS], start=HEADER_ROW + 1):
+        headers = {normalize_header(str(c)) for c in row}
+        if normalize_header(resource.key_field.header) not in headers:
+            continue
+        try:
+            map_headers(row, resource, sheet)
+        except WorkbookError:
+            continue
+        above = "row 1" if number == 2 else f"rows 1–{number - 1}"
+        raise WorkbookError(
+            f"Sheet '{sheet}' has its headers on row {number}, but pbload reads them from row 1. "
+            f"Delete {above} above the headers (titles or notes) and load the workbook again."
+        )
+
+
+def _facts(package: Package, sheet: str) -> SheetFacts:
+    """What the sheet's XML says beyond its values (Office Open XML only; other kinds say nothing more)."""
+    part = package.part_of(sheet)
+    if package.kind != XLSX or part is None:
+        return SheetFacts()
+
+    def scan() -> SheetFacts:
+        with zipfile.ZipFile(package.path) as z:
+            return scan_sheet(z, part, _tables_of(z, part))
+    return _guarded(package, sheet, scan)
+
+
+def _tables_of(book: zipfile.ZipFile, part: str) -> list[str]:
+    """The table parts on a sheet (a table's own filter hides rows too)."""
+    folder, name = part.rsplit("/", 1) if "/" in part else ("", part)
+    rels = f"{folder}/_rels/{name}.rels"
+    if rels not in book.NameToInfo:
+        return []
+    data = book.read(rels)
+    return [posixpath.normpath(posixpath.join(folder, t.decode())) for t in
+            re.findall(rb'Target="([^"]*tables/[^"]*)"', data)]
+
+
+def _fact_issues(facts: SheetFacts, frame: pd.DataFrame, positions: dict[str, int], resource: Resource,
+                 sheet: str) -> list[Issue]:
+    """Each thing the sheet's XML says, at its cell: errors first, then what is hidden."""
+    by_name = {f.name: f.header for f in resource.fields}
+    headers = {col: by_name[name] for name, col in positions.items()}
+    rows = set(frame.index)
+    issues = []
+    for (row, col), error in sorted(facts.errors.items()):
+        if col in headers and row in rows:
+            issues.append(Issue(sheet, row, headers[col], "formula-error",
+                                f"{headers[col]} holds the error {error} (a formula that fails), so it has no value "
+                                "to send."))
+    for row, col in sorted(facts.uncalculated):
+        if col in headers and row in rows:
+            issues.append(Issue(sheet, row, headers[col], "formula-not-calculated",
+                                f"{headers[col]} holds a formula whose value was never calculated, so it has no value "
+                                "to send."))
+    for col in sorted(facts.hidden_columns & headers.keys()):
+        issues.append(Issue(sheet, HEADER_ROW, headers[col], "hidden-column",
+                            f"Column '{headers[col]}' is hidden; its values are loaded all the same.", Severity.WARNING))
+    code, why = ("filtered-row", "hidden by the sheet's filter") if facts.filtered else ("hidden-row", "hidden")
+    for row in sorted(set(facts.hidden_rows) & rows):
+        issues.append(Issue(sheet, row, None, code, f"Row {row} is {why}; it is loaded all the same.",
+                            Severity.WARNING))
+    return issues
 
 
 def map_headers(
@@ -209,11 +347,16 @@ def _nearest(text: str, candidates: list[str]) -> str | None:
     return norm[match[0]] if match else None
 
 
-def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str) -> tuple[pd.DataFrame, list[Issue]]:
-    """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number."""
+def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str,
+           marked: Any = ()) -> tuple[pd.DataFrame, list[Issue]]:
+    """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number.
+
+    `marked` cells ((row, column) pairs) read as empty but are not: a row holding one is kept.
+    """
     body = rows[HEADER_ROW:]
+    kept_rows = {row for row, col in marked if col in positions.values()}
     # list.count runs in C: this keeps reading 100,000 rows close to calamine's own speed
-    numbers = [n for n, row in enumerate(body, start=HEADER_ROW + 1) if row.count("") != len(row)]
+    numbers = [n for n, row in enumerate(body, start=HEADER_ROW + 1) if row.count("") != len(row) or n in kept_rows]
     kept = body if len(numbers) == len(body) else [rows[n - 1] for n in numbers]
     width = max(positions.values(), default=-1) + 1
     padded = kept if all(len(r) >= width for r in kept) else [r + [""] * (width - len(r)) for r in kept]

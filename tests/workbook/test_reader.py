@@ -98,8 +98,9 @@ def test_workbook_without_a_known_sheet(tmp_path):
 
 @pytest.mark.parametrize("name, content, message", [
     ("missing.xlsx", None, "Cannot find"),
-    ("data.csv", b"SKU,Description\nA,x\n", "data.csv is not an Excel workbook (.xlsx)"),
-    ("broken.xlsx", b"this is not a zip file", "broken.xlsx is not an Excel workbook (.xlsx)"),
+    ("data.csv", b"SKU,Description\nA,x\n", "data.csv is a text or CSV file, not an Excel workbook (.xlsx)"),
+    ("broken.xlsx", b"this is not a zip file", "broken.xlsx is a text or CSV file with a workbook's name, not an Excel workbook (.xlsx)"),
+    ("binary.xlsx", bytes(range(256)), "binary.xlsx is not an Excel workbook (.xlsx)"),
 ])
 def test_unreadable_files(tmp_path, name, content, message):
     path = tmp_path / name
