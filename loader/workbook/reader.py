@@ -16,6 +16,7 @@ import difflib
 import posixpath
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,8 +209,12 @@ def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: 
     template whose columns no longer fit is refused with one message saying what changed.
     """
     package = package or Package(Path(book.path or "workbook.xlsx"), XLSX)
-    cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))  # parses the sheet: do it once
-    rows = _guarded(package, sheet, lambda: cells.to_python(skip_empty_area=False))
+    # the scan of the sheet's XML runs beside calamine's parse, which releases the GIL: on two cores it is free
+    with ThreadPoolExecutor(1, thread_name_prefix="pbload-scan") as scanner:
+        scanned = scanner.submit(_facts, package, sheet)
+        cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))  # parses the sheet: do it once
+        rows = _guarded(package, sheet, lambda: cells.to_python(skip_empty_area=False))
+        facts = scanned.result()
     if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
         if _header_below(rows, resource, sheet) is None:
             return None
@@ -223,7 +228,6 @@ def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: 
         raise
     if older and any(i.code == "unknown-column" for i in issues):
         raise _older_template(sheet, resource, version)  # type: ignore[arg-type]
-    facts = _facts(package, sheet)
     frame, blank_issues = _frame(rows, positions, sheet, facts.errors.keys() | facts.uncalculated)
     issues += _fact_issues(facts, frame, positions, resource, sheet)
     return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(cells, sheet))

@@ -1,0 +1,69 @@
+"""Benchmark what reading a workbook costs with and without the sheet scan (a script, not a test).
+
+    python -m tests.benchmarks.bench_read [ROWS] [PAIRS]      (default 100,000 rows, 5 pairs)
+
+Generates the products workbook of `bench_validate` (ROWS rows, every column filled), then times
+`read_workbook` in fresh processes, alternating: with the scan of the sheet's XML for error values,
+formulas and hidden rows (as pbload runs), and with that scan switched off (the reader as it was
+before it). Prints each pair and the medians. Target: the scan adds at most 15% to the read.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.benchmarks.bench_validate import generate
+
+
+def _child(kind: str, path: str) -> None:
+    from loader.workbook import reader
+    from loader.workbook.sheet_scan import SheetFacts
+
+    if kind == "without-scan":
+        reader._facts = lambda package, sheet: SheetFacts()  # type: ignore[assignment]
+    start = time.perf_counter()
+    book = reader.read_workbook(Path(path))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rows": len(book.sheets[0].frame),
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def _measure(kind: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_read", "--child", kind, str(path)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        _child(sys.argv[2], sys.argv[3])
+        return
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "products.xlsx"
+        generate(path, rows)
+        print(f"{rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
+        without, with_scan = [], []
+        for n in range(pairs):
+            a = _measure("without-scan", path)
+            b = _measure("with-scan", path)
+            assert a["rows"] == b["rows"] == rows
+            without.append(a["seconds"])
+            with_scan.append(b["seconds"])
+            print(f"pair {n + 1}: without scan {a['seconds']:.2f} s ({a['peak_mb']:.0f} MB), "
+                  f"with scan {b['seconds']:.2f} s ({b['peak_mb']:.0f} MB)")
+        before, after = statistics.median(without), statistics.median(with_scan)
+        print(f"median: without scan {before:.2f} s, with scan {after:.2f} s: +{(after / before - 1) * 100:.1f}% "
+              "(target: at most +15%)")
+
+
+if __name__ == "__main__":
+    main()
