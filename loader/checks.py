@@ -3,7 +3,8 @@
 Two stages, both over frames indexed by Excel row number:
 
 * hygiene: turn raw cell values into typed values, reporting what Excel did to them (a SKU typed
-  as a number, a date typed as text, stray spaces);
+  as a number, a date typed as text, stray spaces) and what the eye does not see in a text (a line
+  break, a character-set mix-up, a literal leading apostrophe);
 * schema: a pandera schema derived from the resource catalogue, validated lazily, so every
   required, length, choice, range, format, uniqueness and conditional rule is reported together.
 
@@ -13,6 +14,7 @@ Each problem becomes an `Issue(sheet, row, column, code, message)` with a stable
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -59,7 +61,8 @@ def check_sheet(data: SheetData) -> CheckedSheet:
     if data.resource.lines is not None:
         values, first_rows, group_problems = check_groups(data, values)
         problems += group_problems
-    already = {(i.row, i.column) for i in problems if i.is_error}
+    # a cell the reader reported (a formula's #REF!, read as blank) gets no second error, such as `required`
+    already = {(i.row, i.column) for i in data.issues + problems if i.is_error}
     header = {f.header for f in data.resource.header_fields if f.name != data.resource.key}
     for issue in schema_issues(data, values, already):
         # a group's header problems are reported on its first row only
@@ -117,18 +120,21 @@ Coercer = Callable[[Field, Any], "tuple[Any, _Problem | None]"]
 def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
     """Typed values for every column of the sheet, and the hygiene problems met on the way."""
     typed: dict[str, list[Any]] = {}
+    joined: dict[str, str] = {}  # the texts of each clean text column, joined (for `text_traps`)
     issues: list[Issue] = []
     index = data.frame.index
     for name, raw in data.frame.items():
         f = data.resource.by_name[name]
         values = raw.tolist()
-        clean = _clean_column(f, values)
+        clean, text = _clean_column(f, values)
         if clean is not None:
             typed[name] = clean
+            if text is not None:
+                joined[name] = text
             continue
         typed[name] = _coerce_cells(f, values, index.tolist(), data.sheet, issues)
     frame = pd.DataFrame({n: _series(data.resource.by_name[n], v, index) for n, v in typed.items()}, index=index)
-    return frame, issues
+    return frame, issues + text_traps(data, frame, typed, joined)
 
 
 def _series(f: Field, values: list[Any], index: pd.Index) -> pd.Series:
@@ -147,8 +153,9 @@ _CLEAN_TYPES = {
 }
 
 
-def _clean_column(f: Field, values: list[Any]) -> list[Any] | None:
-    """The column's values if it has nothing to convert or report, else None.
+def _clean_column(f: Field, values: list[Any]) -> tuple[list[Any] | None, str | None]:
+    """The column's values if it has nothing to convert or report, else None; and, for a text column
+    of texts only, those texts joined (`_JOIN` before each), which `text_traps` screens.
 
     Most columns are clean; recognising that in a few C-speed passes, instead of looking at every
     cell in Python, is what keeps checking 100,000 rows within the time calamine takes to read them.
@@ -156,17 +163,18 @@ def _clean_column(f: Field, values: list[Any]) -> list[Any] | None:
     types = set(map(type, values)) - {type(None)}
     if f.is_text:
         if not types <= {str}:
-            return None
+            return None, None
         present = [v for v in values if v is not None]
-        if list(map(str.strip, present)) != present or _NBSP in "".join(present):
-            return None
+        joined = _JOIN + _JOIN.join(present)
+        if list(map(str.strip, present)) != present or _NBSP in joined:
+            return None, joined
         if f.kind is Kind.CHOICE and not set(present) <= set(f.choices):
-            return None  # needs case-folding, or holds a value the schema will report
-        return values
+            return None, joined  # needs case-folding, or holds a value the schema will report
+        return values, joined
     allowed = _CLEAN_TYPES.get(f.kind)
     if allowed is None or not types <= allowed:
-        return None
-    return values
+        return None, None
+    return values, None
 
 
 def _coerce_cells(f: Field, values: list[Any], rows: list[int], sheet: str, issues: list[Issue]) -> list[Any]:
@@ -298,6 +306,175 @@ _COERCERS: dict[Kind, Coercer] = {
     Kind.DATE: _date,
     Kind.DATETIME: _date,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Text traps: what the eye does not see in a cell's text
+
+CONTROL_CHARACTER = "control-character"
+MOJIBAKE = "mojibake"
+APOSTROPHE_PREFIX = "apostrophe-prefix"
+
+# `unicodedata.name` has no name for a control character: these are Unicode's own names (aliases) for them
+_C0_NAMES = (
+    "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",
+    "ALERT", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED", "LINE TABULATION", "FORM FEED", "CARRIAGE RETURN",
+    "SHIFT OUT", "SHIFT IN", "DATA LINK ESCAPE", "DEVICE CONTROL ONE", "DEVICE CONTROL TWO", "DEVICE CONTROL THREE",
+    "DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE", "SYNCHRONOUS IDLE", "END OF TRANSMISSION BLOCK", "CANCEL",
+    "END OF MEDIUM", "SUBSTITUTE", "ESCAPE", "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE",
+    "INFORMATION SEPARATOR TWO", "INFORMATION SEPARATOR ONE",
+)
+CONTROL_NAMES = {chr(n): name for n, name in enumerate(_C0_NAMES)} | {"\x7f": "DELETE"}
+_CONTROL_KINDS = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
+_SHOWN_BEFORE = 20  # characters of text before a control character that its message quotes
+_SHOWN_VALUE = 40  # characters of a value that a message quotes
+
+# What each byte 0x80-0xFF means in Windows-1252; its five unused bytes read as the C1 characters
+# Windows itself maps them to
+_CP1252 = {b: bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(0x80, 0x100)}
+_BYTE = {char: b for b, char in _CP1252.items()}
+
+
+def _chars(low: int, high: int) -> str:
+    return "".join(re.escape(_CP1252[b]) for b in range(low, high + 1))
+
+
+# UTF-8 read as Windows-1252: é as Ã©, ° as Â°, ’ as â€™. Only these leads, each followed by what
+# can only be a UTF-8 continuation byte, so that real names (SÃO PAULO, Château) never match.
+_MOJIBAKE = f"Ã[{_chars(0x80, 0xBF)}]|Â[{_chars(0xA0, 0xBF)}]|â[{_chars(0x80, 0xBF)}]{{2}}"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc: C0, DEL and C1
+_C1 = re.compile(r"[\x80-\x9f]")
+_SEQUENCE = re.compile(_MOJIBAKE)
+_CELL = re.compile(rf"{_MOJIBAKE}|[\x00-\x1f\x7f-\x9f]|^'")
+_LEADS = "ÂÃâ"
+_JOIN = "~"  # printable ASCII, so that a column of plain text stays ASCII once joined
+
+
+def text_traps(data: SheetData, values: pd.DataFrame, typed: dict[str, list[Any]],
+               joined: dict[str, str] | None = None) -> list[Issue]:
+    """Control characters, character-set mix-ups and literal leading apostrophes in the sheet's texts.
+
+    An error in a key column (the resource's key, and columns naming another item, such as a line's
+    SKU), where an invisible character makes another item; a warning elsewhere, where the text is
+    sent as it is. Each column is screened at once, its texts joined (`joined` holds them already
+    for the columns whose cells needed no change); only a column that may hold a trap is looked at
+    cell by cell.
+    """
+    joined = joined or {}
+    keys = {data.resource.key} | {f.name for f in data.resource.fields if f.product_ref}
+    issues: list[Issue] = []
+    for name, column in typed.items():
+        f = data.resource.by_name[name]
+        if not f.is_text:
+            continue
+        text = joined.get(name)
+        if not _may_hold_trap(text if text is not None else _JOIN + _JOIN.join(filter(None, column))):
+            continue
+        hits = values[name].str.contains(_CELL, na=False)
+        for row, value in values.loc[hits.to_numpy(dtype=bool), name].items():
+            issues += [Issue(data.sheet, int(row), f.header, p.code, p.message, p.severity)
+                       for p in _traps(f, value, name in keys)]
+    return issues
+
+
+def _may_hold_trap(joined: str) -> bool:
+    """Whether a column's texts, joined, may hold a trap: a false yes only costs a look at each cell.
+
+    A regular expression looks at each character in Python's regex engine, several times slower
+    than the C loops of `str.isascii` (free), `isprintable` (false for any control character, and
+    for a few other characters) and `in`; they settle nearly every column.
+    """
+    if _JOIN + "'" in joined:
+        return True
+    if joined.isascii():
+        return not joined.isprintable()  # C0 or DEL
+    if not joined.isprintable() and _CONTROL.search(joined):
+        return True
+    return any(lead in joined for lead in _LEADS) and _SEQUENCE.search(joined) is not None
+
+
+def _traps(f: Field, value: str, key: bool) -> list[_Problem]:
+    """The problems of one text: at most one of each code (in a key, C1 characters are control characters)."""
+    controls = [m.start() for m in _CONTROL.finditer(value)]
+    problems = []
+    if key and controls:
+        problems.append(_control_problem(f.header, value, controls, Severity.ERROR))
+    else:
+        c0 = [at for at in controls if not _C1.match(value[at])]
+        if c0:
+            problems.append(_control_problem(f.header, value, c0, Severity.WARNING))
+        mojibake = _mojibake_problem(f.header, value)
+        if mojibake:
+            problems.append(mojibake)
+    if value.startswith("'"):
+        problems.append(_apostrophe_problem(f.header, value, key))
+    return problems
+
+
+def _control_problem(header: str, value: str, at: list[int], severity: Severity) -> _Problem:
+    before = value[:at[0]]
+    where = f"after '{_tail(before)}'" if before else "at the start"
+    more = f", and {len(at) - 1} more control character{'s' if len(at) > 2 else ''}" if len(at) > 1 else ""
+    if severity is Severity.ERROR:
+        end = "retype it without them." if more else "retype it without one."
+    else:
+        end = "pbload sends the text as it is."
+    return _Problem(CONTROL_CHARACTER, f"{header} contains {describe_control(value[at[0]])} {where}{more}; {end}",
+                    severity)
+
+
+def describe_control(char: str) -> str:
+    """A control character as a message names it: "a line break (LINE FEED)"."""
+    if char in CONTROL_NAMES:
+        return f"{_CONTROL_KINDS.get(char, 'a control character')} ({CONTROL_NAMES[char]})"
+    meant = _CP1252[ord(char)]
+    guess = f", probably {meant} converted with the wrong character set" if meant != char else ""
+    return f"an invisible control character (U+{ord(char):04X}{guess})"
+
+
+def _mojibake_problem(header: str, value: str) -> _Problem | None:
+    """C1 characters (Windows-1252 read as Latin-1) and UTF-8 read as Windows-1252, with what was meant."""
+    meant: dict[str, str] = {}  # what the text holds -> what was probably meant ("" for no guess)
+    inside: set[int] = set()
+    for m in _SEQUENCE.finditer(value):
+        seen = _C1.sub("", m.group())  # as the cell shows it: ” read as â€ and an invisible U+009D
+        meant.setdefault(f"'{seen}'", bytes(_BYTE[c] for c in m.group()).decode("utf-8"))
+        inside.update(range(m.start(), m.end()))
+    codes: dict[str, str] = {}
+    for m in _C1.finditer(value):
+        if m.start() not in inside:
+            guess = _CP1252[ord(m.group())]
+            codes.setdefault(f"U+{ord(m.group()):04X}", "" if guess == m.group() else guess)
+    if not meant and not codes:
+        return None
+    shown = [f"the invisible character{'s' if len(codes) > 1 else ''} {_and_list(list(codes))}"] if codes else []
+    shown += list(meant)
+    guesses = list(dict.fromkeys(g for g in [*codes.values(), *meant.values()] if g))
+    if guesses:
+        why = f"it looks like {_and_list(guesses)} {'was' if len(guesses) == 1 else 'were'} converted with the " \
+              "wrong character set"
+    else:
+        why = "it looks like the text was converted with the wrong character set"
+    return _Problem(MOJIBAKE, f"{header} holds {_and_list(shown)}: {why}. pbload sends the text as it is.",
+                    Severity.WARNING)
+
+
+def _apostrophe_problem(header: str, value: str, key: bool) -> _Problem:
+    unless = f", so it does not match {_head(value[1:])}" if key and value[1:] else ""
+    return _Problem(APOSTROPHE_PREFIX, f'{header} "{_head(value)}" begins with an apostrophe, which is part of the '
+                    f"value: pbload sends it with the apostrophe{unless}.", Severity.WARNING)
+
+
+def _tail(text: str) -> str:
+    return text if len(text) <= _SHOWN_BEFORE else "…" + text[-_SHOWN_BEFORE:]
+
+
+def _head(text: str) -> str:
+    return text if len(text) <= _SHOWN_VALUE else text[:_SHOWN_VALUE] + "…"
+
+
+def _and_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # ---------------------------------------------------------------------------------------------
