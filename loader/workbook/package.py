@@ -39,8 +39,8 @@ SHEET_LIMIT = 4 * GiB
 STRINGS_LIMIT = 2 * GiB
 OTHER_LIMIT = 64 * MiB
 TOTAL_LIMIT = 8 * GiB
-# Real parts inflate 2-50 times (a sheet of identical rows, about 100); deflate's ceiling is about 1,030.
-BOMB_RATIO = 400
+# Real parts inflate 2 to 25 times (a sheet of 200,000 identical rows: 17); deflate's ceiling is about 1,030.
+BOMB_RATIO = 200
 BOMB_MIN_SIZE = 16 * MiB  # small parts may inflate as they like
 PROLOG_BYTES = 4096  # where a document type declaration would have to be
 
@@ -239,6 +239,9 @@ def _ooxml(path: Path, book: zipfile.ZipFile, names: set[str]) -> Package:
     main = _office_document(path, book, names)
     if main is None or main not in names:
         raise WorkbookError(_not_a_workbook(path, b"\0"))
+    if main.lower().endswith(".bin"):
+        raise WorkbookError(f"{path.name} is an Excel Binary Workbook (.xlsb), which pbload does not read. Open it "
+                            "in Excel and save it as an Excel Workbook (.xlsx).")
     workbook = _parse(path, book, main)
     strict = workbook.tag.startswith("{" + _STRICT_NS + "}")
     props = _child(workbook, "workbookPr")
