@@ -44,6 +44,7 @@ HINTS: dict[str, str] = {
     "control-character": "Retype the value without the line break or invisible character (it often comes from pasting).",
     "mojibake": "Retype the quote marks or dashes: the text was converted with the wrong character set on its way here.",
     "apostrophe-prefix": "Delete the leading apostrophe if it is not part of the value (it often comes from a CSV file).",
+    "formatting-not-kept": "Nothing to do: work on in the result workbook, or save your file as .xlsx to keep its formatting.",
     "no-answer": "Load the same workbook again: pbload finds out what PB has and sends nothing twice.",
     "no-result": "Check the item at PB before loading it again; the API did not say what became of it.",
     "not-found": "Use CREATE or UPSERT in the Action column, or correct the key.",

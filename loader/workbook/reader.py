@@ -88,7 +88,21 @@ def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> Wo
             "Rename the sheet, or start from `pbload template`."
         )
     _check_template_versions(path, template, [s.resource for s in sheets])
+    if not package.annotatable:
+        issues.append(Issue(sheets[0].sheet, HEADER_ROW, None, "formatting-not-kept",
+                            f"{path.name} is {package.label}: its result is a new .xlsx workbook with its values and "
+                            "pbload's marks; its formatting could not be kept.", Severity.WARNING))
     return WorkbookData(path, sheets, template, issues, package)
+
+
+def sheet_values(path: Path) -> list[tuple[str, bool, list[list[Any]]]]:
+    """Every sheet of a workbook as (name, hidden, rows of values; "" for empty cells), in the workbook's order."""
+    package = open_package(path)
+    book = _open(package)
+    hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    return [(name, name in hidden,
+             _guarded(package, name, lambda: book.get_sheet_by_name(name).to_python(skip_empty_area=False)))
+            for name in book.sheet_names]
 
 
 def _guarded(package: Package, sheet: str | None, read: Any) -> Any:

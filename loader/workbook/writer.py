@@ -1,10 +1,11 @@
 """Write the result workbook: the input, kept as it is, with a status for every row (DESIGN §5).
 
-Two ways, one result. The stream editor (`xlsx_stream`) copies the input's package and rewrites only
+Three ways, one result. The stream editor (`xlsx_stream`) copies the input's package and rewrites only
 the data sheets' rows and a few small parts: it keeps everything byte for byte and writes 100,000
 rows in a few seconds. Whatever it does not understand (a table over the data, a macro-enabled
 workbook, drawings it cannot tell apart) it hands to the openpyxl path below, which loads the whole
-workbook and is slower but just as faithful for what openpyxl keeps. Both take their words, colours
+workbook and is slower but just as faithful for what openpyxl keeps. An input neither can keep (an
+OpenDocument or Excel 97-2003 file, a Strict Open XML workbook) gets a new .xlsx of its values instead. Both take their words, colours
 and limits from `result_content`.
 
 The input file is never touched: the result is saved to a temporary file beside the target and
@@ -44,7 +45,8 @@ from loader.errors import ResultError, WorkbookError
 from loader.models import Outcome, RunReport, SheetReport, Status
 from loader.workbook import ERRORS_SHEET, RESULT_COLUMNS, SUMMARY_SHEET
 from loader.workbook.ooxml import StrictWorkbook, Unsupported, protect_escapes
-from loader.workbook.reader import HEADER_ROW
+from loader.workbook.package import open_package
+from loader.workbook.reader import HEADER_ROW, sheet_values
 from loader.workbook.result_content import (
     ERRORS_HEADER, ERRORS_WIDTHS, INVALID_CELL_FILL, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS,
     MAX_RANGES_PER_RULE, RESULT_WIDTHS, STATUS_TINTS, SUMMARY_TABLE_ROW, SUMMARY_TITLE, capped_notes, cell_notes,
@@ -57,6 +59,7 @@ log = logging.getLogger(__name__)
 
 STREAM = "stream"
 OPENPYXL = "openpyxl"
+REBUILT = "rebuilt"  # a new workbook of the input's values (see `rebuilt`)
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _HEADER_FONT = Font(bold=True)
 # Temporary results not yet renamed into place, removed by `discard_temporaries` on a hard exit.
@@ -91,6 +94,13 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
                           method: str | None = None) -> Written:
     """Write the result workbook, by stream when possible; `method` forces one way (tests, benchmarks)."""
     reason = None
+    package = open_package(input_path)
+    if not package.annotatable:
+        book = rebuilt(input_path)
+        annotate(book, report, positions)
+        with _atomic(output, like=input_path) as tmp:
+            book.save(tmp)
+        return Written(output, REBUILT, f"the input is {package.label}")
     if method in (None, STREAM):
         try:
             with _atomic(output, like=input_path) as tmp:
@@ -111,6 +121,22 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
     with _atomic(output, like=input_path) as tmp:
         book.save(tmp)
     return Written(output, OPENPYXL, reason)
+
+
+def rebuilt(input_path: Path) -> Workbook:
+    """A new workbook holding the values of every sheet of `input_path`, for inputs that cannot be kept as
+    they are (OpenDocument, Excel 97-2003, Strict Open XML): values and sheet order are kept, formatting is not."""
+    book = Workbook()
+    book.remove(book.active)
+    for name, hidden, rows in sheet_values(input_path):
+        ws = book.create_sheet(name)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value != "":
+                    _put(ws.cell(r, c), value)
+        if hidden:
+            ws.sheet_state = "hidden"
+    return book
 
 
 def save_atomically(book: Workbook, output: Path) -> Path:
