@@ -6,6 +6,12 @@ cells, conditional formats, comments' drawing) are small and edited as bytes; th
 are copied as they are, except that each row with a status gets its new cells before `</row>`.
 A row costs a couple of searches from its end, so 100,000 rows take well under a second.
 
+Every search of a part still being read covers only the bytes not searched before (and a tag's
+length before them, for a tag cut in two by a chunk), and bytes are kept as pieces joined once, so
+the time is linear in the sheet's size however long one row is. What waits for its end (a row, the
+part after the rows, a shared string) is capped at `MAX_PENDING`: beyond it the result is refused
+with `TooLong`, not buffered until memory runs out.
+
 Traps handled: rows and cells without `r=` (counted), `<row` vs `<rowBreaks>` and `<c` vs
 `<color>` (tags matched whole), a chunk ending inside a tag (rows are cut at `</row>` only), `spans`
 (dropped from touched rows; it is only a hint), namespace prefixes such as `x:`, cells already in
@@ -21,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from loader.errors import ResultError
 from loader.workbook.ooxml import (
     WORKSHEET_ORDER, Element, Unsupported, attrs, check_namespace, children, column_number,
     drop_attr, insert_child, prefix_of, set_attr, split_range, t_element,
@@ -31,6 +38,9 @@ from loader.workbook.result_content import column_letter, result_values
 
 CHUNK = 1 << 20
 MAX_HEAD = 32 << 20  # bytes before the end of the header row; more means this is no ordinary sheet
+# Bytes held while waiting for one row, the part after the rows or one shared string to end. Excel's
+# limits (32,767 characters a cell) keep a real row far below it; more is a damaged or hostile file.
+MAX_PENDING = 256 << 20
 _CELL_COL = re.compile(rb"\sr\s*=\s*[\"']([A-Z]{1,3})\d+[\"']")
 _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
 _SPANS = re.compile(rb"\sspans\s*=\s*(\"[^\"]*\"|'[^']*')")
@@ -40,6 +50,10 @@ _RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 _COLUMNS: dict[bytes, int] = {}
 _NOT_SENT = (Status.NOT_SENT.value, None, None, None, None)
 _TAG_END = frozenset(b" \t\r\n>/")
+_ROW_NAME_END = re.compile(rb"[\s/>]")  # what may follow `<row` in a row's tag (the row pattern's look-ahead)
+_DATA_NAME_END = re.compile(rb"\W")  # what may follow `<sheetData` (its pattern's \b)
+_SI_CLOSE = re.compile(rb"</(?:[\w.-]+:)?si>")
+_SI_OVERLAP = 64  # a closing </x:si> cut by a chunk is found if its prefix is shorter; else at the next one
 
 
 def _col(letters: bytes) -> int:
@@ -70,6 +84,19 @@ class SheetEdit:
     last_row: int
     tail_edit: Callable[[bytes, bytes], bytes]  # (tail bytes, prefix) -> tail bytes
     reuse: bool = False  # pbload's columns are there already (a result loaded again): replace their cells
+
+
+class TooLong(ResultError):
+    """Something in a part (a row, a shared string) never ends within `MAX_PENDING` bytes.
+
+    Not `Unsupported`: the openpyxl path would hold the same bytes several times over, so the run ends
+    with this message instead."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The result workbook cannot be written: {what} holds more than {MAX_PENDING >> 20} MB of XML, far "
+            "more than Excel puts in one, so the workbook is damaged or was not saved by a spreadsheet program. "
+            "Open it in Excel, save it as an Excel Workbook (.xlsx) and write the result from that copy.")
 
 
 class ColumnsTaken(Unsupported):
@@ -118,6 +145,98 @@ class _Chunks:
         return data
 
 
+class _Pending:
+    """Bytes read but not handed on yet, as pieces joined once.
+
+    `find` and `rfind` search only the piece just added, with the last bytes before it for a tag cut
+    in two, and count what they search in `searched` (which the tests read to see the work is linear).
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what  # for TooLong: "a row of sheet 'Products'"
+        self.pieces: list[bytes] = []
+        self.size = 0
+        self.searched = 0
+        self._window = b""
+        self._window_start = 0  # offset of `_window` in the pending bytes
+
+    def add(self, data: bytes, overlap: int) -> None:
+        """Append `data`; the next searches cover it and the `overlap` bytes before it."""
+        before = self._last(overlap)
+        self.pieces.append(data)
+        self.size += len(data)
+        if self.size > MAX_PENDING:
+            raise TooLong(self.what)
+        self._window = before + data if before else data
+        self._window_start = self.size - len(self._window)
+
+    def find(self, tag: bytes) -> int:
+        """The first `tag` in the new bytes, as an offset in the pending bytes, or -1."""
+        self.searched += len(self._window)
+        at = self._window.find(tag)
+        return at + self._window_start if at >= 0 else -1
+
+    def rfind(self, tag: bytes) -> int:
+        """The last `tag` in the new bytes, as an offset in the pending bytes, or -1."""
+        self.searched += len(self._window)
+        at = self._window.rfind(tag)
+        return at + self._window_start if at >= 0 else -1
+
+    def last_end(self, pattern: re.Pattern[bytes]) -> int:
+        """Where the last match of `pattern` in the new bytes ends, as an offset in the pending bytes, or -1."""
+        self.searched += len(self._window)
+        last = None
+        for last in pattern.finditer(self._window):
+            pass
+        return last.end() + self._window_start if last else -1
+
+    def put_back(self, data: bytes) -> None:
+        """Bytes taken but not used, back in front of the pending ones (already searched)."""
+        if data:
+            self.pieces.insert(0, data)
+            self.size += len(data)
+
+    def take(self, at: int | None = None) -> bytes:
+        """The pending bytes up to `at` (all of them if None); the rest stay pending (and were searched)."""
+        data = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+        if at is None or at >= len(data):
+            self.pieces, self.size, self._window = [], 0, b""
+            return data
+        rest = data[at:]
+        self.pieces, self.size, self._window = [rest], len(rest), b""
+        return data[:at]
+
+    def _last(self, n: int) -> bytes:
+        if n <= 0 or not self.pieces:
+            return b""
+        last = self.pieces[-1]
+        if len(last) >= n or len(self.pieces) == 1:
+            return last[-n:]
+        return b"".join(self.pieces)[-n:]  # tiny pieces: only when a stream returns a few bytes at a time
+
+
+def _first_match(pattern: re.Pattern[bytes], buf: bytes | bytearray, pos: int, opener: bytes,
+                 name_end: re.Pattern[bytes]) -> tuple[re.Match[bytes] | None, int]:
+    """The first match of `pattern` (a tag beginning with `opener`) at or after `pos` in a buffer still
+    being filled, and where it starts; or None and where to search from once more bytes are in (a
+    candidate cut off at the end of the buffer, or just before the end for an opener cut in two).
+
+    A candidate not followed by `name_end` is another element (`<rowBreaks` for `<row`); one that is
+    and still does not match runs past the bytes read so far (the patterns here fail no other way).
+    """
+    while True:
+        at = buf.find(opener, pos)
+        if at < 0:
+            return None, max(pos, len(buf) - len(opener) + 1)
+        m = pattern.match(buf, at)
+        if m:
+            return m, at
+        after = at + len(opener)
+        if after >= len(buf) or name_end.match(buf, after):
+            return None, at
+        pos = at + 1
+
+
 def _patterns(p: bytes) -> dict[str, re.Pattern[bytes]]:
     q = re.escape(p)
     return {
@@ -133,15 +252,23 @@ def _patterns(p: bytes) -> dict[str, re.Pattern[bytes]]:
 
 def _find_head(chunks: _Chunks, p: bytes | None) -> tuple[bytes, bytes, int, int]:
     """Read until `<sheetData>`; return (bytes read, prefix, start of the tag, end of the tag)."""
-    buf = b""
+    buf, p, start, end = _read_head(chunks, p)
+    return bytes(buf), p, start, end
+
+
+def _read_head(chunks: _Chunks, p: bytes | None) -> tuple[bytearray, bytes, int, int]:
+    buf = bytearray()
+    root_from = 0  # where the search for the <worksheet> tag goes on (it sets the prefix)
+    data_from = 0  # where the search for <sheetData> goes on
     while True:
         if p is None and b"<" in buf:
             try:
-                p = prefix_of(buf, "worksheet")
+                p = prefix_of(bytes(buf[root_from:]), "worksheet")
             except Unsupported:
-                p = None
+                root_from = max(0, len(buf) - 1024)  # a prefix of more than 1,000 characters is no sheet's
         if p is not None:
-            m = re.search(rb"<" + re.escape(p) + rb"sheetData\b[^>]*?(/?)>", buf)
+            data_tag = re.compile(rb"<" + re.escape(p) + rb"sheetData\b[^>]*?(/?)>")
+            m, data_from = _first_match(data_tag, buf, data_from, b"<" + p + b"sheetData", _DATA_NAME_END)
             if m:
                 if m.group(1):
                     raise Unsupported("the sheet has no rows")
@@ -155,21 +282,28 @@ def read_header(book: zipfile.ZipFile, part: str, shared: SharedStrings) -> Head
     """The header row of a data sheet: its texts and styles, read from the start of the part only."""
     with book.open(part) as stream:
         chunks = _Chunks(stream)
-        buf, p, _, data_start = _find_head(chunks, None)
-        if buf[:2] in (b"\xff\xfe", b"\xfe\xff") or re.match(rb"<\?xml[^>]*encoding=[\"']utf-16", buf, re.I):
+        grown, p, _, data_start = _read_head(chunks, None)
+        if grown[:2] in (b"\xff\xfe", b"\xfe\xff") or re.match(rb"<\?xml[^>]*encoding=[\"']utf-16", grown, re.I):
             raise Unsupported("the sheet is not UTF-8")
-        root = re.search(rb"<" + re.escape(p) + rb"worksheet\b[^>]*>", buf)
+        root = re.search(rb"<" + re.escape(p) + rb"worksheet\b[^>]*>", grown)
         check_namespace(root.group(0) if root else b"", p)
         pat = _patterns(p)
         close = b"</" + p + b"row>"
+        row_from = close_from = data_start  # where the searches for the header row's tag and its end go on
         while True:
-            m = pat["row"].search(buf, data_start)
-            end = buf.find(close, m.end()) if m and not m.group(2) else (m.end() if m else -1)
-            if m and end >= 0:
+            m, row_from = _first_match(pat["row"], grown, row_from, b"<" + p + b"row", _ROW_NAME_END)
+            if m and m.group(2):
+                end = m.end()
                 break
-            if chunks.done or len(buf) > MAX_HEAD:
+            if m:
+                end = grown.find(close, max(m.end(), close_from))
+                if end >= 0:
+                    break
+                close_from = max(m.end(), len(grown) - len(close) + 1)
+            if chunks.done or len(grown) > MAX_HEAD:
                 raise Unsupported("no header row found")
-            buf += chunks.more()
+            grown += chunks.more()
+        buf = bytes(grown)
     number = _ROW_NUMBER.search(m.group(1))
     if (int(number.group(1)) if number else 1) != HEADER_ROW:
         raise Unsupported("the first row of the sheet is not its header row")
@@ -205,13 +339,14 @@ def last_value_column(book: zipfile.ZipFile, part: str, prefix: bytes) -> int:
     q = re.escape(prefix)
     cell = re.compile(rb"<" + q + rb"c(?=[\s>/])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>(?:\s*<" + q
                       + rb"(v|is|f)\b)?")
+    close = b"</" + prefix + b"row>"
     last = 0
     with book.open(part) as stream:
-        chunks, buf = _Chunks(stream), b""
+        chunks, pending = _Chunks(stream), _Pending(f"a row of {part}")
         while True:
-            buf += chunks.more()
-            cut = buf.rfind(b"</" + prefix + b"row>")
-            block, buf = (buf, b"") if chunks.done else (buf[:cut + 1], buf[cut + 1:]) if cut >= 0 else (b"", buf)
+            pending.add(chunks.more(), len(close) - 1)
+            cut = pending.rfind(close)
+            block = pending.take() if chunks.done else pending.take(cut + 1) if cut >= 0 else b""
             for m in cell.finditer(block):
                 if m.group(3) is None:
                     continue  # a cell with only a format
@@ -243,23 +378,27 @@ class SharedStrings:
     def _read_until(self, index: int) -> None:
         self.strings = []
         with self.book.open(self.part) as stream:  # type: ignore[arg-type]
-            chunks, buf = _Chunks(stream), b""
-            while len(self.strings) <= index and not (chunks.done and not buf):
-                buf += chunks.more()
+            chunks, pending = _Chunks(stream), _Pending(f"a shared string of {self.part}")
+            while len(self.strings) <= index and not chunks.done:
+                pending.add(chunks.more(), _SI_OVERLAP)
+                end = pending.last_end(_SI_CLOSE)
+                if end < 0 and not chunks.done:
+                    continue  # inside a string: nothing to read until it ends
+                block = pending.take(None if chunks.done else end)
                 cut = 0
-                for m in _SI.finditer(buf):
+                for m in _SI.finditer(block):
                     self.strings.append(_text_of(m.group(1) or b""))
                     cut = m.end()
-                buf = buf[cut:]
-                if chunks.done:
-                    break
+                pending.put_back(block[cut:])
 
 
 class SheetRewriter:
     """Copies one data sheet from `source` to `target`, adding pbload's cells (see the module)."""
 
-    def __init__(self, edit: SheetEdit, prefix: bytes) -> None:
+    def __init__(self, edit: SheetEdit, prefix: bytes, name: str = "") -> None:
         self.edit = edit
+        self.name = name  # the sheet's, for messages
+        self.pending = _Pending("")
         self.p = prefix
         self.pat = _patterns(prefix)
         self.close = b"</" + prefix + b"row>"
@@ -276,26 +415,32 @@ class SheetRewriter:
         chunks = _Chunks(source)
         buf, _, data_tag, data_start = _find_head(chunks, self.p)
         write(self.head(buf[:data_tag]) + buf[data_tag:data_start])
-        buf = buf[data_start:]
         end_tag = b"</" + self.p + b"sheetData>"
+        pending = self.pending = _Pending(f"a row of sheet {self.name!r}" if self.name else "a row of a sheet")
+        data = buf[data_start:]
+        del buf
         while True:
-            end = buf.find(end_tag)
+            pending.add(data, len(end_tag) - 1)
+            end = pending.find(end_tag)
             if end >= 0:
-                write(self.rows(buf[:end]))
-                tail = buf[end:]
+                write(self.rows(pending.take(end)))
+                pending.what = f"the part after the rows of sheet {self.name!r}" if self.name else "a sheet's end"
                 while not chunks.done:
-                    tail += chunks.more()
-                write(self.edit.tail_edit(tail, self.p))
+                    pending.add(chunks.more(), 0)
+                write(self.edit.tail_edit(pending.take(), self.p))
                 break
-            cut = buf.rfind(self.close)
+            cut = pending.rfind(self.close)
             if cut >= 0:
-                cut += len(self.close)
-                write(self.rows(buf[:cut]))
-                buf = buf[cut:]
+                write(self.rows(pending.take(cut + len(self.close))))
             if chunks.done:
                 raise Unsupported("the sheet's rows never end")
-            buf += chunks.more()
+            data = chunks.more()
         self.edit.values.finish()
+
+    @property
+    def searched(self) -> int:
+        """How many bytes `run` searched for the ends of rows and of the sheet data (about the sheet's size)."""
+        return self.pending.searched
 
     # --- the rows -------------------------------------------------------------------------
 
