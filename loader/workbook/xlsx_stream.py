@@ -10,8 +10,11 @@ Every part of the input is copied unchanged except:
 * each data sheet's comments and their VML drawing, merged with pbload's notes on invalid cells.
 
 The Summary (with its chart) and Errors sheets are new parts. `calcChain.xml` is dropped (Excel
-rebuilds it), as are the Summary and Errors of an earlier result. Whatever this editor does not
-understand raises `Unsupported` before the result is used, and the caller writes the workbook with
+rebuilds it), as are the Summary and Errors of an earlier result, and every member whose name could
+reach outside the folder it is unpacked in (`/abs`, `..`, a backslash, a drive letter): the reader
+refuses such workbooks first; the writer never copies one all the same, and one that a relationship
+points at raises `Unsupported` (openpyxl names the parts it writes itself). Whatever this editor does
+not understand raises `Unsupported` before the result is used, and the caller writes the workbook with
 openpyxl instead; a Strict Open XML workbook raises `StrictWorkbook`.
 """
 
@@ -61,6 +64,7 @@ _WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtecti
                    "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize", "customWorkbookViews",
                    "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr",
                    "webPublishObjects", "extLst")
+_DRIVE = re.compile(r"[A-Za-z]:")
 _TAB_SELECTED = re.compile(rb"(<(?:[\w.-]+:)?sheetView\b[^>]*?)\stabSelected\s*=\s*[\"'](?:1|true)[\"']")
 
 
@@ -115,6 +119,7 @@ class _Planner:
                  scan: bool = False) -> None:
         self.book, self.report, self.positions, self.scan = book, report, positions, scan
         self.names = set(book.namelist())
+        self.unsafe = {name for name in self.names if unsafe_name(name)}
         self.rels_cache: dict[str, list[Rel]] = {}
         self.notes: dict[str, dict[tuple[int, int], str]] = {}
 
@@ -132,6 +137,9 @@ class _Planner:
 
     def plan(self) -> _Plan:
         types = ContentTypes.parse(self.read("[Content_Types].xml"))
+        self._refuse_links_to_unsafe()
+        for name in [n for n in types.overrides if unsafe_name(n)]:
+            del types.overrides[name]
         office = [r for r in self.rels("") if r.type == REL_OFFICE_DOCUMENT]
         if len(office) != 1:
             raise Unsupported("the package does not name one workbook")
@@ -145,7 +153,7 @@ class _Planner:
         wb_rels = self.rels(workbook)
         by_id = {r.id: r for r in wb_rels}
         entries = _sheet_entries(wb_xml, wb_prefix)
-        plan = _Plan(workbook, types, list(wb_rels), [])
+        plan = _Plan(workbook, types, list(wb_rels), [], removed=set(self.unsafe))
         plan.sheet_parts = {r.target for r in wb_rels if r.type in _SHEET_TYPES}
         styles_rel = [r for r in wb_rels if r.type == REL_STYLES]
         if not styles_rel:
@@ -176,6 +184,16 @@ class _Planner:
         self._drop_old_sheets(plan, entries, by_id)
         self._new_sheets(plan, entries, wb_xml, wb_prefix, formats)
         return plan
+
+    def _refuse_links_to_unsafe(self) -> None:
+        """Dropping a part that a relationship points at would leave the result broken: not this way."""
+        if not self.unsafe:
+            return
+        for name in sorted(self.names - self.unsafe):
+            if name.endswith(".rels"):
+                for rel in self.rels(_source_of_rels(name)):
+                    if not rel.external and rel.target in self.unsafe:
+                        raise Unsupported(f"{name} points at {rel.target!r}, a name not safe to copy")
 
     # --- data sheets ------------------------------------------------------------------------
 
@@ -560,6 +578,12 @@ def _rel_prefix(wb_xml: bytes) -> str:
     return m.group(1).decode() if m else ""
 
 
+def unsafe_name(name: str) -> bool:
+    """A member name that could reach outside the folder it is unpacked in: absolute, with a `..`
+    segment, a backslash (a Windows separator) or a drive letter."""
+    return name.startswith("/") or "\\" in name or bool(_DRIVE.match(name)) or ".." in name.split("/")
+
+
 def _source_of_rels(name: str) -> str:
     folder, file = posixpath.split(name)
     return posixpath.join(posixpath.dirname(folder), file[:-len(".rels")]) if folder.endswith("_rels") else ""
@@ -586,7 +610,7 @@ def _write(book: zipfile.ZipFile, out: zipfile.ZipFile, plan: _Plan) -> None:
         big = infos[sheet.part].file_size > (1 << 31)
         with book.open(sheet.part) as source, out.open(info, "w", force_zip64=big) as target, \
                 _Background(target) as write:
-            SheetRewriter(sheet.edit, sheet.header.prefix).run(source, write)
+            SheetRewriter(sheet.edit, sheet.header.prefix, sheet.name).run(source, write)
         rels = rels_name(sheet.part)
         if sheet.rels:
             out.writestr(_info(rels, infos.get(rels), level=out.compresslevel), render_rels(sheet.rels))
@@ -616,7 +640,9 @@ def _write(book: zipfile.ZipFile, out: zipfile.ZipFile, plan: _Plan) -> None:
 
 
 def _copy(book: zipfile.ZipFile, out: zipfile.ZipFile, info: zipfile.ZipInfo, untab: bool = False) -> None:
-    """Copy a part unchanged (a sheet other than the data: without its tab selected)."""
+    """Copy a part unchanged (a sheet other than the data: without its tab selected); never an unsafe name."""
+    if unsafe_name(info.filename):
+        return
     with book.open(info) as source, out.open(_info(info.filename, info, level=out.compresslevel), "w",
                                              force_zip64=info.file_size > (1 << 31)) as target:
         first = True
