@@ -96,11 +96,7 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
     reason = None
     package = open_package(input_path)
     if not package.annotatable:
-        book = rebuilt(input_path)
-        annotate(book, report, positions)
-        with _atomic(output, like=input_path) as tmp:
-            book.save(tmp)
-        return Written(output, REBUILT, f"the input is {package.label}")
+        return _write_rebuilt(input_path, output, report, positions, f"the input is {package.label}")
     if method in (None, STREAM):
         try:
             with _atomic(output, like=input_path) as tmp:
@@ -111,16 +107,36 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
                 f"{input_path.name} is saved as Strict Open XML, which pbload cannot annotate. Open it in Excel, "
                 "save it as an Excel Workbook (.xlsx) and load that file (the rows already loaded stay loaded)."
             ) from None
-        except Unsupported as exc:
+        except OSError:
+            raise
+        except Exception as exc:  # Unsupported, or a part the reader never needed is damaged
             if method == STREAM:
                 raise
-            reason = str(exc)
+            reason = str(exc) or type(exc).__name__
             log.info("Writing %s with openpyxl: %s", output.name, reason)
-    book = load_workbook(input_path)
-    annotate(book, report, positions)
+    try:
+        book = load_workbook(input_path)
+        annotate(book, report, positions)
+    except OSError:
+        raise
+    except Exception as exc:  # openpyxl refuses parts that the cells did not need: keep the values and marks
+        if method == OPENPYXL:
+            raise
+        log.warning("%s has parts that cannot be kept (%s): its result %s is a new workbook with its values and "
+                    "pbload's marks; its formatting could not be kept.", input_path.name, exc, output.name)
+        return _write_rebuilt(input_path, output, report, positions, f"openpyxl could not read it: {exc}")
     with _atomic(output, like=input_path) as tmp:
         book.save(tmp)
     return Written(output, OPENPYXL, reason)
+
+
+def _write_rebuilt(input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]],
+                   reason: str) -> Written:
+    book = rebuilt(input_path)
+    annotate(book, report, positions)
+    with _atomic(output, like=input_path) as tmp:
+        book.save(tmp)
+    return Written(output, REBUILT, reason)
 
 
 def rebuilt(input_path: Path) -> Workbook:

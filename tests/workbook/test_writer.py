@@ -264,13 +264,28 @@ def test_a_macro_enabled_workbook_takes_the_openpyxl_path(tmp_path):
     assert result_columns(written.path) == {2: ("CREATED", "PB-1", None, None, None)}
 
 
-def test_strict_open_xml_is_refused_with_what_to_do(tmp_path):
+def test_strict_open_xml_gets_a_new_workbook_of_its_values(tmp_path):
     source = write_products(tmp_path / "in.xlsx", [product_row("A")])
     strict = tmp_path / "strict.xlsx"
     main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     _rewrite(source, strict, {"*": lambda t: t.replace(main, b"http://purl.oclc.org/ooxml/spreadsheetml/main")})
-    with pytest.raises(WorkbookError, match="Strict Open XML.*save it as an Excel Workbook"):
-        write(tmp_path, strict, report(strict, {2: Outcome(Status.CREATED)}))
+    written = write(tmp_path, strict, report(strict, {2: Outcome(Status.CREATED, pb_id="PB-1")}))
+    assert (written.method, written.reason) == ("rebuilt", "the input is saved as Strict Open XML")
+    assert result_columns(written.path) == {2: ("CREATED", "PB-1", None, None, None)}
+    assert openpyxl.load_workbook(written.path)["Products"]["C2"].value == "Product A"
+
+
+def test_a_damaged_part_the_cells_do_not_need_still_gets_a_result(tmp_path):
+    source = write_products(tmp_path / "in.xlsx", [product_row("A")])
+    damaged = tmp_path / "damaged.xlsx"
+    # the reader never needs the data sheet's relationships; broken, they stop both ways of keeping the input
+    _rewrite(source, damaged, {"xl/worksheets/_rels/sheet1.xml.rels": lambda t: t[: len(t) // 2]})
+    run = report(damaged, {2: Outcome(Status.INVALID, error_code="required", message="Brand: Brand is required.")},
+                 [Issue("Products", 2, "Brand", "required", "Brand is required.")])
+    written = write_result_workbook(damaged, tmp_path / "out.xlsx", run, {"Products": {"SKU": 0, "Brand": 3}})
+    assert written.method == "rebuilt" and written.reason.startswith("openpyxl could not read it: ")
+    assert result_columns(written.path)[2][:3] == ("INVALID", None, "required")
+    assert openpyxl.load_workbook(written.path)["Products"]["D2"].comment.text == "Brand is required."
 
 
 def test_comments_stop_at_the_cap_and_the_errors_sheet_says_so(tmp_path, monkeypatch):
