@@ -400,10 +400,10 @@ def _traps(f: Field, value: str, key: bool) -> list[_Problem]:
     if key and controls:
         problems.append(_control_problem(f.header, value, controls, Severity.ERROR))
     else:
-        c0 = [at for at in controls if not _C1.match(value[at])]
+        c0 = [at for at in controls if value[at] < "\x80"]
         if c0:
             problems.append(_control_problem(f.header, value, c0, Severity.WARNING))
-        mojibake = _mojibake_problem(f.header, value)
+        mojibake = _mojibake_problem(f.header, value) if len(c0) < len(controls) or _SEQUENCE.search(value) else None
         if mojibake:
             problems.append(mojibake)
     if value.startswith("'"):
