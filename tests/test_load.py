@@ -161,7 +161,7 @@ def test_unreachable_api_exit_2(cli, sample):
 
 @pytest.mark.parametrize("name, content, message", [
     ("nope.xlsx", None, "Error: Cannot find"),
-    ("orders.csv", b"a,b\n", "Error: orders.csv is not an Excel workbook (.xlsx). Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."),
+    ("orders.csv", b"a,b\n", "Error: orders.csv is a text or CSV file, not an Excel workbook (.xlsx). Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."),
 ])
 def test_unreadable_file_exit_2(cli, tmp_path, name, content, message):
     path = tmp_path / name

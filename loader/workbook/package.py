@@ -9,8 +9,9 @@ A zip package is checked from its directory alone, before anything is inflated: 
 against a limit for its kind and against how far it inflates (a zip bomb inflates a thousand times),
 every part's name (no absolute paths, no `..`), and the prolog of every XML part (no document type
 declarations, so no entity is ever expanded or fetched; Excel never writes one). So a hostile file is
-refused in milliseconds, with flat memory, and every later reader (python-calamine, the sheet scan,
-the result writer) only ever sees parts of a sane size.
+refused in milliseconds, with flat memory; the small parts are parsed once to see that they are
+well-formed (python-calamine passes over some damage, and the result would keep it). Every later
+reader (python-calamine, the sheet scan, the result writer) only ever sees parts of a sane size.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
@@ -43,6 +46,9 @@ TOTAL_LIMIT = 8 * GiB
 BOMB_RATIO = 200
 BOMB_MIN_SIZE = 16 * MiB  # small parts may inflate as they like
 PROLOG_BYTES = 4096  # where a document type declaration would have to be
+# Parts up to this size are parsed once to see that they are well-formed (cheap); the data sheets and shared
+# strings above it are parsed by the cell reader, which says which part is broken.
+WELL_FORMED_LIMIT = 16 * MiB
 
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -96,8 +102,11 @@ class Package:
         return next((s.part for s in self.sheets if s.name == sheet), None)
 
 
-def open_package(path: Path) -> Package:
-    """Say what `path` is and check its package; raise WorkbookError with what to do when it is no use."""
+def open_package(path: Path, verify: bool = True) -> Package:
+    """Say what `path` is and check its package; raise WorkbookError with what to do when it is no use.
+
+    `verify=False` only says what it is (for a writer whose run has read the file already).
+    """
     if not path.exists():
         raise WorkbookError(f"Cannot find {path}. Check the file name and try again.")
     if not path.is_file():
@@ -108,7 +117,7 @@ def open_package(path: Path) -> Package:
     except OSError as exc:
         raise WorkbookError(f"{path.name} cannot be opened ({exc.strerror or exc}). Check that you may read it.") from None
     if head.startswith(_ZIP):
-        return _zip_package(path)
+        return _zip_package(path, verify)
     if head == _OLE:
         return _ole_package(path)
     raise WorkbookError(_not_a_workbook(path, head))
@@ -145,7 +154,7 @@ def protected(path: Path) -> str:
             "(in Excel: File > Info > Protect Workbook > Encrypt with Password, clear it) and load that copy.")
 
 
-def _zip_package(path: Path) -> Package:
+def _zip_package(path: Path, verify: bool) -> Package:
     try:
         with zipfile.ZipFile(path) as book:
             infos = book.infolist()
@@ -153,11 +162,15 @@ def _zip_package(path: Path) -> Package:
             names = {i.filename for i in infos}
             if "mimetype" in names and book.read("mimetype").strip() == _ODS_MIMETYPE:
                 return Package(path, ODS)
-            _check_prologs(path, book, infos)
+            if verify:
+                _check_prologs(path, book, infos)
             if "[Content_Types].xml" not in names:
                 raise WorkbookError(_not_a_workbook(path, b"\0"))
-            return _ooxml(path, book, names)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError) as exc:
+            package = _ooxml(path, book, names)
+            if verify:
+                _check_well_formed(package, book, infos)
+            return package
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
         raise WorkbookError(damaged(path, str(exc))) from None
     except OSError as exc:
         raise WorkbookError(f"{path.name} cannot be read ({exc.strerror or exc}). Check the disk and try again.") from None
@@ -175,7 +188,12 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         raise WorkbookError(f"{path.name} holds {len(infos):,} parts; no workbook has that many. "
                             "It is not a workbook pbload can read: save it again from Excel.")
     total = 0
+    seen: set[str] = set()
     for info in infos:
+        if info.filename.lower() in seen:  # readers disagree on which of the two they take
+            raise WorkbookError(f"{path.name} holds two parts named '{info.filename}', which no spreadsheet program "
+                                "writes. pbload does not open such files: save the workbook again from Excel.")
+        seen.add(info.filename.lower())
         if not _safe_name(info.filename):
             raise WorkbookError(f"{path.name} holds a part named '{info.filename}', which no spreadsheet program "
                                 "writes. pbload does not open such files: save the workbook again from Excel.")
@@ -225,6 +243,24 @@ def _check_prologs(path: Path, book: zipfile.ZipFile, infos: list[zipfile.ZipInf
                 "type, which Excel never writes (it can make a reader fetch or expand hidden content). "
                 "Save the workbook again from Excel and retry."
             )
+
+
+def _check_well_formed(package: Package, book: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """A part that is not well-formed XML would be copied into the result as it is, and break it."""
+    sheets = {s.part: s.name for s in package.sheets}
+    for info in infos:
+        if not _XML_PART.search(info.filename) or info.filename.lower().endswith(".vml") \
+                or info.file_size > WELL_FORMED_LIMIT:
+            continue
+        parser = expat.ParserCreate()
+        try:
+            with book.open(info) as part:
+                while chunk := part.read(MiB):
+                    parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            where = info.filename + (f", sheet '{sheets[info.filename]}'" if info.filename in sheets else "")
+            raise WorkbookError(damaged(package.path, f"its XML is broken ({exc})", where)) from None
 
 
 def _first_element(prolog: bytes) -> int:

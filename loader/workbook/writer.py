@@ -41,7 +41,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from loader.errors import ResultError, WorkbookError
+from loader.errors import PbloadError, ResultError, WorkbookError
 from loader.models import Outcome, RunReport, SheetReport, Status
 from loader.workbook import ERRORS_SHEET, RESULT_COLUMNS, SUMMARY_SHEET
 from loader.workbook.ooxml import StrictWorkbook, Unsupported, protect_escapes
@@ -94,7 +94,7 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
                           method: str | None = None) -> Written:
     """Write the result workbook, by stream when possible; `method` forces one way (tests, benchmarks)."""
     reason = None
-    package = open_package(input_path)
+    package = open_package(input_path, verify=False)  # the run has read it: only its kind matters here
     if not package.annotatable:
         return _write_rebuilt(input_path, output, report, positions, f"the input is {package.label}")
     if method in (None, STREAM):
@@ -107,7 +107,7 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
                 f"{input_path.name} is saved as Strict Open XML, which pbload cannot annotate. Open it in Excel, "
                 "save it as an Excel Workbook (.xlsx) and load that file (the rows already loaded stay loaded)."
             ) from None
-        except OSError:
+        except (OSError, PbloadError):
             raise
         except Exception as exc:  # Unsupported, or a part the reader never needed is damaged
             if method == STREAM:
@@ -117,7 +117,7 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
     try:
         book = load_workbook(input_path)
         annotate(book, report, positions)
-    except OSError:
+    except (OSError, PbloadError):
         raise
     except Exception as exc:  # openpyxl refuses parts that the cells did not need: keep the values and marks
         if method == OPENPYXL:

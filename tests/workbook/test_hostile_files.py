@@ -104,6 +104,15 @@ def test_unsafe_part_names_are_refused(cli, products, tmp_path, name):
         "files: save the workbook again from Excel.")
 
 
+def test_two_parts_of_the_same_name_are_refused(cli, products, tmp_path):
+    with zipfile.ZipFile(products) as z:
+        sheet = z.read(SHEET)
+    path = rewrite(products, tmp_path / "p.xlsx", extra={SHEET.upper(): sheet.replace(b"Product A", b"Other")})
+    assert refused(cli, path) == (
+        f"p.xlsx holds two parts named '{SHEET.upper()}', which no spreadsheet program writes. pbload does not "
+        "open such files: save the workbook again from Excel.")
+
+
 @pytest.mark.parametrize("declaration", [
     b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
     b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>',
@@ -125,7 +134,8 @@ def test_document_type_declarations_are_refused_and_entities_never_expanded(cli,
 def test_broken_sheet_xml_names_the_part(cli, products, tmp_path, damage, detail):
     path = rewrite(products, tmp_path / "p.xlsx", lambda name, data: damage(data) if name == SHEET else data)
     message = refused(cli, path)
-    assert message.startswith(f"p.xlsx is damaged and cannot be read (in its part {SHEET}, sheet 'Products'): ")
+    assert message.startswith(f"p.xlsx is damaged and cannot be read (in its part {SHEET}, sheet 'Products'): "
+                              "its XML is broken (")
     assert message.endswith("Open it in Excel or LibreOffice, save it again as .xlsx and retry.")
 
 
