@@ -10,3 +10,17 @@ def test_gateway_codes_get_their_own_hint():
     assert hint_for("PB-APIM-ERR-1002", from_api=True) == hint_for("PB-APIM-ERR-1003", from_api=True) == TOKEN_HINT
     assert hint_for("PB-APIM-ERR-1010", from_api=True) == GATEWAY_HINT
     assert hint_for("EMU-REQUIRED", from_api=True) == API_FAILURE_HINT
+
+
+TRAP_CODES = ["formula-error", "formula-not-calculated", "hidden-row", "hidden-column", "filtered-row", "hidden-sheet",
+              "control-character", "mojibake", "apostrophe-prefix", "formatting-not-kept"]
+
+
+def test_each_trap_has_a_hint_of_its_own_and_a_line_in_the_readme():
+    from loader.workbook.hints import HINTS, UNKNOWN_HINT
+    from tests.helpers import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for code in TRAP_CODES:
+        assert code in HINTS and hint_for(code) != UNKNOWN_HINT
+        assert f"`{code}`" in readme, code
