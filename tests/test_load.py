@@ -106,8 +106,12 @@ def test_result_workbook_loads_again(cli, tmp_path):
     book.save(result)
     again = cli("load", result)
     assert again.exit_code == 0, again.output
-    statuses = read_statuses(tmp_path / "p.result.result.xlsx")
+    statuses = read_statuses(tmp_path / "p.result-2.xlsx")
     assert (statuses[2]["Status"], statuses[3]["Status"]) == ("UNCHANGED", "CREATED")
+    # and again: the next number, never a longer name
+    assert cli("load", tmp_path / "p.result-2.xlsx").exit_code == 0
+    assert sorted(p.name for p in tmp_path.glob("p.*")) == ["p.result-2.xlsx", "p.result-3.xlsx", "p.result.xlsx",
+                                                             "p.xlsx"]
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import threading
 import stat
 from copy import copy
@@ -77,7 +78,11 @@ class Written:
 
 
 def result_path_for(input_path: Path) -> Path:
-    """`orders.xlsx` -> `orders.result.xlsx`, beside the input."""
+    """`orders.xlsx` -> `orders.result.xlsx`, beside the input; a result loaded again gets the next number,
+    never a longer name: `orders.result.xlsx` -> `orders.result-2.xlsx` -> `orders.result-3.xlsx`."""
+    again = re.fullmatch(r"(.*\.result)(?:-(\d+))?", input_path.stem, re.IGNORECASE)
+    if again:
+        return input_path.with_name(f"{again.group(1)}-{int(again.group(2) or 1) + 1}.xlsx")
     return input_path.with_name(input_path.stem + ".result.xlsx")
 
 

@@ -222,7 +222,7 @@ def test_a_result_loads_again_and_again(cli, tmp_path, local_emulator):
     result = tmp_path / "p.result.xlsx"
     again = cli("load", result)  # as it is: nothing new to send
     assert again.exit_code == 1, again.output
-    twice = tmp_path / "p.result.result.xlsx"
+    twice = tmp_path / "p.result-2.xlsx"
     assert {r: v["Status"] for r, v in read_statuses(twice).items()} == {2: "UNCHANGED", 3: "INVALID"}
     book = openpyxl.load_workbook(twice)
     assert book.sheetnames[:2] == ["Summary", "Errors"] and len(book.sheetnames) == len(set(book.sheetnames))
