@@ -151,6 +151,7 @@ class RunReport:
     result_path: str | None = None
     interrupted: bool = False  # stopped (Ctrl-C, SIGTERM, the API gone) before every item was sent
     retries: int = 0
+    notes: list[str] = field(default_factory=list)  # lines for the user after the counts (what was skipped)
 
     def counts(self) -> dict[Status, int]:
         """Rows per status over every sheet, in the order of `Status`."""

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 
@@ -23,7 +23,7 @@ from loader.checks import CheckedSheet, check_sheet
 from loader.errors import ApiError, JournalError, PbloadError, ResultError, WorkbookError
 from loader.export import export as export_records
 from loader.journal import IN_FLIGHT, UNWRITTEN, Journal, RunRecord
-from loader.models import Item, Outcome, RunReport, SheetReport, Status
+from loader.models import LOADED_STATUSES, Item, Outcome, RunReport, SheetReport, Status
 from loader.payloads import PayloadLog
 from loader.plan import Dependencies, plan_sheet
 from loader.resources.products import PRODUCTS
@@ -37,11 +37,13 @@ from loader.workbook.writer import check_writable, result_path_for, write_proble
 RESUMED_SETTINGS = ("chunk_size", "concurrency", "max_rps", "strict", "max_attempts", "retry_deadline")
 # The in-process emulator answers any host; this one names it in messages.
 LOCAL_BASE_URL = "http://emulator.local"
-# Called as progress(stage, done, total) while a run goes on.
-Progress = Callable[[str, int, int], None]
+# Called as progress(phase, done, total, failed) while a run goes on: `phase` says what is being done
+# ("Checking Orders", "Sending Orders"), counts are rows; a phase starts at 0 and ends with done == total;
+# total 0: not known yet.
+Progress = Callable[[str, int, int, int], None]
 
 
-def _no_progress(stage: str, done: int, total: int) -> None:
+def _no_progress(phase: str, done: int, total: int, failed: int = 0) -> None:
     pass
 
 
@@ -56,29 +58,90 @@ class Timings:
 
 
 def validate(path: Path, settings: Settings, output: Path | None = None,
-             timings: Timings | None = None, payloads: Path | None = None) -> RunReport:
-    """Check every row of the workbook without calling the API; write the result workbook.
+             timings: Timings | None = None, payloads: Path | None = None, offline: bool = False,
+             progress: Progress = _no_progress, transport: httpx.BaseTransport | None = None,
+             stop: threading.Event | None = None) -> RunReport:
+    """Check every row of the workbook, sending nothing; write the result workbook.
 
-    With `payloads`, each valid item's body is written there as `load` would send it (bulk items
-    without their `operation`, which `load` decides after looking the item up at PB).
+    Unless `offline`, the same read-only look-ups as `load` find what the sheets cannot say: SKUs PB
+    does not have, UPDATE or CANCEL of items PB does not have, CREATE of items it has. When PB cannot be
+    reached, the look-ups are skipped and the report's notes say so. With `payloads`, each valid item's
+    body is written there as `load` would send it (bulk items without their `operation`, which `load`
+    decides after looking the item up at PB).
     """
     timings = timings or Timings()
-    report, book, checked = _read_and_check(path, settings, "validate", output, timings)
+    stop = stop or threading.Event()
+    report, book, checked = _read_and_check(path, settings, "validate", output, timings, progress=progress)
     _check_payloads_path(payloads, path, output)
-    deps = Dependencies(lookup_products=None)
+    if offline:
+        report.notes.append(OFFLINE_NOTE)
+        _validate_sheets(report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop, progress)
+    else:
+        try:
+            with _timed(timings, "send"), _client(settings, transport) as client:
+                deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus,
+                                                                            settings.concurrency, stop))
+                _validate_sheets(report, checked, settings, deps, payloads, client, stop, progress)
+                report.retries = client.stats.total_retries
+        except ApiError as exc:
+            for sheet in report.sheets:
+                sheet.outcomes.clear()
+            report.issues = [i for i in report.issues if i.code != "unknown-sku"]
+            report.notes.append(f"{exc} So pbload checked the rows without looking them up: {LOOKUPS_SKIPPED}")
+            _validate_sheets(report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop,
+                             progress)
+    _write(path, output, report, book, timings, progress=progress)
+    return report
+
+
+OFFLINE_NOTE = ("--offline: pbload checked the rows without looking them up at PB, so SKUs PB does not have, UPDATE or "
+                "CANCEL of items it does not have and CREATE of items it has are not found until the load.")
+LOOKUPS_SKIPPED = ("SKUs PB does not have, UPDATE or CANCEL of items it does not have and CREATE of items it has are "
+                   "not found until the load.")
+
+
+def _validate_sheets(report: RunReport, checked: list[CheckedSheet], settings: Settings, deps: Dependencies,
+                     payloads: Path | None, client: FulfillmentClient | None, stop: threading.Event,
+                     progress: Progress) -> None:
+    """Each sheet's rows VALID or not; with a client, what PB's look-ups say of them too."""
     with _payload_log(payloads) as log:
         for sheet, rows in zip(report.sheets, checked):
-            plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
-            ready, settled, _ = deps.resolve(rows.data.resource, plan.items)
-            sheet.outcomes.update(plan.settled)
+            resource = rows.data.resource
+            planned = plan_sheet(rows, rows.invalid_rows(settings.strict))
+            sheet.outcomes.update(planned.settled)
+            phase = f"Looking up {sheet.sheet}"
+            total = sum(len(i.rows) for i in planned.items)
+            progress(phase, 0, total, 0) if client is not None else None
+            ready, settled, issues = deps.resolve(resource, planned.items)
             sheet.outcomes.update(settled)
+            report.issues.extend(issues)
+            found = _looked_up(client, settings, resource, ready, stop) if client is not None else {}
+            failed = 0
             for item in ready:
-                sheet.outcomes.update({row: Outcome(Status.VALID) for row in item.rows})
-                if log is not None:
+                outcome = found.get(item.key) or Outcome(Status.VALID)
+                failed += len(item.rows) if outcome.status is not Status.VALID else 0
+                sheet.outcomes.update({row: outcome for row in item.rows})
+                if log is not None and outcome.status is Status.VALID:
                     log.record(item, {"clientId": settings.client_id, **item.payload})
-            deps.record(rows.data.resource, rows, sheet.outcomes)
-    _write(path, output, report, book, timings)
-    return report
+            progress(phase, total, total, failed) if client is not None else None
+            deps.record(resource, rows, sheet.outcomes)
+
+
+def _looked_up(client: FulfillmentClient, settings: Settings, resource: Any, items: list[Item],
+               stop: threading.Event) -> dict[str, Outcome]:
+    """What a load's look-ups would refuse: the preview's FAILED and BLOCKED outcomes, by item key."""
+    if not items or stop.is_set():
+        return {}
+    preview = sender_for(resource, client, settings.chunk_size, settings.concurrency, Recorder(stop=stop)).preview(items)
+    return {key: _as_invalid(outcome) for key, outcome in preview.items()
+            if outcome.status in (Status.FAILED, Status.BLOCKED)}
+
+
+def _as_invalid(outcome: Outcome) -> Outcome:
+    """A row a load would see refused is INVALID in `validate`, with the load's code and message."""
+    if outcome.status is not Status.FAILED:
+        return outcome
+    return Outcome(Status.INVALID, error_code=outcome.error_code, message=outcome.message)
 
 
 def _check_payloads_path(payloads: Path | None, path: Path, output: Path | None) -> None:
@@ -117,7 +180,7 @@ def _load_locked(path: Path, settings: Settings, output: Path | None, progress: 
                  run_id: str) -> RunReport:
     timings = timings or Timings()
     stop = stop or threading.Event()
-    report, book, checked = _read_and_check(path, settings, "load", output, timings, run_id)
+    report, book, checked = _read_and_check(path, settings, "load", output, timings, run_id, progress)
     _check_payloads_path(payloads, path, output)
     journal = Journal(settings.state_dir)
     earlier_runs = journal.unfinished_runs(path, settings.target)
@@ -136,25 +199,38 @@ def _load_locked(path: Path, settings: Settings, output: Path | None, progress: 
     except ApiError as exc:
         report.interrupted = True
         _settle_unanswered(journal, report, checked)
+        keep = _sent_nothing(report) and _result_target(path, output).exists()
         try:
-            _finish_run(journal, report, earlier_runs, path, output, book, timings)
+            _finish_run(journal, report, earlier_runs, path, output, book, timings, progress, keep_previous=keep)
         except PbloadError as failed:  # the result or the journal failed too: say both
             raise type(failed)(f"{exc} {failed}") from failed
+        if keep:
+            raise type(exc)(f"{exc} Nothing was sent, so the result workbook {_result_target(path, output)} of an "
+                            "earlier run is left as it was.") from exc
         raise type(exc)(f"{exc} What happened to each row so far is in {report.result_path}.") from exc
     except JournalError:
         report.interrupted = True  # the journal cannot follow the run: stop, but give the user their rows
-        _finish_run(journal, report, earlier_runs, path, output, book, timings)
+        _finish_run(journal, report, earlier_runs, path, output, book, timings, progress)
         raise
-    _finish_run(journal, report, earlier_runs, path, output, book, timings)
+    _finish_run(journal, report, earlier_runs, path, output, book, timings, progress)
     return report
 
 
+def _sent_nothing(report: RunReport) -> bool:
+    """No row got an answer from PB: nothing was loaded, nothing failed at PB (look-ups may have been made)."""
+    answered = LOADED_STATUSES | {Status.FAILED}
+    return not any(o.status in answered for sheet in report.sheets for o in sheet.outcomes.values())
+
+
 def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], path: Path, output: Path | None,
-                book: WorkbookData, timings: Timings) -> None:
+                book: WorkbookData, timings: Timings, progress: Progress = _no_progress,
+                keep_previous: bool = False) -> None:
     """Write the result workbook, then mark the run ended: a run is finished only once its result is there.
 
     The report is kept in the journal first, so a result that cannot be written (disk full, folder
-    gone, file locked) is written later by `pbload resume RUN_ID`, which sends nothing.
+    gone, file locked) is written later by `pbload resume RUN_ID`, which sends nothing. With
+    `keep_previous` (a run cut short that sent nothing) an earlier run's result stays as it is and
+    none is written; `pbload resume RUN_ID -o PATH` can still write this run's.
     """
     for sheet in report.sheets:  # every row ends with exactly one status
         for row in sheet.rows:
@@ -165,9 +241,12 @@ def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], pa
         journal.keep_result(report, state, _result_target(path, output), _positions(book), earlier_runs)
     except JournalError as exc:
         _write_without_journal(exc, path, output, report, book, timings)
+    if keep_previous:
+        journal.close()
+        return
     _write(path, output, report, book, timings, again=f"Every row's outcome is kept in pbload's journal: once that "
            f"is fixed, run `pbload resume {report.run_id}` to write the result workbook (nothing is sent again; "
-           "add -o PATH to write it elsewhere).")
+           "add -o PATH to write it elsewhere).", progress=progress)
     try:
         journal.end_run(report.run_id, state, report.counts())
         if not report.interrupted:
@@ -202,7 +281,8 @@ def _settle_unanswered(journal: Journal, report: RunReport, checked: list[Checke
 
 
 def plan(path: Path, settings: Settings, output: Path | None = None, timings: Timings | None = None,
-         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None) -> RunReport:
+         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None,
+         progress: Progress = _no_progress) -> RunReport:
     """What `load` would do with every row, from the look-ups of a load and nothing else; write the result.
 
     Each sheet is planned and looked up as `load` does it, and its senders only preview
@@ -211,29 +291,32 @@ def plan(path: Path, settings: Settings, output: Path | None = None, timings: Ti
     """
     timings = timings or Timings()
     stop = stop or threading.Event()
-    report, book, checked = _read_and_check(path, settings, "plan", output, timings)
+    report, book, checked = _read_and_check(path, settings, "plan", output, timings, progress=progress)
     with _timed(timings, "send"), _client(settings, transport) as client:
         deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency,
                                                                     stop))
         try:
             for sheet, rows in zip(report.sheets, checked):
-                _plan_sheet(client, settings, deps, report, sheet, rows, stop)
+                _plan_sheet(client, settings, deps, report, sheet, rows, stop, progress)
         finally:
             report.retries = client.stats.total_retries
             report.interrupted = stop.is_set()
     for sheet in report.sheets:
         for row in sheet.rows:
             sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
-    _write(path, output, report, book, timings)
+    _write(path, output, report, book, timings, progress=progress)
     return report
 
 
 def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, report: RunReport,
-                sheet: SheetReport, rows: CheckedSheet, stop: threading.Event) -> None:
+                sheet: SheetReport, rows: CheckedSheet, stop: threading.Event,
+                progress: Progress = _no_progress) -> None:
     """Plan and look up one sheet, and say what a load would do with each of its rows."""
     resource = rows.data.resource
     planned = plan_sheet(rows, rows.invalid_rows(settings.strict))
     sheet.outcomes.update(planned.settled)
+    phase, total = f"Looking up {sheet.sheet}", sum(len(i.rows) for i in planned.items)
+    progress(phase, 0, total, 0)
     try:
         items, settled, issues = deps.resolve(resource, planned.items)
     except Stopped:
@@ -247,6 +330,7 @@ def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
         for item in items:
             if item.key in outcomes:
                 sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
+    progress(phase, total, total, 0)
     deps.record(resource, rows, sheet.outcomes)
 
 
@@ -270,16 +354,25 @@ def _new_run_id() -> str:
 
 
 def _read_and_check(path: Path, settings: Settings, command: str, output: Path | None,
-                    timings: Timings, run_id: str | None = None) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
+                    timings: Timings, run_id: str | None = None,
+                    progress: Progress = _no_progress) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
     # before any work: the input must stay as it is, and the result must have somewhere to go
     check_writable(_result_target(path, output))
     report = RunReport(run_id=run_id or _new_run_id(), command=command, input_path=str(path),
                        input_sha256=_sha256(path), environment=settings.env, started=_now())
     with _gc_paused():
         with _timed(timings, "read"):
+            progress(f"Reading {path.name}", 0, 0, 0)
             book = read_workbook(path)
+            rows = sum(len(s.frame) for s in book.sheets)
+            progress(f"Reading {path.name}", rows, rows, 0)
         with _timed(timings, "check"):
-            checked = [check_sheet(sheet) for sheet in book.sheets]
+            checked = []
+            for sheet in book.sheets:
+                progress(f"Checking {sheet.sheet}", 0, len(sheet.frame), 0)
+                checked.append(check_sheet(sheet))
+                bad = len(checked[-1].invalid_rows(settings.strict))
+                progress(f"Checking {sheet.sheet}", len(sheet.frame), len(sheet.frame), bad)
     report.template = _template_label(book.template)
     report.issues.extend(book.issues)
     for rows in checked:
@@ -299,25 +392,30 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
     resource = rows.data.resource
     plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
     sheet.outcomes.update(plan.settled)
+    lookup, asked = f"Looking up {sheet.sheet}", sum(len(i.rows) for i in plan.items)
+    progress(lookup, 0, asked, 0)
     try:
         items, settled, issues = deps.resolve(resource, plan.items)
     except Stopped:  # Ctrl-C during the SKU look-ups: the sheet's valid rows stay NOT SENT
         deps.record(resource, rows, sheet.outcomes)
         return
+    progress(lookup, asked, asked, len(settled))
     sheet.outcomes.update(settled)
     report.issues.extend(issues)
     # items an earlier run sent without hearing back: a duplicate create of them is our own
     earlier = journal.earlier(settings.target, resource.name, [i.key for i in items])
     in_doubt = frozenset(k for k, e in earlier.items() if e.state == IN_FLIGHT)
-    done = 0
+    phase, total = f"Sending {sheet.sheet}", sum(len(i.rows) for i in items)
+    done = failed = 0
 
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        progress(sheet.sheet, done, len(items))
+    def tick(rows: int, failures: int) -> None:
+        nonlocal done, failed
+        done += rows
+        failed += failures
+        progress(phase, done, total, failed)
 
     recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt, payloads)
-    progress(sheet.sheet, 0, len(items))
+    progress(phase, 0, total, 0)
     try:
         if items and not stop.is_set():
             sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(items)
@@ -346,12 +444,15 @@ def _no_answer() -> Outcome:
 
 
 def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings,
-           again: str = "Fix that, or choose another place with -o.") -> None:
+           again: str = "Fix that, or choose another place with -o.", progress: Progress = _no_progress) -> None:
     """Write the result workbook; a disk or file failure is a ResultError that ends with `again`."""
     report.ended = report.ended or _now()
     target = _result_target(path, output)
+    rows = sum(len(s.rows) for s in report.sheets)
     with _timed(timings, "write"):
+        progress(f"Writing {target.name}", 0, rows, 0)
         report.result_path = str(_write_result(path, target, report, _positions(book), again))
+        progress(f"Writing {target.name}", rows, rows, 0)
 
 
 def _write_result(path: Path, target: Path, report: RunReport, positions: dict[str, dict[str, int]],

@@ -15,7 +15,7 @@ from loader.models import Item, Outcome, Status
 from loader.payloads import PayloadLog
 from loader.send.pool import Stopped
 
-Progress = Callable[[int], None]  # called with the number of items just settled
+Progress = Callable[[int, int], None]  # called with the rows just settled, and how many of them failed
 NO_RESULT = "no-result"  # the code of an item in doubt: PB did not say what became of it
 # A request that got no answer after all its tries and may have been carried out: the item stays in
 # the journal as in flight, so that the next load looks it up before sending it again.
@@ -46,7 +46,7 @@ class Recorder:
     """
 
     def __init__(self, journal: Journal | None = None, run_id: str = "", target: str = "", resource: str = "",
-                 progress: Progress = lambda n: None, stop: threading.Event | None = None,
+                 progress: Progress = lambda rows, failed: None, stop: threading.Event | None = None,
                  in_doubt: frozenset[str] = frozenset(), payloads: PayloadLog | None = None) -> None:
         self.journal = journal
         self.payloads = payloads
@@ -88,7 +88,8 @@ class Recorder:
         answered = [(i, o) for i, o in results if o.error_code != NO_ANSWER]
         if self.journal is not None and answered:
             self.journal.settled(self.run_id, self.target, self.resource, answered)
-        self.progress(len(results))
+        self.progress(sum(len(i.rows) for i, _ in results),
+                      sum(len(i.rows) for i, o in results if o.status is Status.FAILED))
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
