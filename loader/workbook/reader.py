@@ -231,8 +231,11 @@ def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: 
         rows = _guarded(package, sheet, lambda: cells.to_python(skip_empty_area=False))
         facts = scanned.result()
     if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
-        if _header_below(rows, resource, sheet) is None:
-            return None
+        _header_below(rows, resource, sheet)
+        if any(row.count("") != len(row) for row in rows[HEADER_ROW:]):
+            raise WorkbookError(f"Sheet '{sheet}' has no headers on row 1, where pbload reads them. Put the "
+                                f"template's headers there (see `pbload template {resource.name}`) and load again.")
+        return None
     older = version is not None and version < resource.template_version
     try:
         positions, issues = map_headers(rows[0] if rows else [], resource, sheet)

@@ -222,6 +222,17 @@ def test_headers_below_a_blank_first_row_are_found_too(tmp_path):
         read_workbook(tmp_path / "p.xlsx")
 
 
+def test_data_without_headers_on_row_1_is_not_taken_for_an_empty_sheet(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Products"
+    ws["A2"], ws["B2"], ws["C2"] = "A", "ITEM", "x"
+    book.save(tmp_path / "p.xlsx")
+    with pytest.raises(WorkbookError, match=r"^Sheet 'Products' has no headers on row 1, where pbload reads them\. "
+                                            r"Put the template's headers there \(see `pbload template products`\)"):
+        read_workbook(tmp_path / "p.xlsx")
+
+
 def test_the_1904_date_system_gives_the_dates_typed(tmp_path):
     from datetime import datetime
 
