@@ -38,8 +38,11 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
     """Items for the valid rows (or groups) of a checked sheet."""
     resource = rows.data.resource
     plan = Plan([])
+    by_row: dict[int, list[Issue]] = {}  # indexed once: a sheet of many bad rows plans in linear time
+    for issue in rows.issues:
+        by_row.setdefault(issue.row, []).append(issue)
     for row in invalid:
-        plan.settled[row] = invalid_outcome(rows, row)
+        plan.settled[row] = invalid_outcome(rows, row, by_row.get(row, []))
     records = _records(rows.values)
     if resource.lines is None:
         for row, values in records.items():
@@ -89,9 +92,9 @@ def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], valu
                 cleared)
 
 
-def invalid_outcome(rows: CheckedSheet, row: int) -> Outcome:
-    """INVALID, with the row's own problems as the message."""
-    problems = [i for i in rows.issues if i.row == row]
+def invalid_outcome(rows: CheckedSheet, row: int, problems: list[Issue] | None = None) -> Outcome:
+    """INVALID, with the row's own problems (`problems`, when the caller has them) as the message."""
+    problems = [i for i in rows.issues if i.row == row] if problems is None else problems
     errors = [i for i in problems if i.is_error] or problems
     message = "; ".join(f"{i.column}: {i.message}" if i.column else i.message for i in errors)
     return Outcome(Status.INVALID, error_code=errors[0].code if errors else None, message=message)
