@@ -2,10 +2,16 @@
 
 Exit codes: 0 every row loaded (or valid); 1 the run finished but some rows failed, were invalid,
 blocked or not sent; 2 nothing could be run (usage, workbook, settings, credentials, network).
+
+What a run prints (`loader.console` renders it): progress on stderr while it works; then on stdout
+the counts per sheet, notes, the problems grouped by code and the result's path. `--quiet` keeps
+only the counts and the result's path (errors and the stop message still go to stderr); `--json`
+prints the run as one JSON document on stdout and everything else on stderr.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -18,13 +24,13 @@ from typing import Any
 
 import click
 
-from loader import __version__, notify, pipeline
+from loader import __version__, console, notify, pipeline
 from loader.doctor import format_report, require_account, run_doctor
 from loader.errors import PbloadError
 from loader.emulator import control
 from loader.emulator.control import ADVANCE_NAMES
 from loader.journal import UNWRITTEN, Journal, RunRecord
-from loader.models import Issue, RunReport
+from loader.models import RunReport
 from loader.redact import redact
 from loader.resources import BY_NAME, RESOURCES
 from loader.send import STOP_GRACE_SECONDS
@@ -36,16 +42,24 @@ from loader.workbook.writer import discard_temporaries
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
 MAX_CHANGES_SHOWN = 10  # columns `pbload plan` names, the most changed first
-MAX_ISSUES_SHOWN = 20
 
 
 class Failure(click.ClickException):
-    """A PbloadError as the CLI shows it: the message, and exit code 2."""
+    """A PbloadError as the CLI shows it: the message, and exit code 2 (under --json, a document too)."""
 
     exit_code = EXIT_NOT_RUN
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        ctx = click.get_current_context(silent=True)  # gone by the time click calls show()
+        self.as_json = ctx.info_name if ctx is not None and _mode(ctx, "json") else None
+
     def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {redact(self.format_message(), known_secrets())}", err=True)
+        message = redact(self.format_message(), known_secrets())
+        if self.as_json:  # a script reading stdout learns that nothing ran, and why
+            click.echo(json.dumps({"version": console.DOCUMENT_VERSION, "command": self.as_json,
+                                   "exit_code": EXIT_NOT_RUN, "error": message}, ensure_ascii=False, indent=2))
+        click.echo(f"Error: {message}", err=True)
 
 
 def _print_traceback() -> None:
@@ -59,23 +73,77 @@ def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: A
     sys.stderr.write(redact(text, known_secrets()))
 
 
+_DEBUG_HELP = "Show the full traceback when something goes wrong, and each stage's seconds."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pbload")
-@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+@click.option("--debug", is_flag=True, help=_DEBUG_HELP)
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """Load Excel workbooks into the Pitney Bowes Fulfillment APIs."""
+    """Load Excel workbooks into the Pitney Bowes Fulfillment APIs.
+
+    Examples:
+
+    \b
+      pbload template orders -o orders.xlsx     # a blank workbook to fill in
+      pbload validate orders.xlsx               # check every row, send nothing
+      pbload load orders.xlsx --env sandbox     # load it (credentials in PB_CLIENT_ID, PB_API_KEY, PB_API_SECRET)
+    """
     ctx.obj = {"debug": debug}
     sys.excepthook = _redacting_excepthook
 
 
+def _mode(ctx: click.Context, name: str) -> bool:
+    """A flag kept for the whole command line (--debug, --quiet, --json), wherever it was given."""
+    return bool((ctx.find_root().obj or {}).get(name))
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), param.name: True}
+
+
+_quiet = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_remember,
+                      help="Print only the counts per sheet and the result's path (and errors); no progress.")
+_json = click.option("--json", "json", is_flag=True, expose_value=False, callback=_remember,
+                     help="Print the run's report as one JSON document on stdout (counts, problems, result, run ID, "
+                          "exit code); everything else goes to stderr.")
+
+
+def _say(ctx: click.Context, line: str, err: bool = False) -> None:
+    """A line that is not the run's report: on stderr under --json, not at all under --quiet."""
+    if not _mode(ctx, "quiet"):
+        click.echo(line, err=err or _mode(ctx, "json"))
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise Failure(f"{path} already exists, and pbload never overwrites a file unasked. Add --force to replace "
+                      "it, or give another file name with -o.")
+
+
+_force = click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+
+
 @main.command()
 @click.argument("resources", nargs=-1)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the template.")
-def template(resources: tuple[str, ...], output: Path | None) -> None:
-    """Write a blank template workbook for RESOURCES (products, boms, work-orders, asns, orders, returns, all)."""
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the template (default: RESOURCE.xlsx, or pbload-template.xlsx for all).")
+@_force
+def template(resources: tuple[str, ...], output: Path | None, force: bool) -> None:
+    """Write a blank template workbook for RESOURCES (products, boms, work-orders, asns, orders, returns, all).
+
+    Examples:
+
+    \b
+      pbload template orders                     # orders.xlsx
+      pbload template products orders -o new.xlsx
+    """
     chosen = _resources(resources or ("all",))
     path = output or Path(f"{template_name(chosen)}.xlsx")
+    _refuse_overwrite(path, force)
     click.echo(f"Wrote {write_template(chosen, path)}")
 
 
@@ -92,8 +160,14 @@ def _resources(names: tuple[str, ...]) -> tuple[Any, ...]:
 _workbook = click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False))
 _output = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
                        help="Where to write the result workbook (default: WORKBOOK.result.xlsx beside it).")
-_strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors.")
-_progress = click.option("--no-progress", is_flag=True, help="Do not show a progress display.")
+_strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors (or PBLOAD_STRICT).")
+_progress = click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
+_state_dir = click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False),
+                          help="Where pbload keeps its state (or PBLOAD_STATE_DIR).")
+_env = click.option("--env", type=click.Choice(["local", "sandbox", "production"]),
+                    help="Which API (or PBLOAD_ENV; default: sandbox with PB_* credentials set, else local).")
+_base_url = click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator "
+                                            "serve` (or PBLOAD_BASE_URL).")
 # Called with the finished run's report to e-mail its result workbook (--email-to).
 Mailer = Callable[[RunReport], None]
 
@@ -114,31 +188,58 @@ _payloads = click.option("--payloads", type=click.Path(path_type=Path, dir_okay=
 @main.command()
 @_workbook
 @_output
+@_env
+@_base_url
+@click.option("--offline", is_flag=True, help="Make no look-ups at the API (unknown SKUs, UPDATE of items PB does "
+                                              "not have, ...): check the workbook alone.")
 @_strict
-@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_state_dir
+@_progress
+@_quiet
+@_json
 @_payloads
 @_email_to
 @click.pass_context
-def validate(ctx: click.Context, workbook: Path, output: Path | None, strict: bool | None,
-             state_dir: Path | None, payloads: Path | None, email_to: tuple[str, ...]) -> None:
-    """Check every row of WORKBOOK without sending anything."""
-    settings = _settings(ctx, env="local", strict=strict, state_dir=state_dir)
+def validate(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
+             offline: bool, strict: bool | None, state_dir: Path | None, no_progress: bool, payloads: Path | None,
+             email_to: tuple[str, ...]) -> None:
+    """Check every row of WORKBOOK without sending anything.
+
+    Makes the read-only look-ups a load would (SKUs PB does not know, UPDATE or CANCEL of items it
+    does not have, CREATE of items it has) in the API chosen by --env, unless --offline.
+
+    Examples:
+
+    \b
+      pbload validate orders.xlsx
+      pbload validate orders.xlsx --offline --json > report.json
+    """
+    settings = _settings(ctx, env=env or ("local" if offline else None), base_url=base_url, strict=strict,
+                         state_dir=state_dir)
     mail = _mailer(ctx, email_to)
-    report = _run(ctx, lambda: pipeline.validate(workbook, settings, output, payloads=payloads))
-    _finish(report, mail)
+    if not offline:
+        _say(ctx, _environment_line(settings, "read-only look-ups"))
+    timings = pipeline.Timings()
+    with _progress_display(ctx, no_progress) as progress:
+        report = _run(ctx, lambda: pipeline.validate(workbook, settings, output, timings=timings, payloads=payloads,
+                                                     offline=offline, progress=progress))
+    _show_timings(ctx, timings)
+    _finish(ctx, report, mail)
 
 
 @main.command()
 @_workbook
 @_output
-@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to load into.")
-@click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
-@click.option("--chunk-size", type=int, help="Items per bulk call (at most 200).")
-@click.option("--concurrency", type=int, help="Requests in flight at once (default 4).")
-@click.option("--max-rps", type=float, help="Requests per second per operation (default 100).")
+@_env
+@_base_url
+@click.option("--chunk-size", type=int, help="Items per bulk call (at most 200; or PBLOAD_CHUNK_SIZE).")
+@click.option("--concurrency", type=int, help="Requests in flight at once (default 4; or PBLOAD_CONCURRENCY).")
+@click.option("--max-rps", type=float, help="Requests per second per operation (default 100; or PBLOAD_MAX_RPS).")
 @_strict
-@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_state_dir
 @_progress
+@_quiet
+@_json
 @_payloads
 @_email_to
 @click.pass_context
@@ -148,6 +249,12 @@ def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | Non
     """Check WORKBOOK and load its valid rows into the Fulfillment API.
 
     Loading the same workbook again finishes a run that was cut short and sends nothing twice.
+
+    Examples:
+
+    \b
+      pbload load orders.xlsx                   # into the built-in emulator (no credentials set)
+      pbload load orders.xlsx --env sandbox --email-to ops@example.com
     """
     settings = _settings(ctx, env=env, base_url=base_url, chunk_size=chunk_size, concurrency=concurrency,
                          max_rps=max_rps, strict=strict, state_dir=state_dir)
@@ -157,36 +264,57 @@ def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | Non
 @main.command(name="plan")
 @_workbook
 @_output
-@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to look items up in.")
-@click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
+@_env
+@_base_url
 @_strict
+@_progress
+@_quiet
+@_json
 @click.pass_context
 def plan_command(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
-                 strict: bool | None) -> None:
+                 strict: bool | None, no_progress: bool) -> None:
     """Show what loading WORKBOOK would do, row by row and field by field, writing nothing to PB.
 
     Makes only the look-ups of a load; the result workbook says WOULD CREATE, WOULD UPDATE (with
     its changes), UNCHANGED or WOULD CANCEL for each row, and every problem the checks found.
+
+    Examples:
+
+    \b
+      pbload plan orders.xlsx --env sandbox
+      pbload plan products.xlsx --json | jq '.changes'
     """
     settings = _settings(ctx, env=env, base_url=base_url, strict=strict)
-    click.echo(_environment_line(settings))
-    with _graceful_stop() as stop:
-        report = _run(ctx, lambda: pipeline.plan(workbook, settings, output, stop=stop))
-    _finish(report, then=[f"{sheet}: {rows} row{'' if rows == 1 else 's'} would change {column}"
-                          for sheet, column, rows in change_counts(report)[:MAX_CHANGES_SHOWN]])
+    _say(ctx, _environment_line(settings))
+    timings = pipeline.Timings()
+    with _graceful_stop() as stop, _progress_display(ctx, no_progress) as progress:
+        report = _run(ctx, lambda: pipeline.plan(workbook, settings, output, timings=timings, stop=stop,
+                                                 progress=progress))
+    _show_timings(ctx, timings)
+    changes = change_counts(report)
+    _finish(ctx, report, then=[f"{sheet}: {rows} row{'' if rows == 1 else 's'} would change {column}"
+                               for sheet, column, rows in changes[:MAX_CHANGES_SHOWN]],
+            extra={"changes": [{"sheet": sheet, "column": column, "rows": rows} for sheet, column, rows in changes]})
 
 
 def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path | None, no_progress: bool,
           mail: Mailer | None = None, payloads: Path | None = None) -> None:
-    click.echo(_environment_line(settings))
-    progress = _progress_display(not no_progress and sys.stderr.isatty())
-    with _graceful_stop() as stop:
-        report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress, stop=stop,
-                                                 payloads=payloads))
+    _say(ctx, _environment_line(settings))
+    timings = pipeline.Timings()
+    with _graceful_stop() as stop, _progress_display(ctx, no_progress) as progress:
+        report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress, timings=timings,
+                                                 stop=stop, payloads=payloads))
+    _show_timings(ctx, timings)
     if report.interrupted:
         click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
                    "workbook again) to finish.", err=True)
-    _finish(report, mail)
+    _finish(ctx, report, mail)
+
+
+def _show_timings(ctx: click.Context, timings: pipeline.Timings) -> None:
+    if _mode(ctx, "debug"):
+        click.echo(f"Seconds: read {timings.read:.2f}, check {timings.check:.2f}, send {timings.send:.2f}, "
+                   f"write {timings.write:.2f}", err=True)
 
 
 @contextmanager
@@ -225,14 +353,21 @@ def _graceful_stop() -> Iterator[threading.Event]:
 @click.argument("run_id", required=False)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the result workbook (default: where the run was to write it).")
-@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_state_dir
 @_progress
+@_quiet
 @click.pass_context
 def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_dir: Path | None,
            no_progress: bool) -> None:
     """Finish a run that was cut short (the newest unfinished one, or RUN_ID).
 
     A run whose result workbook could not be written gets it written from the journal, sending nothing.
+
+    Examples:
+
+    \b
+      pbload resume                  # the newest unfinished run
+      pbload resume 3f2a9c1b7d4e     # a run that `pbload runs` lists
     """
     base = _settings(ctx, env="local", state_dir=state_dir)
     record = _run(ctx, lambda: _journal_run(base.state_dir, run_id))
@@ -255,7 +390,7 @@ def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_di
         return
     settings = _settings(ctx, env=record.environment, base_url=record.base_url, state_dir=state_dir,
                          **{k: v for k, v in record.options.items() if k in pipeline.RESUMED_SETTINGS})
-    click.echo(f"Resuming run {record.run_id} of {record.input_path}.")
+    _say(ctx, f"Resuming run {record.run_id} of {record.input_path}.")
     output = output or (Path(record.output_path) if record.output_path else None)
     _load(ctx, Path(record.input_path), settings, output, no_progress)
 
@@ -270,20 +405,27 @@ def _journal_run(state_dir: Path, run_id: str | None) -> RunRecord | None:
 
 def _write_kept(ctx: click.Context, record: RunRecord, settings: Settings, output: Path | None) -> None:
     """The run sent everything it was going to; only its result workbook is missing."""
-    click.echo(f"Writing the result workbook of run {record.run_id} from the journal; nothing is sent.")
+    _say(ctx, f"Writing the result workbook of run {record.run_id} from the journal; nothing is sent.")
     report = _run(ctx, lambda: pipeline.write_kept_result(record.run_id, settings, output))
     if report.interrupted:
         click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
                    "workbook again) to finish.", err=True)
-    _finish(report)
+    _finish(ctx, report)
 
 
 @main.command()
-@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_state_dir
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
 @click.pass_context
 def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
-    """List recent runs with their counts."""
+    """List recent runs with their counts.
+
+    Examples:
+
+    \b
+      pbload runs
+      pbload runs -n 5 --state-dir ./pbload-state
+    """
     settings = _settings(ctx, env="local", state_dir=state_dir)
     records = _run(ctx, lambda: _journal_runs(settings.state_dir, limit))
     if not records:
@@ -320,39 +462,37 @@ def _run(ctx: click.Context, call: Callable[[], Any]) -> Any:
         raise Failure(str(exc)) from exc
 
 
-def _environment_line(settings: Settings) -> str:
+def _environment_line(settings: Settings, calls: str = "") -> str:
     if settings.uses_builtin_emulator:
         return (f"Environment local: the built-in emulator of the Fulfillment API (state in "
                 f"{settings.emulator_db}); nothing is sent to Pitney Bowes.")
-    return f"Environment {settings.env}: {settings.base_url} as client {settings.client_id}."
+    return f"Environment {settings.env}: {settings.base_url} as client {settings.client_id}" + \
+        (f", {calls} only." if calls else ".")
 
 
-def _progress_display(enabled: bool) -> pipeline.Progress:
-    def show(stage: str, done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        click.echo(f"\r{stage}: {done}/{total} items settled", err=True, nl=False)
-        if end:
-            click.echo(err=True)
-
-    return show if enabled else (lambda stage, done, total: None)
+@contextmanager
+def _progress_display(ctx: click.Context, no_progress: bool) -> Iterator[console.Progress]:
+    with console.progress_display(sys.stderr, not (no_progress or _mode(ctx, "quiet"))) as progress:
+        yield progress
 
 
-def _finish(report: RunReport, mail: Mailer | None = None, then: list[str] | None = None) -> None:
-    """Say what came of each sheet (and `then`, lines after the counts), then exit with the run's code."""
-    _show_issues(report.issues)
-    if report.retries:
-        click.echo(f"{report.retries} request{'s were' if report.retries > 1 else ' was'} retried after "
-                   "transient failures.")
-    for sheet in report.sheets:
-        counts = ", ".join(f"{n} {s.value.lower()}" for s, n in sheet.counts().items())
-        rows = f"{len(sheet.rows)} row" + ("" if len(sheet.rows) == 1 else "s")
-        click.echo(f"{sheet.sheet}: {rows} — {counts or 'no data rows'}")
-    for line in then or []:
-        click.echo(line)
-    click.echo(f"Result: {report.result_path}")
+def _finish(ctx: click.Context, report: RunReport, mail: Mailer | None = None, then: list[str] | None = None,
+            extra: dict[str, Any] | None = None) -> None:
+    """Say what came of the run (`then`: lines after the counts; `extra`: --json fields), exit with its code."""
+    code = EXIT_OK if report.all_ok else EXIT_ROWS_FAILED
+    notes = list(report.notes)
+    if _mode(ctx, "json"):
+        document = console.report_document(report, code, notes, extra)
+        click.echo(redact(json.dumps(document, ensure_ascii=False, indent=2), known_secrets()))
+    elif _mode(ctx, "quiet"):
+        for line in [*console.count_lines(report), f"Result: {report.result_path}"]:
+            click.echo(line)
+    else:
+        for line in console.summary_lines(report, notes, then or []):
+            click.echo(line)
     if mail is not None:
         mail(report)
-    sys.exit(EXIT_OK if report.all_ok else EXIT_ROWS_FAILED)
+    sys.exit(code)
 
 
 def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
@@ -374,7 +514,7 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
             click.echo(f"Error: {message} The result workbook is still at {path}; send it later with "
                        f"`pbload email {path} {again}`.", err=True)
             return
-        click.echo(f"E-mailed {path.name} to {', '.join(to)}.")
+        _say(ctx, f"E-mailed {path.name} to {', '.join(to)}.")
 
     return mail
 
@@ -387,37 +527,44 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
 def email_command(ctx: click.Context, result: Path, to: tuple[str, ...]) -> None:
     """Send a result workbook by e-mail.
 
-    RESULT is a .result.xlsx that pbload load or validate wrote; the subject carries its counts.
+    RESULT is a .result.xlsx that pbload load or validate wrote; the subject carries its counts. The
+    mail server is set in PBLOAD_SMTP_HOST, PBLOAD_SMTP_PORT, PBLOAD_SMTP_TLS, PBLOAD_SMTP_USER and
+    PBLOAD_SMTP_PASSWORD, the sender in PBLOAD_MAIL_FROM (or under [smtp] in pbload.toml).
+
+    Examples:
+
+    \b
+      pbload email orders.result.xlsx --to ops@example.com
+      pbload email orders.result.xlsx --to ops@example.com --to lead@example.com
     """
     smtp = _run(ctx, load_smtp_settings)
     _run(ctx, lambda: notify.email_result(notify.summary_from_result(result), result, to, smtp))
     click.echo(f"E-mailed {result.name} to {', '.join(to)}.")
 
 
-def _show_issues(issues: list[Issue]) -> None:
-    for issue in issues[:MAX_ISSUES_SHOWN]:
-        where = f"{issue.sheet} row {issue.row}" + (f", {issue.column}" if issue.column else "")
-        label = "" if issue.is_error else "warning: "
-        click.echo(f"{where}: {label}{issue.message}", err=True)
-    if len(issues) > MAX_ISSUES_SHOWN:
-        click.echo(f"… and {len(issues) - MAX_ISSUES_SHOWN} more problems; the result workbook lists them all.",
-                   err=True)
-
-
 @main.command(name="export")
-@click.argument("what", type=click.Choice(["products", "orders", "inventory", "shipments"]))
+@click.argument("what", metavar="WHAT", type=click.Choice(["products", "orders", "inventory", "shipments"]))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the workbook (default: WHAT-export.xlsx).")
-@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which API to read from.")
-@click.option("--base-url", help="The API's server root.")
-@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), help="Where pbload keeps its state.")
+@_force
+@_env
+@_base_url
+@_state_dir
 @click.pass_context
-def export_command(ctx: click.Context, what: str, output: Path | None, env: str | None, base_url: str | None,
-                   state_dir: Path | None) -> None:
-    """Export PB's products, orders, inventory or shipments to a workbook."""
+def export_command(ctx: click.Context, what: str, output: Path | None, force: bool, env: str | None,
+                   base_url: str | None, state_dir: Path | None) -> None:
+    """Export PB's products, orders, inventory or shipments (WHAT) to a workbook.
+
+    Examples:
+
+    \b
+      pbload export products                    # products-export.xlsx
+      pbload export orders --env sandbox -o orders-now.xlsx
+    """
     settings = _settings(ctx, env=env, base_url=base_url, state_dir=state_dir)
-    click.echo(_environment_line(settings))
     target = output or Path(f"{what}-export.xlsx")
+    _refuse_overwrite(target, force)
+    click.echo(_environment_line(settings))
     path, count = _run(ctx, lambda: pipeline.export(what, settings, target))
     noun = _EXPORT_NOUNS[what] + ("" if count == 1 else "s")
     click.echo(f"Exported {count} {noun} to {path}")
@@ -427,8 +574,8 @@ _EXPORT_NOUNS = {"products": "product", "orders": "order", "inventory": "stock r
 
 
 @main.command()
-@click.option("--env", type=click.Choice(["local", "sandbox", "production"]), help="Which account to examine.")
-@click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator serve`.")
+@_env
+@_base_url
 @click.pass_context
 def doctor(ctx: click.Context, env: str | None, base_url: str | None) -> None:
     """Check the contract's guesses about PB's API (the bets) against a real account.
@@ -439,6 +586,12 @@ def doctor(ctx: click.Context, env: str | None, base_url: str | None) -> None:
     create or change anything. Prints each bet as confirmed, contradicted or not seen, then the error
     body shape, the token's fields, clock skew, latency and throttling. Exit code 0: nothing
     contradicted; 1: some bet contradicted; 2: doctor could not run.
+
+    Examples:
+
+    \b
+      pbload doctor --env sandbox
+      pbload doctor --base-url http://127.0.0.1:8790     # a served emulator
     """
     settings = _settings(ctx, env=env, base_url=base_url)
     _run(ctx, lambda: require_account(settings))
@@ -451,7 +604,14 @@ def doctor(ctx: click.Context, env: str | None, base_url: str | None) -> None:
 
 @main.group()
 def emulator() -> None:
-    """The built-in emulator of the Fulfillment API: serve it over HTTP, move its orders along."""
+    """The built-in emulator of the Fulfillment API: serve it over HTTP, move its orders along.
+
+    Examples:
+
+    \b
+      pbload emulator serve --port 8790
+      pbload emulator advance orders PO-1001 SHIPPED
+    """
 
 
 def _latency(value: str | None) -> float | tuple[float, float]:
@@ -468,7 +628,8 @@ def _latency(value: str | None) -> float | tuple[float, float]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8790, show_default=True, type=int, help="Port to listen on (0: any free one).")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
-              help="SQLite file for the emulator's state (default: the local environment's; ':memory:' for none).")
+              help="SQLite file for the emulator's state (default: the local environment's, in PBLOAD_STATE_DIR; "
+                   "':memory:' for none).")
 @click.option("--client-id", default=LOCAL_CLIENT_ID, show_default=True, help="The one client account it serves.")
 @click.option("--api-key", default=LOCAL_API_KEY, show_default=True, help="API key it accepts.")
 @click.option("--api-secret", default=LOCAL_API_SECRET, show_default=True, help="API secret it accepts.")
@@ -488,7 +649,14 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
           latency_ms: str | None, fail_rate: float, throttle_rate: float, retry_after: float, drop_rate: float,
           lost_rate: float, token_ttl: float | None, rate_limit: float | None, seed: int | None,
           verbose: bool) -> None:
-    """Serve the emulator over HTTP until Ctrl-C."""
+    """Serve the emulator over HTTP until Ctrl-C.
+
+    Examples:
+
+    \b
+      pbload emulator serve                               # http://127.0.0.1:8790
+      pbload emulator serve --fail-rate 0.1 --seed 3      # with faults, the same each time
+    """
     from loader.emulator import EmulatorConfig
     from loader.emulator.faults import Faults
     from loader.emulator.server import exposure_warning
@@ -511,19 +679,25 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
 
 
 @emulator.command()
-@click.argument("resource", type=click.Choice(sorted(ADVANCE_NAMES), case_sensitive=False))
+@click.argument("resource", metavar="RESOURCE", type=click.Choice(sorted(ADVANCE_NAMES), case_sensitive=False))
 @click.argument("key")
 @click.argument("status")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
-              help="The emulator's SQLite file (default: the local environment's).")
-@click.option("--base-url", help="A served emulator's root URL, instead of --db.")
+              help="The emulator's SQLite file (default: the local environment's, in PBLOAD_STATE_DIR).")
+@click.option("--base-url", help="A served emulator's root URL, instead of --db (or PBLOAD_BASE_URL).")
 @click.pass_context
 def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path | None,
             base_url: str | None) -> None:
     """Move an order, ASN, work order or return to STATUS, as the warehouse would.
 
-    KEY is PB's ID or your own (Client Order ID, ...). Receiving an ASN adds stock; shipping an
-    order takes it away and creates a shipment with a tracking number.
+    RESOURCE is order, asn, work-order or return (or the plural). KEY is PB's ID or your own (Client Order ID, ...). Receiving an
+    ASN adds stock; shipping an order takes it away and creates a shipment with a tracking number.
+
+    Examples:
+
+    \b
+      pbload emulator advance orders PO-1001 SHIPPED
+      pbload emulator advance asns ASN-7 RECEIVED --base-url http://127.0.0.1:8790
     """
     settings = _settings(ctx, env="local", base_url=base_url)
     db_path = None if base_url else (db or settings.emulator_db)
@@ -534,3 +708,15 @@ def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path |
     except control.ControlError as exc:
         raise Failure(str(exc)) from exc
     click.echo(f"{resource} {key} is now {record.get('status', status.upper())}.")
+
+
+def _debug_everywhere(group: click.Group) -> None:
+    """`--debug` after the command too (`pbload load x --debug`), as before it: every command takes it."""
+    for command in group.commands.values():
+        command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, callback=_remember,
+                                           help=_DEBUG_HELP))
+        if isinstance(command, click.Group):
+            _debug_everywhere(command)
+
+
+_debug_everywhere(main)

@@ -100,7 +100,7 @@ def test_unknown_export_is_a_usage_error(cli):
     result = cli("export", "widgets")
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
-        "Error: Invalid value for '{products|orders|inventory|shipments}': 'widgets' is not one of 'products', "
+        "Error: Invalid value for 'WHAT': 'widgets' is not one of 'products', "
         "'orders', 'inventory', 'shipments'.")
     assert result.output.startswith("Usage: ")
 
