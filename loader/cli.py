@@ -356,6 +356,7 @@ def _graceful_stop() -> Iterator[threading.Event]:
 @_state_dir
 @_progress
 @_quiet
+@_json
 @click.pass_context
 def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_dir: Path | None,
            no_progress: bool) -> None:
@@ -374,13 +375,14 @@ def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_di
     if record is None and run_id:
         raise Failure(f"No run {run_id} in the journal; `pbload runs` lists them.")
     if record is None:
-        click.echo("Every run has finished: there is nothing to resume. `pbload runs` lists them.")
+        _nothing_to_do(ctx, "Every run has finished: there is nothing to resume. `pbload runs` lists them.")
         return
     if record.state == "finished":
-        click.echo(f"Run {record.run_id} finished at {record.ended}: nothing to resume.")
+        _nothing_to_do(ctx, f"Run {record.run_id} finished at {record.ended}: nothing to resume.", record.run_id)
         return
     if record.resumed_by:
-        click.echo(f"Run {record.run_id} was finished by run {record.resumed_by}: nothing to resume.")
+        _nothing_to_do(ctx, f"Run {record.run_id} was finished by run {record.resumed_by}: nothing to resume.",
+                       record.run_id)
         return
     if not Path(record.input_path).exists():
         raise Failure(f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
@@ -393,6 +395,15 @@ def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_di
     _say(ctx, f"Resuming run {record.run_id} of {record.input_path}.")
     output = output or (Path(record.output_path) if record.output_path else None)
     _load(ctx, Path(record.input_path), settings, output, no_progress)
+
+
+def _nothing_to_do(ctx: click.Context, message: str, run_id: str | None = None) -> None:
+    """A command that had nothing to run says so; under --json as a document with exit code 0."""
+    if _mode(ctx, "json"):
+        click.echo(json.dumps({"version": console.DOCUMENT_VERSION, "command": ctx.info_name, "run_id": run_id,
+                               "exit_code": EXIT_OK, "message": message}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(message)
 
 
 def _journal_run(state_dir: Path, run_id: str | None) -> RunRecord | None:

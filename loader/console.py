@@ -232,9 +232,8 @@ def count_lines(report: RunReport) -> list[str]:
     """`Products: 12 rows — 2 created, 10 invalid`, one line per sheet."""
     lines = []
     for sheet in report.sheets:
-        counts = ", ".join(f"{n} {s.value.lower()}" for s, n in sheet.counts().items())
-        rows = f"{len(sheet.rows)} row" + ("" if len(sheet.rows) == 1 else "s")
-        lines.append(f"{sheet.sheet}: {rows} — {counts or 'no data rows'}")
+        counts = ", ".join(f"{n:,} {s.value.lower()}" for s, n in sheet.counts().items())
+        lines.append(f"{sheet.sheet}: {_rows(len(sheet.rows))} — {counts or 'no data rows'}")
     return lines
 
 
@@ -242,8 +241,10 @@ def problem_lines(groups: list[ProblemGroup], shown: int = ROWS_SHOWN_PER_CODE) 
     """The grouped problems as the summary prints them; empty when there are none."""
     if not groups:
         return []
-    total = sum(len(g.problems) for g in groups)
-    lines = [f"Problems by code ({total:,} in all):"]
+    warnings = sum(len(g.problems) for g in groups if g.severity == "warning")
+    errors = sum(len(g.problems) for g in groups) - warnings
+    counted = [f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in ((errors, "error"), (warnings, "warning")) if n]
+    lines = [f"Problems by code ({', '.join(counted)}):"]
     for group in groups:
         lines.append(f"  {group.heading()}")
         lines += [f"    {p.line}" for p in group.problems[:shown]]

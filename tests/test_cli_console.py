@@ -20,7 +20,7 @@ def test_the_summary_groups_the_problems_after_the_counts(cli, tmp_path):
     assert result.exit_code == 1
     assert result.stdout.splitlines()[1:] == [
         "Products: 3 rows — 2 invalid, 1 valid",
-        "Problems by code (2 in all):",
+        "Problems by code (2 errors):",
         "  not-allowed: 2 errors",
         "    Products row 3, Product Type: Product Type 'BOX' is not allowed; use one of ITEM, KIT.",
         "    Products row 4, Product Type: Product Type 'BOX' is not allowed; use one of ITEM, KIT.",
@@ -117,3 +117,23 @@ def test_export_refuses_to_overwrite_without_force(cli, tmp_path):
     assert mine.read_bytes() == b"my work"
     assert cli("export", "products", "--force").exit_code == 0
     assert mine.read_bytes() != b"my work"
+
+
+def test_offline_validate_says_what_it_skipped_after_the_counts(cli, tmp_path):
+    path = write_workbook(tmp_path / "o.xlsx", {"Orders": _order_rows([(1, "NOT-AT-PB", 1)])})
+    result = cli("validate", path, "--offline")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Orders: 1 row — 1 valid"  # no environment line: offline calls no API
+    assert lines[1].startswith("--offline: pbload checked the rows without looking them up at PB")
+    looked_up = cli("validate", path)
+    assert looked_up.exit_code == 1
+    assert "  unknown-sku: 1 error" in looked_up.stdout.splitlines()
+
+
+def test_resume_json(cli, tmp_path):
+    result = cli("resume", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "version": 1, "command": "resume", "run_id": None, "exit_code": 0,
+        "message": "Every run has finished: there is nothing to resume. `pbload runs` lists them."}

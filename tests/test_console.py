@@ -94,7 +94,7 @@ def _report() -> RunReport:
 
 def test_problems_are_grouped_by_code_with_the_first_rows_and_the_hint():
     assert problem_lines(grouped(problems(_report()))) == [
-        "Problems by code (7 in all):",
+        "Problems by code (6 errors, 1 warning):",
         "  required: 4 errors",
         "    Products row 2, Description: Description is required.",
         "    Products row 3, Description: Description is required.",
