@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,25 @@ INVALID_CELL_FILL = "FF9999"
 INVALID_MARK_FORMULA = 'ISTEXT("pbload: invalid cell")'
 _TINT_FORMULA = re.compile(r'^\$[A-Z]{1,3}\d+="(' + "|".join(re.escape(s.value) for s in Status) + ')"$')
 
-RESULT_WIDTHS = (12, 16, 22, 60, 26, 60)  # Status, PB ID, Error Code, Message, Transaction ID, Changes
+# pbload's columns are sized to what they hold, between room for the header (and its filter button)
+# and these caps: Status, PB ID, Error Code, Message, Transaction ID, Changes.
+RESULT_WIDTHS = (12, 24, 24, 60, 30, 60)
+FILTER_BUTTON = 3  # characters a header's filter drop-down covers
+# pbload's header cells look like pbload's, not like the user's headers (pbload's templates use blues):
+# white bold on charcoal.
+RESULT_HEADER_FILL = "404040"
+RESULT_HEADER_FONT = "FFFFFF"
 NO_VALUE = "—"  # how a change shows a value that was (or will be) empty
 # Statuses whose changes the result shows: an update done, or (for `pbload plan`) one that would be.
 CHANGED_STATUSES = frozenset({Status.UPDATED, Status.WOULD_UPDATE})
 ERRORS_HEADER = ("Sheet", "Cell", "Severity", "Code", "Message", "Hint")
-ERRORS_WIDTHS = (14, 10, 10, 24, 90, 70)
+ERRORS_WIDTHS = (30, 12, 12, 28, 80, 70)  # caps; each column is sized to what it holds
+ERRORS_WRAPPED = frozenset({5, 6})  # Message and Hint wrap at their width
+# The Errors sheet's Severity cell, by severity: (fill, font colour), the tints Excel uses for bad and neutral.
+SEVERITY_COLOURS = {"error": ("FFC7CE", "9C0006"), "warning": ("FFEB9C", "9C5700")}
+ERRORS_NOTE_WIDTH = 100  # the column that says a limit kept something out (only when one did)
 SUMMARY_TITLE = "pbload result"
+TOTAL_LABEL = "Total"  # the Summary's last row of counts (notify reads the table back and skips it)
 
 # Limits. Excel keeps at most 65,530 links on a sheet; thousands of comments make a workbook slow
 # to open; one conditional format is read with at most 8,192 ranges by older Excel.
@@ -135,12 +148,16 @@ def change_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dic
     return {sheet: dict(sorted(cells.items())) for sheet, cells in notes.items()}
 
 
-def sheet_comments(invalid: dict[tuple[int, int], str], changed: dict[tuple[int, int], str]
-                   ) -> dict[tuple[int, int], str]:
-    """The comments of a data sheet: each invalid cell's message, each changed cell's old value."""
-    if not changed:
+def sheet_comments(invalid: dict[tuple[int, int], str], changed: dict[tuple[int, int], str],
+                   warned: dict[tuple[int, int], str] | None = None) -> dict[tuple[int, int], str]:
+    """The comments of a data sheet: each invalid cell's message, each warned cell's warning (after the
+    cell's errors), each changed cell's old value."""
+    if not changed and not warned:
         return commented(invalid)
-    return commented(dict(sorted({**changed, **invalid}.items())))
+    merged = {**changed, **(warned or {})}
+    for cell, text in invalid.items():
+        merged[cell] = f"{text}\n{warned[cell]}" if warned and cell in warned else text
+    return commented(dict(sorted(merged.items())))
 
 
 def change_counts(report: RunReport) -> list[tuple[str, str, int]]:
@@ -229,19 +246,33 @@ def _from_issue(issue: Issue, columns: dict[str, int]) -> Problem:
 
 def cell_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
     """The invalid cells of each sheet, (row, 1-based column) -> message(s), in row order."""
+    return _issue_notes(report, positions, errors=True)
+
+
+WARNING_PREFIX = "Warning: "
+
+
+def warning_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
+    """The cells of each sheet with a warning (sent all the same), cell -> `Warning: message`, in row order."""
+    return _issue_notes(report, positions, errors=False)
+
+
+def _issue_notes(report: RunReport, positions: dict[str, dict[str, int]], errors: bool
+                 ) -> dict[str, dict[tuple[int, int], str]]:
     notes: dict[str, dict[tuple[int, int], list[str]]] = {}
+    prefix = "" if errors else WARNING_PREFIX
     for issue in report.issues:
         col = positions.get(issue.sheet, {}).get(issue.column or "")
-        if col is None or issue.row <= HEADER_ROW or not issue.is_error:
+        if col is None or issue.row <= HEADER_ROW or issue.is_error != errors:
             continue
         notes.setdefault(issue.sheet, {}).setdefault((issue.row, col + 1), []).append(
-            outside_text(issue.message) or "")
+            prefix + (outside_text(issue.message) or ""))
     return {sheet: {cell: "\n".join(texts) for cell, texts in sorted(cells.items())}
             for sheet, cells in notes.items()}
 
 
 def commented(cells: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
-    """The invalid cells that get a comment: the first MAX_COMMENTS of a sheet, in row order."""
+    """The cells that get a comment: the first MAX_COMMENTS of a sheet, in row order."""
     if len(cells) <= MAX_COMMENTS:
         return cells
     return dict(list(cells.items())[:MAX_COMMENTS])
@@ -286,17 +317,20 @@ def summary_statuses(report: RunReport) -> list[Status]:
 
 
 def summary_table(report: RunReport) -> list[list[Any]]:
-    """Header and one row per sheet: Sheet, Rows, then a count for each status."""
+    """Header, one row per sheet (Sheet, Rows, then a count for each status) and, for more than one
+    sheet, a Total row."""
     counts = [row_counts(sheet) for sheet in report.sheets]
     statuses = [s for s in Status if any(s in c for c in counts)]
     rows: list[list[Any]] = [["Sheet", "Rows", *[s.value for s in statuses]]]
     for sheet, sheet_counts in zip(report.sheets, counts):
         rows.append([sheet.sheet, len(sheet.rows), *[sheet_counts.get(s, 0) for s in statuses]])
+    if len(report.sheets) > 1:
+        rows.append([TOTAL_LABEL, *[sum(r[n] for r in rows[1:]) for n in range(1, len(rows[0]))]])
     return rows
 
 
 def run_record(report: RunReport) -> list[tuple[str, Any]]:
-    """The run's audit record, label and value."""
+    """The run's audit record, label and value (times as datetimes, written as real date-times)."""
     ended = report.ended or report.started
     return [
         ("Run ID", report.run_id),
@@ -305,8 +339,8 @@ def run_record(report: RunReport) -> list[tuple[str, Any]]:
         ("Input SHA-256", report.input_sha256),
         ("Template", outside_text(report.template) or "(not a pbload template)"),
         ("Environment", report.environment),
-        ("Started", report.started.isoformat(timespec="seconds")),
-        ("Ended", ended.isoformat(timespec="seconds")),
+        ("Started", report.started),
+        ("Ended", ended),
         ("Duration (s)", round((ended - report.started).total_seconds(), 1)),
         ("pbload version", __version__),
     ]
@@ -376,3 +410,163 @@ def status_chart(report: RunReport, sheet: str = "Summary") -> Any:
         series.graphicalProperties.solidFill = CHART_COLOURS[status]
         series.graphicalProperties.line.solidFill = CHART_COLOURS[status]
     return chart
+
+
+# --- how a result looks, whichever writer draws it --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CellLook:
+    """A cell's format as both writers make it: openpyxl's Font/PatternFill/Alignment, or an entry of
+    styles.xml (`xlsx_styles.StylesEditor.look`)."""
+
+    bold: bool = False
+    size: float | None = None
+    color: str | None = None  # the font's, RRGGBB
+    underline: bool = False
+    fill: str | None = None  # a solid fill, RRGGBB
+    wrap: bool = False  # wrapped at the column's width, aligned to the top
+    number_format: str | None = None
+
+
+BOLD = CellLook(bold=True)
+LABEL = CellLook(bold=True, wrap=True)  # beside a value that may wrap: at the top, as the value
+TITLE = CellLook(bold=True, size=14)
+LINK = CellLook(underline=True, color="0563C1")
+WRAPPED = CellLook(wrap=True)
+RESULT_HEADER = CellLook(bold=True, color=RESULT_HEADER_FONT, fill=RESULT_HEADER_FILL)
+SEVERITY_LOOKS = {severity: CellLook(color=font, fill=fill) for severity, (fill, font) in SEVERITY_COLOURS.items()}
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+# Print setup of every sheet pbload writes or annotates: landscape, as wide as the page (as many pages
+# down as it takes), the header row on every page.
+PRINT_ORIENTATION = "landscape"
+FIT_TO_WIDTH, FIT_TO_HEIGHT = 1, 0  # 0: no limit on the pages down
+SUMMARY_FIT_TO_HEIGHT = 1  # the Summary (counts, record, chart) on one page
+PRINT_TITLE_ROWS = f"${HEADER_ROW}:${HEADER_ROW}"
+# A data sheet scrolls under its header row and its first (key) column, unless the user froze it elsewhere.
+FREEZE_ROWS, FREEZE_COLUMNS = HEADER_ROW, 1
+FREEZE_CELL = f"{column_letter(FREEZE_COLUMNS + 1)}{FREEZE_ROWS + 1}"
+
+SUMMARY_LABEL_WIDTH = (14, 30)  # the Summary's column A, least and most
+SUMMARY_VALUE_WIDTH = 24  # column B: counts of rows, and the run record's values wrapped (a SHA-256 in three lines)
+SUMMARY_COUNT_WIDTH = 12
+
+
+def fitted(header: str, longest: int, cap: float) -> float:
+    """A column's width: room for its header and filter button and for its longest value, at most `cap`."""
+    return min(cap, max(len(header) + FILTER_BUTTON, longest + 1))
+
+
+def _longest(texts: Iterable[Any]) -> int:
+    return max((len(str(t)) for t in texts if t), default=0)
+
+
+def result_widths(sheet: SheetReport, columns: tuple[str, ...]) -> tuple[float, ...]:
+    """Widths of pbload's columns on `sheet`, each fitting its header and its values (up to its cap)."""
+    outcomes = sheet.outcomes.values()
+    statuses = {o.status.value for o in outcomes}
+    if len(sheet.outcomes) < len(sheet.rows):
+        statuses.add(Status.NOT_SENT.value)
+    longest = (_longest(statuses), _longest(o.pb_id for o in outcomes), _longest(o.error_code for o in outcomes),
+               _longest(o.message for o in outcomes), _longest(o.transaction_id for o in outcomes),
+               _longest(changes_text(o.changes) for o in outcomes if o.changes))
+    return tuple(fitted(name, n, cap) for name, n, cap in zip(columns, longest, RESULT_WIDTHS))
+
+
+def errors_widths(found: list[Problem]) -> tuple[float, ...]:
+    """The Errors sheet's widths, each column fitting what it holds (up to its cap)."""
+    listed = found[:MAX_ERROR_ROWS]
+    longest = (_longest({p.sheet for p in listed}), _longest({p.cell for p in listed}),
+               _longest({p.severity for p in listed}), _longest({p.code for p in listed}),
+               _longest(p.message for p in listed), _longest({p.hint for p in listed}))
+    return tuple(fitted(name, n, cap) for name, n, cap in zip(ERRORS_HEADER, longest, ERRORS_WIDTHS))
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One row of the Summary: its number, values from column A and each cell's look."""
+
+    number: int
+    values: tuple[Any, ...]
+    looks: tuple[CellLook | None, ...]
+    height: float | None = None  # points, for a wrapped value of more than one line
+
+
+LINE_HEIGHT = 15  # points, a line of the default font
+PROSE_PER_UNIT = 1.2  # letters of prose per unit of column width (a unit is one digit's width)
+
+
+def summary_rows(report: RunReport) -> list[SummaryRow]:
+    """The Summary, row by row: the title; the counts (header, a row per sheet, the total), each
+    status's cells tinted; the run record with real date-times and long values wrapped; the changes."""
+    table = summary_table(report)
+    statuses = [Status(v) for v in table[0][2:]]
+    rows = [SummaryRow(1, (SUMMARY_TITLE,), (TITLE,))]
+    head = tuple(BOLD if s is None else CellLook(bold=True, fill=STATUS_TINTS[s]) for s in [None, None, *statuses])
+    rows.append(SummaryRow(SUMMARY_TABLE_ROW, tuple(table[0]), head))
+    for values in table[1:]:
+        total = len(report.sheets) > 1 and values is table[-1]
+        looks = [BOLD, BOLD if total else None]
+        looks += [CellLook(bold=total, fill=STATUS_TINTS[s]) if n else (BOLD if total else None)
+                  for s, n in zip(statuses, values[2:])]
+        rows.append(SummaryRow(rows[-1].number + 1, tuple(values), tuple(looks)))
+    number = rows[-1].number + 1
+    for label, value in run_record(report):
+        number += 1
+        if isinstance(value, datetime):
+            rows.append(SummaryRow(number, (label, _naive(value)), (LABEL, CellLook(number_format=_time_format(value)))))
+        else:
+            rows.append(SummaryRow(number, (label, value), (LABEL, WRAPPED), _wrapped_height(value)))
+    changes = change_summary(report)
+    number += 1 if changes else 0
+    for label, value in changes:
+        number += 1
+        rows.append(SummaryRow(number, (label, value), (BOLD, None)))
+    return rows
+
+
+def summary_widths(rows: list[SummaryRow]) -> tuple[float, ...]:
+    """Column A fits its labels (within SUMMARY_LABEL_WIDTH), B is narrow and wraps, then the counts."""
+    least, most = SUMMARY_LABEL_WIDTH
+    label = min(most, max(least, _longest(r.values[0] for r in rows[1:]) + 2))
+    counts = max(len(r.values) for r in rows) - 2
+    return (label, SUMMARY_VALUE_WIDTH, *[SUMMARY_COUNT_WIDTH] * counts)
+
+
+def lines_height(texts: Iterable[tuple[Any, float]], per_unit: float = 1.0) -> float | None:
+    """The height of a row whose (text, column width) pairs wrap, when one takes more than one line
+    (set, not left to the program that opens it: LibreOffice does not measure wrapped text on opening)."""
+    lines = max((-(-len(str(t)) // max(1, int(w * per_unit) - 2)) + str(t).count("\n") for t, w in texts if t),
+                default=1)
+    return LINE_HEIGHT * lines if lines > 1 else None
+
+
+def errors_height(problem: Problem, widths: tuple[float, ...]) -> float | None:
+    """The height of a problem's row on the Errors sheet, its message and hint wrapped."""
+    return lines_height(((problem.message, widths[4]), (problem.hint, widths[5])), PROSE_PER_UNIT)
+
+
+def _wrapped_height(value: Any) -> float | None:
+    """The height of a row whose value wraps in the Summary's column B, if it takes more than one line
+    (set, not left to the program that opens it: not every one measures wrapped text)."""
+    return lines_height(((value, SUMMARY_VALUE_WIDTH),))
+
+
+def _naive(when: datetime) -> datetime:
+    """The time as the clock showed it where the run was (a cell holds no time zone)."""
+    return when.replace(tzinfo=None)
+
+
+def _time_format(when: datetime) -> str:
+    """yyyy-mm-dd hh:mm:ss, and the UTC offset the time was taken at (as text of the format)."""
+    offset = when.strftime("%z")
+    return f'{DATETIME_FORMAT} "{offset[:3]}:{offset[3:]}"' if offset else DATETIME_FORMAT
+
+
+def excel_serial(when: datetime) -> float:
+    """A (naive) datetime as the number Excel stores: days since 1899-12-30."""
+    return (when - _EXCEL_EPOCH).total_seconds() / 86_400
+
+
+_EXCEL_EPOCH = datetime(1899, 12, 30)

@@ -8,9 +8,10 @@ message beginning with `=` stays a message.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from itertools import repeat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from openpyxl.xml.functions import tostring
@@ -18,8 +19,10 @@ from openpyxl.xml.functions import tostring
 from loader.models import RunReport, Status
 from loader.workbook.ooxml import MAIN_NS, REL_NS, Unsupported, attr_escape, attrs, split_ref, t_element, text_escape
 from loader.workbook.result_content import (
-    ERRORS_HEADER, ERRORS_WIDTHS, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS, SUMMARY_TITLE, Problem,
-    change_summary, column_letter, run_record, status_chart, summary_table, tint_formula,
+    ERRORS_HEADER, ERRORS_NOTE_WIDTH, FIT_TO_HEIGHT, FIT_TO_WIDTH, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS,
+    PRINT_ORIENTATION, SUMMARY_FIT_TO_HEIGHT, CellLook, Problem, column_letter, errors_height, errors_widths,
+    excel_serial,
+    status_chart, summary_rows, summary_widths, tint_formula,
 )
 
 _MAIN = MAIN_NS.decode()
@@ -29,28 +32,46 @@ _BATCH = 2_000  # Errors rows per write
 
 @dataclass(frozen=True)
 class Formats:
-    """Cell format indexes appended to styles.xml for the new sheets."""
+    """Cell format indexes appended to styles.xml for the Errors sheet (written after styles.xml)."""
 
     bold: int
-    title: int
     link: int
+    wrapped: int
+    severity: dict[str, int]
+
+
+_MARGINS = '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+
+
+def fit_to_page(prefix: str = "") -> str:
+    """The <pageSetUpPr> that makes a sheet's page setup scale to fit (a child of <sheetPr>)."""
+    return f'<{prefix}pageSetUpPr fitToPage="1"/>'
+
+
+def page_setup(prefix: str = "", pages_down: int = FIT_TO_HEIGHT) -> str:
+    """Landscape, the sheet as wide as one page, as many pages down as it takes (or `pages_down`)."""
+    return (f'<{prefix}pageSetup orientation="{PRINT_ORIENTATION}" fitToWidth="{FIT_TO_WIDTH}" '
+            f'fitToHeight="{pages_down}"/>')
 
 
 def _cell(ref: str, value: Any, style: int = 0) -> str:
     s = f' s="{style}"' if style else ""
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>' if style else ""
+    if isinstance(value, datetime):
+        return f'<c r="{ref}"{s}><v>{excel_serial(value)!r}</v></c>'
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f'<c r="{ref}"{s} t="inlineStr"><is>{t_element(str(value))}</is></c>'
     return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
 
 
-def _row(number: int, values: Iterable[Any], styles: Iterable[int] | int = 0) -> str:
+def _row(number: int, values: Iterable[Any], styles: Iterable[int] | int = 0, height: float | None = None) -> str:
     """A row of cells from column A; `styles` one format for all, or one per cell."""
     styles = repeat(styles) if isinstance(styles, int) else styles
     cells = "".join(_cell(f"{column_letter(n)}{number}", v, s)
                     for n, (v, s) in enumerate(zip(values, styles), start=1))
-    return f'<row r="{number}">{cells}</row>'
+    tall = f' ht="{height}" customHeight="1"' if height else ""
+    return f'<row r="{number}"{tall}>{cells}</row>'
 
 
 def _cols(widths: Iterable[float]) -> str:
@@ -58,30 +79,18 @@ def _cols(widths: Iterable[float]) -> str:
                               for n, w in enumerate(widths, start=1)) + "</cols>"
 
 
-def summary_sheet(report: RunReport, formats: Formats, drawing_rel: str | None) -> tuple[bytes, int]:
-    """The Summary sheet (with the chart's drawing when `drawing_rel`), and the row (0-based) for the chart."""
-    table = summary_table(report)
-    rows = [_row(1, [SUMMARY_TITLE], formats.title), _row(3, table[0], formats.bold)]
-    number = 3
-    for values in table[1:]:
-        number += 1
-        rows.append(_row(number, values, [formats.bold] + [0] * len(values)))
-    number += 1
-    for label, value in run_record(report):
-        number += 1
-        rows.append(_row(number, [label, value], [formats.bold, 0]))
-    changes = change_summary(report)
-    number += 1 if changes else 0
-    for label, value in changes:
-        number += 1
-        rows.append(_row(number, [label, value], [formats.bold, 0]))
-    chart_row = number + 1
-    widths = [22, 66] + [12] * (len(table[0]) - 2)
+def summary_sheet(report: RunReport, look: Callable[[CellLook | None], int],
+                  drawing_rel: str | None) -> tuple[bytes, int]:
+    """The Summary sheet (with the chart's drawing when `drawing_rel`), and the row (0-based) for the chart;
+    `look` gives the cell format of each look (result_content.summary_rows)."""
+    rows = summary_rows(report)
+    xml_rows = [_row(r.number, r.values, [look(k) for k in r.looks], r.height) for r in rows]
+    chart_row = rows[-1].number + 1
     drawing = f'<drawing r:id="{drawing_rel}"/>' if drawing_rel else ""
-    xml = (f'{_XML_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{REL_NS}"><sheetViews><sheetView tabSelected="1" '
-           f'workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>{_cols(widths)}'
-           f'<sheetData>{"".join(rows)}</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
-           f'header="0.3" footer="0.3"/>{drawing}</worksheet>')
+    xml = (f'{_XML_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{REL_NS}"><sheetPr>{fit_to_page()}</sheetPr>'
+           '<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews><sheetFormatPr '
+           f'defaultRowHeight="15"/>{_cols(summary_widths(rows))}<sheetData>{"".join(xml_rows)}</sheetData>'
+           f'{_MARGINS}{page_setup(pages_down=SUMMARY_FIT_TO_HEIGHT)}{drawing}</worksheet>')
     return xml.encode(), chart_row
 
 
@@ -105,21 +114,27 @@ def drawing_part(chart_rel: str, row: int) -> bytes:
 
 
 def errors_sheet(found: list[Problem], formats: Formats, notes: list[str]) -> Iterator[bytes]:
-    """The Errors sheet, a batch of rows at a time: one row per problem, its cell a link to it."""
+    """The Errors sheet, a batch of rows at a time: one row per problem, its cell a link to it, its
+    severity coloured, its message and hint wrapped."""
     listed = found[:MAX_ERROR_ROWS]
     last = len(listed) + 1
-    yield (f'{_XML_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{REL_NS}"><sheetViews><sheetView workbookViewId="0">'
-           '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-           '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-           f'<sheetFormatPr defaultRowHeight="15"/>{_cols([*ERRORS_WIDTHS, 4, 100])}<sheetData>').encode()
-    header = [*ERRORS_HEADER, None, notes[0] if notes else None]
-    yield _row(1, header, [formats.bold] * len(ERRORS_HEADER) + [0, formats.bold if notes else 0]).encode()
+    sized = errors_widths(found)
+    widths = [*sized, *((4, ERRORS_NOTE_WIDTH) if notes else ())]
+    yield (f'{_XML_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{REL_NS}"><sheetPr>{fit_to_page()}</sheetPr>'
+           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+           'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/>{_cols(widths)}<sheetData>').encode()
+    header = [*ERRORS_HEADER, *((None, notes[0]) if notes else ())]
+    yield _row(1, header, [formats.bold] * len(ERRORS_HEADER) + [0, formats.bold]).encode()
     batch = []
+    wrapped, severity = formats.wrapped, formats.severity
     for number, problem in enumerate(listed, start=2):
         note = notes[number - 1] if number - 1 < len(notes) else None
         link = formats.link if number - 2 < MAX_LINKS else 0
         batch.append(_row(number, [problem.sheet, problem.cell, problem.severity, problem.code, problem.message,
-                                   problem.hint, None, note], [0, link, 0, 0, 0, 0, 0, formats.bold if note else 0]))
+                                   problem.hint, None, note],
+                          [0, link, severity.get(problem.severity, 0), 0, wrapped, wrapped, 0,
+                           formats.bold if note else 0], errors_height(problem, sized)))
         if len(batch) == _BATCH:
             yield "".join(batch).encode()
             batch = []
@@ -133,8 +148,7 @@ def errors_sheet(found: list[Problem], formats: Formats, notes: list[str]) -> It
                 for n, p in enumerate(listed[start:start + _BATCH], start=start + 2)
             ).encode()
         yield b"</hyperlinks>"
-    yield (b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-           b"</worksheet>")
+    yield f"{_MARGINS}{page_setup()}</worksheet>".encode()
 
 
 # --- comments ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from loader.workbook.ooxml import (
 )
 from loader.workbook.reader import HEADER_ROW
 from loader.models import Outcome, Status
-from loader.workbook.result_content import column_letter, result_values
+from loader.workbook.result_content import FREEZE_CELL, FREEZE_COLUMNS, FREEZE_ROWS, column_letter, result_values
 
 CHUNK = 1 << 20
 MAX_HEAD = 32 << 20  # bytes before the end of the header row; more means this is no ordinary sheet
@@ -76,11 +76,11 @@ class Header:
 class SheetEdit:
     """What to do to one data sheet."""
 
-    first: int  # the first of pbload's five columns, 1-based
+    first: int  # the first of pbload's columns, 1-based
     values: RowValues
     header_names: tuple[str, ...]
     header_style: int
-    widths: tuple[int, ...]
+    widths: tuple[float, ...]
     last_row: int
     tail_edit: Callable[[bytes, bytes], bytes]  # (tail bytes, prefix) -> tail bytes
     reuse: bool = False  # pbload's columns are there already (a result loaded again): replace their cells
@@ -543,7 +543,8 @@ class SheetRewriter:
     # --- the head -------------------------------------------------------------------------
 
     def head(self, head: bytes) -> bytes:
-        """Dimension widened, pbload's column widths set, the header frozen, no tab selected."""
+        """Dimension widened, pbload's column widths set, the header and key column frozen, no tab selected,
+        the page setup scaled to fit."""
         p = self.p
         _, root_end = _root(head, p)
         kids = {k.name: k for k in children(head, root_end, len(head))}
@@ -556,6 +557,9 @@ class SheetRewriter:
         if "sheetViews" in kids:
             k = kids["sheetViews"]
             edits.append((k, self._views(head, k)))
+        if "sheetPr" in kids:
+            k = kids["sheetPr"]
+            edits.append((k, self._sheet_pr(head[k.start:k.end])))
         for element, new in sorted(edits, key=lambda e: -e[0].start):
             head = head[:element.start] + new + head[element.end:]
         content = (root_end, len(head))
@@ -566,7 +570,25 @@ class SheetRewriter:
                                 "sheetViews", WORKSHEET_ORDER)
         if "cols" not in kids:
             head = insert_child(head, (root_end, len(head)), self._cols(b""), "cols", WORKSHEET_ORDER)
+        if "sheetPr" not in kids:
+            head = insert_child(head, (root_end, len(head)), self._sheet_pr(b""), "sheetPr", WORKSHEET_ORDER)
         return head
+
+    def _sheet_pr(self, element: bytes) -> bytes:
+        """<sheetPr> with <pageSetUpPr fitToPage="1"/>, so that the page setup's fit to width counts."""
+        p = self.p
+        fit = b"<" + p + b'pageSetUpPr fitToPage="1"/>'
+        if not element:
+            return b"<" + p + b"sheetPr>" + fit + b"</" + p + b"sheetPr>"
+        tag_end = element.index(b">") + 1
+        tag = element[:tag_end]
+        if tag.endswith(b"/>"):
+            return tag[:-2].rstrip() + b">" + fit + b"</" + p + b"sheetPr>"
+        found = re.search(rb"<" + re.escape(p) + rb"pageSetUpPr\b[^>]*?/>", element)
+        if found:
+            return element[:found.start()] + set_attr(found.group(0), "fitToPage", "1") + element[found.end():]
+        order = ("tabColor", "outlinePr", "pageSetUpPr")
+        return insert_child(element, (tag_end, element.rfind(b"</")), fit, "pageSetUpPr", order)
 
     def _dimension(self, element: bytes) -> bytes:
         ref = attrs(element).get("ref", "")
@@ -595,12 +617,13 @@ class SheetRewriter:
 
     def _pane(self) -> bytes:
         p = self.p.decode()
-        return (f'<{p}pane ySplit="{HEADER_ROW}" topLeftCell="A{HEADER_ROW + 1}" activePane="bottomLeft" '
-                f'state="frozen"/><{p}selection pane="bottomLeft" activeCell="A{HEADER_ROW + 1}" '
-                f'sqref="A{HEADER_ROW + 1}"/>').encode()
+        return (f'<{p}pane xSplit="{FREEZE_COLUMNS}" ySplit="{FREEZE_ROWS}" topLeftCell="{FREEZE_CELL}" '
+                f'activePane="bottomRight" state="frozen"/><{p}selection pane="topRight"/>'
+                f'<{p}selection pane="bottomLeft"/><{p}selection pane="bottomRight" activeCell="{FREEZE_CELL}" '
+                f'sqref="{FREEZE_CELL}"/>').encode()
 
     def _views(self, head: bytes, views: Element) -> bytes:
-        """No tab selected (the Summary is); the first view frozen below the header unless it has a pane."""
+        """No tab selected (the Summary is); the first view frozen at FREEZE_CELL unless the user froze it."""
         p = self.p
         block = head[views.start:views.end]
         open_end = block.index(b">") + 1
@@ -610,14 +633,26 @@ class SheetRewriter:
             tag_end = element.index(b">") + 1
             tag = drop_attr(element[:tag_end], "tabSelected")
             body = element[tag_end:]
-            if n == 0 and not re.search(rb"<" + re.escape(p) + rb"pane[\s/>]", element):
+            if n == 0 and _pane_is_ours(element, p):
                 if tag.endswith(b"/>"):
                     tag, body = tag[:-2].rstrip() + b">", b"</" + p + b"sheetView>"
                 selections = re.compile(rb"<" + re.escape(p) + rb"selection\b[^>]*?(/>|>.*?</" + re.escape(p)
                                         + rb"selection>)", re.S)
-                body = self._pane() + selections.sub(b"", body)
+                pane = re.compile(rb"<" + re.escape(p) + rb"pane\b[^>]*?(/>|>.*?</" + re.escape(p) + rb"pane>)", re.S)
+                body = self._pane() + selections.sub(b"", pane.sub(b"", body))
             block = block[:view.start] + tag + body + block[view.end:]
         return block
+
+
+def _pane_is_ours(view: bytes, p: bytes) -> bool:
+    """True for a view without a pane, or frozen below the header row alone as pbload's templates and
+    earlier results froze it: pbload freezes it at FREEZE_CELL. A pane the user set stays theirs."""
+    pane = re.search(rb"<" + re.escape(p) + rb"pane\b([^>]*?)/?>", view)
+    if not pane:
+        return True
+    a = attrs(pane.group(1))
+    return (a.get("state") == "frozen" and a.get("ySplit") == str(HEADER_ROW) and a.get("xSplit", "0") in ("0", "")
+            and a.get("topLeftCell", f"A{HEADER_ROW + 1}") == f"A{HEADER_ROW + 1}")
 
 
 def _root(head: bytes, p: bytes) -> tuple[int, int]:

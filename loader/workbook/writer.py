@@ -23,7 +23,6 @@ import os
 import re
 import threading
 import stat
-from copy import copy
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange
@@ -49,10 +48,13 @@ from loader.workbook.ooxml import StrictWorkbook, Unsupported, protect_escapes
 from loader.workbook.package import open_package
 from loader.workbook.reader import HEADER_ROW, sheet_values
 from loader.workbook.result_content import (
-    ERRORS_HEADER, ERRORS_WIDTHS, INVALID_CELL_FILL, INVALID_MARK_FORMULA, MAX_ERROR_ROWS, MAX_LINKS,
-    MAX_RANGES_PER_RULE, RESULT_WIDTHS, STATUS_TINTS, SUMMARY_TABLE_ROW, SUMMARY_TITLE, capped_notes, cell_notes,
-    cell_ranges, change_notes, change_summary, chunked, is_pbload_rule, problems, result_columns, result_values,
-    run_record, sheet_comments, status_chart, summary_statuses, summary_table, tint_formula,
+    BOLD, ERRORS_HEADER, ERRORS_NOTE_WIDTH, FIT_TO_HEIGHT, FIT_TO_WIDTH, FREEZE_CELL, INVALID_CELL_FILL,
+    INVALID_MARK_FORMULA, LINK, MAX_ERROR_ROWS, MAX_LINKS, MAX_RANGES_PER_RULE, PRINT_ORIENTATION, PRINT_TITLE_ROWS,
+    RESULT_HEADER, SEVERITY_LOOKS, STATUS_TINTS, SUMMARY_FIT_TO_HEIGHT, SUMMARY_TABLE_ROW, WRAPPED, CellLook,
+    capped_notes, cell_notes, cell_ranges, change_notes, chunked, errors_height, errors_widths, is_pbload_rule,
+    problems,
+    result_columns, result_values, result_widths, sheet_comments, status_chart, summary_rows, summary_statuses,
+    summary_widths, tint_formula, warning_notes,
 )
 from loader.workbook.xlsx_stream import COMMENT_AUTHOR, write_streamed
 
@@ -62,7 +64,6 @@ STREAM = "stream"
 OPENPYXL = "openpyxl"
 REBUILT = "rebuilt"  # a new workbook of the input's values (see `rebuilt`)
 _FORMULA_STARTS = ("=", "+", "-", "@")
-_HEADER_FONT = Font(bold=True)
 # Temporary results not yet renamed into place, removed by `discard_temporaries` on a hard exit.
 _temporaries: set[str] = set()
 _temporaries_lock = threading.Lock()
@@ -274,16 +275,18 @@ def annotate(book: Workbook, report: RunReport, positions: dict[str, dict[str, i
     """Add pbload's columns, marks, comments and sheets to a workbook loaded with openpyxl."""
     notes = cell_notes(report, positions)
     changed = change_notes(report, positions)
+    warned = warning_notes(report, positions)
     statuses = summary_statuses(report)
     for sheet in report.sheets:
-        _annotate(book[sheet.sheet], sheet, notes.get(sheet.sheet, {}), statuses, changed.get(sheet.sheet, {}))
+        _annotate(book[sheet.sheet], sheet, notes.get(sheet.sheet, {}), statuses, changed.get(sheet.sheet, {}),
+                  warned.get(sheet.sheet, {}))
     _summary(book, report)
     _errors(book, report, positions, notes)
 
 
 def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], str], statuses: list[Status],
-              changed: dict[tuple[int, int], str]) -> None:
-    first, columns = _result_columns(ws)
+              changed: dict[tuple[int, int], str], warned: dict[tuple[int, int], str]) -> None:
+    first, columns = _result_columns(ws, sheet)
     last_col = first + len(columns) - 1
     last_row = max([HEADER_ROW, *sheet.rows])
     _unmerge(ws, first, last_col, last_row)
@@ -294,19 +297,51 @@ def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], st
     for cell in [c for c in ws._cells.values() if c.comment is not None]:
         if cell.row > HEADER_ROW and cell.comment.author == COMMENT_AUTHOR:
             cell.comment = None
-    for (row, col), text in sheet_comments(notes, changed).items():
+    for (row, col), text in sheet_comments(notes, changed, warned).items():
         cell = ws.cell(row=row, column=col)
         if cell.comment is None:
             cell.comment = Comment(protect_escapes(text), COMMENT_AUTHOR, width=288, height=90)
     _marks(ws, first, last_col, last_row, notes, statuses)
     _filter(ws, last_col, last_row)
     _print_area(ws, first, last_col)
-    if ws.freeze_panes is None:
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    _print_setup(ws)
+    if ws.freeze_panes in (None, f"A{HEADER_ROW + 1}"):  # unfrozen, or as pbload's template froze it
+        ws.freeze_panes = FREEZE_CELL
     ws.sheet_view.tabSelected = False
 
 
-def _result_columns(ws: Worksheet) -> tuple[int, tuple[str, ...]]:
+def _print_setup(ws: Worksheet, titles: bool = True, pages_down: int = FIT_TO_HEIGHT) -> None:
+    """Landscape, one page wide; the header row on every page unless the user chose rows to repeat."""
+    ws.page_setup.orientation = PRINT_ORIENTATION
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = FIT_TO_WIDTH, pages_down
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if titles and not ws.print_title_rows:
+        ws.print_title_rows = PRINT_TITLE_ROWS.replace("$", "")
+
+
+_LOOKS: dict[CellLook, tuple[Font, PatternFill | None, Alignment | None]] = {}
+
+
+def _look(cell: Any, look: CellLook | None) -> None:
+    """Give `cell` the format `look` (result_content), the one the stream editor writes to styles.xml."""
+    if look is None:
+        return
+    if look not in _LOOKS:
+        font = Font(bold=look.bold, size=look.size, underline="single" if look.underline else None,
+                    color="FF" + look.color if look.color else None)
+        fill = PatternFill("solid", fgColor="FF" + look.fill) if look.fill else None
+        _LOOKS[look] = (font, fill, Alignment(vertical="top", wrap_text=True) if look.wrap else None)
+    font, fill, alignment = _LOOKS[look]
+    cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    if look.number_format:
+        cell.number_format = look.number_format
+
+
+def _result_columns(ws: Worksheet, sheet: SheetReport) -> tuple[int, tuple[str, ...]]:
     """The first of pbload's columns — where they already are (a result loaded again), else after the
     data — and the columns to write there."""
     headers = [c.value for c in ws[HEADER_ROW]] if ws.max_row >= HEADER_ROW else []
@@ -315,15 +350,11 @@ def _result_columns(ws: Worksheet) -> tuple[int, tuple[str, ...]]:
         first = headers.index(RESULT_COLUMNS[0]) + 1
     else:  # after the last column with a header or any value: never over the user's cells
         first = 1 + max((c.column for c in ws._cells.values() if c.value not in (None, "")), default=0)
-    named = [n for n, h in enumerate(headers, start=1) if h not in (None, "") and n < first]
-    last_header = ws.cell(row=HEADER_ROW, column=named[-1]) if named else None
     columns = result_columns(lambda col: headers[col - 1] if col <= len(headers) else None, first, reuse)
-    for offset, (name, width) in enumerate(zip(columns, RESULT_WIDTHS)):
+    for offset, (name, width) in enumerate(zip(columns, result_widths(sheet, columns))):
         cell = ws.cell(row=HEADER_ROW, column=first + offset, value=name)
-        if last_header is not None and last_header.has_style:
-            cell._style = copy(last_header._style)  # pbload's headers look like the user's
-        else:
-            cell.font = _HEADER_FONT
+        cell.style = "Normal"  # pbload's headers look like pbload's, whatever an earlier result's looked like
+        _look(cell, RESULT_HEADER)
         ws.column_dimensions[get_column_letter(first + offset)].width = width
     return first, columns
 
@@ -390,31 +421,21 @@ def _summary(book: Workbook, report: RunReport) -> None:
     for name in [n for n in book.sheetnames if n.casefold() == SUMMARY_SHEET.casefold()]:
         del book[name]
     ws = book.create_sheet(SUMMARY_SHEET, 0)
-    ws.append([SUMMARY_TITLE])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([])
-    for n, values in enumerate(summary_table(report)):
-        ws.append(values)
-        for cell in ws[ws.max_row] if n == 0 else ws[ws.max_row][:1]:
-            cell.font = _HEADER_FONT
-    ws.append([])
-    for label, value in run_record(report):
-        ws.append([label, None])
-        _put(ws.cell(ws.max_row, 2), value)
-        ws.cell(ws.max_row, 1).font = _HEADER_FONT
-    changes = change_summary(report)
-    if changes:
-        ws.append([])
-    for label, value in changes:
-        ws.append([label, value])
-        ws.cell(ws.max_row, 1).font = _HEADER_FONT
+    rows = summary_rows(report)
+    for row in rows:
+        if row.height:
+            ws.row_dimensions[row.number].height = row.height
+        for col, (value, look) in enumerate(zip(row.values, row.looks), start=1):
+            cell = ws.cell(row.number, col)
+            if value is not None:
+                _put(cell, value)
+            _look(cell, look)
     chart = status_chart(report)
     if chart is not None:
-        ws.add_chart(chart, f"A{ws.max_row + 2}")
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 66
-    for n in range(3, 3 + len(summary_statuses(report))):
-        ws.column_dimensions[get_column_letter(n)].width = 12
+        ws.add_chart(chart, f"A{rows[-1].number + 2}")
+    for n, width in enumerate(summary_widths(rows), start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    _print_setup(ws, titles=False, pages_down=SUMMARY_FIT_TO_HEIGHT)
     assert ws.max_row >= SUMMARY_TABLE_ROW
     for sheet in book.worksheets:
         sheet.sheet_view.tabSelected = False
@@ -430,23 +451,32 @@ def _errors(book: Workbook, report: RunReport, positions: dict[str, dict[str, in
     if not found:
         return
     ws = book.create_sheet(ERRORS_SHEET, 1)
+    sized = errors_widths(found)
     ws.append(list(ERRORS_HEADER))
     for cell in ws[1]:
-        cell.font = _HEADER_FONT
-    link_font = Font(underline="single", color="0563C1")
+        _look(cell, BOLD)
     for n, problem in enumerate(found[:MAX_ERROR_ROWS]):
         ws.append([None] * len(ERRORS_HEADER))
         row = ws.max_row
         for col, value in enumerate((problem.sheet, problem.cell, problem.severity, problem.code, problem.message,
                                      problem.hint), start=1):
             _put(ws.cell(row, col), value)
+        _look(ws.cell(row, 3), SEVERITY_LOOKS.get(problem.severity))
+        _look(ws.cell(row, 5), WRAPPED)
+        _look(ws.cell(row, 6), WRAPPED)
+        height = errors_height(problem, sized)
+        if height:
+            ws.row_dimensions[row].height = height
         if n < MAX_LINKS:
             cell = ws.cell(row, 2)
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=problem.target, display=problem.cell)
-            cell.font = link_font
-    for n, line in enumerate(capped_notes(len(found), notes), start=1):
-        ws.cell(n, len(ERRORS_HEADER) + 2, line).font = _HEADER_FONT
-    for n, width in enumerate(ERRORS_WIDTHS, start=1):
+            _look(cell, LINK)
+    lines = capped_notes(len(found), notes)
+    for n, line in enumerate(lines, start=1):
+        _look(ws.cell(n, len(ERRORS_HEADER) + 2, line), BOLD)
+    widths = [*sized, *((4, ERRORS_NOTE_WIDTH) if lines else ())]
+    for n, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(n)].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(ERRORS_HEADER))}{ws.max_row}"
+    _print_setup(ws)

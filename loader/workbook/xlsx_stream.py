@@ -2,12 +2,14 @@
 
 Every part of the input is copied unchanged except:
 
-* each data sheet, rewritten row by row (`sheet_stream`): pbload's five cells on each row, column
-  widths, a frozen header, the filter widened, and conditional formats that tint rows by status and
-  mark invalid cells;
+* each data sheet, rewritten row by row (`sheet_stream`): pbload's cells on each row under headers of
+  its own look, column widths that fit them, the header row and key column frozen, the filter widened,
+  conditional formats that tint rows by status and mark invalid cells, and a landscape page setup;
 * `styles.xml`, with the few formats the result needs appended (`xlsx_styles`);
-* `workbook.xml`, its relationships and `[Content_Types].xml`, for the new sheets and defined names;
-* each data sheet's comments and their VML drawing, merged with pbload's notes on invalid cells.
+* `workbook.xml`, its relationships and `[Content_Types].xml`, for the new sheets and defined names
+  (filters, print areas, the header row printed on every page);
+* each data sheet's comments and their VML drawing, merged with pbload's notes on invalid cells, on
+  cells with a warning and on changed cells.
 
 The Summary (with its chart) and Errors sheets are new parts. `calcChain.xml` is dropped (Excel
 rebuilds it), as are the Summary and Errors of an earlier result, and every member whose name could
@@ -43,13 +45,14 @@ from loader.workbook.ooxml import (
 )
 from loader.workbook.reader import HEADER_ROW
 from loader.workbook.result_content import (
-    ERRORS_HEADER, INVALID_CELL_FILL, MAX_ERROR_ROWS, MAX_RANGES_PER_RULE, RESULT_WIDTHS, STATUS_TINTS,
-    capped_notes, cell_notes, cell_ranges, change_notes, chunked, column_letter, is_pbload_rule, problems, quote_sheet,
-    result_columns, sheet_comments, status_chart, summary_statuses,
+    BOLD, ERRORS_HEADER, INVALID_CELL_FILL, LINK, MAX_ERROR_ROWS, MAX_RANGES_PER_RULE, PRINT_TITLE_ROWS,
+    RESULT_HEADER, SEVERITY_LOOKS, STATUS_TINTS, WRAPPED, capped_notes, cell_notes, cell_ranges, change_notes, chunked,
+    column_letter, is_pbload_rule, problems, quote_sheet, result_columns, result_widths, sheet_comments, status_chart,
+    summary_statuses, warning_notes,
 )
 from loader.workbook.result_parts import (
     ExistingComments, Formats, chart_part, comments_part, drawing_part, errors_sheet, invalid_marks, merged_vml,
-    new_vml, row_tints, status_rules, summary_sheet,
+    new_vml, page_setup, row_tints, status_rules, summary_sheet,
 )
 from loader.workbook.sheet_stream import (
     ColumnsTaken, Header, RowValues, SharedStrings, SheetEdit, SheetRewriter, last_value_column, read_header,
@@ -162,13 +165,14 @@ class _Planner:
         shared = [r.target for r in wb_rels if r.type == REL_SHARED_STRINGS]
         strings = SharedStrings(self.book, shared[0] if shared else None)
 
-        bold = styles.cell_format(styles.font(bold=True))
-        formats = Formats(bold, styles.cell_format(styles.font(bold=True, size=14)),
-                          styles.cell_format(styles.font(underline=True, color="0563C1")))
+        header = styles.look(RESULT_HEADER)
+        formats = Formats(styles.look(BOLD), styles.look(LINK), styles.look(WRAPPED),
+                          {severity: styles.look(look) for severity, look in SEVERITY_LOOKS.items()})
         statuses = summary_statuses(self.report)
         tints = {s: styles.fill(STATUS_TINTS[s]) for s in statuses}
         notes = self.notes = cell_notes(self.report, self.positions)
         changed = change_notes(self.report, self.positions)
+        warned = warning_notes(self.report, self.positions)
         invalid_dxf = styles.fill(INVALID_CELL_FILL) if notes else 0
 
         names = {e["name"]: e for e in entries}
@@ -177,12 +181,12 @@ class _Planner:
             rel = by_id.get(entry.get("rid", "")) if entry else None
             if rel is None or types.of(rel.target) != CT_WORKSHEET:
                 raise Unsupported(f"sheet {sheet.sheet} is not an ordinary worksheet")
-            plan.sheets.append(self._data_sheet(sheet.sheet, rel.target, sheet, strings, bold,
+            plan.sheets.append(self._data_sheet(sheet.sheet, rel.target, sheet, strings, header,
                                                 notes.get(sheet.sheet, {}), statuses, tints, invalid_dxf, plan,
-                                                changed.get(sheet.sheet, {})))
-        plan.replaced[styles_rel[0].target] = styles.render()
+                                                changed.get(sheet.sheet, {}), warned.get(sheet.sheet, {})))
         self._drop_old_sheets(plan, entries, by_id)
-        self._new_sheets(plan, entries, wb_xml, wb_prefix, formats)
+        self._new_sheets(plan, entries, wb_xml, wb_prefix, formats, styles)
+        plan.replaced[styles_rel[0].target] = styles.render()  # after the Summary has asked for its formats
         return plan
 
     def _refuse_links_to_unsafe(self) -> None:
@@ -197,9 +201,10 @@ class _Planner:
 
     # --- data sheets ------------------------------------------------------------------------
 
-    def _data_sheet(self, name: str, part: str, sheet: SheetReport, strings: SharedStrings, bold: int,
+    def _data_sheet(self, name: str, part: str, sheet: SheetReport, strings: SharedStrings, header_style: int,
                     notes: dict[tuple[int, int], str], statuses: list[Status], tints: dict[Status, int],
-                    invalid_dxf: int, plan: _Plan, changed: dict[tuple[int, int], str]) -> _DataSheet:
+                    invalid_dxf: int, plan: _Plan, changed: dict[tuple[int, int], str],
+                    warned: dict[tuple[int, int], str]) -> _DataSheet:
         rels = list(self.rels(part))
         for rel in rels:
             if rel.type in _BLOCKING_RELS:
@@ -211,13 +216,11 @@ class _Planner:
             first = max(first, last_value_column(self.book, part, header.prefix) + 1)
         values = RowValues(sheet.rows, sheet.outcomes)
         last_row = max([HEADER_ROW, *sheet.rows])
-        last_data = max([c for c in header.values if c < first], default=first - 1)
-        style = header.styles.get(last_data, 0) or bold
+        columns = result_columns(header.values.get, first, reuse)
         data = _DataSheet(name, part, rels, header,
-                          SheetEdit(first, values, result_columns(header.values.get, first, reuse), style,
-                                    RESULT_WIDTHS, last_row, lambda t, p: t,
-                                    reuse),
-                          sheet_comments(notes, changed))
+                          SheetEdit(first, values, columns, header_style, result_widths(sheet, columns), last_row,
+                                    lambda t, p: t, reuse),
+                          sheet_comments(notes, changed, warned))
         self._comments(data, plan)
         ranges = list(chunked(cell_ranges(notes), MAX_RANGES_PER_RULE))
         width = len(data.edit.header_names)
@@ -303,7 +306,7 @@ class _Planner:
         return found
 
     def _new_sheets(self, plan: _Plan, entries: list[dict[str, str]], wb_xml: bytes, wb_prefix: bytes,
-                    formats: Formats) -> None:
+                    formats: Formats, styles: StylesEditor) -> None:
         report = self.report
         found = problems(report, self.positions)
         notes = self.notes
@@ -314,7 +317,7 @@ class _Planner:
         new.append({"name": SUMMARY_SHEET, "rid": rid})
         plan.content_types.overrides[summary] = CT_WORKSHEET
         chart = status_chart(report)
-        xml, chart_row = summary_sheet(report, formats, "rId1" if chart is not None else None)
+        xml, chart_row = summary_sheet(report, styles.look, "rId1" if chart is not None else None)
         if chart is not None:
             drawing = unused_name(self.names, "xl/drawings/drawing{}.xml")
             chart_name = unused_name(self.names, "xl/charts/chart{}.xml")
@@ -391,7 +394,20 @@ def _edit_tail(tail: bytes, p: bytes, data: _DataSheet, ranges: list[list[str]],
     if data.drop_legacy:
         for k in reversed(t.elements("legacyDrawing")):
             t.replace(k, b"")
+    _landscape(t)
     return t.data
+
+
+def _landscape(t: _Tail) -> None:
+    """The sheet's page setup made landscape and one page wide; its paper, margins and printer kept."""
+    found = t.elements("pageSetup")
+    if not found:
+        t.insert("pageSetup", page_setup(t.p.decode()).encode())
+        return
+    tag = t.text(found[0])
+    for name, value in attrs(page_setup().encode()).items():
+        tag = set_attr(tag, name, value)
+    t.replace(found[0], tag)
 
 
 _PRIORITY = re.compile(rb"(<(?:[\w.-]+:)?cfRule\b[^>]*?\spriority\s*=\s*[\"'])(\d+)")
@@ -510,12 +526,16 @@ def _edit_workbook(wb_xml: bytes, p: bytes, entries: list[dict[str, str]], new: 
 
 def _defined_names(element: bytes, p: bytes, new_index: dict[int, int], plan: _Plan,
                    old_of: dict[str, int], new_filters: dict[int, tuple[str, str]]) -> bytes:
-    """The defined names, each sheet's pointing at its new place; a filter's name for each filtered sheet."""
+    """The defined names, each sheet's pointing at its new place; a filter's name for each filtered sheet;
+    the header row printed on every page of each sheet pbload writes or annotates (unless the user chose
+    other rows)."""
     q = re.escape(p)
     names = [f'<{p.decode()}definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
              f'{_absolute(sheet, ref)}</{p.decode()}definedName>'.encode() for n, (sheet, ref) in new_filters.items()]
+    names += [_print_titles(p, n, sheet) for n, (sheet, _) in new_filters.items()]
     filters = {old_of[s.name]: s for s in plan.sheets}
     seen_filter: set[int] = set()
+    seen_titles: set[int] = set()
     for m in re.finditer(rb"<" + q + rb"definedName\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</" + q
                          + rb"definedName>)", element, re.S):
         a = attrs(m.group(1))
@@ -533,14 +553,24 @@ def _defined_names(element: bytes, p: bytes, new_index: dict[int, int], plan: _P
                 body = _absolute(sheet.name, sheet.filter_ref).encode() + b"</" + p + b"definedName>"
             elif sheet and a.get("name") == "_xlnm.Print_Area":
                 body = _wider_print_area(body, sheet)
+            elif a.get("name") == "_xlnm.Print_Titles":
+                seen_titles.add(old)
         names.append(tag + body)
     for old, sheet in filters.items():
         if old not in seen_filter and sheet.filter_ref:
             names.append(f'<{p.decode()}definedName name="_xlnm._FilterDatabase" localSheetId="{new_index[old]}" '
                          f'hidden="1">{_absolute(sheet.name, sheet.filter_ref)}</{p.decode()}definedName>'.encode())
+        if old not in seen_titles:
+            names.append(_print_titles(p, new_index[old], sheet.name))
     if not names:
         return b""
     return b"<" + p + b"definedNames>" + b"".join(names) + b"</" + p + b"definedNames>"
+
+
+def _print_titles(p: bytes, local: int, sheet: str) -> bytes:
+    """The defined name that prints the header row at the top of every page of a sheet."""
+    return (f'<{p.decode()}definedName name="_xlnm.Print_Titles" localSheetId="{local}">'
+            f'{text_escape(quote_sheet(sheet) + "!" + PRINT_TITLE_ROWS)}</{p.decode()}definedName>').encode()
 
 
 def _absolute(sheet: str, ref: str) -> str:

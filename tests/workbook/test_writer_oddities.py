@@ -56,8 +56,8 @@ def check_other_writer(path):
     assert [[c.value for c in row] for row in ws.iter_rows(max_col=3, max_row=3)] == [
         ["SKU", "Weight", "Colour"], ["A-1", 5, "red"], [7, "C-3", None]]
     assert ws["B3"].comment.text == "Weight must be a number."
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I5"
-    assert (ws.column_dimensions["A"].width, ws.column_dimensions["D"].width) == (11, 12)
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:I5"
+    assert (ws.column_dimensions["A"].width, ws.column_dimensions["D"].width) == (11, 9)  # Status fits its header
     assert ws.row_dimensions[4].height == 20
     assert not ws.sheet_view.tabSelected and book.active.title == "Summary"
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Products").to_python()
