@@ -18,12 +18,13 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import io
+import re
 import smtplib
 import socket
 import ssl
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -38,7 +39,7 @@ from loader.errors import PbloadError, SettingsError, WorkbookError
 from loader.models import RunReport, Status
 from loader.redact import redact
 from loader.settings import SmtpSettings
-from loader.workbook import SUMMARY_SHEET
+from loader.workbook import ERRORS_SHEET, SUMMARY_SHEET
 
 TEXT_TEMPLATE = "result.txt.j2"
 HTML_TEMPLATE = "result.html.j2"
@@ -50,6 +51,10 @@ SMTP_TIMEOUT_S = 30.0
 STATUS_ORDER = (Status.CREATED, Status.UPDATED, Status.UNCHANGED, Status.CANCELED, Status.VALID,
                 Status.FAILED, Status.INVALID, Status.BLOCKED, Status.NOT_SENT)
 PROBLEM_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.BLOCKED, Status.NOT_SENT})
+# The rows an e-mail names one by one (sheet, row, code, message), at most MAX_LISTED_ROWS of them.
+FAILED_STATUSES = (Status.FAILED, Status.INVALID, Status.BLOCKED)
+MAX_LISTED_ROWS = 20
+FAILED_COLUMNS = ("Sheet", "Row", "Code", "Message")
 _NO_HOST = ("E-mail needs a mail server, but PBLOAD_SMTP_HOST is not set. Set it (with PBLOAD_SMTP_PORT, "
             "PBLOAD_SMTP_TLS, PBLOAD_SMTP_USER and PBLOAD_SMTP_PASSWORD as your server needs), or put host "
             "under [smtp] in pbload.toml.")
@@ -71,6 +76,16 @@ class SheetCounts:
 
 
 @dataclass(frozen=True)
+class FailedRow:
+    """A row that failed, was invalid or was blocked, as the e-mail lists it."""
+
+    sheet: str
+    row: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Summary:
     """What an e-mail about a run tells: the files, the run record, the counts per sheet."""
 
@@ -82,6 +97,13 @@ class Summary:
     started: str
     ended: str
     sheets: tuple[SheetCounts, ...]
+    failed_rows: tuple[FailedRow, ...] = ()  # the first MAX_LISTED_ROWS, sheet by sheet and row by row
+
+    @property
+    def failed(self) -> int:
+        """Rows that failed, were invalid or were blocked (the e-mail lists the first of them)."""
+        totals = self.totals()
+        return sum(totals.get(s, 0) for s in FAILED_STATUSES)
 
     def totals(self) -> dict[Status, int]:
         """Rows per status over every sheet, in STATUS_ORDER, zero counts left out."""
@@ -106,12 +128,25 @@ def summary_from_report(report: RunReport) -> Summary:
         sheets.append(SheetCounts(sheet.sheet, len(sheet.rows), counts))
     return Summary(input_name=Path(report.input_path).name, result_name=Path(report.result_path or "").name,
                    command=report.command, run_id=report.run_id, environment=report.environment,
-                   started=_iso(report.started), ended=_iso(ended), sheets=tuple(sheets))
+                   started=_iso(report.started), ended=_iso(ended), sheets=tuple(sheets),
+                   failed_rows=tuple(_failed_rows(report)))
+
+
+def _failed_rows(report: RunReport) -> Iterator[FailedRow]:
+    listed = 0
+    for sheet in report.sheets:
+        for row in sorted(sheet.outcomes):
+            outcome = sheet.outcomes[row]
+            if outcome.status in FAILED_STATUSES:
+                if listed == MAX_LISTED_ROWS:
+                    return
+                listed += 1
+                yield FailedRow(sheet.sheet, row, redact(outcome.error_code or ""), redact(outcome.message or ""))
 
 
 def summary_from_result(path: Path) -> Summary:
     """The summary read back from the `Summary` sheet of a result workbook pbload wrote."""
-    rows = _summary_rows(path)
+    rows, problems = _result_rows(path)
     header = next((i for i, r in enumerate(rows) if _cell(r, 0) == "Sheet" and _cell(r, 1) == "Rows"), None)
     if header is None:
         raise WorkbookError(f"The Summary sheet of {path.name} has no table of counts. "
@@ -130,10 +165,11 @@ def summary_from_result(path: Path) -> Summary:
     return Summary(input_name=_text(record.get("Input file")), result_name=path.name,
                    command=_text(record.get("Command")), run_id=_text(record.get("Run ID")),
                    environment=_text(record.get("Environment")), started=_text(record.get("Started")),
-                   ended=_text(record.get("Ended")), sheets=tuple(sheets))
+                   ended=_text(record.get("Ended")), sheets=tuple(sheets), failed_rows=tuple(problems))
 
 
-def _summary_rows(path: Path) -> list[tuple[Any, ...]]:
+def _result_rows(path: Path) -> tuple[list[tuple[Any, ...]], list[FailedRow]]:
+    """The Summary's rows, and the first rows with an error on the Errors sheet (sheet, row, code, message)."""
     import openpyxl  # only `pbload email` reads a result back
 
     try:
@@ -145,9 +181,25 @@ def _summary_rows(path: Path) -> list[tuple[Any, ...]]:
         if SUMMARY_SHEET not in book.sheetnames:
             raise WorkbookError(f"{path.name} has no Summary sheet, so it is not a pbload result workbook. "
                                 "Give the .result.xlsx file that pbload load or validate wrote.")
-        return [tuple(r) for r in book[SUMMARY_SHEET].iter_rows(values_only=True)]
+        summary = [tuple(r) for r in book[SUMMARY_SHEET].iter_rows(values_only=True)]
+        return summary, _errors_of(book[ERRORS_SHEET]) if ERRORS_SHEET in book.sheetnames else []
     finally:
         book.close()
+
+
+def _errors_of(ws: Any) -> list[FailedRow]:
+    """The first MAX_LISTED_ROWS rows the Errors sheet names with an error, each once."""
+    found: dict[tuple[str, int], FailedRow] = {}
+    for values in ws.iter_rows(min_row=2, max_col=5, values_only=True):
+        sheet, cell, severity, code, message = (*values, None, None, None, None, None)[:5]
+        number = re.search(r"\d+$", str(cell or ""))
+        if severity != "error" or not sheet or not number:
+            continue
+        key = (str(sheet), int(number.group()))
+        found.setdefault(key, FailedRow(key[0], key[1], _text(code), _text(message)))
+        if len(found) == MAX_LISTED_ROWS:
+            break
+    return list(found.values())
 
 
 def _cell(row: tuple[Any, ...], index: int) -> Any:
@@ -196,7 +248,10 @@ def _context(summary: Summary, attachment: str) -> dict[str, Any]:
     if len(summary.sheets) > 1:
         rows.append(["Total", str(sum(s.rows for s in summary.sheets)), *[str(totals[s]) for s in statuses]])
     widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
-    return {"summary": summary, "counts": counts_text(totals), "columns": columns, "rows": rows,
+    failed = [[r.sheet, str(r.row), r.code, " ".join(r.message.split())] for r in summary.failed_rows]
+    failed_widths = [max([len(h), *(len(r[i]) for r in failed)]) for i, h in enumerate(FAILED_COLUMNS[:3])]
+    return {"failed_columns": FAILED_COLUMNS, "failed": failed, "failed_widths": failed_widths,
+            "more_failed": max(0, summary.failed - len(failed)),"summary": summary, "counts": counts_text(totals), "columns": columns, "rows": rows,
             "widths": widths, "problems": summary.problems, "attachment": attachment,
             "zipped": attachment != summary.result_name,
             "started": summary.started.replace("T", " "), "ended": summary.ended.replace("T", " ")}

@@ -153,10 +153,20 @@ def run_report(command: str, sheets: dict[str, list[Status]], input_name: str = 
     return report
 
 
+def with_messages(report: RunReport) -> RunReport:
+    """The report with a code and PB's message on each failed, invalid or blocked row."""
+    for sheet in report.sheets:
+        for row, outcome in sheet.outcomes.items():
+            if outcome.status in notify.FAILED_STATUSES:
+                sheet.outcomes[row] = Outcome(outcome.status, None, f"PB-40{row % 10}",
+                                              f"Row {row} of {sheet.sheet} was refused.")
+    return report
+
+
 RUNS = {
-    "load": run_report("load", {"Orders": [Status.CREATED] * 497 + [Status.FAILED] * 3}),
-    "validate": run_report("validate", {"Products": [Status.VALID] * 20,
-                                        "Orders": [Status.VALID] * 5 + [Status.INVALID] * 2}),
+    "load": with_messages(run_report("load", {"Orders": [Status.CREATED] * 497 + [Status.FAILED] * 3})),
+    "validate": with_messages(run_report("validate", {"Products": [Status.VALID] * 20,
+                                                      "Orders": [Status.VALID] * 5 + [Status.INVALID] * 2})),
 }
 
 
@@ -219,6 +229,10 @@ def test_summary_from_a_result_workbook(cli, tmp_path: Path):
         ("Orders", 14, {Status.INVALID: 11, Status.VALID: 3})]
     assert len(summary.run_id) == 12 and summary.started <= summary.ended
     assert notify.subject_for(summary) == "pbload: orders-with-errors.xlsx — 3 valid, 11 invalid"
+    # the rows to fix, read back from the Errors sheet: each row once, its first error
+    assert [(r.sheet, r.row, r.code) for r in summary.failed_rows][:3] == [
+        ("Orders", 4, "required"), ("Orders", 5, "required"), ("Orders", 6, "invalid-group")]
+    assert len(summary.failed_rows) == 11 and summary.failed == 11
 
 
 def test_summary_of_a_workbook_that_is_not_a_result(tmp_path: Path):
@@ -254,6 +268,31 @@ def test_plain_smtp_delivers_bodies_and_the_workbook(smtp_server, result_file: P
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # SMTP sends CRLF
     assert message.get_body(("html",)).get_content().replace("\r\n", "\n") == html
     assert attachment(message) == ("orders.result.xlsx", XLSX, result_file.read_bytes())
+
+
+def test_the_first_twenty_failed_rows_are_listed_in_both_bodies(smtp_server, result_file: Path):
+    server = smtp_server()
+    statuses = [Status.CREATED] * 5 + [Status.FAILED] * 20 + [Status.INVALID] * 3 + [Status.BLOCKED] * 2
+    report = with_messages(run_report("load", {"Orders": statuses}))
+    report.sheets[0].outcomes[7] = Outcome(Status.FAILED, None, "PB-4001", "Refused: token=abc123secret\nsee log")
+    notify.email_result(notify.summary_from_report(report), result_file, ["ops@example.com"], smtp_to(server),
+                        timeout=TIMEOUT_S)
+    message = server.handler.only()
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = message.get_body(("html",)).get_content()
+    listed = text.split("Rows that did not load:\n\n")[1].split("\n\n")[0].splitlines()
+    assert listed[:3] == ["Sheet   Row  Code     Message", "Orders    7  PB-4001  Refused: token=[hidden] see log",
+                          "Orders    8  PB-408   Row 8 of Orders was refused."]
+    assert len(listed) == 1 + 20 + 1 and listed[20].startswith("Orders   26  PB-406")  # the first 20, in row order
+    assert listed[-1] == "... and 5 more rows in orders.result.xlsx (its Errors sheet lists every problem)."
+    assert html.count("was refused.</td>") == 19 and "Refused: token=[hidden] see log</td>" in html
+    assert "&hellip; and 5 more rows in <b>orders.result.xlsx</b>" in html
+    assert "abc123secret" not in text + html
+
+
+def test_no_failed_rows_no_list():
+    _, text, html = notify.render(notify.summary_from_report(run_report("load", {"Orders": [Status.CREATED]})))
+    assert "did not load" not in text and "did not load" not in html
 
 
 def test_above_the_size_limit_the_workbook_goes_zipped(smtp_server, result_file: Path):
@@ -348,7 +387,7 @@ def test_a_refused_recipient_is_named(smtp_server, result_file: Path):
 
 
 def test_a_closed_port_says_so(closed_port: int, result_file: Path):
-    smtp = SmtpSettings(host="127.0.0.1", port=closed_port, tls="none")
+    smtp = SmtpSettings(host="127.0.0.1", port=closed_port, tls="none", sender=SENDER)
     with pytest.raises(notify.MailError) as caught:
         notify.email_result(notify.summary_from_report(RUNS["load"]), result_file, ["ops@example.com"], smtp,
                             timeout=TIMEOUT_S)
@@ -481,7 +520,8 @@ def test_smtp_defaults(tmp_path: Path):
 
 
 def test_smtp_table_in_a_flat_pbload_toml(tmp_path: Path):
-    (tmp_path / "pbload.toml").write_text('chunk_size = 50\n\n[smtp]\nhost = "mail.example.com"\nport = 2525\n')
+    (tmp_path / "pbload.toml").write_text('chunk_size = 50\n\n[smtp]\nhost = "mail.example.com"\nport = 2525\n'
+                                          f'from = "{SENDER}"\n')  # a sender: this machine's name may be no domain
     assert load_smtp_settings({}, cwd=tmp_path).port == 2525
 
 
