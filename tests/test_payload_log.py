@@ -82,5 +82,5 @@ def test_a_payloads_path_that_is_a_workbook_is_refused(cli, tmp_path):
     before = book.read_bytes()
     result = cli("validate", book, "--payloads", book)
     assert result.exit_code == 2
-    assert result.stderr == f"Error: --payloads {book} would overwrite a workbook. Give it a .jsonl file name.\n"
+    assert result.output == f"Error: --payloads {book} would overwrite a workbook. Give it a .jsonl file name.\n"
     assert book.read_bytes() == before
