@@ -130,8 +130,8 @@ def folder_becomes_a_file(folder: Path) -> pipeline.Progress:
     """A progress display that, once every item of the sheet is settled, turns the result's folder into a file
     (as a folder removed, or a drive unplugged, between sending and writing)."""
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if total and done == total and folder.is_dir():
+    def progress(phase: str, done: int, total: int, failed: int = 0) -> None:
+        if phase.startswith("Sending") and total and done == total and folder.is_dir():
             shutil.rmtree(folder)
             folder.write_text("in the way")
 
@@ -242,8 +242,8 @@ def test_a_journal_disk_that_fills_up_while_sending_still_gives_the_result(book,
     with tmpfs(state_dir, size="1m"), served() as (url, app):
         settings = load_settings({"env": "sandbox", "base_url": url, "state_dir": state_dir}, CLIENT)
 
-        def fill_when_sending_starts(stage: str, done: int, total: int) -> None:
-            if done == 0:
+        def fill_when_sending_starts(phase: str, done: int, total: int, failed: int = 0) -> None:
+            if phase.startswith("Sending") and done == 0:
                 fill(state_dir)
 
         with pytest.raises(JournalError) as failed:

@@ -25,6 +25,7 @@ HINTS: dict[str, str] = {
     "whitespace": "Nothing to do: pbload removed the spaces. Delete them in the sheet to silence this warning.",
     "number-stored-as-text": "Nothing to do: pbload read the number. Convert the cell to a number to silence this.",
     "date-as-text": "Nothing to do if pbload read the date you meant; otherwise type it as a real date.",
+    "dimensions-reordered": "Nothing to do: pbload sent Length, Height and Width longest first, as PB wants them.",
     "blank-rows": "Nothing to do: blank rows are skipped. Delete them to silence this warning.",
     "unknown-column": "Nothing to do if the column is yours; pbload keeps it but does not send it.",
     "no-header": "Fill in the key column so pbload knows which group this line belongs to.",
