@@ -128,6 +128,11 @@ def _instructions(ws: Worksheet, resources: tuple[Resource, ...]) -> None:
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 10
     ws.column_dimensions["C"].width = 100
+    # printed, the instructions are columns A-C, one page wide; the example rows run wider and stay on screen
+    ws.print_area = f"A1:C{ws.max_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 _GENERAL = (
