@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests.benchmarks import in_child
 from tests.benchmarks.bench_validate import generate
 
 
@@ -52,9 +52,7 @@ def _child(kind: str, path: str) -> None:
 
 
 def _measure(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_read", "--child", kind, str(path)],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return in_child("tests.benchmarks.bench_read", kind, str(path))
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from openpyxl import Workbook
 
 from loader.models import Status
 from loader.resources.products import PRODUCTS
+from tests.benchmarks import in_child
 
 
 def generate(path: Path, rows: int) -> None:
@@ -74,9 +74,7 @@ def _child(kind: str, path: str) -> None:
 
 
 def _measure(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_validate", "--child", kind, str(path)],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return in_child("tests.benchmarks.bench_validate", kind, str(path))
 
 
 def main() -> None:
