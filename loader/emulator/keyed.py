@@ -62,10 +62,5 @@ class KeyedRecords:
         return self.store.records(self.resource, client_id)
 
     def _next_id(self) -> str:
-        counter = self.store.get(SEQUENCES, "", self.resource)
-        number = 1 if counter is None else counter["last"] + 1
-        if counter is None:
-            self.store.insert(SEQUENCES, "", self.resource, {"last": number})
-        else:
-            self.store.replace(SEQUENCES, "", self.resource, {"last": number})
+        number = self.store.increment(SEQUENCES, "", self.resource, "last")
         return f"{self.id_prefix}{number:06d}"

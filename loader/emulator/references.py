@@ -26,14 +26,13 @@ def product_problems(
     store: Store, client_id: str, named: Iterable[tuple[str, Any]], skip: set[str], kit: bool = False
 ) -> list[ErrorDetail]:
     """Return a problem for each ``(path, sku)`` not in ``skip`` whose sku is no product (or no KIT)."""
+    wanted = [(path, sku) for path, sku in named if path not in skip and isinstance(sku, str)]
+    types = store.fields(products.RESOURCE, client_id, [sku for _, sku in wanted], "productType")  # one query
     problems: list[ErrorDetail] = []
-    for path, sku in named:
-        if path in skip or not isinstance(sku, str):
-            continue
-        product = store.get(products.RESOURCE, client_id, sku)
-        if product is None:
+    for path, sku in wanted:
+        if sku not in types:
             problems.append(detail(errors.NOT_FOUND, f"{path} {sku} is not a product of this client", path))
-        elif kit and product.get("productType") != KIT:
-            message = f"{path} {sku} is a product of type {product.get('productType')}, not {KIT}"
+        elif kit and types[sku] != KIT:
+            message = f"{path} {sku} is a product of type {types[sku]}, not {KIT}"
             problems.append(detail(errors.BAD_STATE, message, path))
     return problems

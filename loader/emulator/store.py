@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,10 @@ class Store:
                 self._conn.execute("COMMIT")
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        with self.atomic():
+        # One statement is its own transaction in autocommit mode, and inside `atomic` it joins the
+        # open one; either way only the lock is needed (a BEGIN/COMMIT per statement cost a third of
+        # a bulk call's CPU).
+        with self._lock:
             return self._conn.execute(sql, params)
 
     # Records ------------------------------------------------------------------------------------
@@ -111,6 +114,34 @@ class Store:
             (json.dumps(record), resource, client_id, key),
         )
         return cursor.rowcount == 1
+
+    def fields(self, resource: str, client_id: str, keys: Collection[str], name: str) -> dict[str, Any]:
+        """Return ``{key: record[name]}`` for those of ``keys`` that are stored, in one query.
+
+        For checks that need one field of many records (is each SKU a product, and a KIT?); the
+        records are not parsed in Python. A stored record without the field maps to None.
+        """
+        if not keys:
+            return {}
+        unique = list(dict.fromkeys(keys))
+        marks = ", ".join("?" * len(unique))
+        sql = (
+            "SELECT key, json_extract(body, '$.' || ?) FROM records"
+            f" WHERE resource = ? AND client_id = ? AND key IN ({marks})"  # only placeholders are spliced in
+        )
+        rows = self._execute(sql, (name, resource, client_id, *unique)).fetchall()
+        return dict(rows)
+
+    def increment(self, resource: str, client_id: str, key: str, name: str) -> int:
+        """Add one to the number ``name`` of the record at the key (created at 1) and return it, in one statement."""
+        row = self._execute(
+            "INSERT INTO records (resource, client_id, key, body) VALUES (?, ?, ?, json_object(?, 1))"
+            " ON CONFLICT (resource, client_id, key)"
+            " DO UPDATE SET body = json_set(body, '$.' || ?, json_extract(body, '$.' || ?) + 1)"
+            " RETURNING json_extract(body, '$.' || ?)",
+            (resource, client_id, key, name, name, name, name),
+        ).fetchone()
+        return int(row[0])
 
     def records(self, resource: str, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return a resource's records (of one client, or of all), oldest first."""
