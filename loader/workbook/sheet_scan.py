@@ -23,6 +23,7 @@ _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>/]")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _LETTERS = re.compile(rb"^\$?([A-Za-z]{1,3})")
 _TRUE = (b"1", b"true")
+_NAME_END = (b" ", b">", b"/", b"\t", b"\n", b"\r")  # what may follow an element's name in its tag
 
 
 class SheetTooLarge(Exception):
@@ -70,7 +71,7 @@ class _Scanner:
         while chunk := stream.read(CHUNK):
             if not close:  # the first chunk names the prefix, if any
                 root = _ROOT.search(chunk)
-                self.p = root.group(1) or b"" if root else b""
+                self.p = (root.group(1) or b"") if root else b""
                 close = b"</" + self.p + b"row>"
             edge = pending[-1][-(len(close) - 1):] if pending else b""
             cut = (edge + chunk).rfind(close)
@@ -121,15 +122,25 @@ class _Scanner:
             while pos >= 0:
                 cell = self._cell_at(block, pos, start)
                 if cell is not None:
-                    value = re.search(rb"<" + re.escape(self.p) + rb"v>([^<]*)<", block[pos:block.find(b"</" + self.p + b"c>", pos)])
-                    self.facts.errors[cell] = value.group(1).decode(errors="replace") if value else "#N/A"
+                    value = self._value(block, pos)
+                    self.facts.errors[cell] = value.decode(errors="replace") if value else "#N/A"
                 pos = block.find(marker, pos + 1)
+
+    def _value(self, block: bytes, inside: int) -> bytes | None:
+        """The `<v>` of the cell holding `inside` (None when it has none; b"" when it is empty)."""
+        tag_end = block.find(b">", inside)
+        if tag_end > 0 and block[tag_end - 1:tag_end] == b"/" and block.rfind(b"<" + self.p + b"c", 0, inside) > \
+                block.rfind(b">", 0, inside):
+            return None  # <c .../>: no content at all
+        end = block.find(b"</" + self.p + b"c>", inside)
+        value = re.search(rb"<" + re.escape(self.p) + rb"v>([^<]*)<", block[inside:end if end >= 0 else len(block)])
+        return value.group(1) if value else None
 
     def _formulas(self, block: bytes, start: int) -> None:
         f = b"<" + self.p + b"f"
         pos = block.find(f, start)
         while pos >= 0:
-            if block[pos + len(f):pos + len(f) + 1] in (b">", b" ", b"/", b"\t", b"\n", b"\r"):
+            if block[pos + len(f):pos + len(f) + 1] in _NAME_END:
                 cell = self._cell_at(block, pos, start, inside=True)
                 if cell is not None and cell not in self.facts.errors and not self._has_value(block, pos):
                     self.facts.uncalculated.add(cell)
@@ -137,10 +148,8 @@ class _Scanner:
 
     def _has_value(self, block: bytes, formula: int) -> bool:
         """Whether a formula's cell stores a value (a text result may be empty: `t="str"` with `<v></v>`)."""
-        end = block.find(b"</" + self.p + b"c>", formula)
-        body = block[formula:end if end >= 0 else len(block)]
-        value = re.search(rb"<" + re.escape(self.p) + rb"v>([^<]*)<", body)
-        if value and value.group(1):
+        value = self._value(block, formula)
+        if value:
             return True
         tag = block[block.rfind(b"<" + self.p + b"c", 0, formula):formula]
         kind = _attrs(tag).get(b"t", b"n")
@@ -163,7 +172,7 @@ class _Scanner:
         """The (row, column) of the cell whose start tag holds `pos` (or, `inside`, whose content does)."""
         c = b"<" + self.p + b"c"
         tag = block.rfind(c, start, pos)
-        while tag >= 0 and block[tag + len(c):tag + len(c) + 1] not in (b" ", b">", b"\t", b"\n", b"\r", b"/"):
+        while tag >= 0 and block[tag + len(c):tag + len(c) + 1] not in _NAME_END:
             tag = block.rfind(c, start, tag)
         if tag < 0 or (not inside and b">" in block[tag:pos]):
             return None
@@ -180,7 +189,7 @@ class _Scanner:
         """The number of the row whose start tag is the last one before `pos`."""
         row_tag = b"<" + self.p + b"row"
         tag = block.rfind(row_tag, start, pos)
-        while tag >= 0 and block[tag + len(row_tag):tag + len(row_tag) + 1] not in (b" ", b">", b"\t", b"\n", b"\r", b"/"):
+        while tag >= 0 and block[tag + len(row_tag):tag + len(row_tag) + 1] not in _NAME_END:
             tag = block.rfind(row_tag, start, tag)
         if tag < 0:
             return self.row

@@ -69,6 +69,16 @@ def test_a_row_whose_only_value_is_an_error_is_not_skipped_as_blank(tmp_path):
     assert list(read_workbook(tmp_path / "p.xlsx").sheets[0].frame.index) == [2, 3, 4]
 
 
+def test_an_error_cell_without_its_value_is_still_an_error(tmp_path):
+    book = products_book(plain_rows(2))
+    book.save(tmp_path / "p.xlsx")
+    _edit_sheet(tmp_path / "p.xlsx", lambda xml: xml.replace(
+        b'<c r="C3" t="inlineStr"><is><t>Product 1</t></is></c>', b'<c r="C3" t="e"/>'))
+    assert issues_of(tmp_path / "p.xlsx") == [
+        (3, "Description", "formula-error", "error",
+         "Description holds the error #N/A (a formula that fails), so it has no value to send.")]
+
+
 def test_errors_in_a_column_pbload_does_not_read_are_left_alone(tmp_path):
     book = products_book(plain_rows(2))
     book["Products"]["F2"] = "My notes"
