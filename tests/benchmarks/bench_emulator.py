@@ -2,6 +2,12 @@
 
     python -m tests.benchmarks.bench_emulator [--clients 4] [--batches 25] [--size 200]
                                               [--operation products|orders|all] [--db PATH]
+    python -m tests.benchmarks.bench_emulator --cpu [--runs 15] [--operation ...] [--db PATH]
+
+``--cpu`` serves the emulator from a child process and has it measure, with ``time.process_time``
+around each call, the CPU one bulk call of ``--size`` items costs the server; one client posts the
+calls one after another and the script prints the median and quartiles in ms. For a "before" figure,
+run this file with PYTHONPATH at another checkout (``git worktree add /tmp/emu-before HEAD``).
 
 Serves an emulator (in memory unless ``--db``) on a free port of 127.0.0.1 in this process, then
 K client threads, each with its own keep-alive connection, post bulk requests of ``--size`` items
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import statistics
 import threading
 import time
@@ -106,9 +113,77 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+CPU_HEADER = "X-Bench-Server-CPU-ms"
+
+
+class ServerCpu:
+    """WSGI middleware that adds the CPU time the wrapped app spent on the request as a header."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        started, answer = time.process_time(), {}
+
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            answer.update(status=status, headers=headers)
+
+        body = b"".join(self.app(environ, keep))  # the whole answer, JSON encoding included
+        spent = (time.process_time() - started) * 1000
+        start_response(answer["status"], [*answer["headers"], (CPU_HEADER, f"{spent:.3f}")])
+        return [body]
+
+
+def _serve_child(db: str | None, urls: Any) -> None:
+    emulator = create_app(db)
+    with EmulatorServer(ServerCpu(FaultInjector(emulator))) as server:
+        urls.put(server.url)
+        threading.Event().wait()  # until the parent terminates this process
+
+
+def cpu_main(options: argparse.Namespace) -> None:
+    """Serve from a child process and print the server's CPU per bulk call, per operation."""
+    context = multiprocessing.get_context("spawn")
+    urls = context.Queue()
+    child = context.Process(target=_serve_child, args=(options.db, urls), daemon=True)
+    child.start()
+    try:
+        url = urls.get(timeout=60)
+        names = list(OPERATIONS) if options.operation == "all" else [options.operation]
+        for name in names:
+            _cpu_run(url, OPERATIONS[name], options)
+    finally:
+        child.terminate()
+        child.join()
+
+
+def _cpu_run(url: str, operation: Operation, options: argparse.Namespace) -> None:
+    token = _token(url)
+    if operation.name == "orders":
+        _create_order_products(url, token)
+    numbers, spent = itertools.count(1_000_000 * (operation.name == "orders")), []
+    with httpx.Client(base_url=url + FULFILLMENT, timeout=60) as client:
+        for run in range(options.runs + 1):
+            items = [operation.item(next(numbers)) for _ in range(options.size)]
+            response = _post(client, token, operation, items)
+            response.raise_for_status()
+            if any(result.get("errors") for result in response.json()[operation.array]):
+                raise SystemExit(f"{operation.name}: a benchmark item was refused: {response.text[:500]}")
+            if run:  # the first call warms up (compiling rules, SQLite's caches)
+                spent.append(float(response.headers[CPU_HEADER]))
+    q1, median, q3 = statistics.quantiles(spent, n=4)
+    print(
+        f"{operation.name:9} server CPU per {options.size}-item bulk call: median {median:.1f} ms "
+        f"(quartiles {q1:.1f}-{q3:.1f} ms, {len(spent)} calls)"
+    )
+
+
 def main() -> None:
     """Parse the options, serve an emulator, run the chosen operations, print the figures."""
     options = _parse()
+    if options.cpu:
+        cpu_main(options)
+        return
     emulator = create_app(options.db)
     with EmulatorServer(FaultInjector(emulator)) as server:
         print(f"Emulator at {server.url}; {options.clients} clients x {options.batches} bulk requests x {options.size}")
@@ -214,6 +289,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=200, help="items per bulk request (default 200)")
     parser.add_argument("--operation", choices=[*OPERATIONS, "all"], default="all", help="default: all")
     parser.add_argument("--db", default=None, help="SQLite file for the state (default: in memory)")
+    parser.add_argument("--cpu", action="store_true", help="print the server's CPU per bulk call (own process)")
+    parser.add_argument("--runs", type=int, default=15, help="timed bulk calls per operation with --cpu")
     return parser.parse_args()
 
 
