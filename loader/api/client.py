@@ -182,7 +182,7 @@ class FulfillmentClient:
                 continue
             response = _to_response(raw, attempt, uncertain)
             if response.throttled:
-                limiter.throttled()
+                limiter.throttled(self.policy.retry_after(raw.headers.get("Retry-After")))
             else:
                 limiter.passed()
             if is_transient(response.status, response.codes) and not last:

@@ -1,19 +1,26 @@
-"""A client-side request rate per operation, that slows down when the API throttles (§7, §21.5).
+"""A client-side request rate per operation, that settles just under the API's limit (§7, §21.5).
 
 PB throttles each operation separately at about 100 requests per second. Each operation gets its
-own limiter: requests are spaced to the current rate; a 429 halves the rate, and each request that
-is not throttled wins a little of it back, up to the configured maximum.
+own limiter: requests are spaced to the current rate. A throttle pauses the operation until its
+`Retry-After`, and sets the rate to just under what the server granted over the last window (so it
+never collapses below what the server allows), or halves it when too little passed to tell. Each
+window without a throttle adds a fixed step, up to the user's maximum (--max-rps), so the rate
+climbs back slowly towards the limit and seldom crosses it: each crossing costs a pause.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 DEFAULT_MAX_RPS = 100.0
 MIN_RPS = 1.0
-RECOVERY = 1.05  # rate gained back after each request that was not throttled
+WINDOW_S = 1.0  # PB, and the emulator's --rate-limit, count requests per second
+BACKOFF = 0.95  # a throttle sets the rate to this share of the rate granted over the last window
+MIN_GRANTED = 2  # fewer passes in the window say nothing of the server's limit: then the rate is halved
+STEP_RPS = 0.05  # added after each window without a throttle: slow, since each throttle costs a pause
 
 
 class RateLimiter:
@@ -25,7 +32,10 @@ class RateLimiter:
         self.rate = max_rps
         self._clock = clock
         self._sleep = sleep
-        self._next = 0.0
+        self._next = 0.0  # when the next request may leave
+        self._paused_until = 0.0
+        self._grown = clock()  # when the rate last grew (or was cut)
+        self._passes: deque[float] = deque()  # when requests passed, over the last window
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -37,15 +47,34 @@ class RateLimiter:
         if start > now:
             self._sleep(start - now)
 
-    def throttled(self) -> None:
-        """The API said 429: halve the rate."""
+    def throttled(self, retry_after_s: float | None = None) -> None:
+        """The API said "too many requests": pause until `retry_after_s` from now, and slow down."""
         with self._lock:
-            self.rate = max(MIN_RPS, self.rate / 2)
+            now = self._clock()
+            if now < self._paused_until:
+                return  # sent before the pause began: this throttle was already counted
+            granted = self._granted(now)
+            learned = BACKOFF * min(self.rate, granted) if granted * WINDOW_S >= MIN_GRANTED else 0.0
+            self.rate = max(MIN_RPS, learned or self.rate / 2)
+            self._paused_until = now + (retry_after_s or 0.0)
+            self._next = max(self._next, self._paused_until)
+            self._grown = self._paused_until
 
     def passed(self) -> None:
-        """A request went through: win back some rate."""
+        """A request went through: after each whole window without a throttle, add a step."""
         with self._lock:
-            self.rate = min(self.max_rps, self.rate * RECOVERY)
+            now = self._clock()
+            self._passes.append(now)
+            self._granted(now)  # forgets passes older than the window
+            if now - self._grown >= WINDOW_S:
+                self.rate = min(self.max_rps, self.rate + STEP_RPS)
+                self._grown = now
+
+    def _granted(self, now: float) -> float:
+        """Requests per second that passed over the last window."""
+        while self._passes and self._passes[0] <= now - WINDOW_S:
+            self._passes.popleft()
+        return len(self._passes) / WINDOW_S
 
 
 class RateLimits:

@@ -38,13 +38,20 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: str | None, rng: random.Random) -> float:
         """Seconds to wait before attempt `attempt + 1`."""
-        if retry_after:
-            try:
-                return min(max(float(retry_after), 0.0), self.max_delay_s)
-            except ValueError:
-                pass  # an HTTP date: fall back to our own backoff
+        seconds = self.retry_after(retry_after)
+        if seconds is not None:
+            return seconds
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return rng.uniform(ceiling / 2, ceiling)
+
+    def retry_after(self, header: str | None) -> float | None:
+        """The seconds a `Retry-After` header asks for, within `max_delay_s`; None if absent or a date."""
+        if header:
+            try:
+                return min(max(float(header), 0.0), self.max_delay_s)
+            except ValueError:
+                pass  # an HTTP date: the caller falls back to its own backoff
+        return None
 
 
 def is_throttled(status: int, codes: Collection[str] = ()) -> bool:
