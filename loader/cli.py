@@ -7,6 +7,10 @@ What a run prints (`loader.console` renders it): progress on stderr while it wor
 the counts per sheet, notes, the problems grouped by code and the result's path. `--quiet` keeps
 only the counts and the result's path (errors and the stop message still go to stderr); `--json`
 prints the run as one JSON document on stdout and everything else on stderr.
+
+Start-up: `pbload --help` and `--version` import click and a few light modules only. pandas, httpx,
+openpyxl, the emulator and the rest are imported inside the commands that use them, and option
+defaults and choices come from `loader.choices`; tests/test_startup.py guards the import list.
 """
 
 from __future__ import annotations
@@ -20,25 +24,20 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from loader import __version__, console, notify, pipeline
-from loader.doctor import format_report, require_account, run_doctor
+from loader import __version__
+from loader.choices import ADVANCE_RESOURCES, ENVIRONMENTS, LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID
 from loader.errors import PbloadError
-from loader.emulator import control
-from loader.emulator.control import ADVANCE_NAMES
-from loader.journal import UNWRITTEN, Journal, RunRecord
 from loader.models import RunReport
 from loader.redact import redact
-from loader.resources import BY_NAME, RESOURCES
-from loader.send import STOP_GRACE_SECONDS
-from loader.settings import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID, Settings, load_settings
-from loader.settings import known_secrets, load_smtp_settings
-from loader.workbook.result_content import change_counts
-from loader.workbook.templates import template_name, write_template
-from loader.workbook.writer import discard_temporaries
+
+if TYPE_CHECKING:
+    from loader import console, pipeline
+    from loader.journal import RunRecord
+    from loader.settings import Settings
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
 MAX_CHANGES_SHOWN = 10  # columns `pbload plan` names, the most changed first
@@ -55,22 +54,31 @@ class Failure(click.ClickException):
         self.as_json = ctx.info_name if ctx is not None and _mode(ctx, "json") else None
 
     def show(self, file: Any = None) -> None:
-        message = redact(self.format_message(), known_secrets())
+        from loader import console
+
+        message = _masked(self.format_message())
         if self.as_json:  # a script reading stdout learns that nothing ran, and why
             click.echo(json.dumps({"version": console.DOCUMENT_VERSION, "command": self.as_json,
                                    "exit_code": EXIT_NOT_RUN, "error": message}, ensure_ascii=False, indent=2))
         click.echo(f"Error: {message}", err=True)
 
 
+def _masked(text: str) -> str:
+    """TEXT with every secret of the environment masked (loader.settings knows them; imported when needed)."""
+    from loader.settings import known_secrets
+
+    return redact(text, known_secrets())
+
+
 def _print_traceback() -> None:
     """--debug: the exception being handled, with its causes, and no secret in any of their texts."""
-    click.echo(redact(traceback.format_exc(), known_secrets()), err=True, nl=False)
+    click.echo(_masked(traceback.format_exc()), err=True, nl=False)
 
 
 def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
     """A bug's traceback (not a PbloadError) goes through the same mask before Python prints it."""
     text = "".join(traceback.format_exception(kind, value, tb))
-    sys.stderr.write(redact(text, known_secrets()))
+    sys.stderr.write(_masked(text))
 
 
 _DEBUG_HELP = "Show the full traceback when something goes wrong, and each stage's seconds."
@@ -141,6 +149,8 @@ def template(resources: tuple[str, ...], output: Path | None, force: bool) -> No
       pbload template orders                     # orders.xlsx
       pbload template products orders -o new.xlsx
     """
+    from loader.workbook.templates import template_name, write_template
+
     chosen = _resources(resources or ("all",))
     path = output or Path(f"{template_name(chosen)}.xlsx")
     _refuse_overwrite(path, force)
@@ -148,6 +158,8 @@ def template(resources: tuple[str, ...], output: Path | None, force: bool) -> No
 
 
 def _resources(names: tuple[str, ...]) -> tuple[Any, ...]:
+    from loader.resources import BY_NAME, RESOURCES
+
     if "all" in names:
         return RESOURCES
     unknown = [n for n in names if n not in BY_NAME]
@@ -164,7 +176,7 @@ _strict = click.option("--strict", is_flag=True, default=None, help="Treat warni
 _progress = click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
 _state_dir = click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False),
                           help="Where pbload keeps its state (or PBLOAD_STATE_DIR).")
-_env = click.option("--env", type=click.Choice(["local", "sandbox", "production"]),
+_env = click.option("--env", type=click.Choice(ENVIRONMENTS),
                     help="Which API (or PBLOAD_ENV; default: sandbox with PB_* credentials set, else local).")
 _base_url = click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator "
                                             "serve` (or PBLOAD_BASE_URL).")
@@ -173,6 +185,10 @@ Mailer = Callable[[RunReport], None]
 
 
 def _addresses(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:  # called for every run, with or without --email-to: no need for loader.notify then
+        return ()
+    from loader import notify
+
     try:
         return tuple(notify.check_addresses(value))
     except PbloadError as exc:
@@ -214,6 +230,8 @@ def validate(ctx: click.Context, workbook: Path, output: Path | None, env: str |
       pbload validate orders.xlsx
       pbload validate orders.xlsx --offline --json > report.json
     """
+    from loader import pipeline
+
     settings = _settings(ctx, env=env or ("local" if offline else None), base_url=base_url, strict=strict,
                          state_dir=state_dir)
     mail = _mailer(ctx, email_to)
@@ -284,6 +302,9 @@ def plan_command(ctx: click.Context, workbook: Path, output: Path | None, env: s
       pbload plan orders.xlsx --env sandbox
       pbload plan products.xlsx --json | jq '.changes'
     """
+    from loader import pipeline
+    from loader.workbook.result_content import change_counts
+
     settings = _settings(ctx, env=env, base_url=base_url, strict=strict)
     _say(ctx, _environment_line(settings))
     timings = pipeline.Timings()
@@ -299,6 +320,8 @@ def plan_command(ctx: click.Context, workbook: Path, output: Path | None, env: s
 
 def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path | None, no_progress: bool,
           mail: Mailer | None = None, payloads: Path | None = None) -> None:
+    from loader import pipeline
+
     _say(ctx, _environment_line(settings))
     timings = pipeline.Timings()
     with _graceful_stop() as stop, _progress_display(ctx, no_progress) as progress:
@@ -324,6 +347,9 @@ def _graceful_stop() -> Iterator[threading.Event]:
     Requests still unanswered after `STOP_GRACE_SECONDS` are abandoned: their rows stay in the journal
     as in flight, and the next load looks them up at PB before sending anything again.
     """
+    from loader.send import STOP_GRACE_SECONDS
+    from loader.workbook.writer import discard_temporaries  # imported now: not inside a signal handler
+
     stop = threading.Event()
 
     def first(signum: int, frame: Any) -> None:
@@ -370,6 +396,9 @@ def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_di
       pbload resume                  # the newest unfinished run
       pbload resume 3f2a9c1b7d4e     # a run that `pbload runs` lists
     """
+    from loader import pipeline
+    from loader.journal import UNWRITTEN
+
     base = _settings(ctx, env="local", state_dir=state_dir)
     record = _run(ctx, lambda: _journal_run(base.state_dir, run_id))
     if record is None and run_id:
@@ -399,6 +428,8 @@ def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_di
 
 def _nothing_to_do(ctx: click.Context, message: str, run_id: str | None = None) -> None:
     """A command that had nothing to run says so; under --json as a document with exit code 0."""
+    from loader import console
+
     if _mode(ctx, "json"):
         click.echo(json.dumps({"version": console.DOCUMENT_VERSION, "command": ctx.info_name, "run_id": run_id,
                                "exit_code": EXIT_OK, "message": message}, ensure_ascii=False, indent=2))
@@ -407,6 +438,8 @@ def _nothing_to_do(ctx: click.Context, message: str, run_id: str | None = None) 
 
 
 def _journal_run(state_dir: Path, run_id: str | None) -> RunRecord | None:
+    from loader.journal import Journal
+
     journal = Journal(state_dir)
     try:
         return journal.run(run_id)
@@ -416,6 +449,8 @@ def _journal_run(state_dir: Path, run_id: str | None) -> RunRecord | None:
 
 def _write_kept(ctx: click.Context, record: RunRecord, settings: Settings, output: Path | None) -> None:
     """The run sent everything it was going to; only its result workbook is missing."""
+    from loader import pipeline
+
     _say(ctx, f"Writing the result workbook of run {record.run_id} from the journal; nothing is sent.")
     report = _run(ctx, lambda: pipeline.write_kept_result(record.run_id, settings, output))
     if report.interrupted:
@@ -437,6 +472,8 @@ def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
       pbload runs
       pbload runs -n 5 --state-dir ./pbload-state
     """
+    from loader.journal import UNWRITTEN
+
     settings = _settings(ctx, env="local", state_dir=state_dir)
     records = _run(ctx, lambda: _journal_runs(settings.state_dir, limit))
     if not records:
@@ -452,6 +489,8 @@ def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
 
 
 def _journal_runs(state_dir: Path, limit: int) -> list[RunRecord]:
+    from loader.journal import Journal
+
     journal = Journal(state_dir)
     try:
         return journal.runs(limit)
@@ -460,6 +499,8 @@ def _journal_runs(state_dir: Path, limit: int) -> list[RunRecord]:
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    from loader.settings import load_settings
+
     return _run(ctx, lambda: load_settings(flags))
 
 
@@ -483,6 +524,8 @@ def _environment_line(settings: Settings, calls: str = "") -> str:
 
 @contextmanager
 def _progress_display(ctx: click.Context, no_progress: bool) -> Iterator[console.Progress]:
+    from loader import console
+
     with console.progress_display(sys.stderr, not (no_progress or _mode(ctx, "quiet"))) as progress:
         yield progress
 
@@ -490,11 +533,13 @@ def _progress_display(ctx: click.Context, no_progress: bool) -> Iterator[console
 def _finish(ctx: click.Context, report: RunReport, mail: Mailer | None = None, then: list[str] | None = None,
             extra: dict[str, Any] | None = None) -> None:
     """Say what came of the run (`then`: lines after the counts; `extra`: --json fields), exit with its code."""
+    from loader import console
+
     code = EXIT_OK if report.all_ok else EXIT_ROWS_FAILED
     notes = list(report.notes)
     if _mode(ctx, "json"):
         document = console.report_document(report, code, notes, extra)
-        click.echo(redact(json.dumps(document, ensure_ascii=False, indent=2), known_secrets()))
+        click.echo(_masked(json.dumps(document, ensure_ascii=False, indent=2)))
     elif _mode(ctx, "quiet"):
         for line in [*console.count_lines(report), f"Result: {report.result_path}"]:
             click.echo(line)
@@ -510,6 +555,9 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
     """What e-mails the result after the run, if --email-to asks; its settings are checked now, before it."""
     if not to:
         return None
+    from loader import notify
+    from loader.settings import load_smtp_settings
+
     smtp = _run(ctx, load_smtp_settings)
     _run(ctx, lambda: notify.check_ready(smtp))
 
@@ -521,7 +569,7 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
             if ctx.find_root().obj.get("debug"):
                 _print_traceback()
             again = " ".join(f"--to {a}" for a in to)
-            message = redact(str(exc), known_secrets())
+            message = _masked(str(exc))
             click.echo(f"Error: {message} The result workbook is still at {path}; send it later with "
                        f"`pbload email {path} {again}`.", err=True)
             return
@@ -548,6 +596,9 @@ def email_command(ctx: click.Context, result: Path, to: tuple[str, ...]) -> None
       pbload email orders.result.xlsx --to ops@example.com
       pbload email orders.result.xlsx --to ops@example.com --to lead@example.com
     """
+    from loader import notify
+    from loader.settings import load_smtp_settings
+
     smtp = _run(ctx, load_smtp_settings)
     _run(ctx, lambda: notify.email_result(notify.summary_from_result(result), result, to, smtp))
     click.echo(f"E-mailed {result.name} to {', '.join(to)}.")
@@ -572,6 +623,8 @@ def export_command(ctx: click.Context, what: str, output: Path | None, force: bo
       pbload export products                    # products-export.xlsx
       pbload export orders --env sandbox -o orders-now.xlsx
     """
+    from loader import pipeline
+
     settings = _settings(ctx, env=env, base_url=base_url, state_dir=state_dir)
     target = output or Path(f"{what}-export.xlsx")
     _refuse_overwrite(target, force)
@@ -604,6 +657,8 @@ def doctor(ctx: click.Context, env: str | None, base_url: str | None) -> None:
       pbload doctor --env sandbox
       pbload doctor --base-url http://127.0.0.1:8790     # a served emulator
     """
+    from loader.doctor import format_report, require_account, run_doctor
+
     settings = _settings(ctx, env=env, base_url=base_url)
     _run(ctx, lambda: require_account(settings))
     click.echo(_environment_line(settings) + " Read-only calls only.")
@@ -690,7 +745,7 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
 
 
 @emulator.command()
-@click.argument("resource", metavar="RESOURCE", type=click.Choice(sorted(ADVANCE_NAMES), case_sensitive=False))
+@click.argument("resource", metavar="RESOURCE", type=click.Choice(sorted(ADVANCE_RESOURCES), case_sensitive=False))
 @click.argument("key")
 @click.argument("status")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
@@ -710,6 +765,8 @@ def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path |
       pbload emulator advance orders PO-1001 SHIPPED
       pbload emulator advance asns ASN-7 RECEIVED --base-url http://127.0.0.1:8790
     """
+    from loader.emulator import control
+
     settings = _settings(ctx, env="local", base_url=base_url)
     db_path = None if base_url else (db or settings.emulator_db)
     # a served emulator wants its credentials: PB_API_KEY/PB_API_SECRET, else the emulator's defaults
