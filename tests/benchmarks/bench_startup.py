@@ -38,7 +38,7 @@ def every_help() -> tuple[tuple[str, ...], ...]:
 
     commands = [(name,) for name in main.commands]
     commands += [("emulator", name) for name in main.commands["emulator"].commands]  # type: ignore[attr-defined]
-    return HEADLINE + tuple((*command, "--help") for command in commands)
+    return tuple(dict.fromkeys(HEADLINE + tuple((*command, "--help") for command in commands)))  # load once
 
 
 def measure(args: tuple[str, ...], pairs: int) -> tuple[float, float, float]:
