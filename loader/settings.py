@@ -29,6 +29,8 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import platformdirs
 
+# the credentials the built-in emulator accepts (shown by `pbload emulator serve`)
+from loader.choices import LOCAL_API_KEY, LOCAL_API_SECRET, LOCAL_CLIENT_ID
 from loader.errors import SettingsError
 from loader.resources import RESOURCES
 
@@ -40,10 +42,6 @@ BASE_URLS = {
 }
 ENVIRONMENTS = ("local", *BASE_URLS)
 URL_SCHEMES = ("http", "https")
-# The credentials the built-in emulator accepts (shown by `pbload emulator serve`).
-LOCAL_CLIENT_ID = "pbload-local"
-LOCAL_API_KEY = "local-key"
-LOCAL_API_SECRET = "local-secret"
 DEFAULT_CHUNK_SIZE = 200
 DEFAULT_CONCURRENCY = 4
 _CREDENTIALS = ("PB_CLIENT_ID", "PB_API_KEY", "PB_API_SECRET")
