@@ -107,7 +107,8 @@ def _validate_sheets(report: RunReport, checked: list[CheckedSheet], settings: S
     with _payload_log(payloads) as log:
         for sheet, rows in zip(report.sheets, checked):
             resource = rows.data.resource
-            planned = plan_sheet(rows, rows.invalid_rows(settings.strict))
+            # the bodies are built only to be written out: validate's look-ups decide by keys and values
+            planned = plan_sheet(rows, rows.invalid_rows(settings.strict), bodies=log is not None)
             sheet.outcomes.update(planned.settled)
             phase = f"Looking up {sheet.sheet}"
             total = sum(len(i.rows) for i in planned.items)

@@ -34,8 +34,9 @@ class Plan:
     settled: dict[int, Outcome] = field(default_factory=dict)
 
 
-def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
-    """Items for the valid rows (or groups) of a checked sheet."""
+def plan_sheet(rows: CheckedSheet, invalid: set[int], bodies: bool = True) -> Plan:
+    """Items for the valid rows (or groups) of a checked sheet; without `bodies`, items without their API
+    bodies (`validate`: what it decides needs only the rows' values and keys)."""
     resource = rows.data.resource
     plan = Plan([])
     by_row: dict[int, list[Issue]] = {}  # indexed once: a sheet of many bad rows plans in linear time
@@ -47,7 +48,7 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
     if resource.lines is None:
         for row, values in records.items():
             if row not in invalid:
-                plan.items.append(_item(rows, resource, (row,), [values]))
+                plan.items.append(_item(rows, resource, (row,), [values], bodies))
         return plan
     groups: dict[Any, list[int]] = {}  # key -> its rows, in the order the sheet has them
     for row, values in records.items():
@@ -60,7 +61,7 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int]) -> Plan:
                 if row not in invalid:
                     plan.settled[row] = _sibling_invalid(resource, key, bad)
             continue
-        plan.items.append(_item(rows, resource, tuple(group_rows), [records[r] for r in group_rows]))
+        plan.items.append(_item(rows, resource, tuple(group_rows), [records[r] for r in group_rows], bodies))
     return plan
 
 
@@ -75,9 +76,10 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value))
 
 
-def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], values: list[dict[str, Any]]) -> Item:
+def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], values: list[dict[str, Any]],
+          bodies: bool = True) -> Item:
     header = values[0]
-    payload = resource.build_payload(header, values if resource.lines else None)
+    payload = resource.build_payload(header, values if resource.lines else None) if bodies else {}
     # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
     refs = tuple(
         Reference(PRODUCTS, str(v[f.name]), row, f.header)
