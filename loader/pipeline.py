@@ -107,15 +107,12 @@ def _validate_sheets(report: RunReport, checked: list[CheckedSheet], settings: S
     with _payload_log(payloads) as log:
         for sheet, rows in zip(report.sheets, checked):
             resource = rows.data.resource
+            shown = progress if client is not None else _no_progress  # offline, nothing is looked up
             # the bodies are built only to be written out: validate's look-ups decide by keys and values
-            planned = plan_sheet(rows, rows.invalid_rows(settings.strict), bodies=log is not None)
-            sheet.outcomes.update(planned.settled)
-            phase = f"Looking up {sheet.sheet}"
-            total = sum(len(i.rows) for i in planned.items)
-            progress(phase, 0, total, 0) if client is not None else None
-            ready, settled, issues = deps.resolve(resource, planned.items)
-            sheet.outcomes.update(settled)
-            report.issues.extend(issues)
+            resolved = _plan_and_resolve(settings, deps, report, sheet, rows, shown, bodies=log is not None)
+            if resolved is None:
+                continue
+            ready, total = resolved
             found = _looked_up(client, settings, resource, ready, stop) if client is not None else {}
             failed = 0
             for item in ready:
@@ -124,7 +121,7 @@ def _validate_sheets(report: RunReport, checked: list[CheckedSheet], settings: S
                 sheet.outcomes.update({row: outcome for row in item.rows})
                 if log is not None and outcome.status is Status.VALID:
                     log.record(item, {"clientId": settings.client_id, **item.payload})
-            progress(phase, total, total, failed) if client is not None else None
+            shown(_looking_up(sheet), total, total, failed)
             deps.record(resource, rows, sheet.outcomes)
 
 
@@ -314,25 +311,42 @@ def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
                 progress: Progress = _no_progress) -> None:
     """Plan and look up one sheet, and say what a load would do with each of its rows."""
     resource = rows.data.resource
-    planned = plan_sheet(rows, rows.invalid_rows(settings.strict))
-    sheet.outcomes.update(planned.settled)
-    phase, total = f"Looking up {sheet.sheet}", sum(len(i.rows) for i in planned.items)
-    progress(phase, 0, total, 0)
-    try:
-        items, settled, issues = deps.resolve(resource, planned.items)
-    except Stopped:
-        deps.record(resource, rows, sheet.outcomes)
+    resolved = _plan_and_resolve(settings, deps, report, sheet, rows, progress)
+    if resolved is None:
         return
-    sheet.outcomes.update(settled)
-    report.issues.extend(issues)
+    items, total = resolved
     recorder = Recorder(stop=stop)
     if items and not stop.is_set():
         outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).preview(items)
         for item in items:
             if item.key in outcomes:
                 sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
-    progress(phase, total, total, 0)
+    progress(_looking_up(sheet), total, total, 0)
     deps.record(resource, rows, sheet.outcomes)
+
+
+def _plan_and_resolve(settings: Settings, deps: Dependencies, report: RunReport, sheet: SheetReport,
+                      rows: CheckedSheet, progress: Progress, bodies: bool = True) -> tuple[list[Item], int] | None:
+    """Plan one sheet and settle what its dependencies decide (a SKU nobody has, a failed kit): the items
+    left to look up or send, and how many rows were planned into items; None when Ctrl-C stopped the SKU
+    look-ups (the sheet's valid rows stay NOT SENT)."""
+    resource = rows.data.resource
+    planned = plan_sheet(rows, rows.invalid_rows(settings.strict), bodies)
+    sheet.outcomes.update(planned.settled)
+    total = sum(len(i.rows) for i in planned.items)
+    progress(_looking_up(sheet), 0, total, 0)
+    try:
+        items, settled, issues = deps.resolve(resource, planned.items)
+    except Stopped:
+        deps.record(resource, rows, sheet.outcomes)
+        return None
+    sheet.outcomes.update(settled)
+    report.issues.extend(issues)
+    return items, total
+
+
+def _looking_up(sheet: SheetReport) -> str:
+    return f"Looking up {sheet.sheet}"
 
 
 def export(what: str, settings: Settings, output: Path,
@@ -391,18 +405,11 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
     (the breaker) loses none; rows whose request left without an answer are `no-answer`.
     """
     resource = rows.data.resource
-    plan = plan_sheet(rows, rows.invalid_rows(settings.strict))
-    sheet.outcomes.update(plan.settled)
-    lookup, asked = f"Looking up {sheet.sheet}", sum(len(i.rows) for i in plan.items)
-    progress(lookup, 0, asked, 0)
-    try:
-        items, settled, issues = deps.resolve(resource, plan.items)
-    except Stopped:  # Ctrl-C during the SKU look-ups: the sheet's valid rows stay NOT SENT
-        deps.record(resource, rows, sheet.outcomes)
+    resolved = _plan_and_resolve(settings, deps, report, sheet, rows, progress)
+    if resolved is None:
         return
-    progress(lookup, asked, asked, len(settled))
-    sheet.outcomes.update(settled)
-    report.issues.extend(issues)
+    items, asked = resolved
+    progress(_looking_up(sheet), asked, asked, asked - sum(len(i.rows) for i in items))
     # items an earlier run sent without hearing back: a duplicate create of them is our own
     earlier = journal.earlier(settings.target, resource.name, [i.key for i in items])
     in_doubt = frozenset(k for k, e in earlier.items() if e.state == IN_FLIGHT)
