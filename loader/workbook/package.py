@@ -163,13 +163,10 @@ def _zip_package(path: Path, verify: bool) -> Package:
             if "mimetype" in names and book.read("mimetype").strip() == _ODS_MIMETYPE:
                 return Package(path, ODS)
             if verify:
-                _check_prologs(path, book, infos)
+                _check_parts(path, book, infos, names)
             if "[Content_Types].xml" not in names:
                 raise WorkbookError(_not_a_workbook(path, b"\0"))
-            package = _ooxml(path, book, names)
-            if verify:
-                _check_well_formed(package, book, infos)
-            return package
+            return _ooxml(path, book, names)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
         raise WorkbookError(damaged(path, str(exc))) from None
     except OSError as exc:
@@ -229,38 +226,41 @@ def _size(n: int) -> str:
     return f"{n / GiB:.1f} GB" if n >= GiB else f"{n / MiB:.1f} MB" if n >= MiB else f"{n / 1024:.0f} KB"
 
 
-def _check_prologs(path: Path, book: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
-    """No XML part may declare a document type: entities are never expanded, external ones never fetched."""
+def _check_parts(path: Path, book: zipfile.ZipFile, infos: list[zipfile.ZipInfo], names: set[str]) -> None:
+    """Every XML part, read once: it may not declare a document type (entities are never expanded, external
+    ones never fetched), and up to WELL_FORMED_LIMIT it must be well-formed XML (python-calamine passes
+    over some damage, and the result would copy it as it is)."""
     for info in infos:
         if not _XML_PART.search(info.filename) or info.is_dir():
             continue
-        with book.open(info) as part:
-            prolog = part.read(PROLOG_BYTES)
-        root = _first_element(prolog)
-        if _DOCTYPE.search(prolog[:root]):
-            raise WorkbookError(
-                f"{path.name} is not a workbook pbload will open: its part {info.filename} declares a document "
-                "type, which Excel never writes (it can make a reader fetch or expand hidden content). "
-                "Save the workbook again from Excel and retry."
-            )
-
-
-def _check_well_formed(package: Package, book: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
-    """A part that is not well-formed XML would be copied into the result as it is, and break it."""
-    sheets = {s.part: s.name for s in package.sheets}
-    for info in infos:
-        if not _XML_PART.search(info.filename) or info.filename.lower().endswith(".vml") \
-                or info.file_size > WELL_FORMED_LIMIT:
-            continue
+        whole = not info.filename.lower().endswith(".vml") and info.file_size <= WELL_FORMED_LIMIT
         parser = expat.ParserCreate()
         try:
             with book.open(info) as part:
-                while chunk := part.read(MiB):
+                chunk = part.read(PROLOG_BYTES)
+                if _DOCTYPE.search(chunk[:_first_element(chunk)]):
+                    raise WorkbookError(
+                        f"{path.name} is not a workbook pbload will open: its part {info.filename} declares a "
+                        "document type, which Excel never writes (it can make a reader fetch or expand hidden "
+                        "content). Save the workbook again from Excel and retry."
+                    )
+                while whole and chunk:
                     parser.Parse(chunk, False)
-            parser.Parse(b"", True)
+                    chunk = part.read(MiB)
+            if whole:
+                parser.Parse(b"", True)
         except expat.ExpatError as exc:
-            where = info.filename + (f", sheet '{sheets[info.filename]}'" if info.filename in sheets else "")
-            raise WorkbookError(damaged(package.path, f"its XML is broken ({exc})", where)) from None
+            where = _part_and_sheet(path, book, names, info.filename)
+            raise WorkbookError(damaged(path, f"its XML is broken ({exc})", where)) from None
+
+
+def _part_and_sheet(path: Path, book: zipfile.ZipFile, names: set[str], part: str) -> str:
+    """`xl/worksheets/sheet1.xml, sheet 'Products'`: a broken part named as the user knows it, when it can be."""
+    try:
+        sheet = next((s.name for s in _ooxml(path, book, names).sheets if s.part == part), None)
+    except WorkbookError:  # the workbook part is broken too: the part's name is all there is
+        sheet = None
+    return part + (f", sheet '{sheet}'" if sheet else "")
 
 
 def _first_element(prolog: bytes) -> int:
