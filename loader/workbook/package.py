@@ -160,10 +160,10 @@ def _zip_package(path: Path, verify: bool) -> Package:
             infos = book.infolist()
             _check_directory(path, infos)
             names = {i.filename for i in infos}
-            if "mimetype" in names and book.read("mimetype").strip() == _ODS_MIMETYPE:
-                return Package(path, ODS)
             if verify:
                 _check_parts(path, book, infos, names)
+            if "mimetype" in names and book.read("mimetype").strip() == _ODS_MIMETYPE:
+                return Package(path, ODS)
             if "[Content_Types].xml" not in names:
                 raise WorkbookError(_not_a_workbook(path, b"\0"))
             return _ooxml(path, book, names)

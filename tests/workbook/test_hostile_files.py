@@ -126,6 +126,15 @@ def test_document_type_declarations_are_refused_and_entities_never_expanded(cli,
         "writes (it can make a reader fetch or expand hidden content). Save the workbook again from Excel and retry.")
 
 
+def test_an_opendocument_file_is_checked_too(cli, tmp_path):
+    path = tmp_path / "p.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><office:document-content/>')
+    assert refused(cli, path).startswith("p.ods is not a workbook pbload will open: its part content.xml declares a "
+                                         "document type")
+
+
 @pytest.mark.parametrize("damage, detail", [
     (lambda xml: xml.replace(b"<t>A</t>", b"<t>A&nbsp;</t>", 1), None),  # an entity XML does not know
     (lambda xml: xml[: len(xml) // 2], None),  # cut off half-way
