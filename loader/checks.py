@@ -90,9 +90,16 @@ def take_clears(data: SheetData) -> tuple[dict[int, set[str]], list[Issue]]:
         data.frame.loc[rows, name] = None
         for row in map(int, rows):
             if f.required:
-                issues.append(Issue(data.sheet, row, f.header, CANNOT_CLEAR,
-                                    f"{f.header} is required, so it cannot be cleared: give a value, or leave the "
-                                    f"cell blank to keep PB's."))
+                issues.append(
+                    Issue(
+                        data.sheet,
+                        row,
+                        f.header,
+                        CANNOT_CLEAR,
+                        f"{f.header} is required, so it cannot be cleared: give a value, or leave the "
+                        f"cell blank to keep PB's.",
+                    )
+                )
             else:
                 cleared.setdefault(row, set()).add(name)
     return cleared, issues
@@ -133,7 +140,9 @@ def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
                 joined[name] = text
             continue
         typed[name] = _coerce_cells(f, values, index.tolist(), data.sheet, issues)
-    frame = pd.DataFrame({n: _series(data.resource.by_name[n], v, index) for n, v in typed.items()}, index=index)
+    frame = pd.DataFrame(
+        {n: _series(data.resource.by_name[n], v, index) for n, v in typed.items()}, index=index
+    )
     return frame, issues + text_traps(data, frame, typed, joined)
 
 
@@ -181,15 +190,23 @@ def _coerce_cells(f: Field, values: list[Any], rows: list[int], sheet: str, issu
     """Convert a column cell by cell, reporting each cell that needed it."""
     convert = _COERCERS[f.kind]
     out: list[Any] = []
-    for row, value in zip(rows, values):
+    for row, value in zip(rows, values, strict=False):
         if value is None:
             out.append(None)
             continue
         result, problem = convert(f, value)
         out.append(result)
         if problem:
-            issues.append(Issue(sheet, row, f.header, problem.code,
-                                problem.message.format(header=f.header, value=_show(value)), problem.severity))
+            issues.append(
+                Issue(
+                    sheet,
+                    row,
+                    f.header,
+                    problem.code,
+                    problem.message.format(header=f.header, value=_show(value)),
+                    problem.severity,
+                )
+            )
     return out
 
 
@@ -216,8 +233,11 @@ def _clean_text(value: str) -> tuple[str | None, _Problem | None]:
     cleaned = value.replace(_NBSP, " ").strip()
     if cleaned == value:
         return value, None
-    problem = _Problem("whitespace", "{header} '{value}' had spaces at its start or end (or non-breaking "
-                       "spaces); pbload removed them.", Severity.WARNING)
+    problem = _Problem(
+        "whitespace",
+        "{header} '{value}' had spaces at its start or end (or non-breaking spaces); pbload removed them.",
+        Severity.WARNING,
+    )
     return cleaned or None, problem
 
 
@@ -230,12 +250,18 @@ def _code(f: Field, value: Any) -> tuple[Any, _Problem | None]:
         return _clean_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if abs(value) >= 10**EXCEL_DIGITS:
-            return None, _Problem("digits-lost", "{header} was typed as a number, and Excel keeps only "
-                                  f"{EXCEL_DIGITS} digits, so it has changed ({{value}}). Format the column "
-                                  "as Text and type the value again.")
-        return None, _Problem("number-in-text-column", f"{{header}} {_number_text(value)} was typed as a "
-                              "number, which loses leading zeros. Format the cell as Text and type the "
-                              "value again.")
+            return None, _Problem(
+                "digits-lost",
+                "{header} was typed as a number, and Excel keeps only "
+                f"{EXCEL_DIGITS} digits, so it has changed ({{value}}). Format the column "
+                "as Text and type the value again.",
+            )
+        return None, _Problem(
+            "number-in-text-column",
+            f"{{header}} {_number_text(value)} was typed as a "
+            "number, which loses leading zeros. Format the cell as Text and type the "
+            "value again.",
+        )
     return _text(f, value)
 
 
@@ -258,8 +284,11 @@ def _number(f: Field, value: Any) -> tuple[Any, _Problem | None]:
             value = float(value.replace(_NBSP, "").strip())
         except ValueError:
             return None, _Problem("wrong-type", "{header} must be a number, not '{value}'.")
-        stored_as_text = _Problem("number-stored-as-text", "{header} '{value}' is a number stored as "
-                                  "text; pbload read it as a number.", Severity.WARNING)
+        stored_as_text = _Problem(
+            "number-stored-as-text",
+            "{header} '{value}' is a number stored as text; pbload read it as a number.",
+            Severity.WARNING,
+        )
     if f.kind is Kind.INTEGER:
         if not float(value).is_integer():
             return None, _Problem("wrong-type", "{header} must be a whole number, not {value}.")
@@ -287,13 +316,22 @@ def _date(f: Field, value: Any) -> tuple[Any, _Problem | None]:
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            return None, _Problem("wrong-type", "{header} '{value}' is not a date. Type it as a date, such "
-                                  "as 2026-03-31, in a cell formatted as a date.")
+            return None, _Problem(
+                "wrong-type",
+                "{header} '{value}' is not a date. Type it as a date, such "
+                "as 2026-03-31, in a cell formatted as a date.",
+            )
         typed, _ = _date(f, parsed)
-        return typed, _Problem("date-as-text", "{header} '{value}' is a date typed as text; pbload read it "
-                               "as a date.", Severity.WARNING)
-    return None, _Problem("wrong-type", "{header} holds the number {value}, not a date. Format the cell as "
-                          "a date (an Excel serial number shows that the format was lost).")
+        return typed, _Problem(
+            "date-as-text",
+            "{header} '{value}' is a date typed as text; pbload read it as a date.",
+            Severity.WARNING,
+        )
+    return None, _Problem(
+        "wrong-type",
+        "{header} holds the number {value}, not a date. Format the cell as "
+        "a date (an Excel serial number shows that the format was lost).",
+    )
 
 
 _COERCERS: dict[Kind, Coercer] = {
@@ -317,12 +355,38 @@ APOSTROPHE_PREFIX = "apostrophe-prefix"
 
 # `unicodedata.name` has no name for a control character: these are Unicode's own names (aliases) for them
 _C0_NAMES = (
-    "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",
-    "ALERT", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED", "LINE TABULATION", "FORM FEED", "CARRIAGE RETURN",
-    "SHIFT OUT", "SHIFT IN", "DATA LINK ESCAPE", "DEVICE CONTROL ONE", "DEVICE CONTROL TWO", "DEVICE CONTROL THREE",
-    "DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE", "SYNCHRONOUS IDLE", "END OF TRANSMISSION BLOCK", "CANCEL",
-    "END OF MEDIUM", "SUBSTITUTE", "ESCAPE", "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE",
-    "INFORMATION SEPARATOR TWO", "INFORMATION SEPARATOR ONE",
+    "NULL",
+    "START OF HEADING",
+    "START OF TEXT",
+    "END OF TEXT",
+    "END OF TRANSMISSION",
+    "ENQUIRY",
+    "ACKNOWLEDGE",
+    "ALERT",
+    "BACKSPACE",
+    "CHARACTER TABULATION",
+    "LINE FEED",
+    "LINE TABULATION",
+    "FORM FEED",
+    "CARRIAGE RETURN",
+    "SHIFT OUT",
+    "SHIFT IN",
+    "DATA LINK ESCAPE",
+    "DEVICE CONTROL ONE",
+    "DEVICE CONTROL TWO",
+    "DEVICE CONTROL THREE",
+    "DEVICE CONTROL FOUR",
+    "NEGATIVE ACKNOWLEDGE",
+    "SYNCHRONOUS IDLE",
+    "END OF TRANSMISSION BLOCK",
+    "CANCEL",
+    "END OF MEDIUM",
+    "SUBSTITUTE",
+    "ESCAPE",
+    "INFORMATION SEPARATOR FOUR",
+    "INFORMATION SEPARATOR THREE",
+    "INFORMATION SEPARATOR TWO",
+    "INFORMATION SEPARATOR ONE",
 )
 CONTROL_NAMES = {chr(n): name for n, name in enumerate(_C0_NAMES)} | {"\x7f": "DELETE"}
 _CONTROL_KINDS = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
@@ -350,8 +414,9 @@ _LEADS = "ÂÃâ"
 _JOIN = "~"  # printable ASCII, so that a column of plain text stays ASCII once joined
 
 
-def text_traps(data: SheetData, values: pd.DataFrame, typed: dict[str, list[Any]],
-               joined: dict[str, str] | None = None) -> list[Issue]:
+def text_traps(
+    data: SheetData, values: pd.DataFrame, typed: dict[str, list[Any]], joined: dict[str, str] | None = None
+) -> list[Issue]:
     """Control characters, character-set mix-ups and literal leading apostrophes in the sheet's texts.
 
     An error in a key column (the resource's key, and columns naming another item, such as a line's
@@ -372,8 +437,10 @@ def text_traps(data: SheetData, values: pd.DataFrame, typed: dict[str, list[Any]
             continue
         hits = values[name].str.contains(_CELL, na=False)
         for row, value in values.loc[hits.to_numpy(dtype=bool), name].items():
-            issues += [Issue(data.sheet, int(row), f.header, p.code, p.message, p.severity)
-                       for p in _traps(f, value, name in keys)]
+            issues += [
+                Issue(data.sheet, int(row), f.header, p.code, p.message, p.severity)
+                for p in _traps(f, value, name in keys)
+            ]
     return issues
 
 
@@ -403,7 +470,9 @@ def _traps(f: Field, value: str, key: bool) -> list[_Problem]:
         c0 = [at for at in controls if value[at] < "\x80"]
         if c0:
             problems.append(_control_problem(f.header, value, c0, Severity.WARNING))
-        mojibake = _mojibake_problem(f.header, value) if len(c0) < len(controls) or _SEQUENCE.search(value) else None
+        mojibake = (
+            _mojibake_problem(f.header, value) if len(c0) < len(controls) or _SEQUENCE.search(value) else None
+        )
         if mojibake:
             problems.append(mojibake)
     if value.startswith("'"):
@@ -412,15 +481,18 @@ def _traps(f: Field, value: str, key: bool) -> list[_Problem]:
 
 
 def _control_problem(header: str, value: str, at: list[int], severity: Severity) -> _Problem:
-    before = value[:at[0]]
+    before = value[: at[0]]
     where = f"after '{_tail(before)}'" if before else "at the start"
     more = f", and {len(at) - 1} more control character{'s' if len(at) > 2 else ''}" if len(at) > 1 else ""
     if severity is Severity.ERROR:
         end = "retype it without them." if more else "retype it without one."
     else:
         end = "pbload sends the text as it is."
-    return _Problem(CONTROL_CHARACTER, f"{header} contains {describe_control(value[at[0]])} {where}{more}; {end}",
-                    severity)
+    return _Problem(
+        CONTROL_CHARACTER,
+        f"{header} contains {describe_control(value[at[0]])} {where}{more}; {end}",
+        severity,
+    )
 
 
 def describe_control(char: str) -> str:
@@ -447,22 +519,33 @@ def _mojibake_problem(header: str, value: str) -> _Problem | None:
             codes.setdefault(f"U+{ord(m.group()):04X}", "" if guess == m.group() else guess)
     if not meant and not codes:
         return None
-    shown = [f"the invisible character{'s' if len(codes) > 1 else ''} {_and_list(list(codes))}"] if codes else []
+    shown = (
+        [f"the invisible character{'s' if len(codes) > 1 else ''} {_and_list(list(codes))}"] if codes else []
+    )
     shown += list(meant)
     guesses = list(dict.fromkeys(g for g in [*codes.values(), *meant.values()] if g))
     if guesses:
-        why = f"it looks like {_and_list(guesses)} {'was' if len(guesses) == 1 else 'were'} converted with the " \
-              "wrong character set"
+        why = (
+            f"it looks like {_and_list(guesses)} {'was' if len(guesses) == 1 else 'were'} converted with the "
+            "wrong character set"
+        )
     else:
         why = "it looks like the text was converted with the wrong character set"
-    return _Problem(MOJIBAKE, f"{header} holds {_and_list(shown)}: {why}. pbload sends the text as it is.",
-                    Severity.WARNING)
+    return _Problem(
+        MOJIBAKE,
+        f"{header} holds {_and_list(shown)}: {why}. pbload sends the text as it is.",
+        Severity.WARNING,
+    )
 
 
 def _apostrophe_problem(header: str, value: str, key: bool) -> _Problem:
     unless = f", so it does not match {_head(value[1:])}" if key and value[1:] else ""
-    return _Problem(APOSTROPHE_PREFIX, f'{header} "{_head(value)}" begins with an apostrophe, which is part of the '
-                    f"value: pbload sends it with the apostrophe{unless}.", Severity.WARNING)
+    return _Problem(
+        APOSTROPHE_PREFIX,
+        f'{header} "{_head(value)}" begins with an apostrophe, which is part of the '
+        f"value: pbload sends it with the apostrophe{unless}.",
+        Severity.WARNING,
+    )
 
 
 def _tail(text: str) -> str:
@@ -491,14 +574,21 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
     resource = data.resource
     key = values[resource.key]
     issues = [
-        Issue(data.sheet, int(row), resource.key_field.header, "no-header",
-              f"This line has no {resource.key_field.header}: fill it in to say which one it belongs to.")
+        Issue(
+            data.sheet,
+            int(row),
+            resource.key_field.header,
+            "no-header",
+            f"This line has no {resource.key_field.header}: fill it in to say which one it belongs to.",
+        )
         # a key typed wrongly (a number) is already reported: only a blank one means "no header"
         for row in values.index[data.frame[resource.key].isna()]
     ]
     values = values.copy()
     grouped = key.where(key.notna(), None)
-    first_rows = {int(r) for r in grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min()}
+    first_rows = {
+        int(r) for r in grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min()
+    }
     numbers = pd.Series(values.index, index=values.index)
     for f in resource.header_fields:
         if f.name not in values.columns or f.name == resource.key:
@@ -508,8 +598,10 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
         differs = column.notna() & first.notna() & (column != first)
         if differs.any():
             where = numbers.where(column.notna()).groupby(grouped, sort=False).transform("min")
-            issues += [_mismatch(data, f, row, column[row], first[row], int(where[row]), grouped[row])
-                       for row in values.index[differs]]
+            issues += [
+                _mismatch(data, f, row, column[row], first[row], int(where[row]), grouped[row])
+                for row in values.index[differs]
+            ]
         blank = column.isna() & first.notna()
         values[f.name] = column.where(~blank, first)
     issues += _repeated_lines(data, values, grouped)
@@ -517,9 +609,14 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
 
 
 def _mismatch(data: SheetData, f: Field, row: int, value: Any, first: Any, first_row: int, key: Any) -> Issue:
-    return Issue(data.sheet, int(row), f.header, "header-mismatch",
-                 f"{f.header} '{_show(value)}' differs from '{_show(first)}' on row {first_row}, the first row of "
-                 f"{data.resource.key_field.header} {key}. Leave it blank or repeat the same value.")
+    return Issue(
+        data.sheet,
+        int(row),
+        f.header,
+        "header-mismatch",
+        f"{f.header} '{_show(value)}' differs from '{_show(first)}' on row {first_row}, the first row of "
+        f"{data.resource.key_field.header} {key}. Leave it blank or repeat the same value.",
+    )
 
 
 def _repeated_lines(data: SheetData, values: pd.DataFrame, grouped: pd.Series) -> list[Issue]:
@@ -530,19 +627,35 @@ def _repeated_lines(data: SheetData, values: pd.DataFrame, grouped: pd.Series) -
             continue
         f = resource.by_name[name]
         pairs = pd.DataFrame({"group": grouped, "line": values[name]})
-        repeated = pairs["group"].notna() & pairs["line"].notna() & pairs.duplicated(["group", "line"], keep="first")
+        repeated = (
+            pairs["group"].notna() & pairs["line"].notna() & pairs.duplicated(["group", "line"], keep="first")
+        )
         for row in values.index[repeated]:
-            issues.append(Issue(data.sheet, int(row), f.header, "duplicate-line",
-                                f"{f.header} {_show(values.at[row, name])} appears twice in "
-                                f"{resource.key_field.header} {grouped[row]}; each may appear once."))
+            issues.append(
+                Issue(
+                    data.sheet,
+                    int(row),
+                    f.header,
+                    "duplicate-line",
+                    f"{f.header} {_show(values.at[row, name])} appears twice in "
+                    f"{resource.key_field.header} {grouped[row]}; each may appear once.",
+                )
+            )
     for name in resource.not_key:
         if name not in values.columns:
             continue
         f = resource.by_name[name]
         for row in values.index[values[name].notna() & (values[name] == grouped)]:
-            issues.append(Issue(data.sheet, int(row), f.header, "self-reference",
-                                f"{f.header} {values.at[row, name]} is the {resource.key_field.header} itself; "
-                                "a kit cannot contain itself."))
+            issues.append(
+                Issue(
+                    data.sheet,
+                    int(row),
+                    f.header,
+                    "self-reference",
+                    f"{f.header} {values.at[row, name]} is the {resource.key_field.header} itself; "
+                    "a kit cannot contain itself.",
+                )
+            )
     return issues
 
 
@@ -585,8 +698,13 @@ def _column_checks(f: Field) -> list[pa.Check]:
         checks.append(pa.Check(lambda s, c=f.choices: s.isin(c), name="not-allowed", ignore_na=True))
     if f.minimum is not None:
         low, strict = f.minimum, f.minimum_exclusive
-        checks.append(pa.Check(lambda s: s.astype(float) > low if strict else s.astype(float) >= low,
-                               name="out-of-range", ignore_na=True))
+        checks.append(
+            pa.Check(
+                lambda s: s.astype(float) > low if strict else s.astype(float) >= low,
+                name="out-of-range",
+                ignore_na=True,
+            )
+        )
     if f.pattern:
         checks.append(pa.Check(lambda s, p=f.pattern: s.str.fullmatch(p), name="bad-format", ignore_na=True))
     return checks
@@ -636,7 +754,11 @@ def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int,
     for case in cases.itertuples(index=False):
         issue = _issue_for(data, values, case, rows_of)
         # frame-wide checks report a failing row once per column; keep one issue per cell and code
-        if issue and (issue.row, issue.column) not in already and not _needless(data.resource, issue, cancels):
+        if (
+            issue
+            and (issue.row, issue.column) not in already
+            and not _needless(data.resource, issue, cancels)
+        ):
             issues.setdefault((issue.row, issue.column, issue.code), issue)
     return list(issues.values())
 
@@ -663,7 +785,9 @@ class _RowsOf:
     def __call__(self, name: str, value: Any) -> list[int]:
         if name not in self._rows:
             column = self._values[name].dropna()
-            self._rows[name] = {v: [int(r) for r in rows] for v, rows in column.groupby(column).groups.items()}
+            self._rows[name] = {
+                v: [int(r) for r in rows] for v, rows in column.groupby(column).groups.items()
+            }
         return self._rows[name].get(value, [])
 
 
@@ -680,8 +804,13 @@ def _issue_for(data: SheetData, values: pd.DataFrame, case: Any, rows_of: _RowsO
         f = data.resource.by_name[check.split(":", 1)[1]]
         other, allowed = f.required_if  # type: ignore[misc]
         value = values.at[row, other]
-        return Issue(data.sheet, row, f.header, "required",
-                     f"{f.header} is required when {data.resource.by_name[other].header} is {value}.")
+        return Issue(
+            data.sheet,
+            row,
+            f.header,
+            "required",
+            f"{f.header} is required when {data.resource.by_name[other].header} is {value}.",
+        )
     f = data.resource.by_name[case.column]
     header = f.header
     code, message = _describe(check, f, header, case.failure_case, rows_of, row)
@@ -706,8 +835,10 @@ def _describe(check: str, f: Field, header: str, value: Any, rows_of: _RowsOf, r
         others = [str(r) for r in itertools.islice((r for r in rows if r != row), MAX_ROWS_NAMED)]
         more = [f"{count - MAX_ROWS_NAMED:,} more"] if count > MAX_ROWS_NAMED else []
         where = f"row {others[0]}" if count == 1 else "rows " + ", ".join(others + more)
-        return "duplicate-key", (f"{header} '{value}' appears more than once (also on {where}); "
-                                 f"each {header} may appear only once.")
+        return "duplicate-key", (
+            f"{header} '{value}' appears more than once (also on {where}); "
+            f"each {header} may appear only once."
+        )
     if check == "too-long":
         return "too-long", f"{header} is {len(value)} characters long; at most {f.max_length} are allowed."
     if check == "not-allowed":

@@ -13,4 +13,14 @@ LOCAL_CLIENT_ID = "pbload-local"
 LOCAL_API_KEY = "local-key"
 LOCAL_API_SECRET = "local-secret"
 # What people type for `pbload emulator advance` (the keys of loader.emulator.control.ADVANCE_NAMES).
-ADVANCE_RESOURCES = ("asn", "asns", "order", "orders", "return", "returns", "work-order", "work-orders", "workorder")
+ADVANCE_RESOURCES = (
+    "asn",
+    "asns",
+    "order",
+    "orders",
+    "return",
+    "returns",
+    "work-order",
+    "work-orders",
+    "workorder",
+)

@@ -58,8 +58,18 @@ class Failure(click.ClickException):
 
         message = _masked(self.format_message())
         if self.as_json:  # a script reading stdout learns that nothing ran, and why
-            click.echo(json.dumps({"version": console.DOCUMENT_VERSION, "command": self.as_json,
-                                   "exit_code": EXIT_NOT_RUN, "error": message}, ensure_ascii=False, indent=2))
+            click.echo(
+                json.dumps(
+                    {
+                        "version": console.DOCUMENT_VERSION,
+                        "command": self.as_json,
+                        "exit_code": EXIT_NOT_RUN,
+                        "error": message,
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         click.echo(f"Error: {message}", err=True)
 
 
@@ -113,11 +123,23 @@ def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         root.obj = {**(root.obj or {}), param.name: True}
 
 
-_quiet = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_remember,
-                      help="Print only the counts per sheet and the result's path (and errors); no progress.")
-_json = click.option("--json", "json", is_flag=True, expose_value=False, callback=_remember,
-                     help="Print the run's report as one JSON document on stdout (counts, problems, result, run ID, "
-                          "exit code); everything else goes to stderr.")
+_quiet = click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember,
+    help="Print only the counts per sheet and the result's path (and errors); no progress.",
+)
+_json = click.option(
+    "--json",
+    "json",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember,
+    help="Print the run's report as one JSON document on stdout (counts, problems, result, run ID, "
+    "exit code); everything else goes to stderr.",
+)
 
 
 def _say(ctx: click.Context, line: str, err: bool = False) -> None:
@@ -128,8 +150,10 @@ def _say(ctx: click.Context, line: str, err: bool = False) -> None:
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
-        raise Failure(f"{path} already exists, and pbload never overwrites a file unasked. Add --force to replace "
-                      "it, or give another file name with -o.")
+        raise Failure(
+            f"{path} already exists, and pbload never overwrites a file unasked. Add --force to replace "
+            "it, or give another file name with -o."
+        )
 
 
 _force = click.option("--force", is_flag=True, help="Replace the output file if it exists.")
@@ -137,8 +161,12 @@ _force = click.option("--force", is_flag=True, help="Replace the output file if 
 
 @main.command()
 @click.argument("resources", nargs=-1)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Where to write the template (default: RESOURCE.xlsx, or pbload-template.xlsx for all).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the template (default: RESOURCE.xlsx, or pbload-template.xlsx for all).",
+)
 @_force
 def template(resources: tuple[str, ...], output: Path | None, force: bool) -> None:
     """Write a blank template workbook for RESOURCES (products, boms, work-orders, asns, orders, returns, all).
@@ -164,22 +192,39 @@ def _resources(names: tuple[str, ...]) -> tuple[Any, ...]:
         return RESOURCES
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
-        raise click.BadParameter(f"unknown resource {', '.join(unknown)}; choose from all, {', '.join(BY_NAME)}.",
-                                 param_hint="RESOURCES")
+        raise click.BadParameter(
+            f"unknown resource {', '.join(unknown)}; choose from all, {', '.join(BY_NAME)}.",
+            param_hint="RESOURCES",
+        )
     return tuple(BY_NAME[n] for n in names)
 
 
 _workbook = click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False))
-_output = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-                       help="Where to write the result workbook (default: WORKBOOK.result.xlsx beside it).")
-_strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors (or PBLOAD_STRICT).")
+_output = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the result workbook (default: WORKBOOK.result.xlsx beside it).",
+)
+_strict = click.option(
+    "--strict", is_flag=True, default=None, help="Treat warnings as errors (or PBLOAD_STRICT)."
+)
 _progress = click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
-_state_dir = click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False),
-                          help="Where pbload keeps its state (or PBLOAD_STATE_DIR).")
-_env = click.option("--env", type=click.Choice(ENVIRONMENTS),
-                    help="Which API (or PBLOAD_ENV; default: sandbox with PB_* credentials set, else local).")
-_base_url = click.option("--base-url", help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator "
-                                            "serve` (or PBLOAD_BASE_URL).")
+_state_dir = click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where pbload keeps its state (or PBLOAD_STATE_DIR).",
+)
+_env = click.option(
+    "--env",
+    type=click.Choice(ENVIRONMENTS),
+    help="Which API (or PBLOAD_ENV; default: sandbox with PB_* credentials set, else local).",
+)
+_base_url = click.option(
+    "--base-url",
+    help="The API's server root, e.g. http://127.0.0.1:8790 for `pbload emulator "
+    "serve` (or PBLOAD_BASE_URL).",
+)
 # Called with the finished run's report to e-mail its result workbook (--email-to).
 Mailer = Callable[[RunReport], None]
 
@@ -195,10 +240,19 @@ def _addresses(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
         raise click.BadParameter(str(exc)) from None
 
 
-_email_to = click.option("--email-to", multiple=True, metavar="ADDR", callback=_addresses,
-                         help="E-mail the result workbook to ADDR afterwards (repeat for more addresses).")
-_payloads = click.option("--payloads", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.jsonl",
-                         help="Write each item's JSON body, with its sheet and rows, to FILE.jsonl (one per line).")
+_email_to = click.option(
+    "--email-to",
+    multiple=True,
+    metavar="ADDR",
+    callback=_addresses,
+    help="E-mail the result workbook to ADDR afterwards (repeat for more addresses).",
+)
+_payloads = click.option(
+    "--payloads",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE.jsonl",
+    help="Write each item's JSON body, with its sheet and rows, to FILE.jsonl (one per line).",
+)
 
 
 @main.command()
@@ -206,8 +260,12 @@ _payloads = click.option("--payloads", type=click.Path(path_type=Path, dir_okay=
 @_output
 @_env
 @_base_url
-@click.option("--offline", is_flag=True, help="Make no look-ups at the API (unknown SKUs, UPDATE of items PB does "
-                                              "not have, ...): check the workbook alone.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Make no look-ups at the API (unknown SKUs, UPDATE of items PB does "
+    "not have, ...): check the workbook alone.",
+)
 @_strict
 @_state_dir
 @_progress
@@ -216,9 +274,19 @@ _payloads = click.option("--payloads", type=click.Path(path_type=Path, dir_okay=
 @_payloads
 @_email_to
 @click.pass_context
-def validate(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
-             offline: bool, strict: bool | None, state_dir: Path | None, no_progress: bool, payloads: Path | None,
-             email_to: tuple[str, ...]) -> None:
+def validate(
+    ctx: click.Context,
+    workbook: Path,
+    output: Path | None,
+    env: str | None,
+    base_url: str | None,
+    offline: bool,
+    strict: bool | None,
+    state_dir: Path | None,
+    no_progress: bool,
+    payloads: Path | None,
+    email_to: tuple[str, ...],
+) -> None:
     """Check every row of WORKBOOK without sending anything.
 
     Makes the read-only look-ups a load would (SKUs PB does not know, UPDATE or CANCEL of items it
@@ -232,15 +300,28 @@ def validate(ctx: click.Context, workbook: Path, output: Path | None, env: str |
     """
     from loader import pipeline
 
-    settings = _settings(ctx, env=env or ("local" if offline else None), base_url=base_url, strict=strict,
-                         state_dir=state_dir)
+    settings = _settings(
+        ctx, env=env or ("local" if offline else None), base_url=base_url, strict=strict, state_dir=state_dir
+    )
     mail = _mailer(ctx, email_to)
-    if not (offline or settings.uses_builtin_emulator):  # which account the look-ups ask (never where it sends)
+    if not (
+        offline or settings.uses_builtin_emulator
+    ):  # which account the look-ups ask (never where it sends)
         _say(ctx, _environment_line(settings, "read-only look-ups"))
     timings = pipeline.Timings()
     with _progress_display(ctx, no_progress) as progress:
-        report = _run(ctx, lambda: pipeline.validate(workbook, settings, output, timings=timings, payloads=payloads,
-                                                     offline=offline, progress=progress))
+        report = _run(
+            ctx,
+            lambda: pipeline.validate(
+                workbook,
+                settings,
+                output,
+                timings=timings,
+                payloads=payloads,
+                offline=offline,
+                progress=progress,
+            ),
+        )
     _show_timings(ctx, timings)
     _finish(ctx, report, mail)
 
@@ -251,8 +332,12 @@ def validate(ctx: click.Context, workbook: Path, output: Path | None, env: str |
 @_env
 @_base_url
 @click.option("--chunk-size", type=int, help="Items per bulk call (at most 200; or PBLOAD_CHUNK_SIZE).")
-@click.option("--concurrency", type=int, help="Requests in flight at once (default 4; or PBLOAD_CONCURRENCY).")
-@click.option("--max-rps", type=float, help="Requests per second per operation (default 100; or PBLOAD_MAX_RPS).")
+@click.option(
+    "--concurrency", type=int, help="Requests in flight at once (default 4; or PBLOAD_CONCURRENCY)."
+)
+@click.option(
+    "--max-rps", type=float, help="Requests per second per operation (default 100; or PBLOAD_MAX_RPS)."
+)
 @_strict
 @_state_dir
 @_progress
@@ -261,9 +346,21 @@ def validate(ctx: click.Context, workbook: Path, output: Path | None, env: str |
 @_payloads
 @_email_to
 @click.pass_context
-def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
-         chunk_size: int | None, concurrency: int | None, max_rps: float | None, strict: bool | None,
-         state_dir: Path | None, no_progress: bool, payloads: Path | None, email_to: tuple[str, ...]) -> None:
+def load(
+    ctx: click.Context,
+    workbook: Path,
+    output: Path | None,
+    env: str | None,
+    base_url: str | None,
+    chunk_size: int | None,
+    concurrency: int | None,
+    max_rps: float | None,
+    strict: bool | None,
+    state_dir: Path | None,
+    no_progress: bool,
+    payloads: Path | None,
+    email_to: tuple[str, ...],
+) -> None:
     """Check WORKBOOK and load its valid rows into the Fulfillment API.
 
     Loading the same workbook again finishes a run that was cut short and sends nothing twice.
@@ -274,8 +371,16 @@ def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | Non
       pbload load orders.xlsx                   # into the built-in emulator (no credentials set)
       pbload load orders.xlsx --env sandbox --email-to ops@example.com
     """
-    settings = _settings(ctx, env=env, base_url=base_url, chunk_size=chunk_size, concurrency=concurrency,
-                         max_rps=max_rps, strict=strict, state_dir=state_dir)
+    settings = _settings(
+        ctx,
+        env=env,
+        base_url=base_url,
+        chunk_size=chunk_size,
+        concurrency=concurrency,
+        max_rps=max_rps,
+        strict=strict,
+        state_dir=state_dir,
+    )
     _load(ctx, workbook, settings, output, no_progress, _mailer(ctx, email_to), payloads)
 
 
@@ -289,8 +394,15 @@ def load(ctx: click.Context, workbook: Path, output: Path | None, env: str | Non
 @_quiet
 @_json
 @click.pass_context
-def plan_command(ctx: click.Context, workbook: Path, output: Path | None, env: str | None, base_url: str | None,
-                 strict: bool | None, no_progress: bool) -> None:
+def plan_command(
+    ctx: click.Context,
+    workbook: Path,
+    output: Path | None,
+    env: str | None,
+    base_url: str | None,
+    strict: bool | None,
+    no_progress: bool,
+) -> None:
     """Show what loading WORKBOOK would do, row by row and field by field, writing nothing to PB.
 
     Makes only the look-ups of a load; the result workbook says WOULD CREATE, WOULD UPDATE (with
@@ -309,35 +421,62 @@ def plan_command(ctx: click.Context, workbook: Path, output: Path | None, env: s
     _say(ctx, _environment_line(settings))
     timings = pipeline.Timings()
     with _graceful_stop() as stop, _progress_display(ctx, no_progress) as progress:
-        report = _run(ctx, lambda: pipeline.plan(workbook, settings, output, timings=timings, stop=stop,
-                                                 progress=progress))
+        report = _run(
+            ctx,
+            lambda: pipeline.plan(workbook, settings, output, timings=timings, stop=stop, progress=progress),
+        )
     _show_timings(ctx, timings)
     changes = change_counts(report)
-    _finish(ctx, report, then=[f"{sheet}: {rows} row{'' if rows == 1 else 's'} would change {column}"
-                               for sheet, column, rows in changes[:MAX_CHANGES_SHOWN]],
-            extra={"changes": [{"sheet": sheet, "column": column, "rows": rows} for sheet, column, rows in changes]})
+    _finish(
+        ctx,
+        report,
+        then=[
+            f"{sheet}: {rows} row{'' if rows == 1 else 's'} would change {column}"
+            for sheet, column, rows in changes[:MAX_CHANGES_SHOWN]
+        ],
+        extra={
+            "changes": [{"sheet": sheet, "column": column, "rows": rows} for sheet, column, rows in changes]
+        },
+    )
 
 
-def _load(ctx: click.Context, workbook: Path, settings: Settings, output: Path | None, no_progress: bool,
-          mail: Mailer | None = None, payloads: Path | None = None) -> None:
+def _load(
+    ctx: click.Context,
+    workbook: Path,
+    settings: Settings,
+    output: Path | None,
+    no_progress: bool,
+    mail: Mailer | None = None,
+    payloads: Path | None = None,
+) -> None:
     from loader import pipeline
 
     _say(ctx, _environment_line(settings))
     timings = pipeline.Timings()
     with _graceful_stop() as stop, _progress_display(ctx, no_progress) as progress:
-        report = _run(ctx, lambda: pipeline.load(workbook, settings, output, progress=progress, timings=timings,
-                                                 stop=stop, payloads=payloads))
+        report = _run(
+            ctx,
+            lambda: pipeline.load(
+                workbook, settings, output, progress=progress, timings=timings, stop=stop, payloads=payloads
+            ),
+        )
     _show_timings(ctx, timings)
     if report.interrupted:
-        click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
-                   "workbook again) to finish.", err=True)
+        click.echo(
+            f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
+            "workbook again) to finish.",
+            err=True,
+        )
     _finish(ctx, report, mail)
 
 
 def _show_timings(ctx: click.Context, timings: pipeline.Timings) -> None:
     if _mode(ctx, "debug"):
-        click.echo(f"Seconds: read {timings.read:.2f}, check {timings.check:.2f}, send {timings.send:.2f}, "
-                   f"write {timings.write:.2f}", err=True)
+        click.echo(
+            f"Seconds: read {timings.read:.2f}, check {timings.check:.2f}, send {timings.send:.2f}, "
+            f"write {timings.write:.2f}",
+            err=True,
+        )
 
 
 @contextmanager
@@ -354,8 +493,11 @@ def _graceful_stop() -> Iterator[threading.Event]:
 
     def first(signum: int, frame: Any) -> None:
         stop.set()
-        click.echo(f"\nStopping: letting the requests in flight finish (at most {STOP_GRACE_SECONDS:g} seconds), "
-                   "then writing the result workbook. Press Ctrl-C again to stop at once.", err=True)
+        click.echo(
+            f"\nStopping: letting the requests in flight finish (at most {STOP_GRACE_SECONDS:g} seconds), "
+            "then writing the result workbook. Press Ctrl-C again to stop at once.",
+            err=True,
+        )
         signal.signal(signal.SIGINT, at_once)
         signal.signal(signal.SIGTERM, at_once)
 
@@ -377,15 +519,20 @@ def _graceful_stop() -> Iterator[threading.Event]:
 
 @main.command()
 @click.argument("run_id", required=False)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Where to write the result workbook (default: where the run was to write it).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the result workbook (default: where the run was to write it).",
+)
 @_state_dir
 @_progress
 @_quiet
 @_json
 @click.pass_context
-def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_dir: Path | None,
-           no_progress: bool) -> None:
+def resume(
+    ctx: click.Context, run_id: str | None, output: Path | None, state_dir: Path | None, no_progress: bool
+) -> None:
     """Finish a run that was cut short (the newest unfinished one, or RUN_ID).
 
     A run whose result workbook could not be written gets it written from the journal, sending nothing.
@@ -407,20 +554,32 @@ def resume(ctx: click.Context, run_id: str | None, output: Path | None, state_di
         _nothing_to_do(ctx, "Every run has finished: there is nothing to resume. `pbload runs` lists them.")
         return
     if record.state == "finished":
-        _nothing_to_do(ctx, f"Run {record.run_id} finished at {record.ended}: nothing to resume.", record.run_id)
+        _nothing_to_do(
+            ctx, f"Run {record.run_id} finished at {record.ended}: nothing to resume.", record.run_id
+        )
         return
     if record.resumed_by:
-        _nothing_to_do(ctx, f"Run {record.run_id} was finished by run {record.resumed_by}: nothing to resume.",
-                       record.run_id)
+        _nothing_to_do(
+            ctx,
+            f"Run {record.run_id} was finished by run {record.resumed_by}: nothing to resume.",
+            record.run_id,
+        )
         return
     if not Path(record.input_path).exists():
-        raise Failure(f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
-                      "Put it back, or load the workbook you have.")
+        raise Failure(
+            f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
+            "Put it back, or load the workbook you have."
+        )
     if record.state == UNWRITTEN:
         _write_kept(ctx, record, base, output)
         return
-    settings = _settings(ctx, env=record.environment, base_url=record.base_url, state_dir=state_dir,
-                         **{k: v for k, v in record.options.items() if k in pipeline.RESUMED_SETTINGS})
+    settings = _settings(
+        ctx,
+        env=record.environment,
+        base_url=record.base_url,
+        state_dir=state_dir,
+        **{k: v for k, v in record.options.items() if k in pipeline.RESUMED_SETTINGS},
+    )
     _say(ctx, f"Resuming run {record.run_id} of {record.input_path}.")
     output = output or (Path(record.output_path) if record.output_path else None)
     _load(ctx, Path(record.input_path), settings, output, no_progress)
@@ -431,8 +590,19 @@ def _nothing_to_do(ctx: click.Context, message: str, run_id: str | None = None) 
     from loader import console
 
     if _mode(ctx, "json"):
-        click.echo(json.dumps({"version": console.DOCUMENT_VERSION, "command": ctx.info_name, "run_id": run_id,
-                               "exit_code": EXIT_OK, "message": message}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "version": console.DOCUMENT_VERSION,
+                    "command": ctx.info_name,
+                    "run_id": run_id,
+                    "exit_code": EXIT_OK,
+                    "message": message,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         click.echo(message)
 
@@ -454,8 +624,11 @@ def _write_kept(ctx: click.Context, record: RunRecord, settings: Settings, outpu
     _say(ctx, f"Writing the result workbook of run {record.run_id} from the journal; nothing is sent.")
     report = _run(ctx, lambda: pipeline.write_kept_result(record.run_id, settings, output))
     if report.interrupted:
-        click.echo(f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
-                   "workbook again) to finish.", err=True)
+        click.echo(
+            f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
+            "workbook again) to finish.",
+            err=True,
+        )
     _finish(ctx, report)
 
 
@@ -480,12 +653,16 @@ def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
         click.echo("No runs yet.")
     for r in records:
         counts = ", ".join(f"{n} {status.lower()}" for status, n in r.counts.items()) or "no rows settled"
-        click.echo(f"{r.run_id}  {r.started[:19].replace('T', ' ')}  {r.state:<11}  {r.environment:<10}  "
-                   f"{Path(r.input_path).name}: {counts}")
+        click.echo(
+            f"{r.run_id}  {r.started[:19].replace('T', ' ')}  {r.state:<11}  {r.environment:<10}  "
+            f"{Path(r.input_path).name}: {counts}"
+        )
     for r in records:
         if r.state == UNWRITTEN and not r.resumed_by:
-            click.echo(f"Run {r.run_id} has no result workbook yet: `pbload resume {r.run_id}` writes it from the "
-                       "journal, sending nothing.")
+            click.echo(
+                f"Run {r.run_id} has no result workbook yet: `pbload resume {r.run_id}` writes it from the "
+                "journal, sending nothing."
+            )
 
 
 def _journal_runs(state_dir: Path, limit: int) -> list[RunRecord]:
@@ -516,10 +693,13 @@ def _run(ctx: click.Context, call: Callable[[], Any]) -> Any:
 
 def _environment_line(settings: Settings, calls: str = "") -> str:
     if settings.uses_builtin_emulator:
-        return (f"Environment local: the built-in emulator of the Fulfillment API (state in "
-                f"{settings.emulator_db}); nothing is sent to Pitney Bowes.")
-    return f"Environment {settings.env}: {settings.base_url} as client {settings.client_id}" + \
-        (f", {calls} only." if calls else ".")
+        return (
+            f"Environment local: the built-in emulator of the Fulfillment API (state in "
+            f"{settings.emulator_db}); nothing is sent to Pitney Bowes."
+        )
+    return f"Environment {settings.env}: {settings.base_url} as client {settings.client_id}" + (
+        f", {calls} only." if calls else "."
+    )
 
 
 @contextmanager
@@ -530,8 +710,13 @@ def _progress_display(ctx: click.Context, no_progress: bool) -> Iterator[console
         yield progress
 
 
-def _finish(ctx: click.Context, report: RunReport, mail: Mailer | None = None, then: list[str] | None = None,
-            extra: dict[str, Any] | None = None) -> None:
+def _finish(
+    ctx: click.Context,
+    report: RunReport,
+    mail: Mailer | None = None,
+    then: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
     """Say what came of the run (`then`: lines after the counts; `extra`: --json fields), exit with its code."""
     from loader import console
 
@@ -570,8 +755,11 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
                 _print_traceback()
             again = " ".join(f"--to {a}" for a in to)
             message = _masked(str(exc))
-            click.echo(f"Error: {message} The result workbook is still at {path}; send it later with "
-                       f"`pbload email {path} {again}`.", err=True)
+            click.echo(
+                f"Error: {message} The result workbook is still at {path}; send it later with "
+                f"`pbload email {path} {again}`.",
+                err=True,
+            )
             return
         _say(ctx, f"E-mailed {path.name} to {', '.join(to)}.")
 
@@ -580,8 +768,15 @@ def _mailer(ctx: click.Context, to: tuple[str, ...]) -> Mailer | None:
 
 @main.command(name="email")
 @click.argument("result", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--to", "to", multiple=True, required=True, metavar="ADDR", callback=_addresses,
-              help="Address to send it to (repeat for more addresses).")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    required=True,
+    metavar="ADDR",
+    callback=_addresses,
+    help="Address to send it to (repeat for more addresses).",
+)
 @click.pass_context
 def email_command(ctx: click.Context, result: Path, to: tuple[str, ...]) -> None:
     """Send a result workbook by e-mail.
@@ -606,15 +801,26 @@ def email_command(ctx: click.Context, result: Path, to: tuple[str, ...]) -> None
 
 @main.command(name="export")
 @click.argument("what", metavar="WHAT", type=click.Choice(["products", "orders", "inventory", "shipments"]))
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Where to write the workbook (default: WHAT-export.xlsx).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the workbook (default: WHAT-export.xlsx).",
+)
 @_force
 @_env
 @_base_url
 @_state_dir
 @click.pass_context
-def export_command(ctx: click.Context, what: str, output: Path | None, force: bool, env: str | None,
-                   base_url: str | None, state_dir: Path | None) -> None:
+def export_command(
+    ctx: click.Context,
+    what: str,
+    output: Path | None,
+    force: bool,
+    env: str | None,
+    base_url: str | None,
+    state_dir: Path | None,
+) -> None:
     """Export PB's products, orders, inventory or shipments (WHAT) to a workbook.
 
     Examples:
@@ -634,7 +840,12 @@ def export_command(ctx: click.Context, what: str, output: Path | None, force: bo
     click.echo(f"Exported {count} {noun} to {path}")
 
 
-_EXPORT_NOUNS = {"products": "product", "orders": "order", "inventory": "stock record", "shipments": "shipment"}
+_EXPORT_NOUNS = {
+    "products": "product",
+    "orders": "order",
+    "inventory": "stock record",
+    "shipments": "shipment",
+}
 
 
 @main.command()
@@ -687,34 +898,70 @@ def _latency(value: str | None) -> float | tuple[float, float]:
     try:
         return (float(low), float(high)) if high else float(low)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not N or LOW-HIGH milliseconds.", param_hint="--latency-ms") from None
+        raise click.BadParameter(
+            f"'{value}' is not N or LOW-HIGH milliseconds.", param_hint="--latency-ms"
+        ) from None
 
 
 @emulator.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8790, show_default=True, type=int, help="Port to listen on (0: any free one).")
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
-              help="SQLite file for the emulator's state (default: the local environment's, in PBLOAD_STATE_DIR; "
-                   "':memory:' for none).")
-@click.option("--client-id", default=LOCAL_CLIENT_ID, show_default=True, help="The one client account it serves.")
+@click.option(
+    "--port", default=8790, show_default=True, type=int, help="Port to listen on (0: any free one)."
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="SQLite file for the emulator's state (default: the local environment's, in PBLOAD_STATE_DIR; "
+    "':memory:' for none).",
+)
+@click.option(
+    "--client-id", default=LOCAL_CLIENT_ID, show_default=True, help="The one client account it serves."
+)
 @click.option("--api-key", default=LOCAL_API_KEY, show_default=True, help="API key it accepts.")
 @click.option("--api-secret", default=LOCAL_API_SECRET, show_default=True, help="API secret it accepts.")
 @click.option("--latency-ms", help="Delay every answer by N, or by LOW-HIGH, milliseconds.")
-@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0, help="Share of calls answered 500 or 503.")
-@click.option("--throttle-rate", type=click.FloatRange(0, 1), default=0, help="Share answered 429 with Retry-After.")
-@click.option("--retry-after", type=float, default=1, show_default=True, help="Seconds in Retry-After of a 429.")
-@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0, help="Share of connections dropped unanswered.")
-@click.option("--lost-rate", type=click.FloatRange(0, 1), default=0,
-              help="Share of calls carried out whose answer is then lost.")
+@click.option(
+    "--fail-rate", type=click.FloatRange(0, 1), default=0, help="Share of calls answered 500 or 503."
+)
+@click.option(
+    "--throttle-rate", type=click.FloatRange(0, 1), default=0, help="Share answered 429 with Retry-After."
+)
+@click.option(
+    "--retry-after", type=float, default=1, show_default=True, help="Seconds in Retry-After of a 429."
+)
+@click.option(
+    "--drop-rate", type=click.FloatRange(0, 1), default=0, help="Share of connections dropped unanswered."
+)
+@click.option(
+    "--lost-rate",
+    type=click.FloatRange(0, 1),
+    default=0,
+    help="Share of calls carried out whose answer is then lost.",
+)
 @click.option("--token-ttl", type=float, help="Seconds a token lives (default: 35999).")
 @click.option("--rate-limit", type=float, help="Requests per second allowed per operation; more get 429.")
 @click.option("--seed", type=int, help="Seed that makes the faults repeat exactly.")
 @click.option("--verbose", is_flag=True, help="Log every request.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: str, api_key: str, api_secret: str,
-          latency_ms: str | None, fail_rate: float, throttle_rate: float, retry_after: float, drop_rate: float,
-          lost_rate: float, token_ttl: float | None, rate_limit: float | None, seed: int | None,
-          verbose: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    db: Path | None,
+    client_id: str,
+    api_key: str,
+    api_secret: str,
+    latency_ms: str | None,
+    fail_rate: float,
+    throttle_rate: float,
+    retry_after: float,
+    drop_rate: float,
+    lost_rate: float,
+    token_ttl: float | None,
+    rate_limit: float | None,
+    seed: int | None,
+    verbose: bool,
+) -> None:
     """Serve the emulator over HTTP until Ctrl-C.
 
     Examples:
@@ -731,9 +978,17 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
     if fail_rate + throttle_rate + drop_rate + lost_rate > 1:
         raise click.BadParameter("the fault rates add up to more than 1.", param_hint="--fail-rate")
     db_path = None if str(db) == ":memory:" else (db or _settings(ctx, env="local").emulator_db)
-    faults = Faults(seed=seed, latency_ms=_latency(latency_ms), error_rate=fail_rate, throttle_rate=throttle_rate,
-                    retry_after_s=retry_after, drop_rate=drop_rate, lost_after_commit_rate=lost_rate,
-                    token_ttl_s=token_ttl, rate_limit_per_s=rate_limit)
+    faults = Faults(
+        seed=seed,
+        latency_ms=_latency(latency_ms),
+        error_rate=fail_rate,
+        throttle_rate=throttle_rate,
+        retry_after_s=retry_after,
+        drop_rate=drop_rate,
+        lost_after_commit_rate=lost_rate,
+        token_ttl_s=token_ttl,
+        rate_limit_per_s=rate_limit,
+    )
     config = EmulatorConfig(client_id=client_id, api_key=api_key, api_secret=api_secret)
     warning = exposure_warning(host)
     if warning:
@@ -741,19 +996,27 @@ def serve(ctx: click.Context, host: str, port: int, db: Path | None, client_id: 
     try:
         serve_emulator(host, port, db_path, config, faults, out=click.echo, verbose=verbose)
     except OSError as exc:
-        raise Failure(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port.") from exc
+        raise Failure(
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port."
+        ) from exc
 
 
 @emulator.command()
-@click.argument("resource", metavar="RESOURCE", type=click.Choice(sorted(ADVANCE_RESOURCES), case_sensitive=False))
+@click.argument(
+    "resource", metavar="RESOURCE", type=click.Choice(sorted(ADVANCE_RESOURCES), case_sensitive=False)
+)
 @click.argument("key")
 @click.argument("status")
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
-              help="The emulator's SQLite file (default: the local environment's, in PBLOAD_STATE_DIR).")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The emulator's SQLite file (default: the local environment's, in PBLOAD_STATE_DIR).",
+)
 @click.option("--base-url", help="A served emulator's root URL, instead of --db (or PBLOAD_BASE_URL).")
 @click.pass_context
-def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path | None,
-            base_url: str | None) -> None:
+def advance(
+    ctx: click.Context, resource: str, key: str, status: str, db: Path | None, base_url: str | None
+) -> None:
     """Move an order, ASN, work order or return to STATUS, as the warehouse would.
 
     RESOURCE is order, asn, work-order or return (or the plural). KEY is PB's ID or your own (Client Order ID, ...). Receiving an
@@ -781,8 +1044,9 @@ def advance(ctx: click.Context, resource: str, key: str, status: str, db: Path |
 def _debug_everywhere(group: click.Group) -> None:
     """`--debug` after the command too (`pbload load x --debug`), as before it: every command takes it."""
     for command in group.commands.values():
-        command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, callback=_remember,
-                                           help=_DEBUG_HELP))
+        command.params.append(
+            click.Option(["--debug"], is_flag=True, expose_value=False, callback=_remember, help=_DEBUG_HELP)
+        )
         if isinstance(command, click.Group):
             _debug_everywhere(command)
 

@@ -84,8 +84,12 @@ class PlainProgress:
     from several threads (the senders' workers report as answers arrive).
     """
 
-    def __init__(self, write: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
-                 interval: float = PLAIN_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = PLAIN_INTERVAL_S,
+    ) -> None:
         self._write, self._clock, self._interval = write, clock, interval
         self._phase: _Phase | None = None
         self._shown_at: float | None = None  # when the current phase's last line was written
@@ -115,9 +119,14 @@ class _LiveProgress:
         from rich.console import Console  # here, not at the top: see the module's docstring
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
-        self._progress = Progress(SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"),
-                                  BarColumn(), TextColumn("{task.fields[figures]}"),
-                                  console=Console(file=stream), refresh_per_second=4)
+        self._progress = Progress(
+            SpinnerColumn(finished_text="✓"),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[figures]}"),
+            console=Console(file=stream),
+            refresh_per_second=4,
+        )
         self._phase: _Phase | None = None
         self._task: Any = None
         self._lock = threading.Lock()
@@ -137,7 +146,9 @@ class _LiveProgress:
                 current = self._phase = _Phase(phase, now)
                 self._task = self._progress.add_task(phase, total=None, figures="")
             current.done, current.total, current.failed = done, total, failed
-            self._progress.update(self._task, completed=done, total=total or None, figures=current.describe(now))
+            self._progress.update(
+                self._task, completed=done, total=total or None, figures=current.describe(now)
+            )
             if current.finished():
                 self._phase = None
 
@@ -177,7 +188,9 @@ class Problem:
     def line(self) -> str:
         """`Products row 3, SKU: warning: …` — the form the console has always used for one problem."""
         where = f"{self.sheet} row {self.row}" + (f", {self.column}" if self.column else "")
-        label = f"{self.status.lower()}: " if self.status else ("warning: " if self.severity == "warning" else "")
+        label = (
+            f"{self.status.lower()}: " if self.status else ("warning: " if self.severity == "warning" else "")
+        )
         return f"{where}: {label}{self.message}"
 
 
@@ -209,8 +222,17 @@ def problems(report: RunReport) -> list[Problem]:
         for row in sorted(sheet.outcomes):
             outcome = sheet.outcomes[row]
             if outcome.status in OUTCOME_PROBLEMS and (sheet.sheet, row) not in flagged:
-                found.append(Problem(sheet.sheet, row, None, outcome.error_code or outcome.status.value.lower(),
-                                     Severity.ERROR.value, outcome.message or "", outcome.status.value))
+                found.append(
+                    Problem(
+                        sheet.sheet,
+                        row,
+                        None,
+                        outcome.error_code or outcome.status.value.lower(),
+                        Severity.ERROR.value,
+                        outcome.message or "",
+                        outcome.status.value,
+                    )
+                )
     return found
 
 
@@ -223,8 +245,10 @@ def grouped(found: Iterable[Problem]) -> list[ProblemGroup]:
     by_code: dict[str, list[Problem]] = {}
     for problem in found:
         by_code.setdefault(problem.code, []).append(problem)
-    groups = [ProblemGroup(code, hint_for(code, from_api=rows[0].status == Status.FAILED.value), tuple(rows))
-              for code, rows in by_code.items()]
+    groups = [
+        ProblemGroup(code, hint_for(code, from_api=rows[0].status == Status.FAILED.value), tuple(rows))
+        for code, rows in by_code.items()
+    ]
     return sorted(groups, key=lambda g: (g.severity != "error", -len(g.problems)))
 
 
@@ -243,13 +267,17 @@ def problem_lines(groups: list[ProblemGroup], shown: int = ROWS_SHOWN_PER_CODE) 
         return []
     warnings = sum(len(g.problems) for g in groups if g.severity == "warning")
     errors = sum(len(g.problems) for g in groups) - warnings
-    counted = [f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in ((errors, "error"), (warnings, "warning")) if n]
+    counted = [
+        f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in ((errors, "error"), (warnings, "warning")) if n
+    ]
     lines = [f"Problems by code ({', '.join(counted)}):"]
     for group in groups:
         lines.append(f"  {group.heading()}")
         lines += [f"    {p.line}" for p in group.problems[:shown]]
         if len(group.problems) > shown:
-            lines.append(f"    … and {len(group.problems) - shown:,} more; the result workbook lists them all.")
+            lines.append(
+                f"    … and {len(group.problems) - shown:,} more; the result workbook lists them all."
+            )
         lines.append(f"    What to do: {group.hint}")
     return lines
 
@@ -258,8 +286,10 @@ def summary_lines(report: RunReport, notes: Iterable[str] = (), then: Iterable[s
     """What a run says when it ends: retries, counts per sheet, notes, `then`, the problems, the result."""
     lines = []
     if report.retries:
-        lines.append(f"{report.retries} request{'s were' if report.retries > 1 else ' was'} retried after "
-                     "transient failures.")
+        lines.append(
+            f"{report.retries} request{'s were' if report.retries > 1 else ' was'} retried after "
+            "transient failures."
+        )
     lines += count_lines(report)
     lines += [*notes, *then]
     lines += problem_lines(grouped(problems(report)))
@@ -267,8 +297,9 @@ def summary_lines(report: RunReport, notes: Iterable[str] = (), then: Iterable[s
     return lines
 
 
-def report_document(report: RunReport, exit_code: int, notes: Iterable[str] = (),
-                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def report_document(
+    report: RunReport, exit_code: int, notes: Iterable[str] = (), extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The whole run as one JSON-ready dict: what `--json` prints (its fields are in the CLI's help)."""
     groups = grouped(problems(report))
     return {
@@ -287,12 +318,30 @@ def report_document(report: RunReport, exit_code: int, notes: Iterable[str] = ()
         "interrupted": report.interrupted,
         "retries": report.retries,
         "counts": {s.value: n for s, n in report.counts().items()},
-        "sheets": [{"sheet": s.sheet, "rows": len(s.rows), "counts": {st.value: n for st, n in s.counts().items()}}
-                   for s in report.sheets],
+        "sheets": [
+            {"sheet": s.sheet, "rows": len(s.rows), "counts": {st.value: n for st, n in s.counts().items()}}
+            for s in report.sheets
+        ],
         "notes": list(notes),
-        "problems": [{"code": g.code, "severity": g.severity, "count": len(g.problems), "hint": g.hint,
-                      "rows": [{"sheet": p.sheet, "row": p.row, "column": p.column, "severity": p.severity,
-                                "status": p.status, "message": p.message} for p in g.problems]}
-                     for g in groups],
+        "problems": [
+            {
+                "code": g.code,
+                "severity": g.severity,
+                "count": len(g.problems),
+                "hint": g.hint,
+                "rows": [
+                    {
+                        "sheet": p.sheet,
+                        "row": p.row,
+                        "column": p.column,
+                        "severity": p.severity,
+                        "status": p.status,
+                        "message": p.message,
+                    }
+                    for p in g.problems
+                ],
+            }
+            for g in groups
+        ],
         **(extra or {}),
     }

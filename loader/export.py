@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,22 @@ from loader.workbook.writer import save_atomically, set_text
 PAGE_SIZE = 200
 INVENTORY_PATH = "/v1/inventory/snapshot"
 SHIPMENTS_PATH = "/v1/shipments/search"
-INVENTORY_COLUMNS = (("SKU", "sku"), ("Node", "node"), ("On Hand", "onHand"), ("Allocated", "allocated"),
-                     ("Available", "available"))
-SHIPMENT_COLUMNS = (("Shipment ID", "shipmentId"), ("Order ID", "orderId"), ("Client Order ID", "clientOrderId"),
-                    ("Carrier", "carrier"), ("Service", "serviceId"), ("Tracking Number", "trackingNumber"),
-                    ("Shipped Date", "shippedDate"))
+INVENTORY_COLUMNS = (
+    ("SKU", "sku"),
+    ("Node", "node"),
+    ("On Hand", "onHand"),
+    ("Allocated", "allocated"),
+    ("Available", "available"),
+)
+SHIPMENT_COLUMNS = (
+    ("Shipment ID", "shipmentId"),
+    ("Order ID", "orderId"),
+    ("Client Order ID", "clientOrderId"),
+    ("Carrier", "carrier"),
+    ("Service", "serviceId"),
+    ("Tracking Number", "trackingNumber"),
+    ("Shipped Date", "shippedDate"),
+)
 EXPORTS = ("products", "orders", "inventory", "shipments")
 
 
@@ -53,18 +64,22 @@ def export(client: FulfillmentClient, what: str, output: Path) -> tuple[Path, in
     return save_atomically(book, output), len(records)
 
 
-def pages(client: FulfillmentClient, path: str, body: dict[str, Any],
-          size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+def pages(
+    client: FulfillmentClient, path: str, body: dict[str, Any], size: int = PAGE_SIZE
+) -> Iterator[dict[str, Any]]:
     """Every record of a search, page by page, until PB says a page was the last.
 
     PB may answer fewer records a page than asked for: only `last` ends the search, or a page with
     no records at all (so that a server that never says "last" cannot keep pbload asking).
     """
     for page in itertools.count(1):
-        response = client.call("POST", path, {"clientId": client.client_id, **body},
-                               params={"page": page, "size": size})
+        response = client.call(
+            "POST", path, {"clientId": client.client_id, **body}, params={"page": page, "size": size}
+        )
         if not response.ok or not isinstance(response.body, dict):
-            raise ApiError(f"Could not read {client.path_for(path)} ({response.describe()}). Try again later.")
+            raise ApiError(
+                f"Could not read {client.path_for(path)} ({response.describe()}). Try again later."
+            )
         records = response.body.get(bets.SEARCH_RECORDS) or []
         yield from records
         if response.body.get("last", True) or not records:
@@ -74,15 +89,19 @@ def pages(client: FulfillmentClient, path: str, body: dict[str, Any],
 def records_to_rows(resource: Resource, records: list[dict[str, Any]]) -> Iterator[list[Any]]:
     """Sheet rows for API records: the inverse of building payloads from rows."""
     for record in records:
-        header = [_from_wire(f, value_at(record, f.path)) if f.path and not f.is_line else None
-                  for f in resource.fields]
+        header = [
+            _from_wire(f, value_at(record, f.path)) if f.path and not f.is_line else None
+            for f in resource.fields
+        ]
         if resource.lines is None:
             yield header
             continue
         for n, line in enumerate(record.get(resource.lines) or [{}]):
             row = list(header) if n == 0 else [None] * len(resource.fields)
             if n > 0:
-                row[resource.fields.index(resource.key_field)] = header[resource.fields.index(resource.key_field)]
+                row[resource.fields.index(resource.key_field)] = header[
+                    resource.fields.index(resource.key_field)
+                ]
             for i, f in enumerate(resource.fields):
                 if f.is_line:
                     row[i] = _from_wire(f, value_at(line, f.path.split(LINE_MARK, 1)[1]))  # type: ignore[union-attr]
@@ -97,7 +116,7 @@ def _from_wire(f: Field, value: Any) -> Any:
     if f.kind is Kind.DATETIME and isinstance(value, str):
         moment = datetime.fromisoformat(value)
         # sheets hold times without a zone; the loader sends them as UTC
-        return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
     if f.kind is Kind.DATE and isinstance(value, str):
         return date.fromisoformat(value)
     return value
@@ -124,6 +143,12 @@ def _shipments(records: list[dict[str, Any]]) -> Workbook:
     book = _plain("Shipments", SHIPMENT_COLUMNS, records)
     ws = book.create_sheet("Shipment Items")
     ws.append(["Shipment ID", "SKU", "Quantity"])
-    _write_rows(ws, ([record.get("shipmentId"), item.get("sku"), item.get("quantity")]
-                     for record in records for item in record.get("items") or []))
+    _write_rows(
+        ws,
+        (
+            [record.get("shipmentId"), item.get("sku"), item.get("quantity")]
+            for record in records
+            for item in record.get("items") or []
+        ),
+    )
     return book

@@ -22,18 +22,28 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import sqlite3
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from loader.errors import JournalError
-from loader.models import LOADED_STATUSES, Change, Issue, Item, Outcome, RunReport, SheetReport, Severity, Status
+from loader.models import (
+    LOADED_STATUSES,
+    Change,
+    Issue,
+    Item,
+    Outcome,
+    RunReport,
+    Severity,
+    SheetReport,
+    Status,
+)
 
 JOURNAL_FILE = "journal.sqlite3"
 SCHEMA = """
@@ -192,51 +202,95 @@ class Journal:
 
     # Runs ------------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, command: str, input_path: Path, input_sha256: str, output_path: Path | None,
-                  environment: str, target: str, base_url: str | None, options: dict[str, Any]) -> None:
+    def start_run(
+        self,
+        run_id: str,
+        command: str,
+        input_path: Path,
+        input_sha256: str,
+        output_path: Path | None,
+        environment: str,
+        target: str,
+        base_url: str | None,
+        options: dict[str, Any],
+    ) -> None:
         """Record a new run, with the settings a resume of it should use again."""
-        self._write("INSERT INTO runs (run_id, command, input_path, input_sha256, output_path, environment, target,"
-                    " base_url, state, started, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                    [(run_id, command, str(input_path.resolve()), input_sha256,
-                      None if output_path is None else str(output_path.resolve()), environment, target, base_url,
-                      _now(), json.dumps(options))])
+        self._write(
+            "INSERT INTO runs (run_id, command, input_path, input_sha256, output_path, environment, target,"
+            " base_url, state, started, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            [
+                (
+                    run_id,
+                    command,
+                    str(input_path.resolve()),
+                    input_sha256,
+                    None if output_path is None else str(output_path.resolve()),
+                    environment,
+                    target,
+                    base_url,
+                    _now(),
+                    json.dumps(options),
+                )
+            ],
+        )
 
     def end_run(self, run_id: str, state: str, counts: dict[Status, int]) -> None:
         """Mark a run finished or interrupted, with its row counts (its result workbook is in place)."""
-        self._transaction([
-            ("UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
-             [(state, _now(), _counts(counts), run_id)]),
-            ("DELETE FROM unwritten WHERE run_id = ?", [(run_id,)]),
-        ])
+        self._transaction(
+            [
+                (
+                    "UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
+                    [(state, _now(), _counts(counts), run_id)],
+                ),
+                ("DELETE FROM unwritten WHERE run_id = ?", [(run_id,)]),
+            ]
+        )
 
-    def keep_result(self, report: RunReport, final_state: str, output: Path, positions: dict[str, dict[str, int]],
-                    supersedes: Sequence[str] = ()) -> None:
+    def keep_result(
+        self,
+        report: RunReport,
+        final_state: str,
+        output: Path,
+        positions: dict[str, dict[str, int]],
+        supersedes: Sequence[str] = (),
+    ) -> None:
         """Keep the run's report until its result workbook is in place; the run is `unwritten` till then."""
         text = report_to_json(report, positions, supersedes)
-        self._transaction([
-            ("INSERT OR REPLACE INTO unwritten (run_id, final_state, output_path, report) VALUES (?, ?, ?, ?)",
-             [(report.run_id, final_state, str(output.resolve()), text)]),
-            ("UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
-             [(UNWRITTEN, _now(), _counts(report.counts()), report.run_id)]),
-        ])
+        self._transaction(
+            [
+                (
+                    "INSERT OR REPLACE INTO unwritten (run_id, final_state, output_path, report) VALUES (?, ?, ?, ?)",
+                    [(report.run_id, final_state, str(output.resolve()), text)],
+                ),
+                (
+                    "UPDATE runs SET state = ?, ended = ?, counts = ? WHERE run_id = ?",
+                    [(UNWRITTEN, _now(), _counts(report.counts()), report.run_id)],
+                ),
+            ]
+        )
 
     def kept_result(self, run_id: str) -> KeptResult | None:
         """The report kept for a run whose result workbook was not written, if any."""
-        rows = self._read("SELECT final_state, output_path, report FROM unwritten WHERE run_id = ?", (run_id,))
+        rows = self._read(
+            "SELECT final_state, output_path, report FROM unwritten WHERE run_id = ?", (run_id,)
+        )
         if not rows:
             return None
         final_state, output, text = rows[0]
         try:
             report, positions, supersedes = report_from_json(text)
         except (ValueError, KeyError, TypeError) as exc:
-            raise JournalError(journal_problem(self.path, sqlite3.DatabaseError(f"run {run_id} is damaged: {exc}"))) \
-                from exc
+            raise JournalError(
+                journal_problem(self.path, sqlite3.DatabaseError(f"run {run_id} is damaged: {exc}"))
+            ) from exc
         return KeptResult(final_state, Path(output), report, positions, supersedes)
 
     def supersede(self, old_run_ids: Iterable[str], new_run_id: str) -> None:
         """Earlier unfinished runs of the same input whose work a new run finished."""
-        self._write("UPDATE runs SET resumed_by = ? WHERE run_id = ? AND state != 'finished'",
-                    [(new_run_id, r) for r in old_run_ids])
+        self._write(
+            "UPDATE runs SET resumed_by = ? WHERE run_id = ? AND state != 'finished'",
+            [(new_run_id, r) for r in old_run_ids],
+        )
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
@@ -254,20 +308,28 @@ class Journal:
         rows = self._read(
             "SELECT run_id, command, input_path, input_sha256, output_path, environment, target, base_url,"
             f" state, started, ended, counts, options, resumed_by FROM runs WHERE {where}"
-            " ORDER BY started DESC, rowid DESC LIMIT ?", (*params, limit))
+            " ORDER BY started DESC, rowid DESC LIMIT ?",
+            (*params, limit),
+        )
         try:
-            return [RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}"), r[13]) for r in rows]
+            return [
+                RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}"), r[13]) for r in rows
+            ]
         except ValueError as exc:  # a damaged record reads as a damaged file
-            raise JournalError(journal_problem(self.path, sqlite3.DatabaseError(f"a run record is damaged: {exc}"))) \
-                from exc
+            raise JournalError(
+                journal_problem(self.path, sqlite3.DatabaseError(f"a run record is damaged: {exc}"))
+            ) from exc
 
     def unfinished_runs(self, input_path: Path, target: str) -> list[str]:
         """Runs of this input on this target that did not finish (crashed, stopped, or result unwritten).
 
         Call it holding the run lock (`loader.runlock`): then none of them is still running.
         """
-        rows = self._read("SELECT run_id FROM runs WHERE input_path = ? AND target = ? AND state != 'finished'"
-                          " AND resumed_by IS NULL", (str(input_path.resolve()), target))
+        rows = self._read(
+            "SELECT run_id FROM runs WHERE input_path = ? AND target = ? AND state != 'finished'"
+            " AND resumed_by IS NULL",
+            (str(input_path.resolve()), target),
+        )
         return [r[0] for r in rows]
 
     # Items -----------------------------------------------------------------------------------
@@ -278,16 +340,19 @@ class Journal:
         keys = list(keys)
         with self._lock, self._guard():
             for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
+                chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for row in self._conn.execute(
                     f"SELECT key, payload_hash, intent, state, status, pb_id, run_id FROM items"
-                    f" WHERE target = ? AND resource = ? AND key IN ({marks})", (target, resource, *chunk)
+                    f" WHERE target = ? AND resource = ? AND key IN ({marks})",
+                    (target, resource, *chunk),
                 ):
                     found[row[0]] = Earlier(*row[1:])
         return found
 
-    def sending(self, run_id: str, target: str, resource: str, items: Sequence[Item], transaction_id: str) -> None:
+    def sending(
+        self, run_id: str, target: str, resource: str, items: Sequence[Item], transaction_id: str
+    ) -> None:
         """Mark items in flight with the transaction ID of the request about to leave."""
         now = _now()
         self._write(
@@ -300,11 +365,26 @@ class Journal:
             "   THEN json_insert(items.transaction_ids, '$[#]', ?) ELSE json_array(?) END,"
             " attempts = CASE WHEN items.run_id = excluded.run_id THEN items.attempts + 1 ELSE 1 END,"
             " updated = excluded.updated",
-            [(target, resource, i.key, run_id, payload_hash(i), i.action.value, transaction_id, now,
-              transaction_id, transaction_id) for i in items],
+            [
+                (
+                    target,
+                    resource,
+                    i.key,
+                    run_id,
+                    payload_hash(i),
+                    i.action.value,
+                    transaction_id,
+                    now,
+                    transaction_id,
+                    transaction_id,
+                )
+                for i in items
+            ],
         )
 
-    def settled(self, run_id: str, target: str, resource: str, results: Sequence[tuple[Item, Outcome]]) -> None:
+    def settled(
+        self, run_id: str, target: str, resource: str, results: Sequence[tuple[Item, Outcome]]
+    ) -> None:
         """Commit the outcomes of items (sent or settled without a call)."""
         now = _now()
         self._write(
@@ -314,13 +394,28 @@ class Journal:
             " payload_hash = excluded.payload_hash, intent = excluded.intent, state = 'settled',"
             " status = excluded.status, pb_id = COALESCE(excluded.pb_id, items.pb_id), error = excluded.error,"
             " updated = excluded.updated",
-            [(target, resource, i.key, run_id, payload_hash(i), i.action.value, o.status.value, o.pb_id,
-              o.message if o.status not in LOADED_STATUSES else None, now) for i, o in results],
+            [
+                (
+                    target,
+                    resource,
+                    i.key,
+                    run_id,
+                    payload_hash(i),
+                    i.action.value,
+                    o.status.value,
+                    o.pb_id,
+                    o.message if o.status not in LOADED_STATUSES else None,
+                    now,
+                )
+                for i, o in results
+            ],
         )
 
     def in_flight(self, run_id: str) -> set[tuple[str, str]]:
         """(resource, key) of this run's items still waiting for an answer."""
-        rows = self._read("SELECT resource, key FROM items WHERE run_id = ? AND state = 'in_flight'", (run_id,))
+        rows = self._read(
+            "SELECT resource, key FROM items WHERE run_id = ? AND state = 'in_flight'", (run_id,)
+        )
         return {(r[0], r[1]) for r in rows}
 
 
@@ -331,19 +426,31 @@ def journal_problem(path: Path, exc: BaseException) -> str:
     text = str(exc).lower()
     full = primary == SQLITE_FULL or getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text
     if full or (primary == SQLITE_IOERR and _low_on_space(path.parent)):
-        return (f"The disk that holds pbload's journal ({path}) is full. Free some space there (or keep the "
-                "journal elsewhere with --state-dir or PBLOAD_STATE_DIR), then run the command again; loading "
-                "the same workbook again looks up what PB already has and sends nothing twice.")
-    if primary in (SQLITE_CORRUPT, SQLITE_NOTADB) or "not a database" in text or "malformed" in text \
-            or "damaged" in text:
-        return (f"pbload's journal {path} is damaged ({exc}). Move it aside (rename it to {path.name}.broken), "
-                "then run the command again: pbload starts a new journal, and a load looks up what PB already "
-                "has, so nothing is sent twice.")
+        return (
+            f"The disk that holds pbload's journal ({path}) is full. Free some space there (or keep the "
+            "journal elsewhere with --state-dir or PBLOAD_STATE_DIR), then run the command again; loading "
+            "the same workbook again looks up what PB already has and sends nothing twice."
+        )
+    if (
+        primary in (SQLITE_CORRUPT, SQLITE_NOTADB)
+        or "not a database" in text
+        or "malformed" in text
+        or "damaged" in text
+    ):
+        return (
+            f"pbload's journal {path} is damaged ({exc}). Move it aside (rename it to {path.name}.broken), "
+            "then run the command again: pbload starts a new journal, and a load looks up what PB already "
+            "has, so nothing is sent twice."
+        )
     if primary == SQLITE_BUSY:
-        return (f"pbload's journal {path} is busy ({exc}): another pbload is writing to it. Wait for it to "
-                "end, then run the command again.")
-    return (f"Cannot keep pbload's journal in {path.parent} ({exc}). Choose another folder with --state-dir or "
-            "PBLOAD_STATE_DIR.")
+        return (
+            f"pbload's journal {path} is busy ({exc}): another pbload is writing to it. Wait for it to "
+            "end, then run the command again."
+        )
+    return (
+        f"Cannot keep pbload's journal in {path.parent} ({exc}). Choose another folder with --state-dir or "
+        "PBLOAD_STATE_DIR."
+    )
 
 
 def _low_on_space(folder: Path) -> bool:
@@ -353,30 +460,67 @@ def _low_on_space(folder: Path) -> bool:
         return False
 
 
-def report_to_json(report: RunReport, positions: dict[str, dict[str, int]], supersedes: Sequence[str] = ()) -> str:
+def report_to_json(
+    report: RunReport, positions: dict[str, dict[str, int]], supersedes: Sequence[str] = ()
+) -> str:
     """A run's report (and the sheets' column positions) as the JSON the journal keeps."""
-    return json.dumps({
-        "run_id": report.run_id, "command": report.command, "input_path": report.input_path,
-        "input_sha256": report.input_sha256, "environment": report.environment,
-        "started": _iso(report.started), "ended": _iso(report.ended), "template": report.template,
-        "interrupted": report.interrupted, "retries": report.retries,
-        "sheets": [{"sheet": s.sheet, "rows": s.rows,
-                    "outcomes": [[row, o.status.value, o.pb_id, o.error_code, o.message, o.transaction_id,
-                                  [[c.column, c.old, c.new, c.row, c.line, c.what] for c in o.changes]]
-                                 for row, o in s.outcomes.items()]} for s in report.sheets],
-        "issues": [[i.sheet, i.row, i.column, i.code, i.message, i.severity.value] for i in report.issues],
-        "positions": positions, "supersedes": list(supersedes),
-    }, separators=(",", ":"), default=_plain)
+    return json.dumps(
+        {
+            "run_id": report.run_id,
+            "command": report.command,
+            "input_path": report.input_path,
+            "input_sha256": report.input_sha256,
+            "environment": report.environment,
+            "started": _iso(report.started),
+            "ended": _iso(report.ended),
+            "template": report.template,
+            "interrupted": report.interrupted,
+            "retries": report.retries,
+            "sheets": [
+                {
+                    "sheet": s.sheet,
+                    "rows": s.rows,
+                    "outcomes": [
+                        [
+                            row,
+                            o.status.value,
+                            o.pb_id,
+                            o.error_code,
+                            o.message,
+                            o.transaction_id,
+                            [[c.column, c.old, c.new, c.row, c.line, c.what] for c in o.changes],
+                        ]
+                        for row, o in s.outcomes.items()
+                    ],
+                }
+                for s in report.sheets
+            ],
+            "issues": [
+                [i.sheet, i.row, i.column, i.code, i.message, i.severity.value] for i in report.issues
+            ],
+            "positions": positions,
+            "supersedes": list(supersedes),
+        },
+        separators=(",", ":"),
+        default=_plain,
+    )
 
 
 def report_from_json(text: str) -> tuple[RunReport, dict[str, dict[str, int]], list[str]]:
     """The report, column positions and superseded runs `report_to_json` kept."""
     data = json.loads(text)
-    report = RunReport(run_id=data["run_id"], command=data["command"], input_path=data["input_path"],
-                       input_sha256=data["input_sha256"], environment=data["environment"],
-                       started=datetime.fromisoformat(data["started"]), template=data["template"],
-                       ended=datetime.fromisoformat(data["ended"]) if data["ended"] else None,
-                       interrupted=data["interrupted"], retries=data["retries"])
+    report = RunReport(
+        run_id=data["run_id"],
+        command=data["command"],
+        input_path=data["input_path"],
+        input_sha256=data["input_sha256"],
+        environment=data["environment"],
+        started=datetime.fromisoformat(data["started"]),
+        template=data["template"],
+        ended=datetime.fromisoformat(data["ended"]) if data["ended"] else None,
+        interrupted=data["interrupted"],
+        retries=data["retries"],
+    )
     for sheet in data["sheets"]:
         outcomes = {row: _outcome(status, rest) for row, status, *rest in sheet["outcomes"]}
         report.sheets.append(SheetReport(sheet["sheet"], sheet["rows"], outcomes))
@@ -406,4 +550,4 @@ def _counts(counts: dict[Status, int]) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

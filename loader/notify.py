@@ -48,18 +48,33 @@ ZIP_TYPE = ("application", "zip")
 MEGABYTE = 1024 * 1024
 SMTP_TIMEOUT_S = 30.0
 # The order counts are told in: what went in (or is valid) first, then what needs the reader.
-STATUS_ORDER = (Status.CREATED, Status.UPDATED, Status.UNCHANGED, Status.CANCELED, Status.VALID,
-                Status.FAILED, Status.INVALID, Status.BLOCKED, Status.NOT_SENT)
+STATUS_ORDER = (
+    Status.CREATED,
+    Status.UPDATED,
+    Status.UNCHANGED,
+    Status.CANCELED,
+    Status.VALID,
+    Status.FAILED,
+    Status.INVALID,
+    Status.BLOCKED,
+    Status.NOT_SENT,
+)
 PROBLEM_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.BLOCKED, Status.NOT_SENT})
 # The rows an e-mail names one by one (sheet, row, code, message), at most MAX_LISTED_ROWS of them.
 FAILED_STATUSES = (Status.FAILED, Status.INVALID, Status.BLOCKED)
 MAX_LISTED_ROWS = 20
 FAILED_COLUMNS = ("Sheet", "Row", "Code", "Message")
-_NO_HOST = ("E-mail needs a mail server, but PBLOAD_SMTP_HOST is not set. Set it (with PBLOAD_SMTP_PORT, "
-            "PBLOAD_SMTP_TLS, PBLOAD_SMTP_USER and PBLOAD_SMTP_PASSWORD as your server needs), or put host "
-            "under [smtp] in pbload.toml.")
-_SERVER_SETTINGS = "Check PBLOAD_SMTP_HOST and PBLOAD_SMTP_PORT (or host and port under [smtp] in pbload.toml)."
-_TLS_SETTINGS = "Check PBLOAD_SMTP_TLS: ssl for port 465, starttls for 587, none only for a relay on a trusted network."
+_NO_HOST = (
+    "E-mail needs a mail server, but PBLOAD_SMTP_HOST is not set. Set it (with PBLOAD_SMTP_PORT, "
+    "PBLOAD_SMTP_TLS, PBLOAD_SMTP_USER and PBLOAD_SMTP_PASSWORD as your server needs), or put host "
+    "under [smtp] in pbload.toml."
+)
+_SERVER_SETTINGS = (
+    "Check PBLOAD_SMTP_HOST and PBLOAD_SMTP_PORT (or host and port under [smtp] in pbload.toml)."
+)
+_TLS_SETTINGS = (
+    "Check PBLOAD_SMTP_TLS: ssl for port 465, starttls for 587, none only for a relay on a trusted network."
+)
 
 
 class MailError(PbloadError):
@@ -126,10 +141,17 @@ def summary_from_report(report: RunReport) -> Summary:
         if unsettled:
             counts[Status.NOT_SENT] = counts.get(Status.NOT_SENT, 0) + unsettled
         sheets.append(SheetCounts(sheet.sheet, len(sheet.rows), counts))
-    return Summary(input_name=Path(report.input_path).name, result_name=Path(report.result_path or "").name,
-                   command=report.command, run_id=report.run_id, environment=report.environment,
-                   started=_iso(report.started), ended=_iso(ended), sheets=tuple(sheets),
-                   failed_rows=tuple(_failed_rows(report)))
+    return Summary(
+        input_name=Path(report.input_path).name,
+        result_name=Path(report.result_path or "").name,
+        command=report.command,
+        run_id=report.run_id,
+        environment=report.environment,
+        started=_iso(report.started),
+        ended=_iso(ended),
+        sheets=tuple(sheets),
+        failed_rows=tuple(_failed_rows(report)),
+    )
 
 
 def _failed_rows(report: RunReport) -> Iterator[FailedRow]:
@@ -141,7 +163,9 @@ def _failed_rows(report: RunReport) -> Iterator[FailedRow]:
                 if listed == MAX_LISTED_ROWS:
                     return
                 listed += 1
-                yield FailedRow(sheet.sheet, row, redact(outcome.error_code or ""), redact(outcome.message or ""))
+                yield FailedRow(
+                    sheet.sheet, row, redact(outcome.error_code or ""), redact(outcome.message or "")
+                )
 
 
 def summary_from_result(path: Path) -> Summary:
@@ -149,23 +173,32 @@ def summary_from_result(path: Path) -> Summary:
     rows, problems = _result_rows(path)
     header = next((i for i, r in enumerate(rows) if _cell(r, 0) == "Sheet" and _cell(r, 1) == "Rows"), None)
     if header is None:
-        raise WorkbookError(f"The Summary sheet of {path.name} has no table of counts. "
-                            "Give the result workbook as pbload wrote it.")
+        raise WorkbookError(
+            f"The Summary sheet of {path.name} has no table of counts. "
+            "Give the result workbook as pbload wrote it."
+        )
     known = {s.value: s for s in Status}
     statuses = {j: known[v] for j, v in enumerate(rows[header]) if v in known}
     sheets = []
-    for row in rows[header + 1:]:
+    for row in rows[header + 1 :]:
         name = _cell(row, 0)
         if name in (None, ""):
             break
         if str(name).strip().lower() != "total":
             counts = {s: int(_cell(row, j) or 0) for j, s in statuses.items() if _cell(row, j)}
             sheets.append(SheetCounts(str(name), int(_cell(row, 1) or 0), counts))
-    record = {str(r[0]): _cell(r, 1) for r in rows[header + 1:] if _cell(r, 0) not in (None, "")}
-    return Summary(input_name=_text(record.get("Input file")), result_name=path.name,
-                   command=_text(record.get("Command")), run_id=_text(record.get("Run ID")),
-                   environment=_text(record.get("Environment")), started=_text(record.get("Started")),
-                   ended=_text(record.get("Ended")), sheets=tuple(sheets), failed_rows=tuple(problems))
+    record = {str(r[0]): _cell(r, 1) for r in rows[header + 1 :] if _cell(r, 0) not in (None, "")}
+    return Summary(
+        input_name=_text(record.get("Input file")),
+        result_name=path.name,
+        command=_text(record.get("Command")),
+        run_id=_text(record.get("Run ID")),
+        environment=_text(record.get("Environment")),
+        started=_text(record.get("Started")),
+        ended=_text(record.get("Ended")),
+        sheets=tuple(sheets),
+        failed_rows=tuple(problems),
+    )
 
 
 def _result_rows(path: Path) -> tuple[list[tuple[Any, ...]], list[FailedRow]]:
@@ -175,12 +208,16 @@ def _result_rows(path: Path) -> tuple[list[tuple[Any, ...]], list[FailedRow]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise WorkbookError(f"{path} cannot be read as a workbook ({exc}). "
-                            "Give the .result.xlsx file that pbload load or validate wrote.") from exc
+        raise WorkbookError(
+            f"{path} cannot be read as a workbook ({exc}). "
+            "Give the .result.xlsx file that pbload load or validate wrote."
+        ) from exc
     try:
         if SUMMARY_SHEET not in book.sheetnames:
-            raise WorkbookError(f"{path.name} has no Summary sheet, so it is not a pbload result workbook. "
-                                "Give the .result.xlsx file that pbload load or validate wrote.")
+            raise WorkbookError(
+                f"{path.name} has no Summary sheet, so it is not a pbload result workbook. "
+                "Give the .result.xlsx file that pbload load or validate wrote."
+            )
         summary = [tuple(r) for r in book[SUMMARY_SHEET].iter_rows(values_only=True)]
         return summary, _errors_of(book[ERRORS_SHEET]) if ERRORS_SHEET in book.sheetnames else []
     finally:
@@ -244,17 +281,30 @@ def _context(summary: Summary, attachment: str) -> dict[str, Any]:
     totals = summary.totals()
     statuses = list(totals)
     columns = ["Sheet", "Rows", *[s.value.capitalize() for s in statuses]]
-    rows = [[s.sheet, str(s.rows), *[str(s.counts.get(status, 0)) for status in statuses]] for s in summary.sheets]
+    rows = [
+        [s.sheet, str(s.rows), *[str(s.counts.get(status, 0)) for status in statuses]] for s in summary.sheets
+    ]
     if len(summary.sheets) > 1:
         rows.append(["Total", str(sum(s.rows for s in summary.sheets)), *[str(totals[s]) for s in statuses]])
     widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
     failed = [[r.sheet, str(r.row), r.code, " ".join(r.message.split())] for r in summary.failed_rows]
     failed_widths = [max([len(h), *(len(r[i]) for r in failed)]) for i, h in enumerate(FAILED_COLUMNS[:3])]
-    return {"failed_columns": FAILED_COLUMNS, "failed": failed, "failed_widths": failed_widths,
-            "more_failed": max(0, summary.failed - len(failed)),"summary": summary, "counts": counts_text(totals), "columns": columns, "rows": rows,
-            "widths": widths, "problems": summary.problems, "attachment": attachment,
-            "zipped": attachment != summary.result_name,
-            "started": summary.started.replace("T", " "), "ended": summary.ended.replace("T", " ")}
+    return {
+        "failed_columns": FAILED_COLUMNS,
+        "failed": failed,
+        "failed_widths": failed_widths,
+        "more_failed": max(0, summary.failed - len(failed)),
+        "summary": summary,
+        "counts": counts_text(totals),
+        "columns": columns,
+        "rows": rows,
+        "widths": widths,
+        "problems": summary.problems,
+        "attachment": attachment,
+        "zipped": attachment != summary.result_name,
+        "started": summary.started.replace("T", " "),
+        "ended": summary.ended.replace("T", " "),
+    }
 
 
 @functools.cache
@@ -262,7 +312,10 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir()),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
 
 
@@ -294,8 +347,9 @@ def check_addresses(addresses: Sequence[str]) -> list[str]:
         except (ValueError, IndexError):
             parsed = None
         if parsed is None or not parsed.domain:
-            raise MailError(f"'{address}' is not an e-mail address. Give one address like name@example.com "
-                            "each time.")
+            raise MailError(
+                f"'{address}' is not an e-mail address. Give one address like name@example.com each time."
+            )
     return [a.strip() for a in addresses]
 
 
@@ -304,12 +358,15 @@ def check_ready(smtp: SmtpSettings) -> None:
     if not smtp.host:
         raise SettingsError(_NO_HOST)
     if smtp.user and not smtp.password:
-        raise SettingsError(f"PBLOAD_SMTP_USER is {smtp.user}, but PBLOAD_SMTP_PASSWORD is not set. Set the "
-                            "password in the environment (never in pbload.toml), or unset the user.")
+        raise SettingsError(
+            f"PBLOAD_SMTP_USER is {smtp.user}, but PBLOAD_SMTP_PASSWORD is not set. Set the "
+            "password in the environment (never in pbload.toml), or unset the user."
+        )
 
 
-def build_message(summary: Summary, result_path: Path, sender: str, to: Sequence[str],
-                  zip_above_mb: float = 10.0) -> EmailMessage:
+def build_message(
+    summary: Summary, result_path: Path, sender: str, to: Sequence[str], zip_above_mb: float = 10.0
+) -> EmailMessage:
     """The e-mail: subject, text and HTML bodies, the result workbook attached (zipped above `zip_above_mb`)."""
     try:
         data = result_path.read_bytes()
@@ -335,13 +392,21 @@ def build_message(summary: Summary, result_path: Path, sender: str, to: Sequence
 def _zipped(data: bytes, name: str, mtime: float) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo(name, date_time=time.localtime(mtime)[:6]), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            zipfile.ZipInfo(name, date_time=time.localtime(mtime)[:6]),
+            data,
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
     return buffer.getvalue()
 
 
-def send(message: EmailMessage, smtp: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None,
-         timeout: float = SMTP_TIMEOUT_S) -> None:
+def send(
+    message: EmailMessage,
+    smtp: SmtpSettings,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    timeout: float = SMTP_TIMEOUT_S,
+) -> None:
     """Hand `message` to the SMTP server; a MailError says why it could not be sent."""
     check_ready(smtp)
     context = ssl_context or ssl.create_default_context()
@@ -353,8 +418,13 @@ def send(message: EmailMessage, smtp: SmtpSettings, *, ssl_context: ssl.SSLConte
     except (smtplib.SMTPException, OSError) as exc:
         raise MailError(_scrub(f"The e-mail was not sent: {_reason(exc, smtp, timeout)}", smtp)) from exc
     if refused:
-        raise MailError(_scrub(f"The e-mail went out, but the mail server refused {_refusals(refused)}. "
-                               "Check those addresses and send it to them again.", smtp))
+        raise MailError(
+            _scrub(
+                f"The e-mail went out, but the mail server refused {_refusals(refused)}. "
+                "Check those addresses and send it to them again.",
+                smtp,
+            )
+        )
 
 
 def _connect(smtp: SmtpSettings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
@@ -375,23 +445,31 @@ def _reason(exc: BaseException, smtp: SmtpSettings, timeout: float) -> str:
     """One or two sentences: what went wrong, then what to do."""
     where = f"{smtp.host}:{smtp.port}"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return (f"the mail server {where} refused the user name or password of {smtp.user} ({_reply(exc)}). "
-                "Check PBLOAD_SMTP_USER and PBLOAD_SMTP_PASSWORD.")
+        return (
+            f"the mail server {where} refused the user name or password of {smtp.user} ({_reply(exc)}). "
+            "Check PBLOAD_SMTP_USER and PBLOAD_SMTP_PASSWORD."
+        )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return f"the mail server refused {_refusals(exc.recipients)}. Check the addresses."
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        return (f"the mail server refused the sender {exc.sender} ({_reply(exc)}). Set PBLOAD_MAIL_FROM "
-                "(or from under [smtp] in pbload.toml) to an address the server accepts.")
+        return (
+            f"the mail server refused the sender {exc.sender} ({_reply(exc)}). Set PBLOAD_MAIL_FROM "
+            "(or from under [smtp] in pbload.toml) to an address the server accepts."
+        )
     if isinstance(exc, smtplib.SMTPDataError):
-        return (f"the mail server refused the message ({_reply(exc)}). If it is too large, set "
-                "PBLOAD_MAIL_ZIP_ABOVE_MB lower, or send the result workbook another way.")
+        return (
+            f"the mail server refused the message ({_reply(exc)}). If it is too large, set "
+            "PBLOAD_MAIL_ZIP_ABOVE_MB lower, or send the result workbook another way."
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return _not_supported(str(exc), where)
     if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPResponseException):
         return f"the mail server {where} broke off the conversation ({_reply(exc)}). {_TLS_SETTINGS}"
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return (f"the certificate of {where} could not be trusted ({exc.verify_message}). Check that "
-                "PBLOAD_SMTP_HOST is the name on the server's certificate, or ask your IT team for its CA.")
+        return (
+            f"the certificate of {where} could not be trusted ({exc.verify_message}). Check that "
+            "PBLOAD_SMTP_HOST is the name on the server's certificate, or ask your IT team for its CA."
+        )
     if isinstance(exc, ssl.SSLError):
         return f"no secure connection could be made with {where} ({exc.reason or exc}). {_TLS_SETTINGS}"
     if isinstance(exc, socket.gaierror):
@@ -405,11 +483,15 @@ def _reason(exc: BaseException, smtp: SmtpSettings, timeout: float) -> str:
 
 def _not_supported(text: str, where: str) -> str:
     if "STARTTLS" in text:
-        return (f"the mail server {where} does not offer STARTTLS. Set PBLOAD_SMTP_TLS to ssl (usually "
-                "port 465), or to none only for a relay on a trusted network.")
+        return (
+            f"the mail server {where} does not offer STARTTLS. Set PBLOAD_SMTP_TLS to ssl (usually "
+            "port 465), or to none only for a relay on a trusted network."
+        )
     if "AUTH" in text:
-        return (f"the mail server {where} does not take a user name and password on this connection. "
-                "Use PBLOAD_SMTP_TLS=starttls or ssl, or unset PBLOAD_SMTP_USER if it needs none.")
+        return (
+            f"the mail server {where} does not take a user name and password on this connection. "
+            "Use PBLOAD_SMTP_TLS=starttls or ssl, or unset PBLOAD_SMTP_USER if it needs none."
+        )
     return f"the mail server {where} does not support what pbload asked ({text}). {_TLS_SETTINGS}"
 
 
@@ -417,7 +499,9 @@ def _reply(exc: BaseException) -> str:
     code, error = getattr(exc, "smtp_code", None), getattr(exc, "smtp_error", None)
     if isinstance(error, bytes):
         error = error.decode("utf-8", "replace")
-    return " ".join(str(p) for p in (code, error) if p not in (None, "", -1)) or str(exc) or type(exc).__name__
+    return (
+        " ".join(str(p) for p in (code, error) if p not in (None, "", -1)) or str(exc) or type(exc).__name__
+    )
 
 
 def _refusals(refused: Mapping[str, tuple[int, bytes | str]]) -> str:
@@ -433,8 +517,15 @@ def _scrub(text: str, smtp: SmtpSettings) -> str:
     return redact(text, (smtp.password,) if smtp.password else ())
 
 
-def email_result(summary: Summary, result_path: Path, to: Sequence[str], smtp: SmtpSettings, *,
-                 ssl_context: ssl.SSLContext | None = None, timeout: float = SMTP_TIMEOUT_S) -> None:
+def email_result(
+    summary: Summary,
+    result_path: Path,
+    to: Sequence[str],
+    smtp: SmtpSettings,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    timeout: float = SMTP_TIMEOUT_S,
+) -> None:
     """Build the e-mail about `summary` with `result_path` attached and send it to `to`."""
     check_ready(smtp)
     message = build_message(summary, result_path, smtp.mail_from, check_addresses(to), smtp.zip_above_mb)

@@ -25,15 +25,22 @@ class PayloadLog:
         try:
             self._file = path.open("w", encoding="utf-8")
         except OSError as exc:
-            raise WorkbookError(f"Cannot write the payloads file {path} ({exc.strerror}). "
-                                "Choose another --payloads path.") from exc
+            raise WorkbookError(
+                f"Cannot write the payloads file {path} ({exc.strerror}). Choose another --payloads path."
+            ) from exc
         self._seen: set[int] = set()  # hashes of the lines written
         self._lock = threading.Lock()
         self.count = 0
 
     def record(self, item: Item, body: dict[str, Any], operation: str | None = None) -> None:
         """Write `body` for `item` (sent by `operation`, e.g. `POST /v1/orders/bulk`), unless already written."""
-        line = {"sheet": item.sheet, "rows": list(item.rows), "key": item.key, "operation": operation, "body": body}
+        line = {
+            "sheet": item.sheet,
+            "rows": list(item.rows),
+            "key": item.key,
+            "operation": operation,
+            "body": body,
+        }
         text = json.dumps(line, ensure_ascii=False)
         with self._lock:
             if hash(text) in self._seen:
@@ -49,6 +56,7 @@ class PayloadLog:
     def __enter__(self) -> PayloadLog:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()

@@ -7,12 +7,12 @@ import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -57,10 +57,17 @@ class Timings:
     write: float = 0.0
 
 
-def validate(path: Path, settings: Settings, output: Path | None = None,
-             timings: Timings | None = None, payloads: Path | None = None, offline: bool = False,
-             progress: Progress = _no_progress, transport: httpx.BaseTransport | None = None,
-             stop: threading.Event | None = None) -> RunReport:
+def validate(
+    path: Path,
+    settings: Settings,
+    output: Path | None = None,
+    timings: Timings | None = None,
+    payloads: Path | None = None,
+    offline: bool = False,
+    progress: Progress = _no_progress,
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
+) -> RunReport:
     """Check every row of the workbook, sending nothing; write the result workbook.
 
     Unless `offline`, the same read-only look-ups as `load` find what the sheets cannot say: SKUs PB
@@ -75,37 +82,56 @@ def validate(path: Path, settings: Settings, output: Path | None = None,
     _check_payloads_path(payloads, path, output)
     if offline:
         report.notes.append(OFFLINE_NOTE)
-        _validate_sheets(report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop, progress)
+        _validate_sheets(
+            report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop, progress
+        )
     else:
         try:
             with _timed(timings, "send"), _client(settings, transport) as client:
-                deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus,
-                                                                            settings.concurrency, stop))
+                deps = Dependencies(
+                    lookup_products=lambda skus: known_keys(
+                        client, PRODUCTS, skus, settings.concurrency, stop
+                    )
+                )
                 _validate_sheets(report, checked, settings, deps, payloads, client, stop, progress)
                 report.retries = client.stats.total_retries
         except ApiError as exc:
             for sheet in report.sheets:
                 sheet.outcomes.clear()
             report.issues = [i for i in report.issues if i.code != "unknown-sku"]
-            report.notes.append(f"{exc} So pbload checked the rows without looking them up: {LOOKUPS_SKIPPED}")
-            _validate_sheets(report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop,
-                             progress)
+            report.notes.append(
+                f"{exc} So pbload checked the rows without looking them up: {LOOKUPS_SKIPPED}"
+            )
+            _validate_sheets(
+                report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop, progress
+            )
     _write(path, output, report, book, timings, progress=progress)
     return report
 
 
-OFFLINE_NOTE = ("--offline: pbload checked the rows without looking them up at PB, so SKUs PB does not have, UPDATE or "
-                "CANCEL of items it does not have and CREATE of items it has are not found until the load.")
-LOOKUPS_SKIPPED = ("SKUs PB does not have, UPDATE or CANCEL of items it does not have and CREATE of items it has are "
-                   "not found until the load.")
+OFFLINE_NOTE = (
+    "--offline: pbload checked the rows without looking them up at PB, so SKUs PB does not have, UPDATE or "
+    "CANCEL of items it does not have and CREATE of items it has are not found until the load."
+)
+LOOKUPS_SKIPPED = (
+    "SKUs PB does not have, UPDATE or CANCEL of items it does not have and CREATE of items it has are "
+    "not found until the load."
+)
 
 
-def _validate_sheets(report: RunReport, checked: list[CheckedSheet], settings: Settings, deps: Dependencies,
-                     payloads: Path | None, client: FulfillmentClient | None, stop: threading.Event,
-                     progress: Progress) -> None:
+def _validate_sheets(
+    report: RunReport,
+    checked: list[CheckedSheet],
+    settings: Settings,
+    deps: Dependencies,
+    payloads: Path | None,
+    client: FulfillmentClient | None,
+    stop: threading.Event,
+    progress: Progress,
+) -> None:
     """Each sheet's rows VALID or not; with a client, what PB's look-ups say of them too."""
     with _payload_log(payloads) as log:
-        for sheet, rows in zip(report.sheets, checked):
+        for sheet, rows in zip(report.sheets, checked, strict=False):
             resource = rows.data.resource
             shown = progress if client is not None else _no_progress  # offline, nothing is looked up
             # the bodies are built only to be written out: validate's look-ups decide by keys and values
@@ -125,14 +151,20 @@ def _validate_sheets(report: RunReport, checked: list[CheckedSheet], settings: S
             deps.record(resource, rows, sheet.outcomes)
 
 
-def _looked_up(client: FulfillmentClient, settings: Settings, resource: Any, items: list[Item],
-               stop: threading.Event) -> dict[str, Outcome]:
+def _looked_up(
+    client: FulfillmentClient, settings: Settings, resource: Any, items: list[Item], stop: threading.Event
+) -> dict[str, Outcome]:
     """What a load's look-ups would refuse: the preview's FAILED and BLOCKED outcomes, by item key."""
     if not items or stop.is_set():
         return {}
-    preview = sender_for(resource, client, settings.chunk_size, settings.concurrency, Recorder(stop=stop)).preview(items)
-    return {key: _as_invalid(outcome) for key, outcome in preview.items()
-            if outcome.status in (Status.FAILED, Status.BLOCKED)}
+    preview = sender_for(
+        resource, client, settings.chunk_size, settings.concurrency, Recorder(stop=stop)
+    ).preview(items)
+    return {
+        key: _as_invalid(outcome)
+        for key, outcome in preview.items()
+        if outcome.status in (Status.FAILED, Status.BLOCKED)
+    }
 
 
 def _as_invalid(outcome: Outcome) -> Outcome:
@@ -143,7 +175,10 @@ def _as_invalid(outcome: Outcome) -> Outcome:
 
 
 def _check_payloads_path(payloads: Path | None, path: Path, output: Path | None) -> None:
-    if payloads is not None and payloads.resolve() in (path.resolve(), _result_target(path, output).resolve()):
+    if payloads is not None and payloads.resolve() in (
+        path.resolve(),
+        _result_target(path, output).resolve(),
+    ):
         raise WorkbookError(f"--payloads {payloads} would overwrite a workbook. Give it a .jsonl file name.")
 
 
@@ -156,10 +191,16 @@ def _payload_log(payloads: Path | None) -> Iterator[PayloadLog | None]:
         yield log
 
 
-def load(path: Path, settings: Settings, output: Path | None = None,
-         progress: Progress = _no_progress, timings: Timings | None = None,
-         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None,
-         payloads: Path | None = None) -> RunReport:
+def load(
+    path: Path,
+    settings: Settings,
+    output: Path | None = None,
+    progress: Progress = _no_progress,
+    timings: Timings | None = None,
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
+    payloads: Path | None = None,
+) -> RunReport:
     """Check the workbook, send its valid items sheet by sheet, and write the result workbook.
 
     Each item is journalled (DESIGN §4): a run cut short — by `stop`, by the API going away, or by
@@ -173,23 +214,41 @@ def load(path: Path, settings: Settings, output: Path | None = None,
         return _load_locked(path, settings, output, progress, timings, transport, stop, payloads, run_id)
 
 
-def _load_locked(path: Path, settings: Settings, output: Path | None, progress: Progress, timings: Timings | None,
-                 transport: httpx.BaseTransport | None, stop: threading.Event | None, payloads: Path | None,
-                 run_id: str) -> RunReport:
+def _load_locked(
+    path: Path,
+    settings: Settings,
+    output: Path | None,
+    progress: Progress,
+    timings: Timings | None,
+    transport: httpx.BaseTransport | None,
+    stop: threading.Event | None,
+    payloads: Path | None,
+    run_id: str,
+) -> RunReport:
     timings = timings or Timings()
     stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "load", output, timings, run_id, progress)
     _check_payloads_path(payloads, path, output)
     journal = Journal(settings.state_dir)
     earlier_runs = journal.unfinished_runs(path, settings.target)
-    journal.start_run(report.run_id, "load", path, report.input_sha256, output, settings.env, settings.target,
-                      settings.base_url, {name: getattr(settings, name) for name in RESUMED_SETTINGS})
+    journal.start_run(
+        report.run_id,
+        "load",
+        path,
+        report.input_sha256,
+        output,
+        settings.env,
+        settings.target,
+        settings.base_url,
+        {name: getattr(settings, name) for name in RESUMED_SETTINGS},
+    )
     try:
         with _timed(timings, "send"), _client(settings, transport) as client, _payload_log(payloads) as log:
-            deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency,
-                                                                        stop))
+            deps = Dependencies(
+                lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency, stop)
+            )
             try:
-                for sheet, rows in zip(report.sheets, checked):
+                for sheet, rows in zip(report.sheets, checked, strict=False):
                     _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop, log)
             finally:
                 report.retries = client.stats.total_retries
@@ -199,12 +258,16 @@ def _load_locked(path: Path, settings: Settings, output: Path | None, progress: 
         _settle_unanswered(journal, report, checked)
         keep = _sent_nothing(report) and _result_target(path, output).exists()
         try:
-            _finish_run(journal, report, earlier_runs, path, output, book, timings, progress, keep_previous=keep)
+            _finish_run(
+                journal, report, earlier_runs, path, output, book, timings, progress, keep_previous=keep
+            )
         except PbloadError as failed:  # the result or the journal failed too: say both
             raise type(failed)(f"{exc} {failed}") from failed
         if keep:
-            raise type(exc)(f"{exc} Nothing was sent, so the result workbook {_result_target(path, output)} of an "
-                            "earlier run is left as it was.") from exc
+            raise type(exc)(
+                f"{exc} Nothing was sent, so the result workbook {_result_target(path, output)} of an "
+                "earlier run is left as it was."
+            ) from exc
         raise type(exc)(f"{exc} What happened to each row so far is in {report.result_path}.") from exc
     except JournalError:
         report.interrupted = True  # the journal cannot follow the run: stop, but give the user their rows
@@ -220,9 +283,17 @@ def _sent_nothing(report: RunReport) -> bool:
     return not any(o.status in answered for sheet in report.sheets for o in sheet.outcomes.values())
 
 
-def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], path: Path, output: Path | None,
-                book: WorkbookData, timings: Timings, progress: Progress = _no_progress,
-                keep_previous: bool = False) -> None:
+def _finish_run(
+    journal: Journal,
+    report: RunReport,
+    earlier_runs: list[str],
+    path: Path,
+    output: Path | None,
+    book: WorkbookData,
+    timings: Timings,
+    progress: Progress = _no_progress,
+    keep_previous: bool = False,
+) -> None:
     """Write the result workbook, then mark the run ended: a run is finished only once its result is there.
 
     The report is kept in the journal first, so a result that cannot be written (disk full, folder
@@ -242,45 +313,76 @@ def _finish_run(journal: Journal, report: RunReport, earlier_runs: list[str], pa
     if keep_previous:
         journal.close()
         return
-    _write(path, output, report, book, timings, again=f"Every row's outcome is kept in pbload's journal: once that "
-           f"is fixed, run `pbload resume {report.run_id}` to write the result workbook (nothing is sent again; "
-           "add -o PATH to write it elsewhere).", progress=progress)
+    _write(
+        path,
+        output,
+        report,
+        book,
+        timings,
+        again=f"Every row's outcome is kept in pbload's journal: once that "
+        f"is fixed, run `pbload resume {report.run_id}` to write the result workbook (nothing is sent again; "
+        "add -o PATH to write it elsewhere).",
+        progress=progress,
+    )
     try:
         journal.end_run(report.run_id, state, report.counts())
         if not report.interrupted:
             journal.supersede(earlier_runs, report.run_id)
         journal.close()
     except JournalError as exc:
-        raise JournalError(f"{exc} The result workbook, with every row's status, is at {report.result_path}.") \
-            from exc
+        raise JournalError(
+            f"{exc} The result workbook, with every row's status, is at {report.result_path}."
+        ) from exc
 
 
-def _write_without_journal(failure: JournalError, path: Path, output: Path | None, report: RunReport,
-                           book: WorkbookData, timings: Timings) -> None:
+def _write_without_journal(
+    failure: JournalError,
+    path: Path,
+    output: Path | None,
+    report: RunReport,
+    book: WorkbookData,
+    timings: Timings,
+) -> None:
     """The journal cannot keep the run's report: write the result all the same, then raise the journal's error."""
-    _write(path, output, report, book, timings, again=f"Nor can the journal keep the rows' outcomes: {failure} "
-           "Loading the same workbook again once that is fixed looks up what PB already has and sends nothing twice.")
-    raise JournalError(f"{failure} The result workbook, with every row's status, is at {report.result_path}.") \
-        from failure
+    _write(
+        path,
+        output,
+        report,
+        book,
+        timings,
+        again=f"Nor can the journal keep the rows' outcomes: {failure} "
+        "Loading the same workbook again once that is fixed looks up what PB already has and sends nothing twice.",
+    )
+    raise JournalError(
+        f"{failure} The result workbook, with every row's status, is at {report.result_path}."
+    ) from failure
 
 
 def _settle_unanswered(journal: Journal, report: RunReport, checked: list[CheckedSheet]) -> None:
     """Rows whose request left but got no answer: neither loaded nor safe to call not sent."""
     waiting = journal.in_flight(report.run_id)
-    for sheet, rows in zip(report.sheets, checked):
+    for sheet, rows in zip(report.sheets, checked, strict=False):
         resource = rows.data.resource
         keys = rows.values[resource.key]
-        for row, key in zip(keys.index, keys.array):
+        for row, key in zip(keys.index, keys.array, strict=False):
             if int(row) not in sheet.outcomes and (resource.name, str(key)) in waiting:
                 sheet.outcomes[int(row)] = Outcome(
-                    Status.FAILED, error_code="no-answer",
+                    Status.FAILED,
+                    error_code="no-answer",
                     message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB "
-                            "has and finishes it without sending anything twice.")
+                    "has and finishes it without sending anything twice.",
+                )
 
 
-def plan(path: Path, settings: Settings, output: Path | None = None, timings: Timings | None = None,
-         transport: httpx.BaseTransport | None = None, stop: threading.Event | None = None,
-         progress: Progress = _no_progress) -> RunReport:
+def plan(
+    path: Path,
+    settings: Settings,
+    output: Path | None = None,
+    timings: Timings | None = None,
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
+    progress: Progress = _no_progress,
+) -> RunReport:
     """What `load` would do with every row, from the look-ups of a load and nothing else; write the result.
 
     Each sheet is planned and looked up as `load` does it, and its senders only preview
@@ -291,10 +393,11 @@ def plan(path: Path, settings: Settings, output: Path | None = None, timings: Ti
     stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "plan", output, timings, progress=progress)
     with _timed(timings, "send"), _client(settings, transport) as client:
-        deps = Dependencies(lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency,
-                                                                    stop))
+        deps = Dependencies(
+            lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency, stop)
+        )
         try:
-            for sheet, rows in zip(report.sheets, checked):
+            for sheet, rows in zip(report.sheets, checked, strict=False):
                 _plan_sheet(client, settings, deps, report, sheet, rows, stop, progress)
         finally:
             report.retries = client.stats.total_retries
@@ -306,9 +409,16 @@ def plan(path: Path, settings: Settings, output: Path | None = None, timings: Ti
     return report
 
 
-def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, report: RunReport,
-                sheet: SheetReport, rows: CheckedSheet, stop: threading.Event,
-                progress: Progress = _no_progress) -> None:
+def _plan_sheet(
+    client: FulfillmentClient,
+    settings: Settings,
+    deps: Dependencies,
+    report: RunReport,
+    sheet: SheetReport,
+    rows: CheckedSheet,
+    stop: threading.Event,
+    progress: Progress = _no_progress,
+) -> None:
     """Plan and look up one sheet, and say what a load would do with each of its rows."""
     resource = rows.data.resource
     resolved = _plan_and_resolve(settings, deps, report, sheet, rows, progress)
@@ -317,7 +427,9 @@ def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
     items, total = resolved
     recorder = Recorder(stop=stop)
     if items and not stop.is_set():
-        outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).preview(items)
+        outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).preview(
+            items
+        )
         for item in items:
             if item.key in outcomes:
                 sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
@@ -325,8 +437,15 @@ def _plan_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
     deps.record(resource, rows, sheet.outcomes)
 
 
-def _plan_and_resolve(settings: Settings, deps: Dependencies, report: RunReport, sheet: SheetReport,
-                      rows: CheckedSheet, progress: Progress, bodies: bool = True) -> tuple[list[Item], int] | None:
+def _plan_and_resolve(
+    settings: Settings,
+    deps: Dependencies,
+    report: RunReport,
+    sheet: SheetReport,
+    rows: CheckedSheet,
+    progress: Progress,
+    bodies: bool = True,
+) -> tuple[list[Item], int] | None:
     """Plan one sheet and settle what its dependencies decide (a SKU nobody has, a failed kit): the items
     left to look up or send, and how many rows were planned into items; None when Ctrl-C stopped the SKU
     look-ups (the sheet's valid rows stay NOT SENT)."""
@@ -349,8 +468,9 @@ def _looking_up(sheet: SheetReport) -> str:
     return f"Looking up {sheet.sheet}"
 
 
-def export(what: str, settings: Settings, output: Path,
-           transport: httpx.BaseTransport | None = None) -> tuple[Path, int]:
+def export(
+    what: str, settings: Settings, output: Path, transport: httpx.BaseTransport | None = None
+) -> tuple[Path, int]:
     """Export PB's `what` into a workbook at `output`."""
     with _client(settings, transport) as client:
         return export_records(client, what, output)
@@ -359,8 +479,10 @@ def export(what: str, settings: Settings, output: Path,
 def _result_target(path: Path, output: Path | None) -> Path:
     target = output or result_path_for(path)
     if target.resolve() == path.resolve():
-        raise WorkbookError(f"The result would overwrite the input {path.name}, which pbload never changes. "
-                            "Give -o another file name.")
+        raise WorkbookError(
+            f"The result would overwrite the input {path.name}, which pbload never changes. "
+            "Give -o another file name."
+        )
     return target
 
 
@@ -368,13 +490,25 @@ def _new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _read_and_check(path: Path, settings: Settings, command: str, output: Path | None,
-                    timings: Timings, run_id: str | None = None,
-                    progress: Progress = _no_progress) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
+def _read_and_check(
+    path: Path,
+    settings: Settings,
+    command: str,
+    output: Path | None,
+    timings: Timings,
+    run_id: str | None = None,
+    progress: Progress = _no_progress,
+) -> tuple[RunReport, WorkbookData, list[CheckedSheet]]:
     # before any work: the input must stay as it is, and the result must have somewhere to go
     check_writable(_result_target(path, output))
-    report = RunReport(run_id=run_id or _new_run_id(), command=command, input_path=str(path),
-                       input_sha256=_sha256(path), environment=settings.env, started=_now())
+    report = RunReport(
+        run_id=run_id or _new_run_id(),
+        command=command,
+        input_path=str(path),
+        input_sha256=_sha256(path),
+        environment=settings.env,
+        started=_now(),
+    )
     with _gc_paused():
         with _timed(timings, "read"):
             progress(f"Reading {path.name}", 0, 0, 0)
@@ -396,9 +530,18 @@ def _read_and_check(path: Path, settings: Settings, command: str, output: Path |
     return report, book, checked
 
 
-def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencies, journal: Journal,
-                report: RunReport, sheet: SheetReport, rows: CheckedSheet, progress: Progress,
-                stop: threading.Event, payloads: PayloadLog | None = None) -> None:
+def _load_sheet(
+    client: FulfillmentClient,
+    settings: Settings,
+    deps: Dependencies,
+    journal: Journal,
+    report: RunReport,
+    sheet: SheetReport,
+    rows: CheckedSheet,
+    progress: Progress,
+    stop: threading.Event,
+    payloads: PayloadLog | None = None,
+) -> None:
     """Plan, look up and send one sheet; every answered row keeps its answer, whatever stops the sheet.
 
     The outcomes are taken from the recorder, which keeps them as they arrive, so an `ApiDownError`
@@ -422,7 +565,9 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
         failed += failures
         progress(phase, done, total, failed)
 
-    recorder = Recorder(journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt, payloads)
+    recorder = Recorder(
+        journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt, payloads
+    )
     progress(phase, 0, total, 0)
     try:
         if items and not stop.is_set():
@@ -432,8 +577,14 @@ def _load_sheet(client: FulfillmentClient, settings: Settings, deps: Dependencie
         deps.record(resource, rows, sheet.outcomes)
 
 
-def _keep_outcomes(journal: Journal, run_id: str, resource: str, sheet: SheetReport, items: list[Item],
-                   outcomes: dict[str, Outcome]) -> None:
+def _keep_outcomes(
+    journal: Journal,
+    run_id: str,
+    resource: str,
+    sheet: SheetReport,
+    items: list[Item],
+    outcomes: dict[str, Outcome],
+) -> None:
     """Each item's outcome to its rows; an item sent but never answered is `no-answer`, the rest NOT SENT."""
     waiting = journal.in_flight(run_id) if len(outcomes) < len(items) else set()
     for item in items:
@@ -446,13 +597,23 @@ def _keep_outcomes(journal: Journal, run_id: str, resource: str, sheet: SheetRep
 
 def _no_answer() -> Outcome:
     """A row whose request left but got no answer: neither loaded nor safe to call not sent."""
-    return Outcome(Status.FAILED, error_code="no-answer",
-                   message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB has "
-                           "and finishes it without sending anything twice.")
+    return Outcome(
+        Status.FAILED,
+        error_code="no-answer",
+        message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB has "
+        "and finishes it without sending anything twice.",
+    )
 
 
-def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookData, timings: Timings,
-           again: str = "Fix that, or choose another place with -o.", progress: Progress = _no_progress) -> None:
+def _write(
+    path: Path,
+    output: Path | None,
+    report: RunReport,
+    book: WorkbookData,
+    timings: Timings,
+    again: str = "Fix that, or choose another place with -o.",
+    progress: Progress = _no_progress,
+) -> None:
     """Write the result workbook; a disk or file failure is a ResultError that ends with `again`."""
     report.ended = report.ended or _now()
     target = _result_target(path, output)
@@ -463,13 +624,15 @@ def _write(path: Path, output: Path | None, report: RunReport, book: WorkbookDat
         progress(f"Writing {target.name}", rows, rows, 0)
 
 
-def _write_result(path: Path, target: Path, report: RunReport, positions: dict[str, dict[str, int]],
-                  again: str) -> Path:
+def _write_result(
+    path: Path, target: Path, report: RunReport, positions: dict[str, dict[str, int]], again: str
+) -> Path:
     try:
         return write_result(path, target, report, positions)
     except OSError as exc:
-        raise ResultError(f"Cannot write the result workbook {target}: {write_problem(exc, target)}. {again}") \
-            from exc
+        raise ResultError(
+            f"Cannot write the result workbook {target}: {write_problem(exc, target)}. {again}"
+        ) from exc
 
 
 def _positions(book: WorkbookData) -> dict[str, dict[str, int]]:
@@ -486,7 +649,9 @@ def write_kept_result(run_id: str, settings: Settings, output: Path | None = Non
     try:
         record = journal.run(run_id)
         if record is None or record.state != UNWRITTEN:
-            raise WorkbookError(f"Run {run_id} has no result waiting to be written; `pbload runs` lists the runs.")
+            raise WorkbookError(
+                f"Run {run_id} has no result waiting to be written; `pbload runs` lists the runs."
+            )
         path = Path(record.input_path)
         with RunLock(settings.state_dir, path, record.target) as lock:
             lock.acquire(run_id, _now().isoformat())
@@ -498,12 +663,16 @@ def write_kept_result(run_id: str, settings: Settings, output: Path | None = Non
 def _write_kept(journal: Journal, record: RunRecord, path: Path, output: Path | None) -> RunReport:
     kept = journal.kept_result(record.run_id)
     if kept is None:
-        raise JournalError(f"Run {record.run_id}'s outcomes are missing from the journal. Load {path.name} "
-                           "again: pbload looks up what PB already has and sends nothing twice.")
+        raise JournalError(
+            f"Run {record.run_id}'s outcomes are missing from the journal. Load {path.name} "
+            "again: pbload looks up what PB already has and sends nothing twice."
+        )
     if _sha256(path) != record.input_sha256:
-        raise WorkbookError(f"{path} has changed since run {record.run_id} loaded it, so its result cannot be "
-                            "written row by row. Put the workbook back as it was, or load the changed one (pbload "
-                            "sends nothing twice).")
+        raise WorkbookError(
+            f"{path} has changed since run {record.run_id} loaded it, so its result cannot be "
+            "written row by row. Put the workbook back as it was, or load the changed one (pbload "
+            "sends nothing twice)."
+        )
     report = kept.report
     target = _result_target(path, output or kept.output_path)
     again = f"Fix that and run `pbload resume {record.run_id}` again, or add -o PATH to write it elsewhere."
@@ -522,9 +691,16 @@ def _client(settings: Settings, transport: httpx.BaseTransport | None) -> Iterat
 
         transport = httpx.WSGITransport(app=create_app(settings.emulator_db))
     policy = RetryPolicy(max_attempts=settings.max_attempts, deadline_s=settings.retry_deadline)
-    client = FulfillmentClient(base_url, settings.client_id, settings.api_key, settings.api_secret,
-                               transport=transport, policy=policy, max_rps=settings.max_rps,
-                               timeouts=timeout(settings.connect_timeout, settings.read_timeout))
+    client = FulfillmentClient(
+        base_url,
+        settings.client_id,
+        settings.api_key,
+        settings.api_secret,
+        transport=transport,
+        policy=policy,
+        max_rps=settings.max_rps,
+        timeouts=timeout(settings.connect_timeout, settings.read_timeout),
+    )
     try:
         yield client
     finally:
@@ -572,4 +748,4 @@ def _template_label(template: dict[str, str]) -> str | None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).astimezone()
+    return datetime.now(UTC).astimezone()

@@ -69,29 +69,43 @@ def _records(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
     """Each row's values by column name, blanks as None (number columns hold NaN for them)."""
     # replaced column by column, not cell by cell, and the whole frame at once, not group by group
     plain = frame.astype(object).where(frame.notna(), None)
-    return dict(zip((int(r) for r in frame.index), plain.to_dict("records")))
+    return dict(zip((int(r) for r in frame.index), plain.to_dict("records"), strict=False))
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value))
 
 
-def _item(rows: CheckedSheet, resource: Resource, numbers: tuple[int, ...], values: list[dict[str, Any]],
-          bodies: bool = True) -> Item:
+def _item(
+    rows: CheckedSheet,
+    resource: Resource,
+    numbers: tuple[int, ...],
+    values: list[dict[str, Any]],
+    bodies: bool = True,
+) -> Item:
     header = values[0]
     payload = resource.build_payload(header, values if resource.lines else None) if bodies else {}
     # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
     refs = tuple(
         Reference(PRODUCTS, str(v[f.name]), row, f.header)
-        for n, (row, v) in enumerate(zip(numbers, values))
+        for n, (row, v) in enumerate(zip(numbers, values, strict=False))
         for f in resource.fields
         if f.product_ref and v.get(f.name) is not None and (n == 0 or f.is_line)
     )
     extra = {f.name: header.get(f.name) for f in resource.fields if f.path is None}
     action = Action(header.get("action") or Action.UPSERT.value)
     cleared = frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
-    return Item(rows.data.sheet, str(header[resource.key]), numbers, action, payload, refs, extra, tuple(values),
-                cleared)
+    return Item(
+        rows.data.sheet,
+        str(header[resource.key]),
+        numbers,
+        action,
+        payload,
+        refs,
+        extra,
+        tuple(values),
+        cleared,
+    )
 
 
 def invalid_outcome(rows: CheckedSheet, row: int, problems: list[Issue] | None = None) -> Outcome:
@@ -104,9 +118,12 @@ def invalid_outcome(rows: CheckedSheet, row: int, problems: list[Issue] | None =
 
 def _sibling_invalid(resource: Resource, key: Any, bad: list[int]) -> Outcome:
     where = f"row {bad[0]}" if len(bad) == 1 else "rows " + ", ".join(str(r) for r in bad)
-    return Outcome(Status.INVALID, error_code="invalid-group",
-                   message=f"Not sent: {where} of {resource.key_field.header} {key} "
-                           f"{'has a problem' if len(bad) == 1 else 'have problems'}.")
+    return Outcome(
+        Status.INVALID,
+        error_code="invalid-group",
+        message=f"Not sent: {where} of {resource.key_field.header} {key} "
+        f"{'has a problem' if len(bad) == 1 else 'have problems'}.",
+    )
 
 
 class Dependencies:
@@ -123,20 +140,25 @@ class Dependencies:
         """Remember the status each key of a sheet ended with (its first row's, for a group)."""
         keys = rows.values[resource.key]
         seen: dict[str, tuple[int, Status]] = {}
-        for row, key in zip(keys.index, keys.array):
+        for row, key in zip(keys.index, keys.array, strict=False):
             if key is not None and not _blank(key) and int(row) in outcomes:
                 seen.setdefault(str(key), (int(row), outcomes[int(row)].status))
         self._settled[resource.name] = seen
 
-    def resolve(self, resource: Resource, items: list[Item]) -> tuple[list[Item], dict[int, Outcome], list[Issue]]:
+    def resolve(
+        self, resource: Resource, items: list[Item]
+    ) -> tuple[list[Item], dict[int, Outcome], list[Issue]]:
         """Items ready to send; the rows of blocked or invalid items; issues for unknown SKUs."""
         self._ask_pb({r.key for item in items for r in item.references if self._absent(r)})
         ready, settled, issues = [], {}, []
         for item in items:
             blocked = self._blocked_by(resource, item)
             unchecked = [r for r in item.references if self._absent(r) and r.key in self._unchecked]
-            unknown = [r for r in item.references if self._absent(r) and r.key not in self._known_at_pb
-                       and self._lookup is not None]
+            unknown = [
+                r
+                for r in item.references
+                if self._absent(r) and r.key not in self._known_at_pb and self._lookup is not None
+            ]
             if blocked:
                 settled.update({row: blocked for row in item.rows})
             elif unchecked:
@@ -161,10 +183,13 @@ class Dependencies:
             self._unchecked = {**{k: v for k, v in self._unchecked.items() if k not in wanted}, **failed}
 
     def _not_checked(self, ref: Reference) -> Outcome:
-        return Outcome(Status.FAILED, error_code="lookup-failed",
-                       message=f"Not sent: SKU {ref.key} could not be looked up at PB ({self._unchecked[ref.key]}). "
-                               "Load the same workbook again: pbload checks what PB has and finishes it without "
-                               "sending anything twice.")
+        return Outcome(
+            Status.FAILED,
+            error_code="lookup-failed",
+            message=f"Not sent: SKU {ref.key} could not be looked up at PB ({self._unchecked[ref.key]}). "
+            "Load the same workbook again: pbload checks what PB has and finishes it without "
+            "sending anything twice.",
+        )
 
     def _blocked_by(self, resource: Resource, item: Item) -> Outcome | None:
         for ref in item.references:
@@ -183,8 +208,13 @@ class Dependencies:
 
 
 def _unknown_sku(sheet: str, ref: Reference) -> Issue:
-    return Issue(sheet, ref.row, ref.column, "unknown-sku",
-                 f"SKU {ref.key} is neither on the Products sheet nor known to PB. Add the product or correct the SKU.")
+    return Issue(
+        sheet,
+        ref.row,
+        ref.column,
+        "unknown-sku",
+        f"SKU {ref.key} is neither on the Products sheet nor known to PB. Add the product or correct the SKU.",
+    )
 
 
 def _unknown_outcomes(resource: Resource, item: Item, issues: list[Issue]) -> dict[int, Outcome]:

@@ -23,18 +23,25 @@ HIDDEN = "[hidden]"
 MIN_SECRET_LENGTH = 4
 _KEY_VALUE = re.compile(
     r"(?i)(\"?)\b(access_token|refresh_token|id_token|token|api[_-]?key|api[_-]?secret|client[_-]?secret"
-    r"|secret|password|passwd|authorization)(\"?\s*[:=]\s*\"?)((?:(?:bearer|basic)\s+)?[^\s\"',;&}]+)")
+    r"|secret|password|passwd|authorization)(\"?\s*[:=]\s*\"?)((?:(?:bearer|basic)\s+)?[^\s\"',;&}]+)"
+)
 _SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]{8,})")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*")
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]+@")
 # Text with none of these cannot hold a credential the patterns know: nearly every value stops here.
 _SUSPECT = re.compile(r"(?i)bearer|basic|token|key|secret|passw|authorization|eyJ|://")
-_RANDOM_LOOKING = re.compile(r"[0-9+/=_~-]|[a-z][A-Z]")  # a digit or symbol, or a capital after a small letter
+_RANDOM_LOOKING = re.compile(
+    r"[0-9+/=_~-]|[a-z][A-Z]"
+)  # a digit or symbol, or a capital after a small letter
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with the known `secrets` (as whole tokens) and credential-like values replaced by `[hidden]`."""
-    known = _known_pattern(tuple(sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}))) if secrets else None
+    known = (
+        _known_pattern(tuple(sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH})))
+        if secrets
+        else None
+    )
     if known is not None:
         text = known.sub(HIDDEN, text)
     if _SUSPECT.search(text) is None:

@@ -62,7 +62,7 @@ def holder(path: Path) -> dict[str, Any] | None:
     """Who holds (or last held) the lock at `path`, as its note says; None if it says nothing."""
     try:
         text = path.read_text(encoding="utf-8")
-        note = json.loads(text[:text.index("\n")]) if "\n" in text else None
+        note = json.loads(text[: text.index("\n")]) if "\n" in text else None
     except (OSError, ValueError):
         return None
     return note if isinstance(note, dict) else None
@@ -81,7 +81,9 @@ class RunLock:
         """Take the lock for run `run_id`, or raise BusyError naming the run that has it."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+b", buffering=0)  # unbuffered: nothing left to flush when the disk is full
+            handle = open(
+                self.path, "a+b", buffering=0
+            )  # unbuffered: nothing left to flush when the disk is full
         except OSError as exc:
             raise JournalError(journal_problem(self.state_dir / JOURNAL_FILE, exc)) from exc
         if not _try_lock(handle):
@@ -93,7 +95,12 @@ class RunLock:
     def _note(self, run_id: str, started: str) -> None:
         """Say in the lock file which run holds it (one JSON line)."""
         assert self._handle is not None
-        note = {"run_id": run_id, "started": started, "pid": os.getpid(), "input": str(self.input_path.resolve())}
+        note = {
+            "run_id": run_id,
+            "started": started,
+            "pid": os.getpid(),
+            "input": str(self.input_path.resolve()),
+        }
         try:
             self._handle.truncate(0)
             os.write(self._handle.fileno(), (json.dumps(note) + "\n").encode())
@@ -115,7 +122,9 @@ class RunLock:
     def __enter__(self) -> RunLock:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.release()
 
 
@@ -126,5 +135,7 @@ def busy_message(input_path: Path, note: dict[str, Any] | None) -> str:
     else:
         started = str(note.get("started", ""))[:19].replace("T", " ")
         who = f"Run {note['run_id']} (started {started}, process {note.get('pid', '?')}) is"
-    return (f"{who} loading {input_path.name} into the same API right now. Wait for it to end (or stop it with "
-            "Ctrl-C where it runs), then run this command again; `pbload runs` lists the runs.")
+    return (
+        f"{who} loading {input_path.name} into the same API right now. Wait for it to end (or stop it with "
+        "Ctrl-C where it runs), then run this command again; `pbload runs` lists the runs."
+    )

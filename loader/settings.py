@@ -61,8 +61,21 @@ MAX_ATTEMPTS_LIMIT = 20
 MAX_RETRY_DEADLINE = 3600.0
 MAX_TIMEOUT = 600.0
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-_TOML_KEYS = frozenset({"env", "base_url", "chunk_size", "concurrency", "state_dir", "strict", "max_rps",
-                        "max_attempts", "retry_deadline", "connect_timeout", "read_timeout"})
+_TOML_KEYS = frozenset(
+    {
+        "env",
+        "base_url",
+        "chunk_size",
+        "concurrency",
+        "state_dir",
+        "strict",
+        "max_rps",
+        "max_attempts",
+        "retry_deadline",
+        "connect_timeout",
+        "read_timeout",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +121,9 @@ class Settings:
         return self.state_dir / "emulator.sqlite3"
 
 
-def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ,
-                  cwd: Path | None = None) -> Settings:
+def load_settings(
+    flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ, cwd: Path | None = None
+) -> Settings:
     """Settings from command-line flags (None = not given), the environment and pbload.toml, each checked."""
     path = _config_path(cwd or Path.cwd())
     config = _parse_config(path) if path else {}
@@ -131,7 +145,7 @@ def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.envi
         _require_credentials(creds, env)
     elif base_url is None or not any(creds.values()):
         # the built-in emulator only knows its own credentials
-        creds = dict(zip(_CREDENTIALS, (LOCAL_CLIENT_ID, LOCAL_API_KEY, LOCAL_API_SECRET)))
+        creds = dict(zip(_CREDENTIALS, (LOCAL_CLIENT_ID, LOCAL_API_KEY, LOCAL_API_SECRET), strict=False))
     return Settings(
         env=env,
         base_url=base_url or BASE_URLS.get(env),
@@ -139,8 +153,11 @@ def load_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.envi
         api_key=creds["PB_API_KEY"],
         api_secret=creds["PB_API_SECRET"],
         state_dir=Path(str(pick("state_dir").value or platformdirs.user_data_dir(APP_NAME))).expanduser(),
-        chunk_size=_whole_number(pick("chunk_size", DEFAULT_CHUNK_SIZE), MAX_CHUNK_SIZE,
-                                 f" (Pitney Bowes takes at most {MAX_CHUNK_SIZE} items in one bulk call)"),
+        chunk_size=_whole_number(
+            pick("chunk_size", DEFAULT_CHUNK_SIZE),
+            MAX_CHUNK_SIZE,
+            f" (Pitney Bowes takes at most {MAX_CHUNK_SIZE} items in one bulk call)",
+        ),
         concurrency=_whole_number(pick("concurrency", DEFAULT_CONCURRENCY), MAX_CONCURRENCY),
         strict=_boolean(pick("strict", False)),
         max_rps=_positive_number(pick("max_rps", DEFAULT_MAX_RPS), MAX_RPS_LIMIT, "requests per second"),
@@ -165,8 +182,10 @@ def _base_url(given: _Given) -> str | None:
             "in PB_API_KEY and PB_API_SECRET."
         )
     if parts.scheme.lower() not in URL_SCHEMES or not parts.hostname or not _has_valid_port(parts):
-        raise SettingsError(f"{given.where} must be an http:// or https:// address with a host, like "
-                            f"{BASE_URLS['sandbox']}, not '{text}'.")
+        raise SettingsError(
+            f"{given.where} must be an http:// or https:// address with a host, like "
+            f"{BASE_URLS['sandbox']}, not '{text}'."
+        )
     return text
 
 
@@ -235,8 +254,9 @@ def _whole_number(given: _Given, highest: int, why: str = "") -> int:
     """A whole number from 1 to `highest`."""
     number = _as_int(given.value)
     if number is None or not 1 <= number <= highest:
-        raise SettingsError(f"{given.where} must be a whole number from 1 to {highest}{why}, "
-                            f"not '{_shown(given.value)}'.")
+        raise SettingsError(
+            f"{given.where} must be a whole number from 1 to {highest}{why}, not '{_shown(given.value)}'."
+        )
     return number
 
 
@@ -244,8 +264,10 @@ def _positive_number(given: _Given, highest: float, unit: str = "seconds") -> fl
     """A number above 0 and at most `highest`."""
     number = _as_float(given.value)
     if number is None or not 0 < number <= highest:
-        raise SettingsError(f"{given.where} must be a number of {unit} above 0 and at most {_shown(highest)}, "
-                            f"not '{_shown(given.value)}'.")
+        raise SettingsError(
+            f"{given.where} must be a number of {unit} above 0 and at most {_shown(highest)}, "
+            f"not '{_shown(given.value)}'."
+        )
     return number
 
 
@@ -281,7 +303,9 @@ def _boolean(given: _Given) -> bool:
         return given.value
     answer = BOOLEANS.get(str(given.value).strip().lower())
     if answer is None:
-        raise SettingsError(f"{given.where} must be one of true, false, yes, no, 1 or 0, not '{given.value}'.")
+        raise SettingsError(
+            f"{given.where} must be one of true, false, yes, no, 1 or 0, not '{given.value}'."
+        )
     return answer
 
 
@@ -291,8 +315,14 @@ SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT_SMTP_TLS = "starttls"
 DEFAULT_ZIP_ABOVE_MB = 10.0
 # [smtp] key in pbload.toml -> environment variable
-SMTP_ENV = {"host": "PBLOAD_SMTP_HOST", "port": "PBLOAD_SMTP_PORT", "user": "PBLOAD_SMTP_USER",
-            "tls": "PBLOAD_SMTP_TLS", "from": "PBLOAD_MAIL_FROM", "zip_above_mb": "PBLOAD_MAIL_ZIP_ABOVE_MB"}
+SMTP_ENV = {
+    "host": "PBLOAD_SMTP_HOST",
+    "port": "PBLOAD_SMTP_PORT",
+    "user": "PBLOAD_SMTP_USER",
+    "tls": "PBLOAD_SMTP_TLS",
+    "from": "PBLOAD_MAIL_FROM",
+    "zip_above_mb": "PBLOAD_MAIL_ZIP_ABOVE_MB",
+}
 SMTP_PASSWORD_ENV = "PBLOAD_SMTP_PASSWORD"
 
 
@@ -336,8 +366,9 @@ def load_smtp_settings(environ: Mapping[str, str] = os.environ, cwd: Path | None
     tls = pick("tls")
     mode = str(tls.value or DEFAULT_SMTP_TLS).strip().lower()
     if mode not in SMTP_TLS_MODES:
-        raise SettingsError(f"SMTP TLS mode must be one of {', '.join(SMTP_TLS_MODES)}, not '{mode}' "
-                            f"(from {tls.where}).")
+        raise SettingsError(
+            f"SMTP TLS mode must be one of {', '.join(SMTP_TLS_MODES)}, not '{mode}' (from {tls.where})."
+        )
     port, zip_above, host, user = pick("port"), pick("zip_above_mb"), pick("host").value, pick("user").value
     smtp = SmtpSettings(
         host=str(host).strip() if host else None,
@@ -374,7 +405,9 @@ def _sender(given: _Given) -> str | None:
         return None
     text = str(given.value).strip()
     if not _is_address(text):
-        raise SettingsError(f"{given.where} must be an e-mail address such as pbload@example.com, not '{text}'.")
+        raise SettingsError(
+            f"{given.where} must be an e-mail address such as pbload@example.com, not '{text}'."
+        )
     return text
 
 
@@ -404,14 +437,17 @@ def _smtp_table(path: Path, table: Any) -> dict[str, Any]:
 def _port(given: _Given) -> int:
     number = _as_int(given.value)
     if number is None or not 1 <= number <= 65535:
-        raise SettingsError(f"SMTP port must be a whole number from 1 to 65535, not '{given.value}' "
-                            f"(from {given.where}).")
+        raise SettingsError(
+            f"SMTP port must be a whole number from 1 to 65535, not '{given.value}' (from {given.where})."
+        )
     return number
 
 
 def _megabytes(given: _Given) -> float:
     number = _as_float(given.value)
     if number is None or number < 0:
-        raise SettingsError(f"zip-above-mb must be a number of megabytes, 0 or more, not '{given.value}' "
-                            f"(from {given.where}).")
+        raise SettingsError(
+            f"zip-above-mb must be a number of megabytes, 0 or more, not '{given.value}' "
+            f"(from {given.where})."
+        )
     return number

@@ -12,6 +12,7 @@ from loader.cli import main
 from loader.emulator import create_app
 from tests.helpers import CREDENTIALS
 
+
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
@@ -37,5 +38,3 @@ def cli(state_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 def local_emulator(state_dir: Path):
     """The emulator whose state the CLI's `local` environment uses, opened beside it."""
     return lambda: create_app(state_dir / "emulator.sqlite3")
-
-

@@ -19,8 +19,9 @@ from loader.emulator.server import EmulatorServer
 def mount_error(folder: Path) -> str | None:
     """None if a tmpfs can be mounted on `folder` here, else why not."""
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, text=True
+        )
     except OSError as exc:
         return f"cannot run mount ({exc})"
     if done.returncode != 0:
@@ -34,7 +35,9 @@ def tmpfs(folder: Path, size: str = "64k", readonly: bool = False) -> Iterator[P
     """A tmpfs of `size` mounted on `folder` (made if missing) while the block runs."""
     folder.mkdir(parents=True, exist_ok=True)
     options = f"size={size}" + (",ro" if readonly else "")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], check=True, capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], check=True, capture_output=True
+    )
     try:
         yield folder
     finally:

@@ -23,11 +23,21 @@ import openpyxl
 from tests.helpers import write_workbook
 
 CLIENT = {"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "local-secret"}
-ADMIN_AUTH = (CLIENT["PB_API_KEY"], CLIENT["PB_API_SECRET"])  # the control plane takes the emulator's credentials
+ADMIN_AUTH = (
+    CLIENT["PB_API_KEY"],
+    CLIENT["PB_API_SECRET"],
+)  # the control plane takes the emulator's credentials
 SKUS = [f"FS-{n:03d}" for n in range(10)]
-ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", "Ship-To Name": "Maria Silva",
-           "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton", "Ship-To State": "CT",
-           "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
+ADDRESS = {
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
 START_TIMEOUT = 30.0
 WAIT_TIMEOUT = 120.0
 
@@ -38,7 +48,10 @@ class ServedEmulator:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "loader", "emulator", "serve", "--port", "0", "--db", ":memory:"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         first = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on " not in first:
             self.stop()
@@ -88,8 +101,9 @@ class ServedEmulator:
         ids: list[str] = []
         page = 1
         while True:
-            body = self._search_page("products", page, 500,
-                                     [{"name": "pbCreateDate", "values": ["2000-01-01T00:00:00Z", None]}])
+            body = self._search_page(
+                "products", page, 500, [{"name": "pbCreateDate", "values": ["2000-01-01T00:00:00Z", None]}]
+            )
             ids += [p["sku"] for p in body["content"]]
             if body["last"]:
                 return ids
@@ -98,16 +112,22 @@ class ServedEmulator:
     def _orders_page(self, page: int, size: int) -> dict[str, Any]:
         return self._search_page("orders", page, size)
 
-    def _search_page(self, resource: str, page: int, size: int, fields: list[dict[str, Any]] | None = None
-                     ) -> dict[str, Any]:
+    def _search_page(
+        self, resource: str, page: int, size: int, fields: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         # the control plane is never faulted, but searches are: ask with the faults paused
         faults = self.http.get("/emulator/admin/faults", auth=ADMIN_AUTH).json()["faults"]
         self.set_faults()
         try:
             response = self.http.post(
-                f"/shippingservices/fulfillment/v1/{resource}/search", params={"page": page, "size": size},
+                f"/shippingservices/fulfillment/v1/{resource}/search",
+                params={"page": page, "size": size},
                 json={"clientId": CLIENT["PB_CLIENT_ID"], **({"searchFields": fields} if fields else {})},
-                headers={"Authorization": f"Bearer {self._token()}", "X-PB-TransactionId": uuid.uuid4().hex[:24]})
+                headers={
+                    "Authorization": f"Bearer {self._token()}",
+                    "X-PB-TransactionId": uuid.uuid4().hex[:24],
+                },
+            )
             response.raise_for_status()
             return response.json()
         finally:
@@ -115,9 +135,11 @@ class ServedEmulator:
 
     def _token(self) -> str:
         basic = base64.b64encode(f"{CLIENT['PB_API_KEY']}:{CLIENT['PB_API_SECRET']}".encode()).decode()
-        response = self.http.post("/oauth/token", content=b"grant_type=client_credentials",
-                                  headers={"Authorization": f"Basic {basic}",
-                                           "Content-Type": "application/x-www-form-urlencoded"})
+        response = self.http.post(
+            "/oauth/token",
+            content=b"grant_type=client_credentials",
+            headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+        )
         response.raise_for_status()
         return response.json()["access_token"]
 
@@ -141,8 +163,9 @@ class ServedEmulator:
 
 
 def products_workbook(path: Path, skus: list[str] = SKUS) -> Path:
-    return write_workbook(path, {"Products": [{"SKU": s, "Product Type": "ITEM", "Description": f"Product {s}"}
-                                              for s in skus]})
+    return write_workbook(
+        path, {"Products": [{"SKU": s, "Product Type": "ITEM", "Description": f"Product {s}"} for s in skus]}
+    )
 
 
 def orders_workbook(path: Path, lines: int, lines_per_order: int = 2) -> tuple[Path, list[str]]:
@@ -152,7 +175,11 @@ def orders_workbook(path: Path, lines: int, lines_per_order: int = 2) -> tuple[P
         key = f"FS-{n:06d}"
         keys.append(key)
         for line in range(lines_per_order):
-            row: dict[str, Any] = {"Client Order ID": key, "SKU": SKUS[(n + line) % len(SKUS)], "Quantity": 1 + line}
+            row: dict[str, Any] = {
+                "Client Order ID": key,
+                "SKU": SKUS[(n + line) % len(SKUS)],
+                "Quantity": 1 + line,
+            }
             if line == 0:
                 row.update({"Order Date": datetime(2026, 11, 20, 9, 0), **ADDRESS})
             rows.append(row)
@@ -168,8 +195,13 @@ def loader_env(state_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def start_loader(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "loader", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "loader", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def run_loader(args: list[str], env: dict[str, str], timeout: float = 300) -> tuple[int, str]:

@@ -25,8 +25,12 @@ def product_row(sku: str = "SKU-1", **overrides: Any) -> dict[str, Any]:
     return row
 
 
-def write_products(path: Path, rows: Iterable[Mapping[str, Any]], headers: list[str] | None = None,
-                   from_template: bool = True) -> Path:
+def write_products(
+    path: Path,
+    rows: Iterable[Mapping[str, Any]],
+    headers: list[str] | None = None,
+    from_template: bool = True,
+) -> Path:
     """A products workbook with `rows` (dicts by header), from the template or a bare sheet."""
     headers = headers or [f.header for f in PRODUCTS.fields]
     if from_template:
@@ -67,11 +71,10 @@ def read_statuses(path: Path, sheet: str = "Products") -> dict[int, dict[str, An
     headers = [c.value for c in ws[1]]
     out = {}
     for cells in ws.iter_rows(min_row=2):
-        values = dict(zip(headers, (c.value for c in cells)))
+        values = dict(zip(headers, (c.value for c in cells), strict=False))
         if values.get("Status"):
             out[cells[0].row] = values
     return out
-
 
 
 class RecordingTransport(httpx.BaseTransport):

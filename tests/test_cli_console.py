@@ -9,13 +9,33 @@ from tests.helpers import SAMPLES, product_row, write_products, write_workbook
 from tests.test_merge import _order_rows
 
 FIRST_LINE = "Environment local: the built-in emulator of the Fulfillment API"
-RUN_KEYS = {"version", "command", "run_id", "exit_code", "ok", "input", "input_sha256", "template", "environment",
-            "started", "ended", "result", "interrupted", "retries", "counts", "sheets", "notes", "problems"}
+RUN_KEYS = {
+    "version",
+    "command",
+    "run_id",
+    "exit_code",
+    "ok",
+    "input",
+    "input_sha256",
+    "template",
+    "environment",
+    "started",
+    "ended",
+    "result",
+    "interrupted",
+    "retries",
+    "counts",
+    "sheets",
+    "notes",
+    "problems",
+}
 
 
 def test_the_summary_groups_the_problems_after_the_counts(cli, tmp_path):
-    path = write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B", Product_Type="BOX"),
-                                                product_row("C", Product_Type="BOX")])
+    path = write_products(
+        tmp_path / "p.xlsx",
+        [product_row("A"), product_row("B", Product_Type="BOX"), product_row("C", Product_Type="BOX")],
+    )
     result = cli("validate", path)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
@@ -30,9 +50,13 @@ def test_the_summary_groups_the_problems_after_the_counts(cli, tmp_path):
 
 
 def test_blocked_and_failed_rows_are_named(cli, tmp_path):
-    path = write_workbook(tmp_path / "o.xlsx", {"Products": [product_row("P1", Product_Type="BOX"),
-                                                             product_row("P2", Action="UPDATE")],
-                                                "Orders": _order_rows([(1, "P1", 1)])})
+    path = write_workbook(
+        tmp_path / "o.xlsx",
+        {
+            "Products": [product_row("P1", Product_Type="BOX"), product_row("P2", Action="UPDATE")],
+            "Orders": _order_rows([(1, "P1", 1)]),
+        },
+    )
     result = cli("load", path)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -55,8 +79,14 @@ def test_json_is_the_whole_report_and_alone_on_stdout(cli, tmp_path):
     assert sum(g["count"] for g in document["problems"]) == 11
     required = next(g for g in document["problems"] if g["code"] == "required")
     assert required["hint"] == "Fill in the cell, then load this workbook again."
-    assert required["rows"][0] == {"sheet": "Products", "row": 4, "column": "Description", "severity": "error",
-                                   "status": None, "message": "Description is required."}
+    assert required["rows"][0] == {
+        "sheet": "Products",
+        "row": 4,
+        "column": "Description",
+        "severity": "error",
+        "status": None,
+        "message": "Description is required.",
+    }
     assert result.stderr.startswith(FIRST_LINE)  # what is not the report goes to stderr
     assert document["run_id"] in cli("runs").output
 
@@ -85,8 +115,10 @@ def test_quiet_keeps_the_counts_and_the_result(cli, tmp_path):
     path = write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B", Product_Type="BOX")])
     result = cli("load", path, "--quiet")
     assert result.exit_code == 1
-    assert result.output.splitlines() == ["Products: 2 rows — 1 created, 1 invalid",
-                                          f"Result: {tmp_path / 'p.result.xlsx'}"]
+    assert result.output.splitlines() == [
+        "Products: 2 rows — 1 created, 1 invalid",
+        f"Result: {tmp_path / 'p.result.xlsx'}",
+    ]
 
 
 def test_debug_after_the_command(cli, tmp_path):
@@ -101,8 +133,10 @@ def test_template_refuses_to_overwrite_without_force(cli, tmp_path):
     before = filled.read_bytes()
     result = cli("template", "products", "-o", filled)
     assert result.exit_code == 2
-    assert result.output == (f"Error: {filled} already exists, and pbload never overwrites a file unasked. "
-                             "Add --force to replace it, or give another file name with -o.\n")
+    assert result.output == (
+        f"Error: {filled} already exists, and pbload never overwrites a file unasked. "
+        "Add --force to replace it, or give another file name with -o.\n"
+    )
     assert filled.read_bytes() == before
     assert cli("template", "products", "-o", filled, "--force").exit_code == 0
     assert filled.read_bytes() != before
@@ -135,5 +169,9 @@ def test_resume_json(cli, tmp_path):
     result = cli("resume", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "version": 1, "command": "resume", "run_id": None, "exit_code": 0,
-        "message": "Every run has finished: there is nothing to resume. `pbload runs` lists them."}
+        "version": 1,
+        "command": "resume",
+        "run_id": None,
+        "exit_code": 0,
+        "message": "Every run has finished: there is nothing to resume. `pbload runs` lists them.",
+    }

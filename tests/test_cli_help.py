@@ -32,7 +32,7 @@ def test_every_help_has_an_example(cli, path):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     start = lines.index("  Examples:")
-    examples = [line for line in lines[start + 1:] if line.startswith("    pbload ")]
+    examples = [line for line in lines[start + 1 :] if line.startswith("    pbload ")]
     assert examples, result.output
     assert all(line.startswith(f"    pbload {' '.join(path)}".rstrip()) for line in examples) or not path
 
@@ -51,8 +51,7 @@ def test_debug_is_taken_after_every_command(path, command):
 
 def test_choice_arguments_have_a_name(cli):
     assert "export [OPTIONS] WHAT\n" in cli("export", "--help").output
-    assert "advance [OPTIONS] RESOURCE KEY STATUS\n" in cli("emulator", "advance",
-                                                                                  "--help").output
+    assert "advance [OPTIONS] RESOURCE KEY STATUS\n" in cli("emulator", "advance", "--help").output
     refused = cli("export", "customers")
     assert refused.exit_code == 2
     assert "Invalid value for 'WHAT': 'customers' is not one of" in refused.output

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from loader.console import PlainProgress, grouped, problem_lines, problems, progress_display, report_document
 from loader.models import Issue, Outcome, RunReport, Severity, SheetReport, Status
@@ -75,19 +75,32 @@ def test_progress_off_and_on_a_non_terminal():
 
 
 def _report() -> RunReport:
-    report = RunReport("r1", "load", "o.xlsx", "abc", "local", datetime(2026, 1, 2, tzinfo=timezone.utc),
-                       result_path="o.result.xlsx")
+    report = RunReport(
+        "r1",
+        "load",
+        "o.xlsx",
+        "abc",
+        "local",
+        datetime(2026, 1, 2, tzinfo=UTC),
+        result_path="o.result.xlsx",
+    )
     products = SheetReport("Products", [2, 3, 4, 5, 6])
-    products.outcomes = {2: Outcome(Status.INVALID, error_code="required"),
-                         3: Outcome(Status.INVALID, error_code="required"),
-                         4: Outcome(Status.INVALID, error_code="required"),
-                         5: Outcome(Status.INVALID, error_code="required"), 6: Outcome(Status.CREATED)}
+    products.outcomes = {
+        2: Outcome(Status.INVALID, error_code="required"),
+        3: Outcome(Status.INVALID, error_code="required"),
+        4: Outcome(Status.INVALID, error_code="required"),
+        5: Outcome(Status.INVALID, error_code="required"),
+        6: Outcome(Status.CREATED),
+    }
     orders = SheetReport("Orders", [2, 3])
-    orders.outcomes = {2: Outcome(Status.BLOCKED, error_code="dependency-failed", message="Not sent: product P1."),
-                       3: Outcome(Status.FAILED, error_code="PB-4001", message="Carrier unknown.")}
+    orders.outcomes = {
+        2: Outcome(Status.BLOCKED, error_code="dependency-failed", message="Not sent: product P1."),
+        3: Outcome(Status.FAILED, error_code="PB-4001", message="Carrier unknown."),
+    }
     report.sheets = [products, orders]
-    report.issues = [Issue("Products", row, "Description", "required", "Description is required.")
-                     for row in (2, 3, 4, 5)]
+    report.issues = [
+        Issue("Products", row, "Description", "required", "Description is required.") for row in (2, 3, 4, 5)
+    ]
     report.issues.append(Issue("Products", 6, "Brand", "whitespace", "Spaces removed.", Severity.WARNING))
     return report
 
@@ -118,9 +131,23 @@ def test_the_document_has_every_problem_and_the_counts():
     assert document["counts"] == {"CREATED": 1, "FAILED": 1, "INVALID": 4, "BLOCKED": 1}
     assert document["sheets"][1] == {"sheet": "Orders", "rows": 2, "counts": {"FAILED": 1, "BLOCKED": 1}}
     assert [(g["code"], g["severity"], g["count"]) for g in document["problems"]] == [
-        ("required", "error", 4), ("dependency-failed", "error", 1), ("PB-4001", "error", 1),
-        ("whitespace", "warning", 1)]
-    assert document["problems"][2]["rows"] == [{"sheet": "Orders", "row": 3, "column": None, "severity": "error",
-                                                "status": "FAILED", "message": "Carrier unknown."}]
-    assert (document["exit_code"], document["ok"], document["notes"]) == (1, False,
-                                                                          ["SKUs were not looked up (--offline)."])
+        ("required", "error", 4),
+        ("dependency-failed", "error", 1),
+        ("PB-4001", "error", 1),
+        ("whitespace", "warning", 1),
+    ]
+    assert document["problems"][2]["rows"] == [
+        {
+            "sheet": "Orders",
+            "row": 3,
+            "column": None,
+            "severity": "error",
+            "status": "FAILED",
+            "message": "Carrier unknown.",
+        }
+    ]
+    assert (document["exit_code"], document["ok"], document["notes"]) == (
+        1,
+        False,
+        ["SKUs were not looked up (--offline)."],
+    )

@@ -27,46 +27,138 @@ from tests.helpers import SAMPLES, RecordingTransport
 REQUIRED = "!"  # a key ending in ! is required in its object
 SCALARS: list[Any] = []  # an array of strings or numbers
 
-ADDRESS = {"name": 1, "company": 1, "addressLines": SCALARS, "cityTown": 1, "stateProvince": 1, "postalCode": 1,
-           "countryCode": 1, "phone": 1, "email": 1}  # §22.3
+ADDRESS = {
+    "name": 1,
+    "company": 1,
+    "addressLines": SCALARS,
+    "cityTown": 1,
+    "stateProvince": 1,
+    "postalCode": 1,
+    "countryCode": 1,
+    "phone": 1,
+    "email": 1,
+}  # §22.3
 PRODUCT = {
-    "clientId!": 1, "sku!": 1, "productType!": 1, "fulfillmentRegion": 1, "createDate": 1, "updateDate": 1,
-    "active": 1, "vendorDetails": {"name!": 1, "number!": 1},
+    "clientId!": 1,
+    "sku!": 1,
+    "productType!": 1,
+    "fulfillmentRegion": 1,
+    "createDate": 1,
+    "updateDate": 1,
+    "active": 1,
+    "vendorDetails": {"name!": 1, "number!": 1},
     "details!": {  # §22.4, §22.5 and BET-3 … BET-7
-        "description!": 1, "brand": 1, "category": 1, "manufacturer": 1, "originCountryCode": 1,
-        "originStateProvince": 1, "identifiers": [{"number": 1, "source": 1}],
+        "description!": 1,
+        "brand": 1,
+        "category": 1,
+        "manufacturer": 1,
+        "originCountryCode": 1,
+        "originStateProvince": 1,
+        "identifiers": [{"number": 1, "source": 1}],
         "hsClassification": [{"hsTariffCode": 1, "countryCode": 1}],
         "hazmatClassification": [{"dotHazmatCode": 1, "unHazmatCode": 1, "hazmatDescription": 1}],
         "dimensions": {"length!": 1, "height!": 1, "width!": 1, "dimensionUOM!": 1},
-        "weight": {"value!": 1, "unitOfMeasurement!": 1}, "unitCost": 1,
+        "weight": {"value!": 1, "unitOfMeasurement!": 1},
+        "unitCost": 1,
     },
 }
 ORDER = {
-    "clientId!": 1, "clientOrderId!": 1, "customerOrderId": 1, "brand": 1, "references": [{"name": 1, "values": 1}],
-    "orderType": 1, "createDate!": 1, "updateDate": 1, "shipOnDate": 1, "fulfillmentReleaseDate": 1, "fromNode": 1,
+    "clientId!": 1,
+    "clientOrderId!": 1,
+    "customerOrderId": 1,
+    "brand": 1,
+    "references": [{"name": 1, "values": 1}],
+    "orderType": 1,
+    "createDate!": 1,
+    "updateDate": 1,
+    "shipOnDate": 1,
+    "fulfillmentReleaseDate": 1,
+    "fromNode": 1,
     "inputShippingDetails!": {"carrier!": 1, "serviceId!": 1},  # §22.1: no address in it
     "shipToAddress!": ADDRESS,  # BET-1
-    "orderItems!": [{"lineId": 1, "sku!": 1, "orderedQuantity!": 1, "unitPrice": 1, "lineTotal": 1,  # §22.2
-                     "originCountryCode": 1, "originStateProvince": 1, "hSTariffCode": 1,
-                     "hSTariffCodeCountry": 1, "inventoryType": 1}],
+    "orderItems!": [
+        {
+            "lineId": 1,
+            "sku!": 1,
+            "orderedQuantity!": 1,
+            "unitPrice": 1,
+            "lineTotal": 1,  # §22.2
+            "originCountryCode": 1,
+            "originStateProvince": 1,
+            "hSTariffCode": 1,
+            "hSTariffCodeCountry": 1,
+            "inventoryType": 1,
+        }
+    ],
 }
 ASN = {
-    "clientId!": 1, "brand": 1, "inboundType": 1, "clientASNId!": 1, "purchaseOrderNumber": 1, "receivingNode!": 1,
-    "vendorDetails": {"name!": 1, "code!": 1}, "shippingDetails": {"carrier!": 1, "serviceId": 1, "trackingNumber": 1},
-    "asnItems!": [{"lineId": 1, "purchaseOrderNumberLineId": 1, "sku!": 1, "expectedQuantity!": 1,  # §22.6
-                   "unitOfMeasurement": 1, "estimatedDeliveryDate": 1,
-                   "costDetails": {"retailPrice": 1, "wholeSalePrice": 1, "unitCost": 1, "currency": 1}}],
+    "clientId!": 1,
+    "brand": 1,
+    "inboundType": 1,
+    "clientASNId!": 1,
+    "purchaseOrderNumber": 1,
+    "receivingNode!": 1,
+    "vendorDetails": {"name!": 1, "code!": 1},
+    "shippingDetails": {"carrier!": 1, "serviceId": 1, "trackingNumber": 1},
+    "asnItems!": [
+        {
+            "lineId": 1,
+            "purchaseOrderNumberLineId": 1,
+            "sku!": 1,
+            "expectedQuantity!": 1,  # §22.6
+            "unitOfMeasurement": 1,
+            "estimatedDeliveryDate": 1,
+            "costDetails": {"retailPrice": 1, "wholeSalePrice": 1, "unitCost": 1, "currency": 1},
+        }
+    ],
 }
-BOM = {"clientId!": 1, "brand": 1, "description!": 1, "node": 1, "active": 1, "createDate": 1, "updateDate": 1,
-       "sku!": 1, "notes": SCALARS, "billOfMaterialDetails!": [{"childSku!": 1, "quantity!": 1}]}
-WORK_ORDER = {"clientId!": 1, "clientWorkOrderId!": 1, "workOrderName!": 1, "description": 1, "type!": 1, "node!": 1,
-              "createDate": 1, "updateDate": 1, "sku!": 1, "brand": 1, "workOrderQuantity!": 1}
+BOM = {
+    "clientId!": 1,
+    "brand": 1,
+    "description!": 1,
+    "node": 1,
+    "active": 1,
+    "createDate": 1,
+    "updateDate": 1,
+    "sku!": 1,
+    "notes": SCALARS,
+    "billOfMaterialDetails!": [{"childSku!": 1, "quantity!": 1}],
+}
+WORK_ORDER = {
+    "clientId!": 1,
+    "clientWorkOrderId!": 1,
+    "workOrderName!": 1,
+    "description": 1,
+    "type!": 1,
+    "node!": 1,
+    "createDate": 1,
+    "updateDate": 1,
+    "sku!": 1,
+    "brand": 1,
+    "workOrderQuantity!": 1,
+}
 RETURN = {
-    "operation": 1, "clientId!": 1, "brand": 1, "orderId": 1, "returnClientOrderId!": 1, "originalClientOrderId": 1,
-    "rmaNumber": 1, "createDate": 1, "updateDate": 1, "returnType": 1,
-    "inputShippingDetails": {"carrier!": 1, "serviceId!": 1}, "customerAddress": ADDRESS,  # §22.8, §22.3, BET-10
-    "returnItems!": [{"orderLineId": 1, "itemDetail!": {"sku!": 1, "unitPrice": 1, "description": 1},  # §22.7
-                      "lineTotal": 1, "returnReason": SCALARS, "quantity!": 1}],
+    "operation": 1,
+    "clientId!": 1,
+    "brand": 1,
+    "orderId": 1,
+    "returnClientOrderId!": 1,
+    "originalClientOrderId": 1,
+    "rmaNumber": 1,
+    "createDate": 1,
+    "updateDate": 1,
+    "returnType": 1,
+    "inputShippingDetails": {"carrier!": 1, "serviceId!": 1},
+    "customerAddress": ADDRESS,  # §22.8, §22.3, BET-10
+    "returnItems!": [
+        {
+            "orderLineId": 1,
+            "itemDetail!": {"sku!": 1, "unitPrice": 1, "description": 1},  # §22.7
+            "lineTotal": 1,
+            "returnReason": SCALARS,
+            "quantity!": 1,
+        }
+    ],
 }
 SEARCH = {"clientId!": 1, "sort": SCALARS, "searchFields": [{"name!": 1, "values": SCALARS}]}
 BODIES = {  # (method, path pattern) -> the body's shape
@@ -122,16 +214,23 @@ def recorded(tmp_path_factory):
     """Every sample loaded into one served emulator, all-in-one first: (requests, statuses by file)."""
     tmp = tmp_path_factory.mktemp("contract")
     config = EmulatorConfig()
-    environ = {"PB_CLIENT_ID": config.client_id, "PB_API_KEY": config.api_key, "PB_API_SECRET": config.api_secret}
+    environ = {
+        "PB_CLIENT_ID": config.client_id,
+        "PB_API_KEY": config.api_key,
+        "PB_API_SECRET": config.api_secret,
+    }
     emulator = create_app(config=config)
     recorder = RecordingTransport(httpx.HTTPTransport())
     statuses: dict[str, list[Status]] = {}
     names = ["all-in-one", *SAMPLE_ORDER, *(f"{n}-with-errors" for n in SAMPLE_ORDER)]
     with EmulatorServer(emulator) as server:
-        settings = load_settings({"env": "sandbox", "base_url": server.url, "state_dir": tmp / "state"}, environ)
+        settings = load_settings(
+            {"env": "sandbox", "base_url": server.url, "state_dir": tmp / "state"}, environ
+        )
         for name in names:
-            report = pipeline.load(SAMPLES / f"{name}.xlsx", settings, tmp / f"{name}.result.xlsx",
-                                   transport=recorder)
+            report = pipeline.load(
+                SAMPLES / f"{name}.xlsx", settings, tmp / f"{name}.result.xlsx", transport=recorder
+            )
             statuses[name] = [o.status for sheet in report.sheets for o in sheet.outcomes.values()]
     emulator.close()
     return recorder.requests, statuses
@@ -151,24 +250,48 @@ def test_every_body_sent_uses_only_documented_names_and_has_every_required_one(r
     requests, _ = recorded
     writes = [r for r in requests if r.method in ("POST", "PUT") and r.url.path != "/oauth/token"]
     assert {r.url.path.rsplit("/v1/", 1)[1].split("/")[0] for r in writes} >= {
-        "products", "orders", "returns", "receiving-asn", "bill-of-materials", "work-orders"}
-    found = {f"{r.method} {r.url.path}: {p}" for r in writes for p in problems(json.loads(r.content), shape_of(r))}
+        "products",
+        "orders",
+        "returns",
+        "receiving-asn",
+        "bill-of-materials",
+        "work-orders",
+    }
+    found = {
+        f"{r.method} {r.url.path}: {p}" for r in writes for p in problems(json.loads(r.content), shape_of(r))
+    }
     assert found == set()
 
 
 def test_dimensions_go_longest_side_first(recorded):
     requests, _ = recorded
-    sent = [item["details"]["dimensions"] for r in requests if r.url.path.endswith("/v1/products/bulk")
-            for item in json.loads(r.content)["products"] if "dimensions" in item["details"]]
-    assert len(sent) == 25  # each product with dimensions, sent once: 24 of the valid sample's, 1 of the mistakes'
+    sent = [
+        item["details"]["dimensions"]
+        for r in requests
+        if r.url.path.endswith("/v1/products/bulk")
+        for item in json.loads(r.content)["products"]
+        if "dimensions" in item["details"]
+    ]
+    assert (
+        len(sent) == 25
+    )  # each product with dimensions, sent once: 24 of the valid sample's, 1 of the mistakes'
     assert all(d["length"] >= d["height"] >= d["width"] for d in sent)
-    assert {"length": 10, "height": 8, "width": 1, "dimensionUOM": "IN"} in sent  # typed 1, 8, 10 in the sample
+    assert {
+        "length": 10,
+        "height": 8,
+        "width": 1,
+        "dimensionUOM": "IN",
+    } in sent  # typed 1, 8, 10 in the sample
 
 
 def test_the_checker_catches_an_undocumented_and_a_missing_field():
-    order = {"clientId": "c", "clientOrderId": "SO-1", "createDate": "2026-11-20T09:00:00Z",
-             "inputShippingDetails": {"carrier": "USPS", "serviceId": "PM", "shipToAddress": {}},
-             "orderItems": [{"lineNumber": 1, "sku": "A", "quantity": 1}]}
+    order = {
+        "clientId": "c",
+        "clientOrderId": "SO-1",
+        "createDate": "2026-11-20T09:00:00Z",
+        "inputShippingDetails": {"carrier": "USPS", "serviceId": "PM", "shipToAddress": {}},
+        "orderItems": [{"lineNumber": 1, "sku": "A", "quantity": 1}],
+    }
     assert sorted(problems(order, ORDER)) == [
         "inputShippingDetails.shipToAddress: not a documented field",
         "orderItems[0].lineNumber: not a documented field",

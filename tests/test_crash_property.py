@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from loader import pipeline
 from loader.emulator import create_app
@@ -29,9 +30,16 @@ from tests.helpers import product_row, write_workbook
 
 PRODUCTS = 230  # past one look-up chunk and one bulk call of 200
 ORDERS = 12
-ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", "Ship-To Name": "Maria Silva",
-           "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton", "Ship-To State": "CT",
-           "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
+ADDRESS = {
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
 
 
 class Killed(BaseException):
@@ -63,15 +71,30 @@ class Fate(httpx.BaseTransport):
 
 def workbook(path: Path) -> Path:
     products = [product_row(f"CP-{n:04d}", Unit_Cost=n / 4) for n in range(PRODUCTS)]
-    orders = [row for n in range(ORDERS) for row in (
-        {"Client Order ID": f"CO-{n:03d}", "Order Date": datetime(2026, 11, 20, 9, 0), **ADDRESS,
-         "SKU": f"CP-{n:04d}", "Quantity": 1 + n % 3},
-        {"Client Order ID": f"CO-{n:03d}", "SKU": f"CP-{PRODUCTS - 1 - n:04d}", "Quantity": 1})]
+    orders = [
+        row
+        for n in range(ORDERS)
+        for row in (
+            {
+                "Client Order ID": f"CO-{n:03d}",
+                "Order Date": datetime(2026, 11, 20, 9, 0),
+                **ADDRESS,
+                "SKU": f"CP-{n:04d}",
+                "Quantity": 1 + n % 3,
+            },
+            {"Client Order ID": f"CO-{n:03d}", "SKU": f"CP-{PRODUCTS - 1 - n:04d}", "Quantity": 1},
+        )
+    ]
     return write_workbook(path, {"Products": products, "Orders": orders})
 
 
-RUNS = st.lists(st.tuples(st.sampled_from(["kill-before", "kill-after", "stop", "whole"]),
-                          st.integers(min_value=1, max_value=8)), min_size=1, max_size=3)
+RUNS = st.lists(
+    st.tuples(
+        st.sampled_from(["kill-before", "kill-after", "stop", "whole"]), st.integers(min_value=1, max_value=8)
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +128,17 @@ def test_each_item_once_at_pb_and_the_last_result_agrees(book, tmp_path_factory,
 
 def _counting(inner: httpx.BaseTransport, creates: Counter[str]) -> httpx.BaseTransport:
     """Counts, per SKU, the product creates PB answered as done."""
+
     def handle(request: httpx.Request) -> httpx.Response:
         response = inner.handle_request(request)
         if request.url.path.endswith("/v1/products/bulk"):
             response.read()
             sent = json.loads(request.content)["products"]
-            for item, result in zip(sent, response.json().get("products", [])):
+            for item, result in zip(sent, response.json().get("products", []), strict=False):
                 if item["operation"] == "CREATE" and not result.get("errors"):
                     creates[item["sku"]] += 1
         return response
+
     return httpx.MockTransport(handle)
 
 
@@ -135,5 +160,7 @@ def _expected(book: Path, sheet: str) -> dict[str, dict]:
 
         for data in read_workbook(book).sheets:
             rows = check_sheet(data)
-            _EXPECTED[(book, data.sheet)] = {i.key: i.payload for i in plan_sheet(rows, rows.invalid_rows()).items}
+            _EXPECTED[(book, data.sheet)] = {
+                i.key: i.payload for i in plan_sheet(rows, rows.invalid_rows()).items
+            }
     return _EXPECTED[(book, sheet)]

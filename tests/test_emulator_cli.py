@@ -39,11 +39,21 @@ def test_advance_over_http(cli):
 def test_advance_over_http_with_other_credentials_is_refused(cli):
     emulator = create_app(None)
     with EmulatorServer(emulator) as server:
-        refused = cli("emulator", "advance", "asn", "ASN-404", "RECEIVED", "--base-url", server.url,
-                      env={"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "guess"})
+        refused = cli(
+            "emulator",
+            "advance",
+            "asn",
+            "ASN-404",
+            "RECEIVED",
+            "--base-url",
+            server.url,
+            env={"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "guess"},
+        )
     assert refused.exit_code == 2
-    assert refused.output == (f"Error: The emulator at {server.url} refused the API key and secret. Set PB_API_KEY "
-                              "and PB_API_SECRET to the ones `pbload emulator serve` printed.\n")
+    assert refused.output == (
+        f"Error: The emulator at {server.url} refused the API key and secret. Set PB_API_KEY "
+        "and PB_API_SECRET to the ones `pbload emulator serve` printed.\n"
+    )
 
 
 def _lines(stream: IO[str], count: int, timeout: float = 30) -> list[str]:
@@ -54,9 +64,24 @@ def _lines(stream: IO[str], count: int, timeout: float = 30) -> list[str]:
 
 
 def test_serve_on_every_interface_warns_that_it_has_no_real_security():
-    process = subprocess.Popen([sys.executable, "-m", "loader", "emulator", "serve", "--host", "0.0.0.0",
-                                "--port", "0", "--db", ":memory:"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loader",
+            "emulator",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--db",
+            ":memory:",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         [warning] = _lines(process.stderr, 1)
         [listening] = _lines(process.stdout, 1)
@@ -67,16 +92,35 @@ def test_serve_on_every_interface_warns_that_it_has_no_real_security():
         process.wait(timeout=10)
         process.stdout.close()
         process.stderr.close()
-    assert warning == ("Warning: listening on 0.0.0.0, so other machines can reach the emulator. It has no real "
-                       "security: its credentials are printed below and anyone who can reach it can read and "
-                       "change its data. Use --host 127.0.0.1 unless that is what you want.\n")
+    assert warning == (
+        "Warning: listening on 0.0.0.0, so other machines can reach the emulator. It has no real "
+        "security: its credentials are printed below and anyone who can reach it can read and "
+        "change its data. Use --host 127.0.0.1 unless that is what you want.\n"
+    )
     assert listening == f"Fulfillment API emulator listening on http://0.0.0.0:{port}\n"
     assert anonymous.status_code == 401
 
 
 def test_serve_prints_where_it_listens_and_the_credentials():
-    process = subprocess.Popen([sys.executable, "-m", "loader", "emulator", "serve", "--port", "0", "--db",
-                                ":memory:", "--seed", "3", "--fail-rate", "0.1"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loader",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            ":memory:",
+            "--seed",
+            "3",
+            "--fail-rate",
+            "0.1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [process.stdout.readline() for _ in range(6)]
     finally:

@@ -26,13 +26,16 @@ def rows_of(path, sheet):
 
 def by_header(path, sheet):
     header, *rows = rows_of(path, sheet)
-    return [dict(zip(header, row)) for row in rows]
+    return [dict(zip(header, row, strict=False)) for row in rows]
 
 
-@pytest.mark.parametrize("what, sheet, count, noun, rows", [
-    ("products", "Products", 26, "products", 26),
-    ("orders", "Orders", 5, "orders", 8),
-])
+@pytest.mark.parametrize(
+    "what, sheet, count, noun, rows",
+    [
+        ("products", "Products", 26, "products", 26),
+        ("orders", "Orders", 5, "orders", 8),
+    ],
+)
 def test_export_loads_back_unchanged(cli, loaded, tmp_path, what, sheet, count, noun, rows):
     exported = tmp_path / "out" / f"{what}.xlsx"
     result = cli("export", what, "-o", exported)
@@ -51,9 +54,17 @@ def test_exported_orders_keep_their_lines_and_text(cli, loaded, tmp_path):
     orders = by_header(tmp_path / "orders-export.xlsx", "Orders")
     first, second = orders[0], orders[1]
     assert (first["Client Order ID*"], first["Ship-To Postal Code*"], first["Line ID"], first["SKU*"]) == (
-        "SO-100231", "06484", 1, "00123-BLU-M")
+        "SO-100231",
+        "06484",
+        1,
+        "00123-BLU-M",
+    )
     assert (second["Client Order ID*"], second["Ship-To Name*"], second["Line ID"], second["SKU*"]) == (
-        "SO-100231", None, 2, "0071-TEE-WHT-M")  # header values on the order's first row only
+        "SO-100231",
+        None,
+        2,
+        "0071-TEE-WHT-M",
+    )  # header values on the order's first row only
 
 
 def test_inventory_shows_received_quantities(cli, loaded, local_emulator, tmp_path):
@@ -66,7 +77,13 @@ def test_inventory_shows_received_quantities(cli, loaded, local_emulator, tmp_pa
     stock = {r["SKU"]: r for r in by_header(tmp_path / "stock.xlsx", "Inventory")}
     assert [stock[sku] for sku in ("00123-BLU-S", "00123-BLU-M", "00123-BLU-L")] == [
         {"SKU": "00123-BLU-S", "Node": "157", "On Hand": 120, "Allocated": 0, "Available": 120},
-        {"SKU": "00123-BLU-M", "Node": "157", "On Hand": 180, "Allocated": 1, "Available": 179},  # SO-100231 holds 1
+        {
+            "SKU": "00123-BLU-M",
+            "Node": "157",
+            "On Hand": 180,
+            "Allocated": 1,
+            "Available": 179,
+        },  # SO-100231 holds 1
         {"SKU": "00123-BLU-L", "Node": "157", "On Hand": 120, "Allocated": 0, "Available": 120},
     ]
 
@@ -81,11 +98,18 @@ def test_shipments_show_the_tracking_number(cli, loaded, local_emulator, tmp_pat
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == f"Exported 1 shipment to {tmp_path / 'shipped.xlsx'}"
     [shipment] = by_header(tmp_path / "shipped.xlsx", "Shipments")
-    assert {k: shipment[k] for k in ("Order ID", "Client Order ID", "Carrier", "Service", "Tracking Number")} == {
-        "Order ID": shipped["orderId"], "Client Order ID": "SO-100232", "Carrier": "USPS", "Service": "PRIORITY",
+    assert {
+        k: shipment[k] for k in ("Order ID", "Client Order ID", "Carrier", "Service", "Tracking Number")
+    } == {
+        "Order ID": shipped["orderId"],
+        "Client Order ID": "SO-100232",
+        "Carrier": "USPS",
+        "Service": "PRIORITY",
         "Tracking Number": tracking,
     }
-    assert rows_of(tmp_path / "shipped.xlsx", "Shipment Items")[1:] == [[shipment["Shipment ID"], "MUG-STN-12OZ", 4]]
+    assert rows_of(tmp_path / "shipped.xlsx", "Shipment Items")[1:] == [
+        [shipment["Shipment ID"], "MUG-STN-12OZ", 4]
+    ]
 
 
 def test_nothing_to_export_is_an_empty_sheet(cli, tmp_path):
@@ -93,7 +117,16 @@ def test_nothing_to_export_is_an_empty_sheet(cli, tmp_path):
     assert result.exit_code == 0
     assert result.output.splitlines()[-1] == f"Exported 0 shipments to {tmp_path / 'none.xlsx'}"
     assert rows_of(tmp_path / "none.xlsx", "Shipments") == [
-        ["Shipment ID", "Order ID", "Client Order ID", "Carrier", "Service", "Tracking Number", "Shipped Date"]]
+        [
+            "Shipment ID",
+            "Order ID",
+            "Client Order ID",
+            "Carrier",
+            "Service",
+            "Tracking Number",
+            "Shipped Date",
+        ]
+    ]
 
 
 def test_unknown_export_is_a_usage_error(cli):
@@ -101,7 +134,8 @@ def test_unknown_export_is_a_usage_error(cli):
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
         "Error: Invalid value for 'WHAT': 'widgets' is not one of 'products', "
-        "'orders', 'inventory', 'shipments'.")
+        "'orders', 'inventory', 'shipments'."
+    )
     assert result.output.startswith("Usage: ")
 
 

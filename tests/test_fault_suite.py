@@ -12,8 +12,16 @@ from collections import Counter
 
 import pytest
 
-from tests.faultsuite import (SKUS, ServedEmulator, loader_env, orders_workbook, products_workbook, run_loader,
-                              start_loader, statuses)
+from tests.faultsuite import (
+    SKUS,
+    ServedEmulator,
+    loader_env,
+    orders_workbook,
+    products_workbook,
+    run_loader,
+    start_loader,
+    statuses,
+)
 
 LINES = 2_000
 LOADED = {"CREATED", "UNCHANGED", "UPDATED"}
@@ -23,8 +31,17 @@ LOADED = {"CREATED", "UNCHANGED", "UPDATED"}
 def served(tmp_path):
     with ServedEmulator() as emulator:
         env = loader_env(tmp_path / "state", PBLOAD_MAX_ATTEMPTS="12")
-        code, output = run_loader(["load", str(products_workbook(tmp_path / "products.xlsx")),
-                                   "--base-url", emulator.url, "--env", "local"], env)
+        code, output = run_loader(
+            [
+                "load",
+                str(products_workbook(tmp_path / "products.xlsx")),
+                "--base-url",
+                emulator.url,
+                "--env",
+                "local",
+            ],
+            env,
+        )
         assert code == 0, output
         yield emulator, env
 
@@ -69,12 +86,14 @@ def test_products_under_errors_and_lost_answers(tmp_path, served):
     # PB does not upsert products: a create retried after its answer was lost meets a duplicate,
     # which pbload must recognise as its own, row by row
     emulator, env = served
-    emulator.set_faults(seed=16, error_rate=0.10, lost_after_commit_rate=0.10, throttle_rate=0.05,
-                        retry_after_s=0.05)
+    emulator.set_faults(
+        seed=16, error_rate=0.10, lost_after_commit_rate=0.10, throttle_rate=0.05, retry_after_s=0.05
+    )
     skus = [f"FP-{n:05d}" for n in range(1_000)]
     path = products_workbook(tmp_path / "more-products.xlsx", skus)
-    code, output = run_loader(["load", str(path), "--base-url", emulator.url, "--env", "local", "--chunk-size",
-                               "50"], env)
+    code, output = run_loader(
+        ["load", str(path), "--base-url", emulator.url, "--env", "local", "--chunk-size", "50"], env
+    )
     assert code == 0, output
     assert emulator.counts()["lost_after_commit"] > 0
     held = Counter(emulator.skus())

@@ -16,12 +16,31 @@ from loader.settings import load_settings
 from loader.workbook.reader import read_workbook
 from tests.helpers import RecordingTransport, product_row, read_statuses, write_workbook
 
-ADDRESS = {"Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
-           "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
-ORDER = {"Client Order ID": "SO-1", "Order Date": datetime(2026, 11, 20, 9, 15), "Carrier": "USPS",
-         "Service": "PRIORITY", **ADDRESS, "SKU": "A", "Quantity": 1}
-ASN = {"Client ASN ID": "ASN-1", "Inbound Type": "ASN", "Receiving Node": "157",
-       "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0), "SKU": "A", "Quantity": 10}
+ADDRESS = {
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
+ORDER = {
+    "Client Order ID": "SO-1",
+    "Order Date": datetime(2026, 11, 20, 9, 15),
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    **ADDRESS,
+    "SKU": "A",
+    "Quantity": 1,
+}
+ASN = {
+    "Client ASN ID": "ASN-1",
+    "Inbound Type": "ASN",
+    "Receiving Node": "157",
+    "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0),
+    "SKU": "A",
+    "Quantity": 10,
+}
 BOM = {"Kit SKU": "KIT-1", "Description": "Kit", "Component SKU": "A", "Component Quantity": 1}
 RETURN = {"Return Client Order ID": "RET-1", "SKU": "A", "Quantity": 1}
 
@@ -60,8 +79,10 @@ def test_header_values_that_differ_within_a_group(tmp_path):
     rows = [ORDER, {**line("Client Order ID", "SO-1", SKU="B", Quantity=1), "Ship-To City": "Cambridge"}]
     assert problems(tmp_path, "Orders", *rows) == [("Orders", 3, "Ship-To City", "header-mismatch")]
     [issue] = checked(tmp_path, "Orders", *rows).issues
-    assert issue.message == ("Ship-To City 'Cambridge' differs from 'Shelton' on row 2, the first row of Client "
-                             "Order ID SO-1. Leave it blank or repeat the same value.")
+    assert issue.message == (
+        "Ship-To City 'Cambridge' differs from 'Shelton' on row 2, the first row of Client "
+        "Order ID SO-1. Leave it blank or repeat the same value."
+    )
 
 
 def test_asn_node_that_differs_on_a_later_row(tmp_path):
@@ -70,8 +91,11 @@ def test_asn_node_that_differs_on_a_later_row(tmp_path):
 
 
 def test_duplicate_order_line_numbers(tmp_path):
-    rows = [{**ORDER, "Line ID": 1}, line("Client Order ID", "SO-1", Line_ID=1, SKU="B", Quantity=1),
-            {**ORDER, "Client Order ID": "SO-2", "Line ID": 1}]  # line 1 of another order is fine
+    rows = [
+        {**ORDER, "Line ID": 1},
+        line("Client Order ID", "SO-1", Line_ID=1, SKU="B", Quantity=1),
+        {**ORDER, "Client Order ID": "SO-2", "Line ID": 1},
+    ]  # line 1 of another order is fine
     assert problems(tmp_path, "Orders", *rows) == [("Orders", 3, "Line ID", "duplicate-line")]
     [issue] = checked(tmp_path, "Orders", *rows).issues
     assert issue.message == "Line ID 1 appears twice in Client Order ID SO-1; each may appear once."
@@ -83,8 +107,11 @@ def test_duplicate_asn_line_numbers(tmp_path):
 
 
 def test_bom_component_listed_twice(tmp_path):
-    rows = [BOM, line("Kit SKU", "KIT-1", Component_SKU="A", Component_Quantity=2),
-            {**BOM, "Kit SKU": "KIT-2"}]  # the same component in another kit is fine
+    rows = [
+        BOM,
+        line("Kit SKU", "KIT-1", Component_SKU="A", Component_Quantity=2),
+        {**BOM, "Kit SKU": "KIT-2"},
+    ]  # the same component in another kit is fine
     assert problems(tmp_path, "BOMs", *rows) == [("BOMs", 3, "Component SKU", "duplicate-line")]
     [issue] = checked(tmp_path, "BOMs", *rows).issues
     assert issue.message == "Component SKU A appears twice in Kit SKU KIT-1; each may appear once."
@@ -105,38 +132,56 @@ def test_po_asn_needs_its_purchase_order_number(tmp_path):
     assert problems(tmp_path, "ASNs", {**ASN, "Inbound Type": "PO", "Purchase Order Number": "PO-1"}) == []
 
 
-@pytest.mark.parametrize("country, expected", [
-    ("US", [("Orders", 2, "Ship-To State", "required")]),
-    ("CA", [("Orders", 2, "Ship-To State", "required")]),
-    ("PT", []),
-])
+@pytest.mark.parametrize(
+    "country, expected",
+    [
+        ("US", [("Orders", 2, "Ship-To State", "required")]),
+        ("CA", [("Orders", 2, "Ship-To State", "required")]),
+        ("PT", []),
+    ],
+)
 def test_us_and_ca_addresses_need_a_state(tmp_path, country, expected):
-    rows = [{**ORDER, "Ship-To State": None, "Ship-To Country": country},
-            line("Client Order ID", "SO-1", SKU="B", Quantity=1)]
+    rows = [
+        {**ORDER, "Ship-To State": None, "Ship-To Country": country},
+        line("Client Order ID", "SO-1", SKU="B", Quantity=1),
+    ]
     assert problems(tmp_path, "Orders", *rows) == expected
 
 
 def test_a_missing_header_value_is_reported_once_on_the_first_row(tmp_path):
-    rows = [{**ORDER, "Ship-To Name": None}, line("Client Order ID", "SO-1", SKU="B", Quantity=1),
-            line("Client Order ID", "SO-1", SKU="C", Quantity=1)]
+    rows = [
+        {**ORDER, "Ship-To Name": None},
+        line("Client Order ID", "SO-1", SKU="B", Quantity=1),
+        line("Client Order ID", "SO-1", SKU="C", Quantity=1),
+    ]
     assert problems(tmp_path, "Orders", *rows) == [("Orders", 2, "Ship-To Name", "required")]
 
 
 def test_a_bad_header_value_is_reported_on_the_first_row_only(tmp_path):
-    rows = [{**BOM, "Description": "D" * 31}, line("Kit SKU", "KIT-1", Component_SKU="B", Component_Quantity=1)]
+    rows = [
+        {**BOM, "Description": "D" * 31},
+        line("Kit SKU", "KIT-1", Component_SKU="B", Component_Quantity=1),
+    ]
     assert problems(tmp_path, "BOMs", *rows) == [("BOMs", 2, "Description", "too-long")]
 
 
 def test_line_fields_are_checked_on_every_row(tmp_path):
-    rows = [ORDER, line("Client Order ID", "SO-1", SKU="B", Quantity=0), line("Client Order ID", "SO-1", Quantity=1)]
-    assert problems(tmp_path, "Orders", *rows) == [("Orders", 3, "Quantity", "out-of-range"),
-                                                   ("Orders", 4, "SKU", "required")]
+    rows = [
+        ORDER,
+        line("Client Order ID", "SO-1", SKU="B", Quantity=0),
+        line("Client Order ID", "SO-1", Quantity=1),
+    ]
+    assert problems(tmp_path, "Orders", *rows) == [
+        ("Orders", 3, "Quantity", "out-of-range"),
+        ("Orders", 4, "SKU", "required"),
+    ]
 
 
 @pytest.mark.parametrize("value, code", [("next Tuesday", "wrong-type"), (45000, "wrong-type")])
 def test_dates_must_be_dates(tmp_path, value, code):
     assert problems(tmp_path, "ASNs", {**ASN, "Estimated Delivery Date": value}) == [
-        ("ASNs", 2, "Estimated Delivery Date", code)]
+        ("ASNs", 2, "Estimated Delivery Date", code)
+    ]
 
 
 def test_a_date_typed_as_text_is_read_with_a_warning(tmp_path):
@@ -160,18 +205,25 @@ def test_a_cancel_needs_only_the_key(tmp_path):
 
 def test_boms_and_returns_cannot_be_cancelled(tmp_path):
     assert problems(tmp_path, "BOMs", {**BOM, "Action": "CANCEL"}) == [("BOMs", 2, "Action", "not-allowed")]
-    assert problems(tmp_path, "Returns", {**RETURN, "Action": "CANCEL"}) == [("Returns", 2, "Action", "not-allowed")]
+    assert problems(tmp_path, "Returns", {**RETURN, "Action": "CANCEL"}) == [
+        ("Returns", 2, "Action", "not-allowed")
+    ]
 
 
 def test_one_bad_row_makes_its_whole_group_invalid(tmp_path):
-    rows = [ORDER, line("Client Order ID", "SO-1", SKU="B", Quantity=0),
-            line("Client Order ID", "SO-1", SKU="C", Quantity=1),
-            {**ORDER, "Client Order ID": "SO-2"}]
+    rows = [
+        ORDER,
+        line("Client Order ID", "SO-1", SKU="B", Quantity=0),
+        line("Client Order ID", "SO-1", SKU="C", Quantity=1),
+        {**ORDER, "Client Order ID": "SO-2"},
+    ]
     result = checked(tmp_path, "Orders", *rows)
     plan = plan_sheet(result, result.invalid_rows())
     assert [i.key for i in plan.items] == ["SO-2"]
     assert {row: (o.status.value, o.error_code) for row, o in plan.settled.items()} == {
-        2: ("INVALID", "invalid-group"), 3: ("INVALID", "out-of-range"), 4: ("INVALID", "invalid-group"),
+        2: ("INVALID", "invalid-group"),
+        3: ("INVALID", "out-of-range"),
+        4: ("INVALID", "invalid-group"),
     }
     assert plan.settled[2].message == "Not sent: row 3 of Client Order ID SO-1 has a problem."
     assert plan.settled[3].message == "Quantity: Quantity must be at least 1, not 0."
@@ -203,21 +255,30 @@ def product_gets(recorder):
     asked = []
     for r in recorder.requests:
         if r.url.path.endswith("/v1/products/search"):
-            asked += [v for f in json.loads(r.content)["searchFields"] if f["name"] == "sku" for v in f["values"]]
+            asked += [
+                v for f in json.loads(r.content)["searchFields"] if f["name"] == "sku" for v in f["values"]
+            ]
     return sorted(asked)
 
 
 def test_unknown_sku_is_invalid_on_its_cell(load):
     rows = [{**ORDER, "SKU": "A"}, line("Client Order ID", "SO-1", SKU="NOPE", Quantity=1)]
     report, path = load({"Products": [product_row("A")], "Orders": rows})
-    assert [(i.sheet, i.row, i.column, i.code) for i in report.issues] == [("Orders", 3, "SKU", "unknown-sku")]
-    assert report.issues[0].message == ("SKU NOPE is neither on the Products sheet nor known to PB. Add the product "
-                                        "or correct the SKU.")
+    assert [(i.sheet, i.row, i.column, i.code) for i in report.issues] == [
+        ("Orders", 3, "SKU", "unknown-sku")
+    ]
+    assert report.issues[0].message == (
+        "SKU NOPE is neither on the Products sheet nor known to PB. Add the product or correct the SKU."
+    )
     statuses = read_statuses(path.with_name(path.stem + ".result.xlsx"), "Orders")
     assert {row: (r["Status"], r["Error Code"], r["Message"]) for row, r in statuses.items()} == {
         2: ("INVALID", "invalid-group", "Not sent: row 3 of Client Order ID SO-1 has a problem."),
-        3: ("INVALID", "unknown-sku", "SKU: SKU NOPE is neither on the Products sheet nor known to PB. Add the "
-                                      "product or correct the SKU."),
+        3: (
+            "INVALID",
+            "unknown-sku",
+            "SKU: SKU NOPE is neither on the Products sheet nor known to PB. Add the "
+            "product or correct the SKU.",
+        ),
     }
     assert load.emulator.orders() == []
 
@@ -225,31 +286,44 @@ def test_unknown_sku_is_invalid_on_its_cell(load):
 def test_unknown_kit_is_reported_once_on_the_first_row(load):
     rows = [{**BOM, "Kit SKU": "KIT-X"}, line("Kit SKU", "KIT-X", Component_SKU="B", Component_Quantity=1)]
     report, _ = load({"Products": [product_row("A"), product_row("B")], "BOMs": rows})
-    assert [(i.sheet, i.row, i.column, i.code) for i in report.issues] == [("BOMs", 2, "Kit SKU", "unknown-sku")]
-    assert {row: o.error_code for row, o in report.sheets[1].outcomes.items()} == {2: "unknown-sku",
-                                                                                  3: "invalid-group"}
+    assert [(i.sheet, i.row, i.column, i.code) for i in report.issues] == [
+        ("BOMs", 2, "Kit SKU", "unknown-sku")
+    ]
+    assert {row: o.error_code for row, o in report.sheets[1].outcomes.items()} == {
+        2: "unknown-sku",
+        3: "invalid-group",
+    }
 
 
 def test_sku_known_at_pb_but_not_in_the_workbook_is_loaded(load):
     load({"Products": [product_row("AT-PB")]})
     report, _ = load({"Orders": [{**ORDER, "SKU": "AT-PB"}]})
     assert report.issues == []
-    assert [(o.status.value, o.pb_id) for o in report.sheets[0].outcomes.values()] == [("CREATED", "ORD000001")]
+    assert [(o.status.value, o.pb_id) for o in report.sheets[0].outcomes.values()] == [
+        ("CREATED", "ORD000001")
+    ]
     assert [line["sku"] for line in load.emulator.orders()[0]["orderItems"]] == ["AT-PB"]
 
 
 def test_each_sku_missing_from_the_workbook_is_looked_up_once(load):
     load({"Products": [product_row("AT-PB")]})
-    orders = [{**ORDER, "SKU": "AT-PB"}, line("Client Order ID", "SO-1", SKU="NOPE", Quantity=1),
-              {**ORDER, "Client Order ID": "SO-2", "SKU": "AT-PB"},
-              line("Client Order ID", "SO-2", SKU="IN-BOOK", Quantity=1)]
+    orders = [
+        {**ORDER, "SKU": "AT-PB"},
+        line("Client Order ID", "SO-1", SKU="NOPE", Quantity=1),
+        {**ORDER, "Client Order ID": "SO-2", "SKU": "AT-PB"},
+        line("Client Order ID", "SO-2", SKU="IN-BOOK", Quantity=1),
+    ]
     returns = [{**RETURN, "SKU": "NOPE"}, {**RETURN, "Return Client Order ID": "RET-2", "SKU": "AT-PB"}]
     asns = [{**ASN, "SKU": "AT-PB"}, line("Client ASN ID", "ASN-1", SKU="NOPE", Quantity=1)]
-    report, _ = load({"Products": [product_row("IN-BOOK")], "ASNs": asns, "Orders": orders, "Returns": returns})
+    report, _ = load(
+        {"Products": [product_row("IN-BOOK")], "ASNs": asns, "Orders": orders, "Returns": returns}
+    )
     # each once: IN-BOOK by the Products sheet's own lookup, the others as SKUs missing from the workbook
     assert product_gets(load.recorder) == ["AT-PB", "IN-BOOK", "NOPE"]
     assert sorted((i.sheet, i.row) for i in report.issues if i.code == "unknown-sku") == [
-        ("ASNs", 3), ("Orders", 3), ("Returns", 2),
+        ("ASNs", 3),
+        ("Orders", 3),
+        ("Returns", 2),
     ]
     assert [o["clientOrderId"] for o in load.emulator.orders()] == ["SO-2"]
 

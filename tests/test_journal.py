@@ -3,7 +3,7 @@ kept until their result is written, and plain words when SQLite or its disk fail
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,11 @@ def test_an_item_is_in_flight_with_every_transaction_id_until_it_settles(tmp_pat
     journal.settled("run-1", "target", "orders", [(ITEM, Outcome(Status.CREATED, pb_id="ORD1"))])
     earlier = journal.earlier("target", "orders", ["SO-1", "SO-2"])
     assert list(earlier) == ["SO-1"]
-    assert (earlier["SO-1"].state, earlier["SO-1"].status, earlier["SO-1"].pb_id) == (SETTLED, "CREATED", "ORD1")
+    assert (earlier["SO-1"].state, earlier["SO-1"].status, earlier["SO-1"].pb_id) == (
+        SETTLED,
+        "CREATED",
+        "ORD1",
+    )
     assert journal.in_flight("run-1") == set()
     ids = journal._conn.execute("SELECT transaction_ids, attempts FROM items").fetchone()
     assert ids == ('["tx-1","tx-2"]', 2)
@@ -64,20 +68,36 @@ def test_a_journal_survives_the_process(tmp_path):
 def test_a_report_is_kept_until_its_result_is_written(tmp_path):
     journal = Journal(tmp_path)
     start(journal, "run-1", tmp_path / "o.xlsx")
-    report = RunReport("run-1", "load", "o.xlsx", "sha", "local", datetime(2026, 12, 1, 10, tzinfo=timezone.utc),
-                       template="pbload (orders v1)", retries=2, interrupted=True)
+    report = RunReport(
+        "run-1",
+        "load",
+        "o.xlsx",
+        "sha",
+        "local",
+        datetime(2026, 12, 1, 10, tzinfo=UTC),
+        template="pbload (orders v1)",
+        retries=2,
+        interrupted=True,
+    )
     sheet = SheetReport("Orders", [np.int64(2), np.int64(3)])  # pandas' row numbers
-    sheet.outcomes = {np.int64(2): Outcome(Status.CREATED, "ORD1", transaction_id="tx-1"),
-                      3: Outcome(Status.FAILED, None, "EMU-1", "=no", "tx-2")}
+    sheet.outcomes = {
+        np.int64(2): Outcome(Status.CREATED, "ORD1", transaction_id="tx-1"),
+        3: Outcome(Status.FAILED, None, "EMU-1", "=no", "tx-2"),
+    }
     report.sheets.append(sheet)
     report.issues.append(Issue("Orders", 3, "SKU", "unknown-sku", "No product X", Severity.WARNING))
-    journal.keep_result(report, "interrupted", tmp_path / "o.result.xlsx", {"Orders": {"SKU": np.int64(4)}},
-                        ["run-0"])
+    journal.keep_result(
+        report, "interrupted", tmp_path / "o.result.xlsx", {"Orders": {"SKU": np.int64(4)}}, ["run-0"]
+    )
     assert journal.run("run-1").state == UNWRITTEN
     assert journal.run(None).run_id == "run-1"  # resume picks it
     kept = journal.kept_result("run-1")
     assert (kept.final_state, kept.output_path, kept.positions, kept.supersedes) == (
-        "interrupted", tmp_path / "o.result.xlsx", {"Orders": {"SKU": 4}}, ["run-0"])
+        "interrupted",
+        tmp_path / "o.result.xlsx",
+        {"Orders": {"SKU": 4}},
+        ["run-0"],
+    )
     assert kept.report == report
     journal.end_run("run-1", "interrupted", report.counts())
     assert journal.kept_result("run-1") is None
@@ -89,12 +109,15 @@ def test_a_full_journal_says_so_and_what_to_do(tmp_path):
     start(journal, "run-1", tmp_path / "o.xlsx")
     pages = journal._conn.execute("PRAGMA page_count").fetchone()[0]
     journal._conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
-    many = [Item("Orders", f"SO-{n}", (n,), Action.UPSERT, {"clientOrderId": f"SO-{n}", "pad": "x" * 500})
-            for n in range(200)]
+    many = [
+        Item("Orders", f"SO-{n}", (n,), Action.UPSERT, {"clientOrderId": f"SO-{n}", "pad": "x" * 500})
+        for n in range(200)
+    ]
     with pytest.raises(JournalError) as full:
         journal.sending("run-1", "target", "orders", many, "tx-1")
-    assert str(full.value).startswith(f"The disk that holds pbload's journal ({tmp_path / JOURNAL_FILE}) is full. "
-                                      "Free some space there")
+    assert str(full.value).startswith(
+        f"The disk that holds pbload's journal ({tmp_path / JOURNAL_FILE}) is full. Free some space there"
+    )
     assert journal.in_flight("run-1") == set()  # nothing half-kept: the journal still works for reading
 
 
@@ -105,4 +128,5 @@ def test_a_damaged_journal_says_so_and_what_to_do(tmp_path):
     assert str(damaged.value) == (
         f"pbload's journal {tmp_path / JOURNAL_FILE} is damaged (file is not a database). Move it aside (rename it "
         f"to {JOURNAL_FILE}.broken), then run the command again: pbload starts a new journal, and a load looks up "
-        "what PB already has, so nothing is sent twice.")
+        "what PB already has, so nothing is sent twice."
+    )

@@ -25,6 +25,7 @@ def sample(tmp_path):
         target = tmp_path / name
         shutil.copy(SAMPLES / name, target)
         return target
+
     return copy
 
 
@@ -73,10 +74,20 @@ def test_sample_with_errors(cli, sample, local_emulator):
     assert result.exit_code == 1
     assert "Products: 12 rows — 2 created, 10 invalid" in result.output
     statuses = read_statuses(path.with_name("products-with-errors.result.xlsx"))
-    invalid = {row: (r["Error Code"], r["Message"]) for row, r in statuses.items() if r["Status"] == "INVALID"}
+    invalid = {
+        row: (r["Error Code"], r["Message"]) for row, r in statuses.items() if r["Status"] == "INVALID"
+    }
     assert {row: code for row, (code, _) in invalid.items()} == {
-        2: "duplicate-key", 3: "number-in-text-column", 4: "required", 5: "not-allowed", 6: "bad-format",
-        7: "required", 8: "out-of-range", 9: "too-long", 10: "bad-format", 11: "duplicate-key",
+        2: "duplicate-key",
+        3: "number-in-text-column",
+        4: "required",
+        5: "not-allowed",
+        6: "bad-format",
+        7: "required",
+        8: "out-of-range",
+        9: "too-long",
+        10: "bad-format",
+        11: "duplicate-key",
     }
     assert invalid[7][1] == "Weight Unit: Weight Unit is required when Weight is filled in."
     assert {r["Status"] for row, r in statuses.items() if row not in invalid} == {"CREATED"}
@@ -90,7 +101,13 @@ def test_result_workbook_points_at_cells_and_has_a_summary(cli, tmp_path):
     assert book.sheetnames[:2] == ["Summary", "Errors"]
     assert book["Products"]["B3"].comment.text == "Product Type 'BOX' is not allowed; use one of ITEM, KIT."
     errors = list(book["Errors"].iter_rows(values_only=True))
-    assert errors[1][:5] == ("Products", "B3", "error", "not-allowed", "Product Type 'BOX' is not allowed; use one of ITEM, KIT.")
+    assert errors[1][:5] == (
+        "Products",
+        "B3",
+        "error",
+        "not-allowed",
+        "Product Type 'BOX' is not allowed; use one of ITEM, KIT.",
+    )
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Products"] == 2
     assert summary["Input file"] == "p.xlsx" and len(summary["Input SHA-256"]) == 64
@@ -110,18 +127,25 @@ def test_result_workbook_loads_again(cli, tmp_path):
     assert (statuses[2]["Status"], statuses[3]["Status"]) == ("UNCHANGED", "CREATED")
     # and again: the next number, never a longer name
     assert cli("load", tmp_path / "p.result-2.xlsx").exit_code == 0
-    assert sorted(p.name for p in tmp_path.glob("p.*")) == ["p.result-2.xlsx", "p.result-3.xlsx", "p.result.xlsx",
-                                                             "p.xlsx"]
+    assert sorted(p.name for p in tmp_path.glob("p.*")) == [
+        "p.result-2.xlsx",
+        "p.result-3.xlsx",
+        "p.result.xlsx",
+        "p.xlsx",
+    ]
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     book = openpyxl.Workbook()
-    for n, text in enumerate(["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)"], start=1):
+    for n, text in enumerate(['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"], start=1):
         set_text(book.active.cell(row=n, column=1), text)
     book.save(tmp_path / "f.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "f.xlsx").active
     assert [(c.value, c.data_type) for c in ws["A"]] == [
-        ('=HYPERLINK("http://x")', "s"), ("+1", "s"), ("-2", "s"), ("@SUM(A1)", "s"),
+        ('=HYPERLINK("http://x")', "s"),
+        ("+1", "s"),
+        ("-2", "s"),
+        ("@SUM(A1)", "s"),
     ]
 
 
@@ -142,7 +166,8 @@ def test_wrong_credentials_exit_2(cli, sample):
     assert result.exit_code == 2
     assert result.output.splitlines()[-1].startswith(
         f"Error: The API refused the credentials (HTTP 401 from {server.url}/oauth/token). "
-        "Check PB_API_KEY and PB_API_SECRET for this environment.")
+        "Check PB_API_KEY and PB_API_SECRET for this environment."
+    )
     assert "Not-The-S3cret" not in result.output  # the secret itself is never shown
 
 
@@ -152,7 +177,8 @@ def test_missing_credentials_exit_2(cli, sample):
     assert result.output.splitlines()[-1] == (
         "Error: The sandbox environment needs credentials, but PB_CLIENT_ID, PB_API_SECRET are not set. "
         "Set PB_CLIENT_ID, PB_API_KEY and PB_API_SECRET in the environment, or use --env local to try the "
-        "built-in emulator.")
+        "built-in emulator."
+    )
 
 
 def test_unreachable_api_exit_2(cli, sample):
@@ -163,10 +189,17 @@ def test_unreachable_api_exit_2(cli, sample):
     assert "Check the network connection and --base-url" in result.output
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("nope.xlsx", None, "Error: Cannot find"),
-    ("orders.csv", b"a,b\n", "Error: orders.csv is a text or CSV file, not an Excel workbook (.xlsx). Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("nope.xlsx", None, "Error: Cannot find"),
+        (
+            "orders.csv",
+            b"a,b\n",
+            "Error: orders.csv is a text or CSV file, not an Excel workbook (.xlsx). Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).",
+        ),
+    ],
+)
 def test_unreadable_file_exit_2(cli, tmp_path, name, content, message):
     path = tmp_path / name
     if content is not None:
@@ -181,7 +214,9 @@ def test_chunks_of_at_most_200(tmp_path, state_dir):
     recorder = RecordingTransport(httpx.WSGITransport(app=emulator))
     settings = load_settings({"state_dir": state_dir}, environ={})
     for count, sizes in ((200, [200]), (201, [200, 1])):
-        path = write_products(tmp_path / f"p{count}.xlsx", [product_row(f"S{count}-{n:04d}") for n in range(count)])
+        path = write_products(
+            tmp_path / f"p{count}.xlsx", [product_row(f"S{count}-{n:04d}") for n in range(count)]
+        )
         recorder.requests.clear()
         report = pipeline.load(path, settings, transport=recorder)
         bulk = [r for r in recorder.requests if r.url.path.endswith("/v1/products/bulk")]

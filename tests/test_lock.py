@@ -36,9 +36,12 @@ def test_a_second_lock_on_the_same_workbook_and_target_is_refused_naming_the_fir
     assert str(busy.value) == (
         f"Run run-1 (started 2026-12-01 10:11:12, process {holder(first.path)['pid']}) is loading p.xlsx into the "
         "same API right now. Wait for it to end (or stop it with Ctrl-C where it runs), then run this command "
-        "again; `pbload runs` lists the runs.")
-    with RunLock(tmp_path, book, "https://other|client") as other, RunLock(tmp_path, tmp_path / "q.xlsx",
-                                                                             "https://pb|client") as another:
+        "again; `pbload runs` lists the runs."
+    )
+    with (
+        RunLock(tmp_path, book, "https://other|client") as other,
+        RunLock(tmp_path, tmp_path / "q.xlsx", "https://pb|client") as another,
+    ):
         other.acquire("run-3", "now")  # another target, another workbook: no conflict
         another.acquire("run-4", "now")
     first.release()
@@ -49,10 +52,14 @@ def test_a_second_lock_on_the_same_workbook_and_target_is_refused_naming_the_fir
 
 def test_the_lock_of_a_process_that_dies_is_free(tmp_path):
     book = tmp_path / "p.xlsx"
-    code = ("import sys; from pathlib import Path; from loader.runlock import RunLock; "
-            f"lock = RunLock(Path({str(tmp_path)!r}), Path({str(book)!r}), 't'); lock.acquire('doomed', 'now'); "
-            "print('locked', flush=True); sys.stdin.read()")
-    process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    code = (
+        "import sys; from pathlib import Path; from loader.runlock import RunLock; "
+        f"lock = RunLock(Path({str(tmp_path)!r}), Path({str(book)!r}), 't'); lock.acquire('doomed', 'now'); "
+        "print('locked', flush=True); sys.stdin.read()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None and process.stdout.readline() == "locked\n"
         with pytest.raises(BusyError, match="Run doomed"):
@@ -66,11 +73,15 @@ def test_the_lock_of_a_process_that_dies_is_free(tmp_path):
         lock.acquire("next", "now")
 
 
-def test_a_second_load_of_a_workbook_being_loaded_is_refused_and_leaves_the_first_alone(cli, tmp_path, state_dir):
+def test_a_second_load_of_a_workbook_being_loaded_is_refused_and_leaves_the_first_alone(
+    cli, tmp_path, state_dir
+):
     book = write_products(tmp_path / "p.xlsx", [product_row(f"SKU-{n}") for n in range(3)])
     with ServedEmulator() as emulator:
         api = ["--env", "sandbox", "--base-url", emulator.url]
-        target = load_settings({"env": "sandbox", "base_url": emulator.url, "state_dir": state_dir}, CLIENT).target
+        target = load_settings(
+            {"env": "sandbox", "base_url": emulator.url, "state_dir": state_dir}, CLIENT
+        ).target
         emulator.process.send_signal(signal.SIGSTOP)  # it accepts connections but answers nothing
         try:
             first = start_loader(["load", str(book), *api, "--no-progress"], loader_env(state_dir))
@@ -82,8 +93,10 @@ def test_a_second_load_of_a_workbook_being_loaded_is_refused_and_leaves_the_firs
             emulator.process.send_signal(signal.SIGCONT)
         output, _ = first.communicate(timeout=WAIT_TIMEOUT)
         after = cli("load", book, *api, env=CLIENT)
-    busy = (f"is loading p.xlsx into the same API right now. Wait for it to end (or stop it with Ctrl-C where it "
-            "runs), then run this command again; `pbload runs` lists the runs.\n")
+    busy = (
+        "is loading p.xlsx into the same API right now. Wait for it to end (or stop it with Ctrl-C where it "
+        "runs), then run this command again; `pbload runs` lists the runs.\n"
+    )
     assert second.exit_code == 2
     assert second.output.splitlines()[-1].startswith(f"Error: Run {run_id} (started ")
     assert second.output.endswith(f", process {first.pid}) {busy}")
@@ -117,6 +130,8 @@ def journal_runs(state_dir: Path) -> list[tuple[str, str, str | None]]:
         return []
     with closing(sqlite3.connect(state_dir / JOURNAL_FILE)) as conn:
         try:
-            return [tuple(r) for r in conn.execute("SELECT run_id, state, resumed_by FROM runs ORDER BY rowid")]
+            return [
+                tuple(r) for r in conn.execute("SELECT run_id, state, resumed_by FROM runs ORDER BY rowid")
+            ]
         except sqlite3.OperationalError:  # the file is there, its tables not yet
             return []

@@ -17,12 +17,32 @@ from loader.send.keyed import decide
 from loader.workbook.reader import read_workbook
 from tests.helpers import product_row, read_statuses, write_products, write_workbook
 
-FULL = dict(Brand="Alfama", Category="Knitwear", Manufacturer="Lisbon Knits", UPC="012345678905",
-            Other_Identifier_Type="EAN", Other_Identifier="5601234567890", Unit_Cost=18.5, Weight=0.4,
-            Weight_Unit="LB", Length=12, Height=9, Width=2.5, Dimension_Unit="IN", Origin_Country="PT",
-            Origin_State="Braga", HS_Tariff_Code="611011", HS_Country="US", DOT_Hazmat_Code="D1",
-            UN_Hazmat_Code="UN3481", Hazmat_Description="Battery", Vendor_Name="Lisbon Knitwear Lda",
-            Vendor_Number="V-0042", Fulfillment_Region="PB_ONLY", Active=True)
+FULL = dict(
+    Brand="Alfama",
+    Category="Knitwear",
+    Manufacturer="Lisbon Knits",
+    UPC="012345678905",
+    Other_Identifier_Type="EAN",
+    Other_Identifier="5601234567890",
+    Unit_Cost=18.5,
+    Weight=0.4,
+    Weight_Unit="LB",
+    Length=12,
+    Height=9,
+    Width=2.5,
+    Dimension_Unit="IN",
+    Origin_Country="PT",
+    Origin_State="Braga",
+    HS_Tariff_Code="611011",
+    HS_Country="US",
+    DOT_Hazmat_Code="D1",
+    UN_Hazmat_Code="UN3481",
+    Hazmat_Description="Battery",
+    Vendor_Name="Lisbon Knitwear Lda",
+    Vendor_Number="V-0042",
+    Fulfillment_Region="PB_ONLY",
+    Active=True,
+)
 
 
 def _full(sku: str, **overrides: object) -> dict[str, object]:
@@ -91,8 +111,10 @@ def test_clear_in_a_required_column_is_refused(cli, tmp_path, loaded):
     assert result.exit_code == 1
     row = read_statuses(tmp_path / "p.result.xlsx")[2]
     assert (row["Status"], row["Error Code"]) == ("INVALID", "cannot-clear")
-    assert row["Message"] == ("Description: Description is required, so it cannot be cleared: give a value, or "
-                              "leave the cell blank to keep PB's.")
+    assert row["Message"] == (
+        "Description: Description is required, so it cannot be cleared: give a value, or "
+        "leave the cell blank to keep PB's."
+    )
 
 
 def test_clear_passes_type_checks_and_a_create_sends_it_as_blank(tmp_path):
@@ -110,8 +132,9 @@ def test_more_than_a_chunk_of_partial_updates(cli, tmp_path, local_emulator):
     rows = [_full(f"S{n:03d}") for n in range(250)]
     assert cli("load", write_products(tmp_path / "full.xlsx", rows)).exit_code == 0
     before = _stored(local_emulator)
-    path = write_products(tmp_path / "p.xlsx", [_sparse(f"S{n:03d}", Unit_Cost=19 if n % 2 else None)
-                                               for n in range(250)])
+    path = write_products(
+        tmp_path / "p.xlsx", [_sparse(f"S{n:03d}", Unit_Cost=19 if n % 2 else None) for n in range(250)]
+    )
     result = cli("load", path)
     assert result.exit_code == 0, result.output
     assert "Products: 250 rows — 125 updated, 125 unchanged" in result.output
@@ -124,9 +147,17 @@ def test_more_than_a_chunk_of_partial_updates(cli, tmp_path, local_emulator):
         assert _without_dates(after[sku]) == _without_dates(expected)
 
 
-ORDER = {"Order Date": "2026-11-20 14:30", "Carrier": "USPS", "Service": "PRIORITY", "Ship-To Name": "Ana",
-         "Ship-To Address Line 1": "1 Main St", "Ship-To City": "Springfield", "Ship-To State": "IL",
-         "Ship-To Postal Code": "62701", "Ship-To Country": "US"}
+ORDER = {
+    "Order Date": "2026-11-20 14:30",
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    "Ship-To Name": "Ana",
+    "Ship-To Address Line 1": "1 Main St",
+    "Ship-To City": "Springfield",
+    "Ship-To State": "IL",
+    "Ship-To Postal Code": "62701",
+    "Ship-To Country": "US",
+}
 
 
 def _order_rows(lines: list[tuple[int, str, int]], **header: object) -> list[dict[str, object]]:
@@ -141,20 +172,30 @@ def _order_rows(lines: list[tuple[int, str, int]], **header: object) -> list[dic
 
 def test_order_lines_changed_added_and_removed(cli, tmp_path, local_emulator):
     products = [product_row(s) for s in ("P1", "P2", "P3", "P4")]
-    first = write_workbook(tmp_path / "o.xlsx", {"Products": products,
-                                                 "Orders": _order_rows([(1, "P1", 1), (2, "P2", 1), (3, "P3", 1)],
-                                                                       Brand="Acme")})
+    first = write_workbook(
+        tmp_path / "o.xlsx",
+        {
+            "Products": products,
+            "Orders": _order_rows([(1, "P1", 1), (2, "P2", 1), (3, "P3", 1)], Brand="Acme"),
+        },
+    )
     assert cli("load", first).exit_code == 0
-    again = write_workbook(tmp_path / "o2.xlsx", {"Orders": _order_rows([(1, "P1", 3), (3, "P3", 1), (4, "P4", 2)])})
+    again = write_workbook(
+        tmp_path / "o2.xlsx", {"Orders": _order_rows([(1, "P1", 3), (3, "P3", 1), (4, "P4", 2)])}
+    )
     result = cli("load", again)
     assert result.exit_code == 0, result.output
     order = next(o for o in local_emulator().orders() if o["clientOrderId"] == "SO-1")
-    assert [(l["lineId"], l["sku"], l["orderedQuantity"]) for l in order["orderItems"]] == [
-        (1, "P1", 3), (3, "P3", 1), (4, "P4", 2)]
+    assert [(line["lineId"], line["sku"], line["orderedQuantity"]) for line in order["orderItems"]] == [
+        (1, "P1", 3),
+        (3, "P3", 1),
+        (4, "P4", 2),
+    ]
     assert order["brand"] == "Acme"  # blank on the sheet: kept
     statuses = read_statuses(tmp_path / "o2.result.xlsx", ORDERS.sheet)
-    assert statuses[2]["Changes"] == ("Line 1 Quantity: 1 → 3; Line 4 added; "
-                                      "Line 2 removed (no row lists it any more)")
+    assert statuses[2]["Changes"] == (
+        "Line 1 Quantity: 1 → 3; Line 4 added; Line 2 removed (no row lists it any more)"
+    )
 
 
 def _order_item(tmp_path, lines: list[tuple[int, str, int]]):

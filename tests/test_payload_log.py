@@ -8,9 +8,17 @@ from pathlib import Path
 
 from tests.helpers import product_row, write_products, write_workbook
 
-ORDER = {"Order Date": datetime(2026, 11, 20, 9, 0), "Carrier": "USPS", "Service": "PRIORITY",
-         "Ship-To Name": "Maria Silva", "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton",
-         "Ship-To State": "CT", "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
+ORDER = {
+    "Order Date": datetime(2026, 11, 20, 9, 0),
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
 
 
 def lines(path: Path) -> list[dict]:
@@ -26,16 +34,29 @@ def test_validate_writes_each_valid_item_with_its_sheet_and_rows(cli, tmp_path):
     written = lines(tmp_path / "p.jsonl")
     assert len(written) == 249 and "P-007" not in {w["key"] for w in written}
     first = written[0]
-    assert (first["sheet"], first["rows"], first["key"], first["operation"]) == ("Products", [2], "P-000", None)
-    assert first["body"] == {"clientId": "pbload-local", "sku": "P-000", "productType": "ITEM",
-                             "details": {"description": "Product P-000",
-                                         "dimensions": {"length": 5, "height": 3, "width": 1, "dimensionUOM": "CM"}}}
+    assert (first["sheet"], first["rows"], first["key"], first["operation"]) == (
+        "Products",
+        [2],
+        "P-000",
+        None,
+    )
+    assert first["body"] == {
+        "clientId": "pbload-local",
+        "sku": "P-000",
+        "productType": "ITEM",
+        "details": {
+            "description": "Product P-000",
+            "dimensions": {"length": 5, "height": 3, "width": 1, "dimensionUOM": "CM"},
+        },
+    }
 
 
 def test_load_writes_the_bodies_as_sent_and_nothing_for_what_is_not_sent(cli, tmp_path):
     products = [product_row(f"P-{n:03d}") for n in range(401)]  # three bulk calls
-    orders = [{"Client Order ID": "SO-1", **ORDER, "SKU": "P-000", "Quantity": 2},
-              {"Client Order ID": "SO-1", "SKU": "P-400", "Quantity": 1}]
+    orders = [
+        {"Client Order ID": "SO-1", **ORDER, "SKU": "P-000", "Quantity": 2},
+        {"Client Order ID": "SO-1", "SKU": "P-400", "Quantity": 1},
+    ]
     book = write_workbook(tmp_path / "w.xlsx", {"Products": products, "Orders": orders})
     log = tmp_path / "sent.jsonl"
     assert cli("load", book, "--payloads", log).exit_code == 0
@@ -44,8 +65,9 @@ def test_load_writes_the_bodies_as_sent_and_nothing_for_what_is_not_sent(cli, tm
     assert {w["body"]["operation"] for w in written[:401]} == {"CREATE"}  # the bulk item's own field
     order = written[-1]
     assert (order["sheet"], order["rows"], order["key"]) == ("Orders", [2, 3], "SO-1")
-    assert [(line["lineId"], line["sku"], line["orderedQuantity"]) for line in order["body"]["orderItems"]] == [
-        (1, "P-000", 2), (2, "P-400", 1)]
+    assert [
+        (line["lineId"], line["sku"], line["orderedQuantity"]) for line in order["body"]["orderItems"]
+    ] == [(1, "P-000", 2), (2, "P-400", 1)]
 
     assert cli("load", book, "--payloads", log).exit_code == 0  # everything unchanged: nothing sent
     assert lines(log) == []
@@ -63,8 +85,15 @@ def test_an_update_and_a_cancel_are_written_with_their_operation(cli, tmp_path, 
     assert update["body"]["asnItems"] == [{"lineId": 1, "sku": "A", "expectedQuantity": 12}]
     cancel = write_workbook(tmp_path / "x.xlsx", {"ASNs": [{"Client ASN ID": "ASN-1", "Action": "CANCEL"}]})
     assert cli("load", cancel, "--payloads", tmp_path / "x.jsonl").exit_code == 0
-    assert lines(tmp_path / "x.jsonl") == [{"sheet": "ASNs", "rows": [2], "key": "ASN-1",
-                                            "operation": "PUT /v1/receiving-asn/{id}/cancel", "body": {}}]
+    assert lines(tmp_path / "x.jsonl") == [
+        {
+            "sheet": "ASNs",
+            "rows": [2],
+            "key": "ASN-1",
+            "operation": "PUT /v1/receiving-asn/{id}/cancel",
+            "body": {},
+        }
+    ]
     assert record["receivingASNId"]
 
 
@@ -82,5 +111,7 @@ def test_a_payloads_path_that_is_a_workbook_is_refused(cli, tmp_path):
     before = book.read_bytes()
     result = cli("validate", book, "--payloads", book)
     assert result.exit_code == 2
-    assert result.output == f"Error: --payloads {book} would overwrite a workbook. Give it a .jsonl file name.\n"
+    assert (
+        result.output == f"Error: --payloads {book} would overwrite a workbook. Give it a .jsonl file name.\n"
+    )
     assert book.read_bytes() == before

@@ -25,19 +25,26 @@ def test_plan_names_the_changes_and_writes_nothing(cli, tmp_path, local_emulator
     full = write_products(tmp_path / "full.xlsx", [_full("A"), _full("B")])
     assert cli("load", full).exit_code == 0
     before = {p["sku"]: p for p in local_emulator().products()}
-    path = write_products(tmp_path / "p.xlsx", [_sparse("A", Weight=0.45, Weight_Unit="LB", Brand="CLEAR"),
-                                                _sparse("B"), _sparse("C")])
+    path = write_products(
+        tmp_path / "p.xlsx",
+        [_sparse("A", Weight=0.45, Weight_Unit="LB", Brand="CLEAR"), _sparse("B"), _sparse("C")],
+    )
     result = cli("plan", path)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith(FIRST_LINE)
-    assert lines[1:] == ["Products: 3 rows — 1 unchanged, 1 would create, 1 would update",
-                         "Products: 1 row would change Brand",
-                         "Products: 1 row would change Weight",
-                         f"Result: {tmp_path / 'p.result.xlsx'}"]
+    assert lines[1:] == [
+        "Products: 3 rows — 1 unchanged, 1 would create, 1 would update",
+        "Products: 1 row would change Brand",
+        "Products: 1 row would change Weight",
+        f"Result: {tmp_path / 'p.result.xlsx'}",
+    ]
     statuses = read_statuses(tmp_path / "p.result.xlsx")
     assert [(r["Status"], r["Changes"]) for r in statuses.values()] == [
-        ("WOULD UPDATE", "Brand: Alfama → —; Weight: 0.4 → 0.45"), ("UNCHANGED", None), ("WOULD CREATE", None)]
+        ("WOULD UPDATE", "Brand: Alfama → —; Weight: 0.4 → 0.45"),
+        ("UNCHANGED", None),
+        ("WOULD CREATE", None),
+    ]
     assert {p["sku"]: p for p in local_emulator().products()} == before
 
 
@@ -53,13 +60,17 @@ def test_plan_sends_only_the_token_and_searches(tmp_path, state_dir):
     recorder = RecordingTransport(httpx.WSGITransport(app=emulator))
     settings = load_settings({"state_dir": state_dir}, environ={})
     products = [_full(f"S{n:03d}") for n in range(210)] + [product_row(s) for s in ("P1", "P2", "P3", "P4")]
-    first = write_workbook(tmp_path / "o.xlsx", {"Products": products,
-                                                 "Orders": _order_rows([(1, "P1", 1), (2, "P2", 1)])})
+    first = write_workbook(
+        tmp_path / "o.xlsx", {"Products": products, "Orders": _order_rows([(1, "P1", 1), (2, "P2", 1)])}
+    )
     assert pipeline.load(first, settings, transport=recorder).all_ok
-    again = write_workbook(tmp_path / "o2.xlsx", {
-        "Products": [_sparse(f"S{n:03d}", Unit_Cost=20) for n in range(210)],
-        "Orders": _order_rows([(1, "P1", 2), (3, "P3", 1)]),
-    })
+    again = write_workbook(
+        tmp_path / "o2.xlsx",
+        {
+            "Products": [_sparse(f"S{n:03d}", Unit_Cost=20) for n in range(210)],
+            "Orders": _order_rows([(1, "P1", 2), (3, "P3", 1)]),
+        },
+    )
     recorder.requests.clear()
     report = pipeline.plan(again, settings, transport=recorder)
     _only_reads(recorder.requests)
@@ -71,15 +82,24 @@ def test_plan_sends_only_the_token_and_searches(tmp_path, state_dir):
     order = orders_sheet.outcomes[2]
     assert order.status is Status.WOULD_UPDATE
     assert [(c.column, c.line, c.what, c.old, c.new) for c in order.changes] == [
-        ("Quantity", 1, "changed", 1, 2), ("Line ID", 3, "added", None, 3), ("Line ID", 2, "removed", 2, None)]
+        ("Quantity", 1, "changed", 1, 2),
+        ("Line ID", 3, "added", None, 3),
+        ("Line ID", 2, "removed", 2, None),
+    ]
 
 
 def test_plan_over_a_served_emulator(tmp_path):
     config = EmulatorConfig()
-    environ = {"PB_CLIENT_ID": config.client_id, "PB_API_KEY": config.api_key, "PB_API_SECRET": config.api_secret}
+    environ = {
+        "PB_CLIENT_ID": config.client_id,
+        "PB_API_KEY": config.api_key,
+        "PB_API_SECRET": config.api_secret,
+    }
     recorder = RecordingTransport(httpx.HTTPTransport())
     with EmulatorServer(create_app(config=config)) as server:
-        settings = load_settings({"env": "sandbox", "base_url": server.url, "state_dir": tmp_path / "state"}, environ)
+        settings = load_settings(
+            {"env": "sandbox", "base_url": server.url, "state_dir": tmp_path / "state"}, environ
+        )
         full = write_products(tmp_path / "full.xlsx", [_full("A")])
         assert pipeline.load(full, settings, transport=recorder).all_ok
         recorder.requests.clear()
@@ -87,6 +107,7 @@ def test_plan_over_a_served_emulator(tmp_path):
         report = pipeline.plan(path, settings, tmp_path / "plan.xlsx", transport=recorder)
         _only_reads(recorder.requests)
         assert [(c.column, c.old, c.new) for c in report.sheets[0].outcomes[2].changes] == [
-            ("Category", "Knitwear", "Tops")]
+            ("Category", "Knitwear", "Tops")
+        ]
         loaded = pipeline.load(path, settings, transport=recorder)
         assert loaded.sheets[0].outcomes[2].changes == report.sheets[0].outcomes[2].changes

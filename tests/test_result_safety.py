@@ -68,8 +68,10 @@ def test_a_folder_at_the_result_path_is_refused_before_anything_is_sent(cli, boo
         result = cli("load", book, *sandbox(url), env=CLIENT)
         given = cli("load", book, "-o", tmp_path / "p.result.xlsx", *sandbox(url), env=CLIENT)
     assert result.exit_code == 2
-    assert result.output.endswith(f"Error: The result path {tmp_path / 'p.result.xlsx'} is a folder. Give -o a "
-                                  f"file name, e.g. -o {tmp_path / 'p.result.xlsx' / 'result.xlsx'}.\n")
+    assert result.output.endswith(
+        f"Error: The result path {tmp_path / 'p.result.xlsx'} is a folder. Give -o a "
+        f"file name, e.g. -o {tmp_path / 'p.result.xlsx' / 'result.xlsx'}.\n"
+    )
     assert given.exit_code == 2
     assert "Invalid value for '-o' / '--output'" in given.output and "is a directory" in given.output
     assert app.paths == []
@@ -81,9 +83,11 @@ def test_a_file_where_the_result_folder_should_be_is_refused_before_anything_is_
     with served() as (url, app):
         result = cli("load", book, "-o", target, *sandbox(url), env=CLIENT)
     assert result.exit_code == 2
-    assert result.output.endswith(f"Error: Cannot write the result workbook {target}: {tmp_path / 'reports'} is "
-                                  "a file, not a folder. Fix that, or choose another place with -o; nothing was "
-                                  "sent.\n")
+    assert result.output.endswith(
+        f"Error: Cannot write the result workbook {target}: {tmp_path / 'reports'} is "
+        "a file, not a folder. Fix that, or choose another place with -o; nothing was "
+        "sent.\n"
+    )
     assert app.paths == []
 
 
@@ -139,7 +143,8 @@ def folder_becomes_a_file(folder: Path) -> pipeline.Progress:
 
 
 def test_a_result_that_cannot_be_written_after_sending_is_written_by_resume_sending_nothing(
-        cli, book, tmp_path, state_dir):
+    cli, book, tmp_path, state_dir
+):
     out = tmp_path / "out"
     target = out / "p.result.xlsx"
     with served() as (url, app):
@@ -150,27 +155,33 @@ def test_a_result_that_cannot_be_written_after_sending_is_written_by_resume_send
         assert str(failed.value) == (
             f"Cannot write the result workbook {target}: {out} is a file, not a folder. Every row's outcome is "
             f"kept in pbload's journal: once that is fixed, run `pbload resume {run_id}` to write the result "
-            "workbook (nothing is sent again; add -o PATH to write it elsewhere).")
+            "workbook (nothing is sent again; add -o PATH to write it elsewhere)."
+        )
         assert state(state_dir, run_id) == "unwritten"
         assert "has no result workbook yet: `pbload resume" in cli("runs").output
         sent = len(app.paths)
 
         still = cli("resume", run_id)  # the folder is still a file: the same problem, said again
         assert still.exit_code == 2
-        assert f"{out} is a file, not a folder. Fix that and run `pbload resume {run_id}` again" in still.output
+        assert (
+            f"{out} is a file, not a folder. Fix that and run `pbload resume {run_id}` again" in still.output
+        )
         out.unlink()
         resumed = cli("resume", run_id)
         assert len(app.paths) == sent  # nothing sent, not even a look-up
     assert resumed.exit_code == 1, resumed.output  # one row is invalid
-    assert resumed.output.startswith(f"Writing the result workbook of run {run_id} from the journal; nothing is "
-                                     "sent.\n")
+    assert resumed.output.startswith(
+        f"Writing the result workbook of run {run_id} from the journal; nothing is sent.\n"
+    )
     assert f"Result: {target}" in resumed.output
     rows = read_statuses(target)
     assert [rows[r]["Status"] for r in (2, 3, 4)] == ["CREATED", "CREATED", "INVALID"]
     assert all(rows[r]["Transaction ID"] for r in (2, 3))
     assert state(state_dir, run_id) == "finished"
-    assert cli("resume", run_id).output == f"Run {run_id} finished at {finished_at(state_dir, run_id)}: nothing " \
-                                           "to resume.\n"
+    assert (
+        cli("resume", run_id).output == f"Run {run_id} finished at {finished_at(state_dir, run_id)}: nothing "
+        "to resume.\n"
+    )
     assert leftovers(tmp_path) == []
 
 
@@ -187,18 +198,25 @@ def test_resume_can_write_the_result_elsewhere(cli, book, tmp_path, state_dir):
             pipeline.load(book, settings, out / "p.result.xlsx", progress=folder_becomes_a_file(out))
         resumed = cli("resume", "-o", tmp_path / "elsewhere.xlsx")  # the newest unfinished run
     assert resumed.exit_code == 1, resumed.output
-    assert [r["Status"] for r in read_statuses(tmp_path / "elsewhere.xlsx").values()] == \
-        ["CREATED", "CREATED", "INVALID"]
+    assert [r["Status"] for r in read_statuses(tmp_path / "elsewhere.xlsx").values()] == [
+        "CREATED",
+        "CREATED",
+        "INVALID",
+    ]
 
 
-def test_a_full_result_disk_leaves_no_temporary_file_and_resume_writes_it(cli, book, tmp_path, state_dir, can_mount):
+def test_a_full_result_disk_leaves_no_temporary_file_and_resume_writes_it(
+    cli, book, tmp_path, state_dir, can_mount
+):
     out = tmp_path / "small"
     with served() as (url, app), tmpfs(out, size="8k"):
         settings = load_settings({"env": "sandbox", "base_url": url, "state_dir": state_dir}, CLIENT)
         with pytest.raises(ResultError) as failed:
             pipeline.load(book, settings, out / "p.result.xlsx")
-        assert f"Cannot write the result workbook {out / 'p.result.xlsx'}: the disk holding {out} is full. " \
-               in str(failed.value)
+        assert (
+            f"Cannot write the result workbook {out / 'p.result.xlsx'}: the disk holding {out} is full. "
+            in str(failed.value)
+        )
         assert leftovers(out) == []
         resumed = cli("resume", "-o", tmp_path / "p.result.xlsx")
     assert resumed.exit_code == 1, resumed.output
@@ -211,9 +229,11 @@ def test_a_full_result_disk_leaves_no_temporary_file_and_resume_writes_it(cli, b
 def test_a_damaged_journal_is_a_message_from_every_command(cli, book, state_dir):
     state_dir.mkdir()
     (state_dir / JOURNAL_FILE).write_bytes(b"this is not SQLite " * 100)
-    said = (f"Error: pbload's journal {state_dir / JOURNAL_FILE} is damaged (file is not a database). Move it "
-            f"aside (rename it to {JOURNAL_FILE}.broken), then run the command again: pbload starts a new journal, "
-            "and a load looks up what PB already has, so nothing is sent twice.\n")
+    said = (
+        f"Error: pbload's journal {state_dir / JOURNAL_FILE} is damaged (file is not a database). Move it "
+        f"aside (rename it to {JOURNAL_FILE}.broken), then run the command again: pbload starts a new journal, "
+        "and a load looks up what PB already has, so nothing is sent twice.\n"
+    )
     for args in (["runs"], ["resume"], ["resume", "abc"], ["load", book]):
         result = cli(*args)
         assert (result.exit_code, result.output.splitlines()[-1] + "\n") == (2, said), args
@@ -231,14 +251,17 @@ def test_a_full_journal_disk_before_the_run_is_a_message(cli, book, tmp_path, st
             assert result.output.splitlines()[-1] == (
                 f"Error: The disk that holds pbload's journal ({state_dir / JOURNAL_FILE}) is full. Free some space "
                 "there (or keep the journal elsewhere with --state-dir or PBLOAD_STATE_DIR), then run the command "
-                "again; loading the same workbook again looks up what PB already has and sends nothing twice.")
+                "again; loading the same workbook again looks up what PB already has and sends nothing twice."
+            )
             assert [p for p in app.paths if p.startswith(WRITES)] == []
             (state_dir / "filler").unlink()
             again = cli("load", book, *sandbox(url), env=CLIENT)
     assert again.exit_code == 1, again.output  # space again: the run goes (one row is invalid)
 
 
-def test_a_journal_disk_that_fills_up_while_sending_still_gives_the_result(book, tmp_path, state_dir, can_mount):
+def test_a_journal_disk_that_fills_up_while_sending_still_gives_the_result(
+    book, tmp_path, state_dir, can_mount
+):
     with tmpfs(state_dir, size="1m"), served() as (url, app):
         settings = load_settings({"env": "sandbox", "base_url": url, "state_dir": state_dir}, CLIENT)
 
@@ -250,7 +273,9 @@ def test_a_journal_disk_that_fills_up_while_sending_still_gives_the_result(book,
             pipeline.load(book, settings, tmp_path / "p.result.xlsx", progress=fill_when_sending_starts)
     message = str(failed.value)
     assert message.startswith(f"The disk that holds pbload's journal ({state_dir / JOURNAL_FILE}) is full.")
-    assert message.endswith(f"The result workbook, with every row's status, is at {tmp_path / 'p.result.xlsx'}.")
+    assert message.endswith(
+        f"The result workbook, with every row's status, is at {tmp_path / 'p.result.xlsx'}."
+    )
     statuses = [r["Status"] for r in read_statuses(tmp_path / "p.result.xlsx").values()]
     assert statuses[2] == "INVALID" and len(statuses) == 3
 
@@ -260,5 +285,7 @@ def test_a_state_folder_that_is_a_file_is_a_message_from_every_command(cli, book
     for args in (["runs"], ["resume"], ["load", book]):
         result = cli(*args, env={"PBLOAD_STATE_DIR": str(tmp_path / "f")})
         assert result.exit_code == 2, args
-        assert result.output.splitlines()[-1].startswith(f"Error: Cannot keep pbload's journal in {tmp_path / 'f'} ")
+        assert result.output.splitlines()[-1].startswith(
+            f"Error: Cannot keep pbload's journal in {tmp_path / 'f'} "
+        )
         assert result.output.endswith(" Choose another folder with --state-dir or PBLOAD_STATE_DIR.\n")

@@ -10,8 +10,14 @@ import pytest
 from tests.helpers import SAMPLES, read_statuses
 
 ALL_SHEETS = {"Products": 26, "BOMs": 8, "Work Orders": 3, "ASNs": 6, "Orders": 8, "Returns": 4}
-SHEET_OF = {"products": "Products", "boms": "BOMs", "work-orders": "Work Orders", "asns": "ASNs",
-            "orders": "Orders", "returns": "Returns"}
+SHEET_OF = {
+    "products": "Products",
+    "boms": "BOMs",
+    "work-orders": "Work Orders",
+    "asns": "ASNs",
+    "orders": "Orders",
+    "returns": "Returns",
+}
 
 
 @pytest.fixture
@@ -20,6 +26,7 @@ def sample(tmp_path):
         target = tmp_path / name
         shutil.copy(SAMPLES / name, target)
         return target
+
     return copy
 
 
@@ -37,7 +44,8 @@ def test_all_in_one_loads_on_a_fresh_state_then_reloads_unchanged(cli, sample, l
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
     assert [line for line in lines if " rows — " in line] == [
-        f"{sheet}: {n} rows — {n} created" for sheet, n in ALL_SHEETS.items()]
+        f"{sheet}: {n} rows — {n} created" for sheet, n in ALL_SHEETS.items()
+    ]
     for sheet, n in ALL_SHEETS.items():
         assert list(statuses(path, sheet).values()) == ["CREATED"] * n, sheet
     emulator = local_emulator()
@@ -46,7 +54,8 @@ def test_all_in_one_loads_on_a_fresh_state_then_reloads_unchanged(cli, sample, l
     second = cli("load", path)
     assert second.exit_code == 0, second.output
     assert [line for line in second.output.splitlines() if " rows — " in line] == [
-        f"{sheet}: {n} rows — {n} unchanged" for sheet, n in ALL_SHEETS.items()]
+        f"{sheet}: {n} rows — {n} unchanged" for sheet, n in ALL_SHEETS.items()
+    ]
     for sheet, n in ALL_SHEETS.items():
         assert list(statuses(path, sheet).values()) == ["UNCHANGED"] * n, sheet
 
@@ -54,8 +63,10 @@ def test_all_in_one_loads_on_a_fresh_state_then_reloads_unchanged(cli, sample, l
 def test_all_in_one_records_carry_pb_ids(cli, sample):
     path = sample("all-in-one.xlsx")
     assert cli("load", path).exit_code == 0
-    ids = {sheet: {r["PB ID"] for r in read_statuses(result_of(path), sheet).values()}
-           for sheet in ("BOMs", "Work Orders", "ASNs", "Orders", "Returns")}
+    ids = {
+        sheet: {r["PB ID"] for r in read_statuses(result_of(path), sheet).values()}
+        for sheet in ("BOMs", "Work Orders", "ASNs", "Orders", "Returns")
+    }
     assert ids == {
         "BOMs": {"BOM-000001", "BOM-000002", "BOM-000003"},
         "Work Orders": {"WO-000001", "WO-000002", "WO-000003"},
@@ -77,20 +88,59 @@ def test_each_sample_loads_after_the_ones_it_needs(cli, sample):
 # The mistakes written by tests/tools/make_samples.py: (row, Error Code) of each INVALID row; the rows of a
 # group with a mistake that are themselves fine are `invalid-group`.
 MISTAKES = {
-    "products": {2: "duplicate-key", 3: "number-in-text-column", 4: "required", 5: "not-allowed", 6: "bad-format",
-                 7: "required", 8: "out-of-range", 9: "too-long", 10: "bad-format", 11: "duplicate-key"},
-    "boms": {2: "invalid-group", 3: "self-reference", 4: "too-long", 5: "invalid-group", 6: "duplicate-line",
-             7: "out-of-range"},
+    "products": {
+        2: "duplicate-key",
+        3: "number-in-text-column",
+        4: "required",
+        5: "not-allowed",
+        6: "bad-format",
+        7: "required",
+        8: "out-of-range",
+        9: "too-long",
+        10: "bad-format",
+        11: "duplicate-key",
+    },
+    "boms": {
+        2: "invalid-group",
+        3: "self-reference",
+        4: "too-long",
+        5: "invalid-group",
+        6: "duplicate-line",
+        7: "out-of-range",
+    },
     "work-orders": {2: "out-of-range", 3: "required", 4: "not-allowed", 5: "too-long"},
-    "asns": {2: "required", 3: "invalid-group", 4: "invalid-group", 5: "duplicate-line", 6: "invalid-group",
-             7: "header-mismatch", 8: "wrong-type"},
-    "orders": {4: "required", 5: "required", 6: "invalid-group", 7: "out-of-range", 8: "number-in-text-column",
-               9: "invalid-group", 10: "header-mismatch", 11: "no-header", 12: "invalid-group", 13: "duplicate-line",
-               15: "required"},
+    "asns": {
+        2: "required",
+        3: "invalid-group",
+        4: "invalid-group",
+        5: "duplicate-line",
+        6: "invalid-group",
+        7: "header-mismatch",
+        8: "wrong-type",
+    },
+    "orders": {
+        4: "required",
+        5: "required",
+        6: "invalid-group",
+        7: "out-of-range",
+        8: "number-in-text-column",
+        9: "invalid-group",
+        10: "header-mismatch",
+        11: "no-header",
+        12: "invalid-group",
+        13: "duplicate-line",
+        15: "required",
+    },
     "returns": {2: "out-of-range", 3: "required", 4: "too-long", 5: "no-header"},
 }
-LOADED = {"products": [12, 13], "boms": [8, 9], "work-orders": [6], "asns": [9], "orders": [2, 3, 14],
-          "returns": [6]}
+LOADED = {
+    "products": [12, 13],
+    "boms": [8, 9],
+    "work-orders": [6],
+    "asns": [9],
+    "orders": [2, 3, 14],
+    "returns": [6],
+}
 SUMMARIES = {
     "products": "Products: 12 rows — 2 created, 10 invalid",
     "boms": "BOMs: 8 rows — 2 created, 6 invalid",
@@ -102,13 +152,24 @@ SUMMARIES = {
 # One mistake per sample: the cell and the comment pbload puts on it.
 COMMENTS = {
     "products": (5, "Product Type", "Product Type 'BUNDLE' is not allowed; use one of ITEM, KIT."),
-    "boms": (3, "Component SKU", "Component SKU KIT-MUG-4 is the Kit SKU itself; a kit cannot contain itself."),
+    "boms": (
+        3,
+        "Component SKU",
+        "Component SKU KIT-MUG-4 is the Kit SKU itself; a kit cannot contain itself.",
+    ),
     "work-orders": (4, "Type", "Type 'ASSEMBLY' is not allowed; use one of KIT, REFURBISHED, OTHER."),
-    "asns": (7, "Receiving Node", "Receiving Node '212' differs from '157' on row 6, the first row of Client ASN ID "
-                                  "ASN-2026-0423. Leave it blank or repeat the same value."),
+    "asns": (
+        7,
+        "Receiving Node",
+        "Receiving Node '212' differs from '157' on row 6, the first row of Client ASN ID "
+        "ASN-2026-0423. Leave it blank or repeat the same value.",
+    ),
     "orders": (5, "Ship-To State", "Ship-To State is required when Ship-To Country is CA."),
-    "returns": (5, "Return Client Order ID",
-                "This line has no Return Client Order ID: fill it in to say which one it belongs to."),
+    "returns": (
+        5,
+        "Return Client Order ID",
+        "This line has no Return Client Order ID: fill it in to say which one it belongs to.",
+    ),
 }
 
 

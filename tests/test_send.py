@@ -26,8 +26,10 @@ from loader.send.keyed import BulkSender
 SEARCH = "/shippingservices/fulfillment/v1/products/search"
 BULK = "/shippingservices/fulfillment/v1/products/bulk"
 SPIKE = {"errorCode": "PB-APIM-ERR-1006", "errorDescription": "Spike arrest violation"}
-IN_DOUBT = ("In doubt: PB's answer did not name this item (no SKU in its results), and PB does not hold it as "
-            "sent. Check it at PB before loading it again.")
+IN_DOUBT = (
+    "In doubt: PB's answer did not name this item (no SKU in its results), and PB does not hold it as "
+    "sent. Check it at PB before loading it again."
+)
 NO_RESULT = "The API answered without a result for this item; check it at PB before loading it again."
 
 Answer = Callable[[list[dict[str, Any]]], httpx.Response]
@@ -35,13 +37,16 @@ Answer = Callable[[list[dict[str, Any]]], httpx.Response]
 
 def named(state: str = "PUBLISHED") -> Answer:
     """PB's documented products result: one `{clientId, sku, status}` per item."""
-    return lambda items: httpx.Response(200, json={"products": [
-        {"clientId": i["clientId"], "sku": i["sku"], "status": state} for i in items]})
+    return lambda items: httpx.Response(
+        200, json={"products": [{"clientId": i["clientId"], "sku": i["sku"], "status": state} for i in items]}
+    )
 
 
 def unnamed(items: list[dict[str, Any]]) -> httpx.Response:
     """One result per item, in order, none of them saying which SKU it is about."""
-    return httpx.Response(200, json={"products": [{"clientId": i["clientId"], "status": "PUBLISHED"} for i in items]})
+    return httpx.Response(
+        200, json={"products": [{"clientId": i["clientId"], "status": "PUBLISHED"} for i in items]}
+    )
 
 
 class FakePb:
@@ -50,8 +55,13 @@ class FakePb:
     `bulk` holds the scripted answers that come before the shaped ones (throttles, errors).
     """
 
-    def __init__(self, answers: Answer = named(), keeps: Callable[[str], bool] = lambda sku: True,
-                 bulk: Sequence[httpx.Response] = (), search: Sequence[httpx.Response] = ()) -> None:
+    def __init__(
+        self,
+        answers: Answer = named(),  # noqa: B008 - an immutable answer, made once
+        keeps: Callable[[str], bool] = lambda sku: True,
+        bulk: Sequence[httpx.Response] = (),
+        search: Sequence[httpx.Response] = (),
+    ) -> None:
         self.products: dict[str, dict[str, Any]] = {}
         self.answers, self.keeps = answers, keeps
         self.scripted = {BULK: list(bulk), SEARCH: list(search)}
@@ -70,8 +80,15 @@ class FakePb:
 
     def _search(self, body: dict[str, Any]) -> httpx.Response:
         skus = body["searchFields"][0]["values"]
-        return httpx.Response(200, json={"content": [self.products[s] for s in skus if s in self.products],
-                                         "totalPages": 1, "first": True, "last": True})
+        return httpx.Response(
+            200,
+            json={
+                "content": [self.products[s] for s in skus if s in self.products],
+                "totalPages": 1,
+                "first": True,
+                "last": True,
+            },
+        )
 
     def _bulk(self, items: list[dict[str, Any]]) -> httpx.Response:
         for item in items:
@@ -89,13 +106,29 @@ def payload(sku: str, description: str = "Widget") -> dict[str, Any]:
 
 
 def items(count: int, action: Action = Action.CREATE, description: str = "Widget") -> list[Item]:
-    return [Item("Products", f"S-{n:03}", (n + 2,), action, payload(f"S-{n:03}", description)) for n in range(count)]
+    return [
+        Item("Products", f"S-{n:03}", (n + 2,), action, payload(f"S-{n:03}", description))
+        for n in range(count)
+    ]
 
 
-def send(pb: FakePb, to_send: list[Item], attempts: int = 3, recorder: Recorder | None = None) -> dict[str, Outcome]:
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(pb),
-                               policy=RetryPolicy(max_attempts=attempts), sleep=lambda s: None, seed=1, max_rps=1e9)
-    return BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=200, concurrency=1, recorder=recorder).send(to_send)
+def send(
+    pb: FakePb, to_send: list[Item], attempts: int = 3, recorder: Recorder | None = None
+) -> dict[str, Outcome]:
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(pb),
+        policy=RetryPolicy(max_attempts=attempts),
+        sleep=lambda s: None,
+        seed=1,
+        max_rps=1e9,
+    )
+    return BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=200, concurrency=1, recorder=recorder).send(
+        to_send
+    )
 
 
 def statuses(outcomes: dict[str, Outcome]) -> dict[Status, int]:
@@ -107,13 +140,17 @@ def statuses(outcomes: dict[str, Outcome]) -> dict[Status, int]:
 
 # PB's catalogue state (§4, §21.3): shown, never taken for the outcome.
 
+
 @pytest.mark.parametrize("state", ["PUBLISHED", "UNPUBLISHED"])
 def test_a_products_result_shows_pbs_catalogue_state(state):
     outcomes = send(FakePb(named(state)), items(2))
-    assert {(o.status, o.message) for o in outcomes.values()} == {(Status.CREATED, f"PB lists the product as {state}.")}
+    assert {(o.status, o.message) for o in outcomes.values()} == {
+        (Status.CREATED, f"PB lists the product as {state}.")
+    }
 
 
 # Results that do not name their item (§21.3): what PB holds decides.
+
 
 @pytest.mark.parametrize("count", [201, 401])
 def test_results_without_the_sku_are_settled_by_what_pb_holds(count):
@@ -125,30 +162,43 @@ def test_results_without_the_sku_are_settled_by_what_pb_holds(count):
     assert {o.message for k, o in outcomes.items() if k not in lost} == {"PB lists the product as PUBLISHED."}
     assert statuses(outcomes) == {Status.CREATED: count - len(lost), Status.FAILED: len(lost)}
     chunks = -(-count // 200)
-    assert (pb.calls(BULK), pb.calls(SEARCH)) == (chunks, 2 * chunks)  # one lookup before, one to confirm, per chunk
+    assert (pb.calls(BULK), pb.calls(SEARCH)) == (
+        chunks,
+        2 * chunks,
+    )  # one lookup before, one to confirm, per chunk
 
 
 def test_an_update_answered_without_the_sku_counts_only_if_pb_holds_it_as_sent():
     pb = FakePb(unnamed, keeps=lambda sku: sku != "S-001")
-    pb.products = {i.key: {"clientId": "c", **i.payload, "status": "PUBLISHED"} for i in items(3, description="Old")}
+    pb.products = {
+        i.key: {"clientId": "c", **i.payload, "status": "PUBLISHED"} for i in items(3, description="Old")
+    }
     outcomes = send(pb, items(3, Action.UPDATE))
-    assert {k: o.status for k, o in outcomes.items()} == {"S-000": Status.UPDATED, "S-001": Status.FAILED,
-                                                           "S-002": Status.UPDATED}
+    assert {k: o.status for k, o in outcomes.items()} == {
+        "S-000": Status.UPDATED,
+        "S-001": Status.FAILED,
+        "S-002": Status.UPDATED,
+    }
     assert outcomes["S-001"].message == IN_DOUBT
 
 
 def test_an_unnamed_result_with_errors_is_shown_beside_its_item():
     def refuse_second(sent: list[dict[str, Any]]) -> httpx.Response:
         results: list[dict[str, Any]] = [{"status": "PUBLISHED"} for _ in sent]
-        results[1] = {"errors": [{"errorCode": "EMU-REQUIRED", "errorDescription": "details.description is required"}]}
+        results[1] = {
+            "errors": [{"errorCode": "EMU-REQUIRED", "errorDescription": "details.description is required"}]
+        }
         return httpx.Response(200, json={"products": results})
 
     outcomes = send(FakePb(refuse_second, keeps=lambda sku: sku != "S-001"), items(3))
     assert outcomes["S-001"] == Outcome(
-        Status.FAILED, error_code="no-result", transaction_id=outcomes["S-001"].transaction_id,
+        Status.FAILED,
+        error_code="no-result",
+        transaction_id=outcomes["S-001"].transaction_id,
         message="In doubt: PB's answer did not name this item (no SKU in its results), and PB does not hold it as "
-                "sent; the result in its place said EMU-REQUIRED: details.description is required. Check it at PB "
-                "before loading it again.")
+        "sent; the result in its place said EMU-REQUIRED: details.description is required. Check it at PB "
+        "before loading it again.",
+    )
     assert outcomes["S-000"].status is outcomes["S-002"].status is Status.CREATED
 
 
@@ -183,24 +233,38 @@ def test_results_that_name_every_item_need_no_second_lookup():
 
 # PB's gateway: spike arrest, token codes, bare error bodies (§21.4, §22.9).
 
+
 @pytest.mark.parametrize("status", [429, 500, 400])
 def test_a_spike_arrest_to_the_end_fails_the_chunk_with_pbs_code_and_is_not_halved(status):
     pb = FakePb(bulk=[httpx.Response(status, json=SPIKE)] * 3)
     outcomes = send(pb, items(4), attempts=3)
-    message = ("Spike arrest violation (PB throttled the request 3 times; load this workbook again later: rows "
-               "already loaded stay loaded)")
+    message = (
+        "Spike arrest violation (PB throttled the request 3 times; load this workbook again later: rows "
+        "already loaded stay loaded)"
+    )
     assert {(o.status, o.error_code, o.message) for o in outcomes.values()} == {
-        (Status.FAILED, "PB-APIM-ERR-1006", message)}
+        (Status.FAILED, "PB-APIM-ERR-1006", message)
+    }
     assert (pb.calls(BULK), pb.calls(SEARCH)) == (3, 1)  # not halved, nothing to reconcile
 
 
-@pytest.mark.parametrize("first, expected", [
-    (httpx.Response(500), Status.CREATED),  # may have been carried out: the duplicate is looked up, and ours
-    (httpx.Response(500, json=SPIKE), Status.FAILED),  # throttled, so never carried out: someone else's
-])
+@pytest.mark.parametrize(
+    "first, expected",
+    [
+        (
+            httpx.Response(500),
+            Status.CREATED,
+        ),  # may have been carried out: the duplicate is looked up, and ours
+        (httpx.Response(500, json=SPIKE), Status.FAILED),  # throttled, so never carried out: someone else's
+    ],
+)
 def test_only_an_answer_that_may_have_been_carried_out_makes_a_duplicate_our_own(first, expected):
-    duplicate = {"sku": "S-000", "errors": [{"errorCode": "EMU-DUPLICATE", "errorDescription": "SKU S-000 exists",
-                                             "parameters": ["sku"]}]}
+    duplicate = {
+        "sku": "S-000",
+        "errors": [
+            {"errorCode": "EMU-DUPLICATE", "errorDescription": "SKU S-000 exists", "parameters": ["sku"]}
+        ],
+    }
     pb = FakePb(lambda sent: httpx.Response(200, json={"products": [duplicate]}), bulk=[first])
     outcome = send(pb, items(1))["S-000"]
     assert outcome.status is expected
@@ -220,42 +284,55 @@ class Marks(Recorder):
 
 @pytest.mark.parametrize("status", [401, 400])
 def test_an_expired_token_is_renewed_once_and_a_second_refusal_fails_the_chunk_unhalved(status):
-    expired = httpx.Response(status, json={"errorCode": "PB-APIM-ERR-1003", "errorDescription": "Expired token"})
+    expired = httpx.Response(
+        status, json={"errorCode": "PB-APIM-ERR-1003", "errorDescription": "Expired token"}
+    )
     pb = FakePb(bulk=[expired, expired])
     recorder = Marks()
     outcomes = send(pb, items(4), recorder=recorder)
     assert {(o.status, o.error_code, o.message) for o in outcomes.values()} == {
-        (Status.FAILED, "PB-APIM-ERR-1003", "Expired token")}
+        (Status.FAILED, "PB-APIM-ERR-1003", "Expired token")
+    }
     assert pb.tokens == 2 and pb.calls(BULK) == 2
     assert len(set(recorder.marked)) == 2  # the resend left under a transaction ID of its own, noted first
 
 
 def test_a_renewed_token_lets_the_chunk_through():
-    pb = FakePb(bulk=[httpx.Response(401, json={"errorCode": "PB-APIM-ERR-1002", "errorDescription": "Invalid"})])
+    pb = FakePb(
+        bulk=[httpx.Response(401, json={"errorCode": "PB-APIM-ERR-1002", "errorDescription": "Invalid"})]
+    )
     outcomes = send(pb, items(3))
     assert statuses(outcomes) == {Status.CREATED: 3} and pb.tokens == 2
 
 
 def test_a_bare_gateway_error_reaches_every_row_with_code_and_text():
-    refused = httpx.Response(403, json={"errorCode": "PB-APIM-ERR-1001", "errorDescription": "Invalid request"})
+    refused = httpx.Response(
+        403, json={"errorCode": "PB-APIM-ERR-1001", "errorDescription": "Invalid request"}
+    )
     outcomes = send(FakePb(bulk=[refused]), items(2))
     assert {(o.status, o.error_code, o.message) for o in outcomes.values()} == {
-        (Status.FAILED, "PB-APIM-ERR-1001", "Invalid request")}
+        (Status.FAILED, "PB-APIM-ERR-1001", "Invalid request")
+    }
 
 
 def test_a_failed_lookup_fails_its_items_with_pbs_code_and_text_and_sends_nothing():
-    refused = httpx.Response(403, json={"errorCode": "PB-APIM-ERR-1001", "errorDescription": "Invalid request"})
+    refused = httpx.Response(
+        403, json={"errorCode": "PB-APIM-ERR-1001", "errorDescription": "Invalid request"}
+    )
     pb = FakePb(search=[refused])
     outcomes = send(pb, items(1))
     assert outcomes["S-000"] == Outcome(
-        Status.FAILED, error_code="lookup-failed",
+        Status.FAILED,
+        error_code="lookup-failed",
         message="Not sent: it could not be looked up at PB first (http://pb.test/shippingservices/fulfillment/v1/"
-                "products/search answered HTTP 403, PB-APIM-ERR-1001: Invalid request). Load the same workbook "
-                "again: pbload checks what PB has and finishes it without sending anything twice.")
+        "products/search answered HTTP 403, PB-APIM-ERR-1001: Invalid request). Load the same workbook "
+        "again: pbload checks what PB has and finishes it without sending anything twice.",
+    )
     assert pb.calls(BULK) == 0  # sent blind, it could be created twice
 
 
 # Outcomes kept as they arrive; Ctrl-C abandons a request that never gets its answer.
+
 
 def test_ctrl_c_keeps_the_answered_chunks_and_abandons_a_request_that_never_answers():
     stop, release = threading.Event(), threading.Event()
@@ -271,15 +348,26 @@ def test_ctrl_c_keeps_the_answered_chunks_and_abandons_a_request_that_never_answ
 
     pb = FakePb(hang_on_the_second)
     recorder = Recorder(stop=stop)
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(pb),
-                               policy=RetryPolicy(max_attempts=1), sleep=lambda s: None, max_rps=1e9)
-    sender = BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=100, concurrency=1, recorder=recorder,
-                        grace_s=0.01)
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(pb),
+        policy=RetryPolicy(max_attempts=1),
+        sleep=lambda s: None,
+        max_rps=1e9,
+    )
+    sender = BulkSender(
+        client, PRODUCTS, PRODUCTS.api, chunk_size=100, concurrency=1, recorder=recorder, grace_s=0.01
+    )
     try:
         outcomes = sender.send(items(300))
     finally:
         release.set()
-    assert statuses(outcomes) == {Status.CREATED: 100}  # the first chunk; the second abandoned, the third never sent
+    assert statuses(outcomes) == {
+        Status.CREATED: 100
+    }  # the first chunk; the second abandoned, the third never sent
     assert sorted(outcomes) == [f"S-{n:03}" for n in range(100)] and recorder.outcomes == outcomes
     assert seen == [100, 100]
 
@@ -288,17 +376,36 @@ def test_the_breaker_opening_mid_sheet_raises_with_every_answer_kept():
     gone = [httpx.Response(200, json={"content": [], "last": True})]  # the look-up answers; then PB is gone
     pb = FakePb(search=gone, bulk=[httpx.Response(503)] * 2)
     recorder = Recorder()
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(pb),
-                               policy=RetryPolicy(max_attempts=1), sleep=lambda s: None, max_rps=1e9,
-                               breaker_threshold=2)
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(pb),
+        policy=RetryPolicy(max_attempts=1),
+        sleep=lambda s: None,
+        max_rps=1e9,
+        breaker_threshold=2,
+    )
     sender = BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=100, concurrency=1, recorder=recorder)
-    pb.scripted[BULK] = [httpx.Response(200, json={"products": [
-        {"clientId": "c", "sku": f"S-{n:03}", "status": "PUBLISHED"} for n in range(100)]}),
-        httpx.Response(503), httpx.Response(503)]
+    pb.scripted[BULK] = [
+        httpx.Response(
+            200,
+            json={
+                "products": [{"clientId": "c", "sku": f"S-{n:03}", "status": "PUBLISHED"} for n in range(100)]
+            },
+        ),
+        httpx.Response(503),
+        httpx.Response(503),
+    ]
     with pytest.raises(ApiDownError):
         sender.send(items(400))
     assert Counter((o.status, o.error_code) for o in recorder.outcomes.values()) == {
-        (Status.CREATED, None): 100, (Status.FAILED, "HTTP-503"): 100}  # the 3rd chunk opened it: no outcome
-    assert recorder.outcomes["S-150"].message == ("The API answered HTTP 503 (tried 1 time; load this workbook again "
-                                                  "later: rows already loaded stay loaded)")
+        (Status.CREATED, None): 100,
+        (Status.FAILED, "HTTP-503"): 100,
+    }  # the 3rd chunk opened it: no outcome
+    assert recorder.outcomes["S-150"].message == (
+        "The API answered HTTP 503 (tried 1 time; load this workbook again "
+        "later: rows already loaded stay loaded)"
+    )
     assert pb.calls(BULK) == 3  # the 4th chunk never left

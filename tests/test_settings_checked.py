@@ -16,7 +16,9 @@ import pytest
 from tests.helpers import SAMPLES
 
 CHUNK = "must be a whole number from 1 to 200 (Pitney Bowes takes at most 200 items in one bulk call)"
-URL_RULE = "must be an http:// or https:// address with a host, like https://shipping-api-sandbox.pitneybowes.com"
+URL_RULE = (
+    "must be an http:// or https:// address with a host, like https://shipping-api-sandbox.pitneybowes.com"
+)
 BOOLEAN_RULE = "must be one of true, false, yes, no, 1 or 0"
 
 
@@ -61,8 +63,11 @@ def test_strict_maybe_is_refused(cli, workbook, command):
 
 @pytest.mark.parametrize("size", ["0", "201", "500", "ten"])
 def test_a_chunk_size_past_the_bulk_limit_is_refused(cli, workbook, size):
-    result = cli("load", workbook, "--chunk-size", size) if size != "ten" else \
-        cli("load", workbook, env={"PBLOAD_CHUNK_SIZE": size})
+    result = (
+        cli("load", workbook, "--chunk-size", size)
+        if size != "ten"
+        else cli("load", workbook, env={"PBLOAD_CHUNK_SIZE": size})
+    )
     where = "PBLOAD_CHUNK_SIZE" if size == "ten" else "--chunk-size"
     assert_refused_before_the_run(cli, result, f"{where} {CHUNK}, not '{size}'.", workbook)
 
@@ -71,10 +76,17 @@ def test_the_bulk_limit_itself_is_taken(cli, workbook):
     assert cli("load", workbook, "--chunk-size", "200").exit_code == 0
 
 
-@pytest.mark.parametrize(("option", "value", "message"), [
-    ("--concurrency", "0", "--concurrency must be a whole number from 1 to 64, not '0'."),
-    ("--max-rps", "0", "--max-rps must be a number of requests per second above 0 and at most 1000000, not '0'."),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--concurrency", "0", "--concurrency must be a whole number from 1 to 64, not '0'."),
+        (
+            "--max-rps",
+            "0",
+            "--max-rps must be a number of requests per second above 0 and at most 1000000, not '0'.",
+        ),
+    ],
+)
 def test_other_numbers_past_their_bounds_are_refused(cli, workbook, option, value, message):
     assert_refused_before_the_run(cli, cli("load", workbook, option, value), message, workbook)
 
@@ -94,8 +106,14 @@ def test_a_base_url_from_the_environment_is_named_so(cli, workbook):
 
 
 def mail_to(port: int, **extra: str) -> dict[str, str]:
-    return {"PBLOAD_SMTP_HOST": "127.0.0.1", "PBLOAD_SMTP_PORT": str(port), "PBLOAD_SMTP_TLS": "none",
-            "PBLOAD_SMTP_USER": "", "PBLOAD_SMTP_PASSWORD": "", **extra}
+    return {
+        "PBLOAD_SMTP_HOST": "127.0.0.1",
+        "PBLOAD_SMTP_PORT": str(port),
+        "PBLOAD_SMTP_TLS": "none",
+        "PBLOAD_SMTP_USER": "",
+        "PBLOAD_SMTP_PASSWORD": "",
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("command", ["validate", "load"])
@@ -114,16 +132,28 @@ def test_pbload_email_refuses_a_bad_sender_without_connecting(cli, workbook, lis
     result = cli("email", result_path, "--to", "ops@example.com", env=env)
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: PBLOAD_MAIL_FROM must be an e-mail address such as pbload@example.com, not 'pbload@vm'.\n")
+        "Error: PBLOAD_MAIL_FROM must be an e-mail address such as pbload@example.com, not 'pbload@vm'.\n"
+    )
     assert connections(listener) == 0
 
 
 def test_without_a_full_machine_name_the_run_asks_for_a_sender(cli, workbook, listener, monkeypatch):
     monkeypatch.setattr(socket, "getfqdn", lambda *args: "vm")  # a machine without a domain, as many VMs are
-    result = cli("load", workbook, "--email-to", "ops@example.com",
-                 env=mail_to(listener.getsockname()[1], PBLOAD_MAIL_FROM=""))
-    assert_refused_before_the_run(cli, result, (
-        "The e-mail needs a sender, and this machine's name (vm) is not a full domain name. Set PBLOAD_MAIL_FROM "
-        "(or from under [smtp] in pbload.toml) to the address it should come from."), workbook)
+    result = cli(
+        "load",
+        workbook,
+        "--email-to",
+        "ops@example.com",
+        env=mail_to(listener.getsockname()[1], PBLOAD_MAIL_FROM=""),
+    )
+    assert_refused_before_the_run(
+        cli,
+        result,
+        (
+            "The e-mail needs a sender, and this machine's name (vm) is not a full domain name. Set PBLOAD_MAIL_FROM "
+            "(or from under [smtp] in pbload.toml) to the address it should come from."
+        ),
+        workbook,
+    )
     assert connections(listener) == 0
     assert cli("load", workbook).exit_code == 0  # without --email-to no sender is needed

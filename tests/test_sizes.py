@@ -37,17 +37,35 @@ from tests.helpers import RecordingTransport, product_row, read_statuses, write_
 
 SIZES = [1, 199, 200, 201, 401, 1001]
 API = "/shippingservices/fulfillment/v1"
-ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", "Ship-To Name": "Maria Silva",
-           "Ship-To Address Line 1": "27 Waterview Drive", "Ship-To City": "Shelton", "Ship-To State": "CT",
-           "Ship-To Postal Code": "06484", "Ship-To Country": "US"}
+ADDRESS = {
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
 # One valid row per resource, by header; the key column is replaced by K-00000, K-00001, ...
 ROWS = {
     "products": {"Product Type": "ITEM", "Description": "Widget"},
     "orders": {"Order Date": datetime(2026, 11, 20, 9, 15), **ADDRESS, "SKU": "A", "Quantity": 1},
-    "asns": {"Inbound Type": "ASN", "Receiving Node": "157", "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0),
-             "SKU": "A", "Quantity": 10},
+    "asns": {
+        "Inbound Type": "ASN",
+        "Receiving Node": "157",
+        "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0),
+        "SKU": "A",
+        "Quantity": 10,
+    },
     "boms": {"Description": "Kit", "Component SKU": "A", "Component Quantity": 1},  # the kits: K-... products
-    "work-orders": {"Work Order Name": "Kits", "Type": "KIT", "Kit SKU": "KIT-1", "Quantity": 5, "Node": "157"},
+    "work-orders": {
+        "Work Order Name": "Kits",
+        "Type": "KIT",
+        "Kit SKU": "KIT-1",
+        "Quantity": 5,
+        "Node": "157",
+    },
     "returns": {"SKU": "A", "Quantity": 1},
 }
 LARGEST = max(SIZES)
@@ -73,10 +91,21 @@ def seed_products(emulator: Any, products: dict[str, str]) -> None:
     """Products at PB before the test (SKU -> product type), 200 a bulk call."""
     client = http_client(emulator)
     api = Api(client, fetch_token(client))
-    bodies = [{"clientId": CLIENT_ID, "sku": sku, "productType": kind, "details": {"description": sku},
-               "operation": "CREATE"} for sku, kind in products.items()]
+    bodies = [
+        {
+            "clientId": CLIENT_ID,
+            "sku": sku,
+            "productType": kind,
+            "details": {"description": sku},
+            "operation": "CREATE",
+        }
+        for sku, kind in products.items()
+    ]
     for start in range(0, len(bodies), 200):
-        assert api.call("POST", "/v1/products/bulk", json={"products": bodies[start:start + 200]}).status_code == 200
+        assert (
+            api.call("POST", "/v1/products/bulk", json={"products": bodies[start : start + 200]}).status_code
+            == 200
+        )
 
 
 def world(kits: int = 0) -> Any:
@@ -89,12 +118,21 @@ def world(kits: int = 0) -> Any:
 def client_for(transport: httpx.BaseTransport, attempts: int = 3) -> FulfillmentClient:
     from loader.api.retry import RetryPolicy
 
-    return FulfillmentClient("http://emulator.local", CLIENT_ID, "local-key", "local-secret", transport=transport,
-                             policy=RetryPolicy(max_attempts=attempts), sleep=lambda s: None, max_rps=1e9)
+    return FulfillmentClient(
+        "http://emulator.local",
+        CLIENT_ID,
+        "local-key",
+        "local-secret",
+        transport=transport,
+        policy=RetryPolicy(max_attempts=attempts),
+        sleep=lambda s: None,
+        max_rps=1e9,
+    )
 
 
-def send(transport: httpx.BaseTransport, resource: Resource, to_send: list[Item],
-         concurrency: int = 4) -> dict[str, Outcome]:
+def send(
+    transport: httpx.BaseTransport, resource: Resource, to_send: list[Item], concurrency: int = 4
+) -> dict[str, Outcome]:
     with client_for(transport) as client:
         return sender_for(resource, client, 200, concurrency, Recorder()).send(to_send)
 
@@ -118,8 +156,11 @@ def searches(recorder: RecordingTransport) -> list[httpx.Request]:
 
 def writes(recorder: RecordingTransport) -> list[tuple[str, str]]:
     """Every request that may change something at PB: all but searches and the token."""
-    return [(r.method, r.url.path) for r in recorder.requests
-            if r.url.path.startswith(API) and not r.url.path.endswith("/search")]
+    return [
+        (r.method, r.url.path)
+        for r in recorder.requests
+        if r.url.path.startswith(API) and not r.url.path.endswith("/search")
+    ]
 
 
 def by_status(outcomes: dict[str, Outcome]) -> Counter:
@@ -127,6 +168,7 @@ def by_status(outcomes: dict[str, Outcome]) -> Counter:
 
 
 # Every resource, every size: created once, then found again — UNCHANGED, and nothing written.
+
 
 @pytest.mark.parametrize("count", SIZES)
 @pytest.mark.parametrize("name", list(ROWS))
@@ -146,6 +188,7 @@ def test_every_resource_reloads_unchanged_at_every_size_without_a_write(name, co
 
 
 # More than one page per chunk: PB may page a search below what `size` asks for.
+
 
 @pytest.mark.parametrize("name", ["products", "orders", "returns"])
 def test_a_search_answering_several_pages_per_chunk_finds_every_item(name):
@@ -174,6 +217,7 @@ def test_lookups_give_the_same_answer_at_any_concurrency():
 
 # UPDATE, CANCEL and unknown SKUs past the 200th item.
 
+
 def test_update_and_cancel_past_the_200th_item():
     emulator = world()
     transport = httpx.WSGITransport(app=emulator)
@@ -193,8 +237,16 @@ def settings_for(state_dir: Path, **flags: Any):
 
 
 def order_rows(count: int, sku: Callable[[int], str] = lambda n: "A") -> list[dict[str, Any]]:
-    return [{"Client Order ID": key(n), "Order Date": datetime(2026, 11, 20, 9, 15), **ADDRESS, "SKU": sku(n),
-             "Quantity": 1} for n in range(count)]
+    return [
+        {
+            "Client Order ID": key(n),
+            "Order Date": datetime(2026, 11, 20, 9, 15),
+            **ADDRESS,
+            "SKU": sku(n),
+            "Quantity": 1,
+        }
+        for n in range(count)
+    ]
 
 
 def test_an_unknown_sku_past_the_200th_is_the_only_one_found_unknown(tmp_path):
@@ -202,7 +254,9 @@ def test_an_unknown_sku_past_the_200th_is_the_only_one_found_unknown(tmp_path):
     seed_products(emulator, {f"P-{n:04d}": "ITEM" for n in range(300)})
     rows = order_rows(301, lambda n: f"P-{n:04d}" if n < 300 else "NOPE")  # the 301st SKU is nowhere
     path = write_workbook(tmp_path / "orders.xlsx", {"Orders": rows})
-    report = pipeline.load(path, settings_for(tmp_path / "state"), transport=httpx.WSGITransport(app=emulator))
+    report = pipeline.load(
+        path, settings_for(tmp_path / "state"), transport=httpx.WSGITransport(app=emulator)
+    )
     statuses = read_statuses(Path(report.result_path), "Orders")
     assert Counter(r["Status"] for r in statuses.values()) == {"CREATED": 300, "INVALID": 1}
     assert statuses[302]["Error Code"] == "unknown-sku"
@@ -210,12 +264,14 @@ def test_an_unknown_sku_past_the_200th_is_the_only_one_found_unknown(tmp_path):
 
 # The promise of issue 10: a 1,000-product and a 1,250-order workbook reload all UNCHANGED, nothing written.
 
+
 def test_a_1000_product_and_1250_order_workbook_reload_unchanged_with_no_write(tmp_path):
     emulator = create_app(None)
     recorder = RecordingTransport(httpx.WSGITransport(app=emulator))
     products = [{"SKU": key(n), "Product Type": "ITEM", "Description": f"Product {n}"} for n in range(1000)]
-    path = write_workbook(tmp_path / "big.xlsx", {"Products": products,
-                                                  "Orders": order_rows(1250, lambda n: key(n % 1000))})
+    path = write_workbook(
+        tmp_path / "big.xlsx", {"Products": products, "Orders": order_rows(1250, lambda n: key(n % 1000))}
+    )
     settings = settings_for(tmp_path / "state")
     first = pipeline.load(path, settings, transport=recorder)
     assert first.all_ok
@@ -223,12 +279,14 @@ def test_a_1000_product_and_1250_order_workbook_reload_unchanged_with_no_write(t
     again = pipeline.load(path, settings, transport=recorder)
     for sheet in ("Products", "Orders"):
         assert Counter(r["Status"] for r in read_statuses(Path(again.result_path), sheet).values()) == {
-            "UNCHANGED": 1000 if sheet == "Products" else 1250}
+            "UNCHANGED": 1000 if sheet == "Products" else 1250
+        }
     assert writes(recorder) == []
     assert len(searches(recorder)) == 5 + 7  # 1,000 SKUs and 1,250 order IDs, 200 a search
 
 
 # The API going away: answered rows keep their answers; one request out of tries fails only its own.
+
 
 class FailingAfter(httpx.BaseTransport):
     """Passes `calls` requests on, then fails every one with `error` (the API gone)."""
@@ -253,8 +311,10 @@ def test_the_api_gone_mid_sheet_keeps_every_answered_row_and_stops_at_the_breake
     transport = FailingAfter(httpx.WSGITransport(app=emulator), calls=1 + 5 + 3, error=httpx.ConnectError)
     with pytest.raises(ApiDownError) as err:  # the token, five look-ups, three bulk calls get through
         pipeline.load(path, settings, transport=transport)
-    assert str(err.value).startswith("The API at http://emulator.local stopped answering: 5 requests in a row "
-                                     "failed, the last one with no answer after 2 attempts (ConnectError).")
+    assert str(err.value).startswith(
+        "The API at http://emulator.local stopped answering: 5 requests in a row "
+        "failed, the last one with no answer after 2 attempts (ConnectError)."
+    )
     rows = read_statuses(path.with_name("p.result.xlsx"))
     held = {p["sku"] for p in emulator.products()}
     assert {r["SKU*"] for r in rows.values() if r["Status"] == "CREATED"} == held and len(held) == 300
@@ -264,11 +324,14 @@ def test_the_api_gone_mid_sheet_keeps_every_answered_row_and_stops_at_the_breake
     assert Counter(r["Status"] for r in rows.values())["NOT SENT"] + failed["no-answer"] == 300
     assert {r["Message"] for r in rows.values() if r["Error Code"] == "unreachable"} == {
         "Not sent: PB could not be reached in 2 attempts (ConnectError). Load the same workbook again: pbload checks "
-        "what PB has and finishes it without sending anything twice."}
+        "what PB has and finishes it without sending anything twice."
+    }
     # the next load, the API back, finishes the rest and creates nothing twice
     again = pipeline.load(path, settings, transport=httpx.WSGITransport(app=emulator))
     assert Counter(r["Status"] for r in read_statuses(Path(again.result_path)).values()) == {
-        "UNCHANGED": 300, "CREATED": 700}
+        "UNCHANGED": 300,
+        "CREATED": 700,
+    }
 
 
 class SilentFor(httpx.BaseTransport):
@@ -290,14 +353,19 @@ def test_one_request_out_of_tries_fails_only_its_items_and_the_next_load_finishe
     report = pipeline.load(path, settings, transport=SilentFor(httpx.WSGITransport(app=emulator), key(250)))
     rows = read_statuses(Path(report.result_path))
     assert Counter((r["Status"], r["Error Code"]) for r in rows.values()) == {
-        ("CREATED", None): 400, ("FAILED", "no-answer"): 100}
+        ("CREATED", None): 400,
+        ("FAILED", "no-answer"): 100,
+    }
     assert {r["Message"] for r in rows.values() if r["Status"] == "FAILED"} == {
         "Sent, but no answer came back after 2 attempts (ReadTimeout). Load the same workbook again: pbload checks "
-        "what PB has and finishes it without sending anything twice."}
+        "what PB has and finishes it without sending anything twice."
+    }
     assert not report.interrupted
     again = pipeline.load(path, settings, transport=httpx.WSGITransport(app=emulator))
     assert Counter(r["Status"] for r in read_statuses(Path(again.result_path)).values()) == {
-        "UNCHANGED": 400, "CREATED": 100}
+        "UNCHANGED": 400,
+        "CREATED": 100,
+    }
 
 
 class HangsOnce(httpx.BaseTransport):
@@ -331,13 +399,19 @@ def test_ctrl_c_while_an_answer_never_comes_keeps_the_answers_and_the_next_load_
     assert report.interrupted
     rows = read_statuses(Path(report.result_path))
     assert Counter((r["Status"], r["Error Code"]) for r in rows.values()) == {
-        ("CREATED", None): 200, ("FAILED", "no-answer"): 100, ("NOT SENT", None): 200}
+        ("CREATED", None): 200,
+        ("FAILED", "no-answer"): 100,
+        ("NOT SENT", None): 200,
+    }
     again = pipeline.load(path, settings, transport=httpx.WSGITransport(app=emulator))
     assert Counter(r["Status"] for r in read_statuses(Path(again.result_path)).values()) == {
-        "UNCHANGED": 200, "CREATED": 300}
+        "UNCHANGED": 200,
+        "CREATED": 300,
+    }
 
 
 # An API that accepts connections and never answers: the token request too has time-outs.
+
 
 class BlackHole:
     """A loopback server that accepts connections and never answers; it stops by itself after `lifetime_s`."""
@@ -377,8 +451,15 @@ class BlackHole:
 def test_a_black_hole_api_fails_within_the_time_outs_and_the_result_is_written(cli, tmp_path):
     path = write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B")])
     with BlackHole() as hole:
-        result = cli("load", path, "--base-url", hole.url, "--env", "local",
-                     env={"PBLOAD_READ_TIMEOUT": "0.2", "PBLOAD_CONNECT_TIMEOUT": "1", "PBLOAD_MAX_ATTEMPTS": "2"})
+        result = cli(
+            "load",
+            path,
+            "--base-url",
+            hole.url,
+            "--env",
+            "local",
+            env={"PBLOAD_READ_TIMEOUT": "0.2", "PBLOAD_CONNECT_TIMEOUT": "1", "PBLOAD_MAX_ATTEMPTS": "2"},
+        )
         held = len(hole.held)
     assert result.exit_code == 2, result.output
     assert f"Error: No answer from {hole.url} after 2 attempts (ReadTimeout" in result.output
@@ -387,6 +468,7 @@ def test_a_black_hole_api_fails_within_the_time_outs_and_the_result_is_written(c
 
 
 # Exports read every page.
+
 
 def test_an_export_reads_every_page(tmp_path):
     emulator = create_app(None)

@@ -19,15 +19,28 @@ from loader import choices
 GOLDEN = Path(__file__).parent / "golden" / "startup"
 UPDATE_GOLDEN = os.environ.get("PBLOAD_UPDATE_GOLDEN") == "1"  # rewrite the golden files from today's output
 # What only a command that runs may import: the workbook, validation, HTTP, e-mail and emulator stacks.
-HEAVY = ("pandas", "pandera", "numpy", "openpyxl", "httpx", "python_calamine", "jinja2", "rich",
-         "loader.pipeline", "loader.emulator", "loader.notify")
+HEAVY = (
+    "pandas",
+    "pandera",
+    "numpy",
+    "openpyxl",
+    "httpx",
+    "python_calamine",
+    "jinja2",
+    "rich",
+    "loader.pipeline",
+    "loader.emulator",
+    "loader.notify",
+)
 # Runs pbload ARGS as the console script does, with a fixed width so that help wraps the same everywhere.
 PBLOAD = "import sys; from loader.cli import main; main(sys.argv[1:], prog_name='pbload')"
 
 
 def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def _heavy(modules: list[str]) -> list[str]:
@@ -59,15 +72,20 @@ def test_every_help_and_the_version_import_nothing_heavy():
     assert _heavy(json.loads(done.stdout)) == []
 
 
-@pytest.mark.parametrize("args,name", [(["--help"], "help"), (["load", "--help"], "load-help"),
-                                       (["--version"], "version")], ids=["--help", "load --help", "--version"])
+@pytest.mark.parametrize(
+    "args,name",
+    [(["--help"], "help"), (["load", "--help"], "load-help"), (["--version"], "version")],
+    ids=["--help", "load --help", "--version"],
+)
 def test_help_and_version_print_what_they_did(args: list[str], name: str):
     done = _python(PBLOAD, *args)
     golden = GOLDEN / f"{name}.txt"
     if UPDATE_GOLDEN:
         golden.write_text(done.stdout, encoding="utf-8")
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == golden.read_text(encoding="utf-8"), f"{golden.name} differs (PBLOAD_UPDATE_GOLDEN=1)"
+    assert done.stdout == golden.read_text(encoding="utf-8"), (
+        f"{golden.name} differs (PBLOAD_UPDATE_GOLDEN=1)"
+    )
 
 
 def test_the_light_names_agree_with_the_modules_they_copy():
@@ -75,6 +93,9 @@ def test_the_light_names_agree_with_the_modules_they_copy():
     from loader.emulator import control
 
     assert choices.ENVIRONMENTS == settings.ENVIRONMENTS
-    assert (choices.LOCAL_CLIENT_ID, choices.LOCAL_API_KEY, choices.LOCAL_API_SECRET) == \
-        (settings.LOCAL_CLIENT_ID, settings.LOCAL_API_KEY, settings.LOCAL_API_SECRET)
+    assert (choices.LOCAL_CLIENT_ID, choices.LOCAL_API_KEY, choices.LOCAL_API_SECRET) == (
+        settings.LOCAL_CLIENT_ID,
+        settings.LOCAL_API_KEY,
+        settings.LOCAL_API_SECRET,
+    )
     assert sorted(choices.ADVANCE_RESOURCES) == sorted(control.ADVANCE_NAMES)

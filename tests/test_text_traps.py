@@ -14,13 +14,21 @@ from loader.workbook.reader import read_workbook
 from tests.helpers import product_row, read_statuses, write_products, write_workbook
 
 LF_IN_SKU = "SKU contains a line break (LINE FEED) after 'ABC'; retype it without one."
-TAB_IN_DESCRIPTION = "Description contains a tab (CHARACTER TABULATION) after 'Mug'; pbload sends the text as it is."
-C1_QUOTES = ("Description holds the invisible characters U+0093 and U+0094: it looks like “ and ” were converted "
-             "with the wrong character set. pbload sends the text as it is.")
-APOSTROPHE_SKU = ('SKU "\'00777" begins with an apostrophe, which is part of the value: pbload sends it with the '
-                  "apostrophe, so it does not match 00777.")
-C1_IN_SKU = ("SKU contains an invisible control character (U+0093, probably “ converted with the wrong character "
-             "set) after 'AB'; retype it without one.")
+TAB_IN_DESCRIPTION = (
+    "Description contains a tab (CHARACTER TABULATION) after 'Mug'; pbload sends the text as it is."
+)
+C1_QUOTES = (
+    "Description holds the invisible characters U+0093 and U+0094: it looks like “ and ” were converted "
+    "with the wrong character set. pbload sends the text as it is."
+)
+APOSTROPHE_SKU = (
+    'SKU "\'00777" begins with an apostrophe, which is part of the value: pbload sends it with the '
+    "apostrophe, so it does not match 00777."
+)
+C1_IN_SKU = (
+    "SKU contains an invisible control character (U+0093, probably “ converted with the wrong character "
+    "set) after 'AB'; retype it without one."
+)
 
 
 def issues(path):
@@ -43,10 +51,14 @@ def test_a_sku_with_alt_enter_is_an_error_at_its_cell(cli, tmp_path):
     assert "Products: 2 rows — 1 invalid, 1 valid" in result.output
     statuses = read_statuses(tmp_path / "p.result.xlsx")
     assert (statuses[2]["Status"], statuses[2]["Error Code"], statuses[2]["Message"]) == (
-        "INVALID", "control-character", f"SKU: {LF_IN_SKU}")
+        "INVALID",
+        "control-character",
+        f"SKU: {LF_IN_SKU}",
+    )
     assert statuses[3]["Status"] == "VALID"
     assert errors_sheet(tmp_path / "p.result.xlsx") == [
-        ("A2", "error", "control-character", LF_IN_SKU, "'Products'!A2")]
+        ("A2", "error", "control-character", LF_IN_SKU, "'Products'!A2")
+    ]
 
 
 def test_a_tab_in_a_description_is_a_warning_and_the_row_stays_valid(cli, tmp_path):
@@ -57,7 +69,8 @@ def test_a_tab_in_a_description_is_a_warning_and_the_row_stays_valid(cli, tmp_pa
     assert f"Products row 2, Description: warning: {TAB_IN_DESCRIPTION}" in result.output
     assert read_statuses(tmp_path / "p.result.xlsx")[2]["Status"] == "VALID"
     assert errors_sheet(tmp_path / "p.result.xlsx") == [
-        ("C2", "warning", "control-character", TAB_IN_DESCRIPTION, "'Products'!C2")]
+        ("C2", "warning", "control-character", TAB_IN_DESCRIPTION, "'Products'!C2")
+    ]
 
 
 def test_c1_quotes_in_a_description_are_mojibake(cli, tmp_path):
@@ -69,12 +82,19 @@ def test_c1_quotes_in_a_description_are_mojibake(cli, tmp_path):
 
 
 def test_utf8_read_as_windows_1252_is_mojibake_but_real_names_are_not(tmp_path):
-    rows = [product_row("A", Description="CafÃ© â€™s best"),
-            product_row("B", Description="SÃO PAULO Château Ñandú Gruß… «Noël» 25°C")]
+    rows = [
+        product_row("A", Description="CafÃ© â€™s best"),
+        product_row("B", Description="SÃO PAULO Château Ñandú Gruß… «Noël» 25°C"),
+    ]
     assert issues(write_products(tmp_path / "p.xlsx", rows)) == [
-        (2, "Description", "mojibake", Severity.WARNING,
-         "Description holds 'Ã©' and 'â€™': it looks like é and ’ were converted with the wrong character set. "
-         "pbload sends the text as it is."),
+        (
+            2,
+            "Description",
+            "mojibake",
+            Severity.WARNING,
+            "Description holds 'Ã©' and 'â€™': it looks like é and ’ were converted with the wrong character set. "
+            "pbload sends the text as it is.",
+        ),
     ]
 
 
@@ -93,7 +113,9 @@ def test_a_literal_leading_apostrophe_is_reported_but_excels_hidden_one_is_not(c
 def test_a_value_that_needed_trimming_is_still_looked_at(tmp_path):
     path = write_products(tmp_path / "p.xlsx", [product_row("A", Vendor_Name=" 'Lisbon\tKnitwear ")])
     assert [(i.column, i.code) for i in check_sheet(read_workbook(path).sheets[0]).issues] == [
-        ("Vendor Name", "whitespace"), ("Vendor Name", "control-character"), ("Vendor Name", "apostrophe-prefix"),
+        ("Vendor Name", "whitespace"),
+        ("Vendor Name", "control-character"),
+        ("Vendor Name", "apostrophe-prefix"),
         ("Vendor Number", "required"),
     ]
 
@@ -107,15 +129,33 @@ def test_a_c1_character_in_a_key_is_one_control_character_error(cli, tmp_path):
 
 
 def test_a_line_sku_names_another_item_so_its_line_break_is_an_error(tmp_path):
-    rows = [{"Client Order ID": "SO-1", "Order Date": "2026-11-20 14:30", "Carrier": "USPS", "Service": "PRIORITY",
-             "Ship-To Name": "Ana", "Ship-To Address Line 1": "Rua 1", "Ship-To City": "Lisboa",
-             "Ship-To Postal Code": "1000-001", "Ship-To Country": "PT", "SKU": "MUG\n12", "Quantity": 1,
-             "Inventory Type": "A\nB"}]
-    found = [(i.row, i.column, i.code, i.severity) for i in check_sheet(
-        read_workbook(write_workbook(tmp_path / "o.xlsx", {"Orders": rows})).sheets[0]).issues
-        if i.code == "control-character"]
-    assert found == [(2, "SKU", "control-character", Severity.ERROR),
-                     (2, "Inventory Type", "control-character", Severity.WARNING)]
+    rows = [
+        {
+            "Client Order ID": "SO-1",
+            "Order Date": "2026-11-20 14:30",
+            "Carrier": "USPS",
+            "Service": "PRIORITY",
+            "Ship-To Name": "Ana",
+            "Ship-To Address Line 1": "Rua 1",
+            "Ship-To City": "Lisboa",
+            "Ship-To Postal Code": "1000-001",
+            "Ship-To Country": "PT",
+            "SKU": "MUG\n12",
+            "Quantity": 1,
+            "Inventory Type": "A\nB",
+        }
+    ]
+    found = [
+        (i.row, i.column, i.code, i.severity)
+        for i in check_sheet(
+            read_workbook(write_workbook(tmp_path / "o.xlsx", {"Orders": rows})).sheets[0]
+        ).issues
+        if i.code == "control-character"
+    ]
+    assert found == [
+        (2, "SKU", "control-character", Severity.ERROR),
+        (2, "Inventory Type", "control-character", Severity.WARNING),
+    ]
 
 
 def test_traps_past_the_first_chunk_are_all_reported_and_loaded(cli, tmp_path, local_emulator):
@@ -145,7 +185,9 @@ def test_a_cell_the_reader_reported_gets_no_second_error(tmp_path):
     data = read_workbook(write_products(tmp_path / "p.xlsx", [product_row("A", Description=None)])).sheets[0]
     # what the reader reports for a #REF! cell, which it reads as blank
     data.issues.append(Issue("Products", 2, "Description", "formula-error", "Description holds #REF!."))
-    assert [(i.row, i.column, i.code) for i in check_sheet(data).issues] == [(2, "Description", "formula-error")]
+    assert [(i.row, i.column, i.code) for i in check_sheet(data).issues] == [
+        (2, "Description", "formula-error")
+    ]
 
 
 @pytest.mark.parametrize("char", sorted(CONTROL_NAMES))

@@ -8,7 +8,6 @@ import httpx
 
 from loader import pipeline
 from loader.emulator import create_app
-from loader.models import Status
 from loader.settings import load_settings
 from tests.helpers import RecordingTransport, product_row, read_statuses, write_products, write_workbook
 from tests.test_merge import _order_rows
@@ -77,7 +76,9 @@ def test_offline_skips_the_look_ups_and_says_so(tmp_path, state_dir):
 
 
 def test_a_pb_that_cannot_be_reached_is_said_and_the_rows_are_still_checked(tmp_path, state_dir):
-    dead = httpx.MockTransport(lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused", request=request)))
+    dead = httpx.MockTransport(
+        lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused", request=request))
+    )
     path = write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B", Product_Type="BOX")])
     settings = _settings(state_dir, max_attempts=1)
 
@@ -85,7 +86,8 @@ def test_a_pb_that_cannot_be_reached_is_said_and_the_rows_are_still_checked(tmp_
 
     assert [s.value for s in report.counts()] == ["INVALID", "VALID"]
     assert len(report.notes) == 1 and report.notes[0].endswith(
-        "So pbload checked the rows without looking them up: " + pipeline.LOOKUPS_SKIPPED)
+        "So pbload checked the rows without looking them up: " + pipeline.LOOKUPS_SKIPPED
+    )
 
 
 def test_a_load_that_sent_nothing_leaves_the_earlier_result_as_it_was(tmp_path, state_dir):
@@ -94,27 +96,42 @@ def test_a_load_that_sent_nothing_leaves_the_earlier_result_as_it_was(tmp_path, 
     assert pipeline.load(path, _settings(state_dir), transport=httpx.WSGITransport(app=emulator)).all_ok
     result = tmp_path / "p.result.xlsx"
     before = result.read_bytes()
-    dead = httpx.MockTransport(lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused", request=request)))
+    dead = httpx.MockTransport(
+        lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused", request=request))
+    )
     try:
         pipeline.load(path, _settings(state_dir, max_attempts=1), transport=dead)
     except pipeline.ApiError as exc:
         message = str(exc)
     else:
         raise AssertionError("the load should have stopped")
-    assert message.endswith(f"Nothing was sent, so the result workbook {result} of an earlier run is left as it was.")
+    assert message.endswith(
+        f"Nothing was sent, so the result workbook {result} of an earlier run is left as it was."
+    )
     assert result.read_bytes() == before
     assert read_statuses(result)[2]["Status"] == "CREATED"
 
 
 def test_progress_goes_phase_by_phase_in_rows(tmp_path, state_dir):
     calls = []
-    path = write_products(tmp_path / "p.xlsx", [product_row(f"P-{n}") for n in range(ROWS)] +
-                          [product_row("BAD", Product_Type="BOX")])
-    pipeline.load(path, _settings(state_dir), transport=httpx.WSGITransport(app=create_app(None)),
-                  progress=lambda *call: calls.append(call))
+    path = write_products(
+        tmp_path / "p.xlsx",
+        [product_row(f"P-{n}") for n in range(ROWS)] + [product_row("BAD", Product_Type="BOX")],
+    )
+    pipeline.load(
+        path,
+        _settings(state_dir),
+        transport=httpx.WSGITransport(app=create_app(None)),
+        progress=lambda *call: calls.append(call),
+    )
     phases = list(dict.fromkeys(c[0] for c in calls))
-    assert phases == ["Reading p.xlsx", "Checking Products", "Looking up Products", "Sending Products",
-                      "Writing p.result.xlsx"]
+    assert phases == [
+        "Reading p.xlsx",
+        "Checking Products",
+        "Looking up Products",
+        "Sending Products",
+        "Writing p.result.xlsx",
+    ]
     ends = {phase: [c for c in calls if c[0] == phase][-1] for phase in phases}
     assert ends["Reading p.xlsx"] == ("Reading p.xlsx", ROWS + 1, ROWS + 1, 0)
     assert ends["Checking Products"] == ("Checking Products", ROWS + 1, ROWS + 1, 1)

@@ -60,8 +60,14 @@ def parse_token(body: Any) -> Token:
         issued_at = _number(body.get("issuedAt"), "issuedAt")
     except ValueError:
         issued_at = None  # only informative: the client times the token by its own clock
-    return Token(str(body["access_token"]), expires_in, None if issued_at is None else int(issued_at),
-                 _text(body.get("tokenType")), _text(body.get("clientID")), _text(body.get("org")))
+    return Token(
+        str(body["access_token"]),
+        expires_in,
+        None if issued_at is None else int(issued_at),
+        _text(body.get("tokenType")),
+        _text(body.get("clientID")),
+        _text(body.get("org")),
+    )
 
 
 def _number(value: Any, name: str) -> float | None:
@@ -97,8 +103,14 @@ class OAuthClientCredentials(httpx.Auth):
 
     requires_response_body = True  # 1002/1003 are read from the body
 
-    def __init__(self, token_url: str, api_key: str, api_secret: str,
-                 new_transaction_id: Callable[[], str], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        api_key: str,
+        api_secret: str,
+        new_transaction_id: Callable[[], str],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._token_url = token_url
         self._basic = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode()
         self._new_transaction_id = new_transaction_id
@@ -142,8 +154,10 @@ class OAuthClientCredentials(httpx.Auth):
         return httpx.Request(
             "POST",
             self._token_url,
-            headers={"Authorization": f"Basic {self._basic}",
-                     "Content-Type": "application/x-www-form-urlencoded"},
+            headers={
+                "Authorization": f"Basic {self._basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
             content=b"grant_type=client_credentials",
             extensions={"timeout": request.extensions.get("timeout", TOKEN_TIMEOUT.as_dict())},
         )
@@ -170,15 +184,21 @@ class OAuthClientCredentials(httpx.Auth):
         except ValueError as exc:
             if errors:  # a bare gateway error under HTTP 200: a refusal all the same
                 raise AuthenticationError(self._refused(response.status_code, errors)) from exc
-            raise AuthenticationError(f"The token answer from {self._token_url} is not understood ({exc}).") from exc
+            raise AuthenticationError(
+                f"The token answer from {self._token_url} is not understood ({exc})."
+            ) from exc
 
     def _refused(self, status: int, errors: tuple[ErrorDetail, ...]) -> str:
-        message = (f"The API refused the credentials (HTTP {status} from {self._token_url}). "
-                   "Check PB_API_KEY and PB_API_SECRET for this environment."
-                   + _pb_answered(errors, " PB answered ", "."))
+        message = (
+            f"The API refused the credentials (HTTP {status} from {self._token_url}). "
+            "Check PB_API_KEY and PB_API_SECRET for this environment."
+            + _pb_answered(errors, " PB answered ", ".")
+        )
         if any(e.code == WRONG_KEYS_CODE for e in errors):
-            message += (" PB gives this code for keys of the other environment: sandbox and production keys "
-                        "differ, so check --env too.")
+            message += (
+                " PB gives this code for keys of the other environment: sandbox and production keys "
+                "differ, so check --env too."
+            )
         return message
 
 

@@ -65,5 +65,6 @@ class Breaker:
                 self._error = ApiDownError(
                     f"The API at {self.base_url} stopped answering: {self._failures} requests in a row failed, the "
                     f"last one with {reason}. Nothing more was sent, and rows already answered keep their answers; "
-                    "run the command again later: pbload finishes what was left and sends nothing twice.")
+                    "run the command again later: pbload finishes what was left and sends nothing twice."
+                )
             return self._error

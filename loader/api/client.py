@@ -21,8 +21,14 @@ from loader.api.auth import RESEND_HOOK, TOKEN_PATH, OAuthClientCredentials, Tok
 from loader.api.breaker import BREAKER_THRESHOLD, Breaker
 from loader.api.error_body import ErrorDetail, describe_errors, is_gateway_error, parse_errors, response_body
 from loader.api.ratelimit import DEFAULT_MAX_RPS, RateLimits
-from loader.api.retry import (NOT_SENT_ERRORS, THROTTLE_CODES, RetryPolicy, is_throttled, is_transient,
-                              may_have_been_carried_out)
+from loader.api.retry import (
+    NOT_SENT_ERRORS,
+    THROTTLE_CODES,
+    RetryPolicy,
+    is_throttled,
+    is_transient,
+    may_have_been_carried_out,
+)
 from loader.errors import UnreachableError
 
 FULFILLMENT_PREFIX = "/shippingservices/fulfillment"
@@ -78,7 +84,9 @@ class ApiResponse:
 class NoAnswerError(UnreachableError):
     """One request got no answer after all its tries; the API may still be up (the breaker did not open)."""
 
-    def __init__(self, message: str, attempts: int = 1, uncertain: bool = True, transaction_id: str = "") -> None:
+    def __init__(
+        self, message: str, attempts: int = 1, uncertain: bool = True, transaction_id: str = ""
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.uncertain = uncertain  # an attempt may have reached PB and been carried out
@@ -112,11 +120,21 @@ class CallStats:
 class FulfillmentClient:
     """Calls Fulfillment operations under `base_url` with OAuth, transaction IDs, retries and rate limits."""
 
-    def __init__(self, base_url: str, client_id: str, api_key: str, api_secret: str,
-                 transport: httpx.BaseTransport | None = None, policy: RetryPolicy = RetryPolicy(),
-                 max_rps: float = DEFAULT_MAX_RPS, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
-                 timeouts: httpx.Timeout = TIMEOUT, breaker_threshold: int = BREAKER_THRESHOLD) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        api_key: str,
+        api_secret: str,
+        transport: httpx.BaseTransport | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        max_rps: float = DEFAULT_MAX_RPS,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+        timeouts: httpx.Timeout = TIMEOUT,
+        breaker_threshold: int = BREAKER_THRESHOLD,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self.policy = policy
@@ -126,11 +144,13 @@ class FulfillmentClient:
         self._clock = clock
         self._rng = random.Random(seed)
         self._limits = RateLimits(max_rps, clock, sleep)
-        self._auth = OAuthClientCredentials(self.base_url + TOKEN_PATH, api_key, api_secret, new_transaction_id,
-                                            clock)
+        self._auth = OAuthClientCredentials(
+            self.base_url + TOKEN_PATH, api_key, api_secret, new_transaction_id, clock
+        )
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        self._http = httpx.Client(base_url=self.base_url, auth=self._auth, timeout=timeouts, transport=transport,
-                                  limits=limits)
+        self._http = httpx.Client(
+            base_url=self.base_url, auth=self._auth, timeout=timeouts, transport=transport, limits=limits
+        )
 
     @property
     def token(self) -> Token | None:
@@ -146,8 +166,16 @@ class FulfillmentClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None, *,
-             operation: str | None = None, on_attempt: Callable[[str], None] | None = None) -> ApiResponse:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        *,
+        operation: str | None = None,
+        on_attempt: Callable[[str], None] | None = None,
+    ) -> ApiResponse:
         """Send one operation (`path` as in the API reference, e.g. `/v1/products/bulk`).
 
         Transient failures are retried, each attempt with a new transaction ID, which `on_attempt`
@@ -170,8 +198,14 @@ class FulfillmentClient:
             limiter.acquire()
             last = attempt == self.policy.max_attempts or self._clock() >= deadline
             try:
-                raw = self._http.request(method, FULFILLMENT_PREFIX + path, json=body, params=params,
-                                         headers={"X-PB-TransactionId": transaction_id}, extensions=extensions)
+                raw = self._http.request(
+                    method,
+                    FULFILLMENT_PREFIX + path,
+                    json=body,
+                    params=params,
+                    headers={"X-PB-TransactionId": transaction_id},
+                    extensions=extensions,
+                )
             except httpx.TransportError as exc:
                 uncertain = uncertain or not isinstance(exc, NOT_SENT_ERRORS)
                 if last:
@@ -205,13 +239,16 @@ class FulfillmentClient:
             if down is not None:
                 raise down
 
-    def _no_answer(self, exc: httpx.TransportError, attempts: int, uncertain: bool,
-                   transaction_id: str) -> UnreachableError:
+    def _no_answer(
+        self, exc: httpx.TransportError, attempts: int, uncertain: bool, transaction_id: str
+    ) -> UnreachableError:
         """The error for a request without an answer: its own, or the breaker's if that opens it."""
         tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-        message = (f"No answer from {self.base_url} after {tries} ({exc.__class__.__name__}: {exc}). Check the "
-                   "network connection and --base-url, then run the command again: pbload finishes what was left "
-                   "and sends nothing twice.")
+        message = (
+            f"No answer from {self.base_url} after {tries} ({exc.__class__.__name__}: {exc}). Check the "
+            "network connection and --base-url, then run the command again: pbload finishes what was left "
+            "and sends nothing twice."
+        )
         down = self.breaker.failed(f"no answer after {tries} ({exc.__class__.__name__})", message)
         return down or NoAnswerError(message, attempts, uncertain, transaction_id)
 

@@ -77,8 +77,13 @@ def is_gateway_error(errors: Iterable[ErrorDetail]) -> bool:
 
 def _detail(entry: dict[str, Any]) -> ErrorDetail:
     code = entry.get("errorCode") or entry.get("key") or ""
-    message = (entry.get("errorDescription") or entry.get("message") or entry.get("userMessage")
-               or entry.get("additionalInfo") or "")
+    message = (
+        entry.get("errorDescription")
+        or entry.get("message")
+        or entry.get("userMessage")
+        or entry.get("additionalInfo")
+        or ""
+    )
     params = entry.get("parameters") or ()
     if isinstance(params, str):
         params = (params,)

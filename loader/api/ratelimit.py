@@ -26,8 +26,12 @@ STEP_RPS = 0.05  # added after each window without a throttle: slow, since each 
 class RateLimiter:
     """Spaces requests of one operation to at most `rate` per second."""
 
-    def __init__(self, max_rps: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        max_rps: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.max_rps = max_rps
         self.rate = max_rps
         self._clock = clock
@@ -80,8 +84,12 @@ class RateLimiter:
 class RateLimits:
     """One limiter per operation, made on first use."""
 
-    def __init__(self, max_rps: float = DEFAULT_MAX_RPS, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        max_rps: float = DEFAULT_MAX_RPS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.max_rps = max_rps
         self._clock = clock
         self._sleep = sleep

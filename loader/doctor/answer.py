@@ -67,7 +67,9 @@ def first_record(answer: Answer | None) -> dict[str, Any] | None:
 
 def finds(answer: Answer | None, field_name: str, value: Any) -> bool:
     """Whether a search answer holds a record whose `field_name` is `value`."""
-    return answer is not None and answer.ok and any(r.get(field_name) == value for r in records_of(answer.body))
+    return (
+        answer is not None and answer.ok and any(r.get(field_name) == value for r in records_of(answer.body))
+    )
 
 
 def at(record: Any, path: str) -> Any:

@@ -35,8 +35,11 @@ def error_facts(evidence: Evidence) -> str:
         status = "no answer" if answer is None else f"HTTP {answer.status}"
         return f"not seen (the GET of a SKU that cannot exist got {status})"
     shape = error_shape(answer.body)
-    others = dict.fromkeys(error_shape(a.body) for a in evidence.answers
-                           if a.status >= 400 and a is not answer and a.path != TOKEN_PATH)
+    others = dict.fromkeys(
+        error_shape(a.body)
+        for a in evidence.answers
+        if a.status >= 400 and a is not answer and a.path != TOKEN_PATH
+    )
     others.pop(shape, None)
     also = f"; also seen: {', '.join(others)}" if others else ""
     return f"{shape} (GET of a SKU that cannot exist: HTTP {answer.status}){also}"
@@ -57,7 +60,9 @@ def clock_skew(token: Answer) -> tuple[float, str] | None:
         return seconds - token.local_time, "the token's issuedAt"
     if token.date:
         try:
-            return parsedate_to_datetime(token.date).timestamp() - token.local_time, "the Date header, to the second"
+            return parsedate_to_datetime(
+                token.date
+            ).timestamp() - token.local_time, "the Date header, to the second"
         except (TypeError, ValueError):
             return None
     return None

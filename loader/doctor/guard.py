@@ -42,20 +42,32 @@ class Probe:
     when_empty: str = ""  # what to add when the search finds nothing
 
 
-def _probe(resource: Resource, noun: str, key_name: str | None = None, *, pb_id: bool = False,
-           when_empty: str = "") -> Probe:
+def _probe(
+    resource: Resource, noun: str, key_name: str | None = None, *, pb_id: bool = False, when_empty: str = ""
+) -> Probe:
     """A resource's probe: its search path from the catalogue, its key name (a bet) given here."""
     api = resource.api
     assert api is not None, f"{resource.name} has an API"
-    return Probe(resource.name, noun, api.search_path, key_name, resource.key if key_name else None,
-                 api.pb_id if pb_id else None, when_empty)
+    return Probe(
+        resource.name,
+        noun,
+        api.search_path,
+        key_name,
+        resource.key if key_name else None,
+        api.pb_id if pb_id else None,
+        when_empty,
+    )
 
 
 # The records' own key fields are documented (api §2.3); BET-13 is only that the search names equal
 # them, so the names come from loader/bets.py and the fields from the catalogue.
 PROBES = (
-    _probe(products.PRODUCTS, "product", PRODUCT_KEY,
-           when_empty=" (PB's product search sees only products created in the last six months)"),
+    _probe(
+        products.PRODUCTS,
+        "product",
+        PRODUCT_KEY,
+        when_empty=" (PB's product search sees only products created in the last six months)",
+    ),
     _probe(orders.ORDERS, "order", ORDER_KEY),
     _probe(asns.ASNS, "ASN", ASN_KEY),
     _probe(boms.BOMS, "BOM"),  # its key name `parentSku` is documented: no bet
@@ -70,13 +82,17 @@ PROBE_ITEM_FIELDS = frozenset({"clientId", SKU, "productType", "operation"})
 def check_read_only(method: str, path: str, body: Any = None) -> None:
     """Raise `WriteRefused` unless the call is the token, a GET, a search, or the refused-update probe."""
     method = method.upper()
-    allowed = ((method == "POST" and path == TOKEN_PATH)
-               or (method == "GET" and path.startswith("/v1/"))
-               or (method == "POST" and path in SEARCH_PATHS)
-               or (method == "POST" and path == PRODUCTS_BULK and is_refused_update_probe(body)))
+    allowed = (
+        (method == "POST" and path == TOKEN_PATH)
+        or (method == "GET" and path.startswith("/v1/"))
+        or (method == "POST" and path in SEARCH_PATHS)
+        or (method == "POST" and path == PRODUCTS_BULK and is_refused_update_probe(body))
+    )
     if not allowed:
-        raise WriteRefused(f"pbload doctor makes read-only calls only, and refused to send {method} {path}. "
-                           "This is a bug in pbload: please report it.")
+        raise WriteRefused(
+            f"pbload doctor makes read-only calls only, and refused to send {method} {path}. "
+            "This is a bug in pbload: please report it."
+        )
 
 
 def refused_update_probe(client_id: str, sku: str) -> dict[str, Any]:
@@ -92,8 +108,12 @@ def is_refused_update_probe(body: Any) -> bool:
     if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
         return False
     item = items[0]
-    return (set(item) == PROBE_ITEM_FIELDS and item["operation"] == "UPDATE"
-            and isinstance(item[SKU], str) and item[SKU].startswith(PROBE_PREFIX))
+    return (
+        set(item) == PROBE_ITEM_FIELDS
+        and item["operation"] == "UPDATE"
+        and isinstance(item[SKU], str)
+        and item[SKU].startswith(PROBE_PREFIX)
+    )
 
 
 def new_probe_key() -> str:

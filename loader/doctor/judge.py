@@ -11,27 +11,75 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loader.bets import (ASN_LINES, BETS, BOM_COMPONENT_QUANTITY, BOM_COMPONENT_SKU, BULK_RESULT_ERRORS, BY_NUMBER,
-                         DIMENSION_UNITS, DIMENSIONS, ORDER_LINES, RETURN_ADDRESS, RETURN_LINES, RETURN_SHIPPING,
-                         SEARCH_RECORDS, SHIP_TO_ADDRESS, UNIT_COST, UPC_SOURCE, WEIGHT, WEIGHT_UNIT, WEIGHT_VALUE,
-                         WORK_ORDER_QUANTITY, Bet)
-from loader.doctor.answer import (Answer, at, error_codes, field_names, finds, first_paths, first_record, is_number,
-                                  is_objects, json_paths, last_name, path_depth, records_of)
-from loader.doctor.guard import BY_PROBE, PRODUCTS_ARRAY, PROBES, SKU, Probe
+from loader.bets import (
+    ASN_LINES,
+    BETS,
+    BOM_COMPONENT_QUANTITY,
+    BOM_COMPONENT_SKU,
+    BULK_RESULT_ERRORS,
+    BY_NUMBER,
+    DIMENSION_UNITS,
+    DIMENSIONS,
+    ORDER_LINES,
+    RETURN_ADDRESS,
+    RETURN_LINES,
+    RETURN_SHIPPING,
+    SEARCH_RECORDS,
+    SHIP_TO_ADDRESS,
+    UNIT_COST,
+    UPC_SOURCE,
+    WEIGHT,
+    WEIGHT_UNIT,
+    WEIGHT_VALUE,
+    WORK_ORDER_QUANTITY,
+    Bet,
+)
+from loader.doctor.answer import (
+    Answer,
+    at,
+    error_codes,
+    field_names,
+    finds,
+    first_paths,
+    first_record,
+    is_number,
+    is_objects,
+    json_paths,
+    last_name,
+    path_depth,
+    records_of,
+)
+from loader.doctor.guard import BY_PROBE, PROBES, PRODUCTS_ARRAY, SKU, Probe
 from loader.doctor.probe import Evidence, KeyProbe
 
 CONFIRMED, CONTRADICTED, NOT_SEEN = "confirmed", "contradicted", "not seen"
 
 # Documented names doctor reads (not bets).
-WORK_ORDER_DOC_FIELDS = frozenset({"workOrderId", "workOrderName"})  # begin `workOrde` but are documented (§14.1)
+WORK_ORDER_DOC_FIELDS = frozenset(
+    {"workOrderId", "workOrderName"}
+)  # begin `workOrde` but are documented (§14.1)
 DIMENSION_SIDES = ("length", "height", "width")  # api §22.5
 DIMENSION_UNIT_FIELDS = ("dimensionUOM", "unitOfMeasurement")  # api §22.5: one or the other
 IDENTIFIERS = "details.identifiers"  # api §22.4
 BOM_COMPONENTS = "billOfMaterialDetails"  # api §13.1
 ITEM_DETAIL = "itemDetail"  # a return line's SKU sits in it (api §22.7)
 # What makes an object look like an address: PB's names (api §22.3) and the common other spellings.
-ADDRESS_WORDS = frozenset({"addressLines", "cityTown", "postalCode", "countryCode", "stateProvince",
-                           "addressLine1", "address1", "city", "zip", "zipCode", "postCode", "country"})
+ADDRESS_WORDS = frozenset(
+    {
+        "addressLines",
+        "cityTown",
+        "postalCode",
+        "countryCode",
+        "stateProvince",
+        "addressLine1",
+        "address1",
+        "city",
+        "zip",
+        "zipCode",
+        "postCode",
+        "country",
+    }
+)
 ERROR_WORDS = ("error", "message", "fault", "problem")
 
 
@@ -101,7 +149,9 @@ def sample_of(probe: Probe, answer: Answer | None) -> Sample:
     if answer.throttled:
         return Sample(probe.noun, None, f"the {probe.noun} search was throttled")
     if not answer.ok:
-        return Sample(probe.noun, None, f"the {probe.noun} search answered HTTP {answer.status}{_codes(answer)}")
+        return Sample(
+            probe.noun, None, f"the {probe.noun} search answered HTTP {answer.status}{_codes(answer)}"
+        )
     record = first_record(answer)
     return Sample(probe.noun, record, "" if record else f"no {probe.noun} came back{probe.when_empty}")
 
@@ -120,8 +170,10 @@ def holder(sample: Sample, ours: str, kind: Kind, what: str, prefer: str = "") -
         return Finding(NOT_SEEN, sample.why_none)
     if kind.ours(at(sample.record, ours)):
         return Finding(CONFIRMED, f"{sample.noun} {what} in `{ours}`")
-    others = sorted((p for p, v in first_paths(sample.record).items() if p != ours and kind.elsewhere(v)),
-                    key=lambda p: (bool(prefer) and prefer not in p.lower(), path_depth(p)))
+    others = sorted(
+        (p for p, v in first_paths(sample.record).items() if p != ours and kind.elsewhere(v)),
+        key=lambda p: (bool(prefer) and prefer not in p.lower(), path_depth(p)),
+    )
     if others:
         return Finding(CONTRADICTED, f"{sample.noun} {what} in `{others[0]}`, not `{ours}`")
     return Finding(NOT_SEEN, f"no {what} in the {sample.noun}")
@@ -152,8 +204,10 @@ def weight(sample: Sample) -> Finding:
     if isinstance(value, dict):
         if WEIGHT_VALUE in value and WEIGHT_UNIT in value:
             return Finding(CONFIRMED, f"product weight in `{WEIGHT}` {field_names(value)}")
-        return Finding(CONTRADICTED, f"product weight in `{WEIGHT}` holds {field_names(value)}, "
-                                     f"not {{{WEIGHT_VALUE}, {WEIGHT_UNIT}}}")
+        return Finding(
+            CONTRADICTED,
+            f"product weight in `{WEIGHT}` holds {field_names(value)}, not {{{WEIGHT_VALUE}, {WEIGHT_UNIT}}}",
+        )
     if value is not None:
         return Finding(CONTRADICTED, f"`{WEIGHT}` is a bare {type(value).__name__}, not an object")
     others = [p for p, _ in json_paths(sample.record) if "weight" in last_name(p).lower()]
@@ -192,8 +246,11 @@ def dimension_units(sample: Sample) -> Finding:
     unit, where = dims[unit_field], "" if named else f" (in `{unit_field}`)"
     if unit in DIMENSION_UNITS:
         return Finding(CONFIRMED, f"the product's dimensions are in `{unit}`{where}")
-    return Finding(CONTRADICTED, f"the product's dimensions are in `{unit}`{where}, not "
-                                 + " or ".join(f"`{u}`" for u in DIMENSION_UNITS))
+    return Finding(
+        CONTRADICTED,
+        f"the product's dimensions are in `{unit}`{where}, not "
+        + " or ".join(f"`{u}`" for u in DIMENSION_UNITS),
+    )
 
 
 def bom_components(sample: Sample) -> Finding:
@@ -202,16 +259,21 @@ def bom_components(sample: Sample) -> Finding:
         return Finding(NOT_SEEN, sample.why_none)
     components = sample.record.get(BOM_COMPONENTS)
     if not is_objects(components):
-        others = [p for p, v in json_paths(sample.record)
-                  if is_objects(v) and any(str(k).lower().endswith("sku") for k in v[0])]
+        others = [
+            p
+            for p, v in json_paths(sample.record)
+            if is_objects(v) and any(str(k).lower().endswith("sku") for k in v[0])
+        ]
         if others:
             return Finding(CONTRADICTED, f"BOM components in `{others[0]}`, not `{BOM_COMPONENTS}`")
         return Finding(NOT_SEEN, f"no components in the BOM's `{BOM_COMPONENTS}`")
     first = components[0]
     if BOM_COMPONENT_SKU in first and BOM_COMPONENT_QUANTITY in first:
         return Finding(CONFIRMED, f"BOM components hold `{BOM_COMPONENT_SKU}` and `{BOM_COMPONENT_QUANTITY}`")
-    return Finding(CONTRADICTED, f"BOM components hold {field_names(first)}, "
-                                 f"not {{{BOM_COMPONENT_SKU}, {BOM_COMPONENT_QUANTITY}}}")
+    return Finding(
+        CONTRADICTED,
+        f"BOM components hold {field_names(first)}, not {{{BOM_COMPONENT_SKU}, {BOM_COMPONENT_QUANTITY}}}",
+    )
 
 
 def work_order_quantity(sample: Sample) -> Finding:
@@ -234,12 +296,17 @@ def work_order_quantity(sample: Sample) -> Finding:
 def bulk_result(answer: Answer | None, sku: str) -> Finding:
     """BET-11: how PB reports the refused item of the products bulk probe."""
     if answer is None:
-        return Finding(NOT_SEEN, "the bulk probe was not sent (the GET of a random SKU did not answer not-found)")
+        return Finding(
+            NOT_SEEN, "the bulk probe was not sent (the GET of a random SKU did not answer not-found)"
+        )
     if answer.throttled:
         return Finding(NOT_SEEN, "the bulk probe was throttled")
     if not answer.ok:
-        return Finding(NOT_SEEN, f"PB refused the whole bulk probe (HTTP {answer.status}{_codes(answer)}), "
-                                 "so no per-item result came back")
+        return Finding(
+            NOT_SEEN,
+            f"PB refused the whole bulk probe (HTTP {answer.status}{_codes(answer)}), "
+            "so no per-item result came back",
+        )
     results, array = _bulk_results(answer.body)
     item = next((r for r in results if r.get(SKU) == sku), None)
     if item is None:
@@ -249,14 +316,25 @@ def bulk_result(answer: Answer | None, sku: str) -> Finding:
     errors = item.get(BULK_RESULT_ERRORS)
     if isinstance(errors, list) and errors:
         if array != PRODUCTS_ARRAY:
-            return Finding(CONTRADICTED, f"the refused item's result came in `{array}`, not `{PRODUCTS_ARRAY}`")
-        return Finding(CONFIRMED, f"the refused item came back as `{SKU}` + `{BULK_RESULT_ERRORS}` "
-                                  f"(HTTP {answer.status})")
-    other = [str(k) for k in item if k != BULK_RESULT_ERRORS and any(w in str(k).lower() for w in ERROR_WORDS)]
+            return Finding(
+                CONTRADICTED, f"the refused item's result came in `{array}`, not `{PRODUCTS_ARRAY}`"
+            )
+        return Finding(
+            CONFIRMED,
+            f"the refused item came back as `{SKU}` + `{BULK_RESULT_ERRORS}` (HTTP {answer.status})",
+        )
+    other = [
+        str(k) for k in item if k != BULK_RESULT_ERRORS and any(w in str(k).lower() for w in ERROR_WORDS)
+    ]
     if other:
-        return Finding(CONTRADICTED, f"the refused item's result holds `{other[0]}`, not `{BULK_RESULT_ERRORS}`")
-    return Finding(CONTRADICTED, f"PB answered HTTP {answer.status} with no errors for an UPDATE, without details, "
-                                 f"of a SKU it does not have: look for product {sku} at PB")
+        return Finding(
+            CONTRADICTED, f"the refused item's result holds `{other[0]}`, not `{BULK_RESULT_ERRORS}`"
+        )
+    return Finding(
+        CONTRADICTED,
+        f"PB answered HTTP {answer.status} with no errors for an UPDATE, without details, "
+        f"of a SKU it does not have: look for product {sku} at PB",
+    )
 
 
 def _bulk_results(body: Any) -> tuple[list[dict[str, Any]], str | None]:
@@ -277,12 +355,16 @@ def search_records(searches: Mapping[str, Answer]) -> Finding:
         where = _records_key(answer.body) if answer is not None and answer.ok else None
         if where is not None:
             found.setdefault(where, []).append(probe.noun)
-    others = [f"records in `{k}` ({', '.join(nouns)} search)" for k, nouns in found.items() if k != SEARCH_RECORDS]
+    others = [
+        f"records in `{k}` ({', '.join(nouns)} search)" for k, nouns in found.items() if k != SEARCH_RECORDS
+    ]
     if others:
         return Finding(CONTRADICTED, "; ".join(others))
     if SEARCH_RECORDS in found:
-        return Finding(CONFIRMED, f"records in `{SEARCH_RECORDS}` ({len(found[SEARCH_RECORDS])} of "
-                                  f"{len(PROBES)} searches)")
+        return Finding(
+            CONFIRMED,
+            f"records in `{SEARCH_RECORDS}` ({len(found[SEARCH_RECORDS])} of {len(PROBES)} searches)",
+        )
     return Finding(NOT_SEEN, "no search answer held an array")
 
 
@@ -303,21 +385,30 @@ def key_lookup(probe: Probe, sample: Sample, lookup: KeyProbe | None) -> Finding
         return Finding(NOT_SEEN, sample.why_none)
     if lookup is None:
         return Finding(NOT_SEEN, f"the {probe.noun} has no `{probe.key_field}` to look it up by")
-    own, by = lookup.own, f"`{lookup.name}`" + ("" if lookup.name == lookup.field else f" = its `{lookup.field}`")
+    own, by = (
+        lookup.own,
+        f"`{lookup.name}`" + ("" if lookup.name == lookup.field else f" = its `{lookup.field}`"),
+    )
     if own.throttled or (not own.ok and own.status not in (400, 404, 422)):
         return Finding(NOT_SEEN, f"the {probe.noun} search by {by} answered HTTP {own.status}{_codes(own)}")
     if own.status in (400, 422):
-        return Finding(CONTRADICTED, f"PB refused the search name `{lookup.name}` (HTTP {own.status}"
-                                     f"{_message(own)})")
+        return Finding(
+            CONTRADICTED, f"PB refused the search name `{lookup.name}` (HTTP {own.status}{_message(own)})"
+        )
     if not finds(own, lookup.field, lookup.value):
         if probe.pb_id and finds(lookup.by_pb_id, probe.pb_id, sample.record.get(probe.pb_id)):
-            return Finding(CONTRADICTED, f"`{lookup.name}` found the {probe.noun} by PB's `{probe.pb_id}`, "
-                                         f"not by its `{lookup.field}`")
+            return Finding(
+                CONTRADICTED,
+                f"`{lookup.name}` found the {probe.noun} by PB's `{probe.pb_id}`, "
+                f"not by its `{lookup.field}`",
+            )
         return Finding(CONTRADICTED, f"a search by {by} did not return {probe.noun} {lookup.value}")
     absent = lookup.absent
     if absent is not None and absent.ok and records_of(absent.body):
-        return Finding(CONTRADICTED, f"PB seems to ignore `{lookup.name}`: a search for a key that cannot exist "
-                                     "returned records")
+        return Finding(
+            CONTRADICTED,
+            f"PB seems to ignore `{lookup.name}`: a search for a key that cannot exist returned records",
+        )
     return Finding(CONFIRMED, f"{probe.noun} {lookup.value} found again by {by}")
 
 
@@ -352,8 +443,14 @@ def judge(evidence: Evidence) -> tuple[Verdict, ...]:
 
     verdicts = (
         verdict(1, [holder(order, SHIP_TO_ADDRESS, ADDRESS, "ship-to address", prefer="ship")]),
-        verdict(2, [holder(order, ORDER_LINES, LINES, "lines"), holder(asn, ASN_LINES, LINES, "lines"),
-                    holder(ret, RETURN_LINES, LINES, "lines")]),
+        verdict(
+            2,
+            [
+                holder(order, ORDER_LINES, LINES, "lines"),
+                holder(asn, ASN_LINES, LINES, "lines"),
+                holder(ret, RETURN_LINES, LINES, "lines"),
+            ],
+        ),
         verdict(3, [upc(product)]),
         verdict(4, [holder(product, DIMENSIONS, DIMENSION_OBJECT, "dimensions")]),
         verdict(5, [weight(product)]),
@@ -361,8 +458,13 @@ def judge(evidence: Evidence) -> tuple[Verdict, ...]:
         verdict(7, [dimension_units(product)]),
         verdict(8, [bom_components(bom)]),
         verdict(9, [work_order_quantity(work_order)]),
-        verdict(10, [holder(ret, RETURN_SHIPPING, SHIPPING, "shipping details"),
-                     holder(ret, RETURN_ADDRESS, ADDRESS, "address")]),
+        verdict(
+            10,
+            [
+                holder(ret, RETURN_SHIPPING, SHIPPING, "shipping details"),
+                holder(ret, RETURN_ADDRESS, ADDRESS, "address"),
+            ],
+        ),
         verdict(11, [bulk_result(evidence.bulk, evidence.probe_key)]),
         verdict(12, [search_records(evidence.searches)]),
         verdict(13, looked_up("products", "orders", "asns", "work-orders")),

@@ -19,7 +19,7 @@ from loader.api.auth import REFUSED_STATUSES, TOKEN_PATH
 from loader.api.client import FULFILLMENT_PREFIX, new_transaction_id
 from loader.api.error_body import MAX_TEXT_BODY, response_body
 from loader.doctor.answer import Answer, finds, first_record
-from loader.doctor.guard import PRODUCTS_BULK, PROBES, Probe, check_read_only, refused_update_probe
+from loader.doctor.guard import PROBES, PRODUCTS_BULK, Probe, check_read_only, refused_update_probe
 from loader.errors import ApiError, AuthenticationError, UnreachableError
 from loader.resources.products import ITEM_PATH as PRODUCT_PATH
 from loader.settings import Settings
@@ -37,9 +37,15 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 class Prober:
     """Sends doctor's calls, each checked by `check_read_only`, and keeps every answer."""
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None, *,
-                 clock: Callable[[], float] = time.perf_counter, wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = (settings.base_url or "").rstrip("/")
         self.client_id = settings.client_id
         self._basic = base64.b64encode(f"{settings.api_key}:{settings.api_secret}".encode()).decode()
@@ -57,7 +63,9 @@ class Prober:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Answer:
+    def call(
+        self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Answer:
         """Send one read-only call (`WriteRefused` otherwise); ask again, after a pause, when throttled."""
         for attempt in range(MAX_THROTTLE_RETRIES + 1):
             answer = self._send(method, path, body, params)
@@ -65,7 +73,8 @@ class Prober:
             if answer.status == 401 and path != TOKEN_PATH:
                 raise AuthenticationError(
                     f"PB refused the access token it had just issued (HTTP 401 on {method} {path}). Check that "
-                    "PB_API_KEY and PB_API_SECRET belong to this environment (sandbox keys do not work in production).")
+                    "PB_API_KEY and PB_API_SECRET belong to this environment (sandbox keys do not work in production)."
+                )
             if not answer.throttled or attempt == MAX_THROTTLE_RETRIES:
                 return answer
             self._sleep(throttle_wait(answer.retry_after))
@@ -76,12 +85,16 @@ class Prober:
         answer = self.call("POST", TOKEN_PATH)
         where = f"from {self.base_url}{TOKEN_PATH}"
         if answer.status in REFUSED_STATUSES:
-            raise AuthenticationError(f"PB refused the credentials (HTTP {answer.status} {where}). "
-                                      "Check PB_API_KEY and PB_API_SECRET for this environment.")
+            raise AuthenticationError(
+                f"PB refused the credentials (HTTP {answer.status} {where}). "
+                "Check PB_API_KEY and PB_API_SECRET for this environment."
+            )
         body = answer.body if isinstance(answer.body, dict) else {}
         if not answer.ok or not body.get("access_token"):
-            raise ApiError(f"No access token came back (HTTP {answer.status} {where}). Try again later; if "
-                           "it goes on, check --base-url.")
+            raise ApiError(
+                f"No access token came back (HTTP {answer.status} {where}). Try again later; if "
+                "it goes on, check --base-url."
+            )
         self._token = str(body["access_token"])
         hidden = replace(answer, body={k: v if k in TOKEN_VALUES_SHOWN else HIDDEN for k, v in body.items()})
         self.answers[-1] = hidden
@@ -102,20 +115,32 @@ class Prober:
         try:
             response = self._http.send(request)
         except httpx.TransportError as exc:
-            raise UnreachableError(f"No answer from {self.base_url} ({exc.__class__.__name__}). Check the network "
-                                   "connection and --base-url, then run pbload doctor again.") from exc
+            raise UnreachableError(
+                f"No answer from {self.base_url} ({exc.__class__.__name__}). Check the network "
+                "connection and --base-url, then run pbload doctor again."
+            ) from exc
         seconds, local_time = self._clock() - started, (wall_started + self._wall()) / 2
-        return Answer(method, path, response.status_code, _body(response), seconds, local_time,
-                      response.headers.get("date"), response.headers.get("retry-after"))
+        return Answer(
+            method,
+            path,
+            response.status_code,
+            _body(response),
+            seconds,
+            local_time,
+            response.headers.get("date"),
+            response.headers.get("retry-after"),
+        )
 
     def _request(self, method: str, path: str, body: Any, params: Mapping[str, Any] | None) -> httpx.Request:
         if path == TOKEN_PATH:
             headers = {"Authorization": f"Basic {self._basic}", "Content-Type": FORM_CONTENT_TYPE}
-            return self._http.build_request("POST", TOKEN_PATH, content=b"grant_type=client_credentials",
-                                            headers=headers)
+            return self._http.build_request(
+                "POST", TOKEN_PATH, content=b"grant_type=client_credentials", headers=headers
+            )
         headers = {"X-PB-TransactionId": new_transaction_id(), "Authorization": f"Bearer {self._token}"}
-        return self._http.build_request(method, FULFILLMENT_PREFIX + path, json=body, params=dict(params or {}),
-                                        headers=headers)
+        return self._http.build_request(
+            method, FULFILLMENT_PREFIX + path, json=body, params=dict(params or {}), headers=headers
+        )
 
 
 def _body(response: httpx.Response) -> Any:
@@ -166,8 +191,9 @@ def collect(prober: Prober, probe_key: str) -> Evidence:
         lookup = _look_up(prober, probe, first_record(answer), probe_key)
         if lookup is not None:
             evidence.lookups[probe.name] = lookup
-    not_found = evidence.not_found = prober.call("GET", PRODUCT_PATH.format(sku=probe_key),
-                                                 params={"clientId": prober.client_id})
+    not_found = evidence.not_found = prober.call(
+        "GET", PRODUCT_PATH.format(sku=probe_key), params={"clientId": prober.client_id}
+    )
     if 400 <= not_found.status < 500 and not not_found.throttled:
         # Only a SKU PB has just said it does not have goes into the refused-update probe.
         evidence.bulk = prober.call("POST", PRODUCTS_BULK, refused_update_probe(prober.client_id, probe_key))

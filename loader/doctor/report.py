@@ -40,16 +40,31 @@ class DoctorReport:
 def report_of(evidence: Evidence) -> DoctorReport:
     """The report of everything PB answered."""
     names, missing = token_fields(evidence.token)
-    return DoctorReport(judge(evidence), error_facts(evidence), names, missing, clock_skew(evidence.token),
-                        tuple(a.seconds for a in evidence.answers), throttles(evidence.answers))
+    return DoctorReport(
+        judge(evidence),
+        error_facts(evidence),
+        names,
+        missing,
+        clock_skew(evidence.token),
+        tuple(a.seconds for a in evidence.answers),
+        throttles(evidence.answers),
+    )
 
 
 def format_report(report: DoctorReport) -> list[str]:
     """The lines `pbload doctor` prints: one per bet, then the facts, then the counts."""
     width = max(len(o) for o in (CONFIRMED, CONTRADICTED, NOT_SEEN))
     lines = [f"{v.bet.name:<6}  {v.outcome:<{width}}  {v.bet.choice} — {v.evidence}" for v in report.verdicts]
-    lines += ["", f"Error body: {report.error_body}", _token_line(report), _skew_line(report.skew),
-              _latency_line(report.latencies), _throttle_line(report.throttled), "", _summary(report)]
+    lines += [
+        "",
+        f"Error body: {report.error_body}",
+        _token_line(report),
+        _skew_line(report.skew),
+        _latency_line(report.latencies),
+        _throttle_line(report.throttled),
+        "",
+        _summary(report),
+    ]
     return lines
 
 
@@ -78,8 +93,10 @@ def _throttle_line(throttled: Sequence[str]) -> str:
     if not throttled:
         return "Throttling: none seen"
     calls = ", ".join(dict.fromkeys(throttled))
-    return f"Throttling: {len(throttled)} answer{'s' if len(throttled) > 1 else ''} throttled ({THROTTLE_SIGNS}) " \
-           f"on {calls}; doctor waited and asked again"
+    return (
+        f"Throttling: {len(throttled)} answer{'s' if len(throttled) > 1 else ''} throttled ({THROTTLE_SIGNS}) "
+        f"on {calls}; doctor waited and asked again"
+    )
 
 
 def _summary(report: DoctorReport) -> str:

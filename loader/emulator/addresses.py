@@ -13,7 +13,13 @@ from dataclasses import replace
 from .validation import Arr, Checked, Obj, Rule, Str, country_code, matches, required_when
 
 STATE_COUNTRIES = ("US", "CA")
-SHIP_TO_REQUIRED = ("name", "addressLines", "cityTown", "postalCode", "countryCode")  # pbload's rule (api §21.1)
+SHIP_TO_REQUIRED = (
+    "name",
+    "addressLines",
+    "cityTown",
+    "postalCode",
+    "countryCode",
+)  # pbload's rule (api §21.1)
 MAX_ADDRESS_LINES = 3
 EMAIL = matches(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 

@@ -27,8 +27,10 @@ PREFIX = "/emulator/admin/"
 JSON_TYPE = "application/json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 LOOPBACK_NAMES = frozenset({"localhost"})
-CREDENTIALS_TEXT = ("The emulator's control plane needs its credentials: HTTP Basic with its API key and "
-                    "secret, or a bearer token from /oauth/token")
+CREDENTIALS_TEXT = (
+    "The emulator's control plane needs its credentials: HTTP Basic with its API key and "
+    "secret, or a bearer token from /oauth/token"
+)
 
 # Whether an Authorization header value carries the emulator's credentials.
 Admits = Callable[[str], bool]
@@ -43,17 +45,27 @@ def check(environ: Mapping[str, Any], admits: Admits) -> None:
     """Raise `HttpError` (403, 401 or 415) unless the WSGI request may use the control plane."""
     host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "")
     if not _own_host(host, str(environ.get("SERVER_NAME") or "")):
-        raise HttpError.single(403, errors.FORBIDDEN, f"Host {host or '(none)'} does not name this emulator", "Host")
+        raise HttpError.single(
+            403, errors.FORBIDDEN, f"Host {host or '(none)'} does not name this emulator", "Host"
+        )
     origin = environ.get("HTTP_ORIGIN")
-    if origin is not None and origin.rstrip("/").lower() != f"{environ.get('wsgi.url_scheme', 'http')}://{host}".lower():
+    if (
+        origin is not None
+        and origin.rstrip("/").lower() != f"{environ.get('wsgi.url_scheme', 'http')}://{host}".lower()
+    ):
         raise HttpError.single(403, errors.FORBIDDEN, "Requests from other origins are refused", "Origin")
     if not admits(str(environ.get("HTTP_AUTHORIZATION") or "")):
         raise HttpError.single(401, errors.UNAUTHORIZED, CREDENTIALS_TEXT, "Authorization")
     method = str(environ.get("REQUEST_METHOD") or "GET").upper()
     content_type = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     if method in BODY_METHODS and content_type != JSON_TYPE:
-        raise HttpError.single(415, errors.BAD_REQUEST, f"Content-Type must be {JSON_TYPE}", "Content-Type",
-                               f"Given: {content_type or 'none'}")
+        raise HttpError.single(
+            415,
+            errors.BAD_REQUEST,
+            f"Content-Type must be {JSON_TYPE}",
+            "Content-Type",
+            f"Given: {content_type or 'none'}",
+        )
 
 
 def _own_host(host: str, server_name: str) -> bool:

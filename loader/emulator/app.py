@@ -98,7 +98,9 @@ class Emulator:
             Route("POST", TOKEN_PATH, self._token, client_id_from=None, body=False, public=True),
             Route("POST", ADVANCE_PATH, self._advance, client_id_from=None, body=False, public=True),
         ]
-        routes = [route.prefixed(FULFILLMENT_BASE) for resource in self.resources for route in resource.routes()]
+        routes = [
+            route.prefixed(FULFILLMENT_BASE) for resource in self.resources for route in resource.routes()
+        ]
         self.router = Router([*public, *routes])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -244,7 +246,9 @@ class Emulator:
     def _authenticate(self, request: Request) -> None:
         """Refuse a missing, unknown or expired bearer token as PB's gateway does (api §21.4, §22.9)."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        expires_at = self.store.token_expiry(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        expires_at = (
+            self.store.token_expiry(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        )
         if expires_at is None:
             raise GatewayError(401, errors.INVALID_TOKEN, errors.INVALID_TOKEN_TEXT)
         if self.clock() >= expires_at:
@@ -255,9 +259,13 @@ class Emulator:
         if not value:
             raise _transaction_error(f"{TRANSACTION_HEADER} header is required")
         if not TRANSACTION_ID.fullmatch(value):
-            raise _transaction_error(f"{TRANSACTION_HEADER} must be 1 to 25 letters, digits, hyphens or underscores")
+            raise _transaction_error(
+                f"{TRANSACTION_HEADER} must be 1 to 25 letters, digits, hyphens or underscores"
+            )
         if not self.store.use_transaction_id(value, self.clock()):
-            raise _transaction_error(f"{TRANSACTION_HEADER} {value} has already been used; send a new one per request")
+            raise _transaction_error(
+                f"{TRANSACTION_HEADER} {value} has already been used; send a new one per request"
+            )
 
     def _with_body_and_client(self, route: Route, request: Request) -> Request:
         body = _json_object(request.raw_body) if route.body else None
@@ -286,7 +294,11 @@ def create_app(
 
 def _read_request(environ: dict[str, Any]) -> Request:
     query = {name: values[0] for name, values in parse_qs(environ.get("QUERY_STRING", ""), True).items()}
-    headers = {name[5:].replace("_", "-").lower(): value for name, value in environ.items() if name.startswith("HTTP_")}
+    headers = {
+        name[5:].replace("_", "-").lower(): value
+        for name, value in environ.items()
+        if name.startswith("HTTP_")
+    }
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = environ["CONTENT_TYPE"]
     return Request(

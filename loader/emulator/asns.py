@@ -106,7 +106,9 @@ def asn_rules(nodes: Sequence[str]) -> Checked:
         "shippingDetails": Obj(
             {"carrier": Str(required=True, max_len=30), "serviceId": Str(), "trackingNumber": Str(max_len=50)}
         ),
-        LINES: Arr(Obj(LINE_RULES, required=True, response_only=LINE_RESPONSE_ONLY), required=True, min_items=1),
+        LINES: Arr(
+            Obj(LINE_RULES, required=True, response_only=LINE_RESPONSE_ONLY), required=True, min_items=1
+        ),
     }
     checks = (
         required_when(KEY_FIELD, "inboundType", ("ASN",)),
@@ -172,7 +174,10 @@ class Asns:
             message = f"clientASNId must stay {_key(old)} for ASN {asn_id}"
             raise bad_request(errors.BAD_REQUEST, message, KEY_FIELD, f"Given: {_key(asn)}")
         require_status(_noun(old), old, CHANGEABLE, "updated")
-        record = {ID_FIELD: asn_id, **_record(asn, old["status"], old["pbCreateDate"], pb_timestamp(self.clock()))}
+        record = {
+            ID_FIELD: asn_id,
+            **_record(asn, old["status"], old["pbCreateDate"], pb_timestamp(self.clock())),
+        }
         self.records.save(client_id, record)
         return record
 
@@ -223,7 +228,9 @@ class Asns:
         """Put a checked move into effect: reaching RECEIVED puts the goods on hand."""
         if LIFECYCLE.reaches(record["status"], status, RECEIVED):
             for line in record[LINES]:
-                adjust_stock(self.store, client_id, record["receivingNode"], line["sku"], on_hand_delta=line[QUANTITY])
+                adjust_stock(
+                    self.store, client_id, record["receivingNode"], line["sku"], on_hand_delta=line[QUANTITY]
+                )
         record.update(status=status, pbUpdateDate=pb_timestamp(self.clock()))
         self.records.save(client_id, record)
         return record
@@ -236,9 +243,19 @@ class Asns:
             Route("POST", "/v1/receiving-asn", lambda r: Reply(201, self.create(r.client_id, r.body))),
             Route("PUT", "/v1/receiving-asn/{receivingASNId}", self._put),
             Route("GET", "/v1/receiving-asn/{receivingASNId}", self._get, client_id_from="query", body=False),
-            Route("POST", "/v1/receiving-asn/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))),
+            Route(
+                "POST",
+                "/v1/receiving-asn/search",
+                lambda r: Reply(200, self.search(r.client_id, r.query, r.body)),
+            ),
             Route("POST", "/v1/receiving-asn/status/search", self._status_search),
-            Route("PUT", "/v1/receiving-asn/{receivingASNId}/cancel", self._cancel, client_id_from="query", body=False),
+            Route(
+                "PUT",
+                "/v1/receiving-asn/{receivingASNId}/cancel",
+                self._cancel,
+                client_id_from="query",
+                body=False,
+            ),
         ]
 
     def _put(self, request: Request) -> Reply:

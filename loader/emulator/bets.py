@@ -96,29 +96,61 @@ class ReturnOrdersSearch:
     matches: str
 
 
-BET_1 = Bet(1, "order ship-to address holder (top level of the order)", "shipToAddress",
-            "Shipping Details has no address; no Orders address page")
-BET_2 = Bet(2, "line arrays of orders, ASNs and returns", LineArrays("orderItems", "asnItems", "returnItems"),
-            "the order-items path segment orderItems")
+BET_1 = Bet(
+    1,
+    "order ship-to address holder (top level of the order)",
+    "shipToAddress",
+    "Shipping Details has no address; no Orders address page",
+)
+BET_2 = Bet(
+    2,
+    "line arrays of orders, ASNs and returns",
+    LineArrays("orderItems", "asnItems", "returnItems"),
+    "the order-items path segment orderItems",
+)
 BET_3 = Bet(3, "identifier source of a UPC in details.identifiers", "UPC", "identifier source examples lost")
-BET_4 = Bet(4, "Dimensions object holder in details", "dimensions", "the Dimensions page belongs to the Products API")
-BET_5 = Bet(5, "weight in details", Weight("weight", "value", "unitOfMeasurement", ("LB", "OZ", "KG", "G")),
-            "no Weight page")
+BET_4 = Bet(
+    4, "Dimensions object holder in details", "dimensions", "the Dimensions page belongs to the Products API"
+)
+BET_5 = Bet(
+    5,
+    "weight in details",
+    Weight("weight", "value", "unitOfMeasurement", ("LB", "OZ", "KG", "G")),
+    "no Weight page",
+)
 BET_6 = Bet(6, "unit cost in details", "unitCost", "ASN lines carry costDetails.unitCost")
 BET_7 = Bet(7, "dimension units (dimensionUOM or unitOfMeasurement)", ("IN", "CM"), "values lost")
-BET_8 = Bet(8, "BOM component fields", Component("childSku", "quantity"), "childSku is a documented BOM search name")
-BET_9 = Bet(9, "work order quantity (kits to build)", "workOrderQuantity",
-            "the field after brand begins workOrde…")
-BET_10 = Bet(10, "return shipping details and address holders",
-             ReturnHolders("inputShippingDetails", "customerAddress"),
-             "Returns pages name both objects, not their holders")
-BET_11 = Bet(11, "bulk results: key + PB ID + status, or key + errors", BulkResult("status", "errors"),
-             "only the products bulk result is documented")
+BET_8 = Bet(
+    8, "BOM component fields", Component("childSku", "quantity"), "childSku is a documented BOM search name"
+)
+BET_9 = Bet(
+    9, "work order quantity (kits to build)", "workOrderQuantity", "the field after brand begins workOrde…"
+)
+BET_10 = Bet(
+    10,
+    "return shipping details and address holders",
+    ReturnHolders("inputShippingDetails", "customerAddress"),
+    "Returns pages name both objects, not their holders",
+)
+BET_11 = Bet(
+    11,
+    "bulk results: key + PB ID + status, or key + errors",
+    BulkResult("status", "errors"),
+    "only the products bulk result is documented",
+)
 BET_12 = Bet(12, "array of records in a search answer", "content", "PB's paging fields are Spring's")
-BET_13 = Bet(13, "lookup search keys", LookupKeys("sku", "clientOrderId", "clientASNId", "clientWorkOrderId"),
-             "cut from every search page")
-BET_14 = Bet(14, "what returnOrders takes: client return order IDs", ReturnOrdersSearch("returnOrders",
-             "returnClientOrderId"), "the name is documented, its values are not")
+BET_13 = Bet(
+    13,
+    "lookup search keys",
+    LookupKeys("sku", "clientOrderId", "clientASNId", "clientWorkOrderId"),
+    "cut from every search page",
+)
+BET_14 = Bet(
+    14,
+    "what returnOrders takes: client return order IDs",
+    ReturnOrdersSearch("returnOrders", "returnClientOrderId"),
+    "the name is documented, its values are not",
+)
 
 BETS = (BET_1, BET_2, BET_3, BET_4, BET_5, BET_6, BET_7, BET_8, BET_9, BET_10, BET_11, BET_12, BET_13, BET_14)
 

@@ -144,7 +144,9 @@ class BillsOfMaterials:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's BOMs matching ``searchFields``; inactive ones only if asked."""
-        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, {"includeInactive": _active})
+        return search.run(
+            self.records.all(client_id), query, body, SEARCH_FIELDS, {"includeInactive": _active}
+        )
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored BOM (of one client, or of all), oldest first."""
@@ -154,7 +156,9 @@ class BillsOfMaterials:
         problems = self.rules.check(bom, "")
         problems += _component_problems(bom, references.flagged(problems))
         skip = references.flagged(problems)
-        problems += references.product_problems(self.store, client_id, [("sku", bom.get("sku"))], skip, kit=True)
+        problems += references.product_problems(
+            self.store, client_id, [("sku", bom.get("sku"))], skip, kit=True
+        )
         children = [(f"{DETAILS}[{i}].{CHILD_SKU}", sku) for i, sku in enumerate(_child_skus(bom))]
         problems += references.product_problems(self.store, client_id, children, skip)
         if problems:
@@ -199,6 +203,8 @@ def _component_problems(bom: dict[str, Any], skip: set[str]) -> list[ErrorDetail
             message = f"{path} must not be the kit sku itself"
             problems.append(detail(errors.NOT_ALLOWED, message, path, f"Given: {child}"))
         elif child in seen:
-            problems.append(detail(errors.DUPLICATE, f"{path} {child} appears more than once in the BOM", path))
+            problems.append(
+                detail(errors.DUPLICATE, f"{path} {child} appears more than once in the BOM", path)
+            )
         seen.add(child)
     return problems

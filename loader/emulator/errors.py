@@ -102,7 +102,9 @@ class HttpError(Exception):
         return cls(status, [detail(code, description, parameter, info)])
 
 
-def bad_request(code: str, description: str, parameter: str | None = None, info: str | None = None) -> HttpError:
+def bad_request(
+    code: str, description: str, parameter: str | None = None, info: str | None = None
+) -> HttpError:
     """Build a 400 `HttpError` with one error object."""
     return HttpError.single(400, code, description, parameter, info)
 

@@ -242,11 +242,15 @@ class FaultInjector:
         if outcome in ("throttle", "rate_limited"):
             # Throttling is the gateway's, so it answers in the gateway's bare shape (api §21.4, §22.9).
             headers = [("Retry-After", _seconds_header(retry_after, whole=outcome == "rate_limited"))]
-            return _json(start_response, 429, gateway_body(errors.SPIKE_ARREST, errors.SPIKE_ARREST_TEXT), headers)
+            return _json(
+                start_response, 429, gateway_body(errors.SPIKE_ARREST, errors.SPIKE_ARREST_TEXT), headers
+            )
         if outcome == "error:500":
             return _error(start_response, 500, INTERNAL, "Internal error (injected fault); retry later")
         if outcome == "error:503":
-            return _error(start_response, 503, UNAVAILABLE, "Service unavailable (injected fault); retry later")
+            return _error(
+                start_response, 503, UNAVAILABLE, "Service unavailable (injected fault); retry later"
+            )
         return self.app(environ, start_response)
 
     def _admin(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -317,10 +321,14 @@ def _seconds_header(seconds: float, whole: bool) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
-def _run_to_completion(app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], env: dict[str, Any]) -> None:
+def _run_to_completion(
+    app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], env: dict[str, Any]
+) -> None:
     """Call ``app`` and consume its whole response, which nobody will see."""
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
         return lambda data: None
 
     result = app(env, start_response)

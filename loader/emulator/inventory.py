@@ -33,7 +33,13 @@ def adjust_stock(
     with store.atomic():
         old = store.get(RESOURCE, client_id, key) or {"onHand": 0, "allocated": 0}
         on_hand, allocated = old["onHand"] + on_hand_delta, old["allocated"] + allocated_delta
-        record = {"sku": sku, "node": node, "onHand": on_hand, "allocated": allocated, "available": on_hand - allocated}
+        record = {
+            "sku": sku,
+            "node": node,
+            "onHand": on_hand,
+            "allocated": allocated,
+            "available": on_hand - allocated,
+        }
         if not store.replace(RESOURCE, client_id, key, record):
             store.insert(RESOURCE, client_id, key, record)
     return record

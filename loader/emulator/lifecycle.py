@@ -37,7 +37,9 @@ class Lifecycle:
         """Raise 400 unless an object in ``current`` may move to ``target``."""
         if target not in self.statuses:
             allowed = ", ".join(self.statuses)
-            raise bad_request(errors.NOT_ALLOWED, f"status must be one of {allowed}", "status", f"Given: {target}")
+            raise bad_request(
+                errors.NOT_ALLOWED, f"status must be one of {allowed}", "status", f"Given: {target}"
+            )
         if not self._allowed(current, target):
             raise HttpError(400, [state_error(f"{noun} is {current} and cannot move to {target}")])
 

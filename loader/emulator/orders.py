@@ -52,7 +52,15 @@ CREATED, RELEASED, PICKING, SHIPPED, CANCELED = "CREATED", "RELEASED", "PICKING"
 CHANGEABLE = (CREATED, RELEASED)  # update, change items, cancel (api §21.2)
 LIFECYCLE = Lifecycle((CREATED, RELEASED, PICKING, SHIPPED), cancel=CANCELED, cancel_from=CHANGEABLE)
 ACTUAL_SHIPPING = "actualShippingDetails"
-RESPONSE_ONLY = (ID_FIELD, "status", "isOnHold", "holdReason", "pbCreateDate", "pbUpdateDate", ACTUAL_SHIPPING)
+RESPONSE_ONLY = (
+    ID_FIELD,
+    "status",
+    "isOnHold",
+    "holdReason",
+    "pbCreateDate",
+    "pbUpdateDate",
+    ACTUAL_SHIPPING,
+)
 STATUS_FIELDS = (
     "clientId", KEY_FIELD, ID_FIELD, "customerOrderId", "status", "isOnHold", "holdReason", "createDate",
     "pbCreateDate",
@@ -87,7 +95,11 @@ LINE_RULES: Mapping[str, Rule] = {
 ORDER_ITEMS = Arr(Obj(LINE_RULES, required=True), required=True, min_items=1)
 LINE_CHECKS = (unique_within(LINES, "lineId"),)
 # A bulk-cancel item names an order, and nothing else (api §11.2, newest version).
-CANCEL_ITEM_RULES: Mapping[str, Rule] = {"clientId": Str(required=True), KEY_FIELD: Str(max_len=50), ID_FIELD: Str()}
+CANCEL_ITEM_RULES: Mapping[str, Rule] = {
+    "clientId": Str(required=True),
+    KEY_FIELD: Str(max_len=50),
+    ID_FIELD: Str(),
+}
 
 # ASSUMPTION: the search names are not in our copies of the docs (api §11.2); these are the natural
 # ones, the lookup key included (BET-13).
@@ -187,7 +199,9 @@ class Orders:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """O3: create or update each order independently; return one result per order, in order."""
-        return [self._bulk_result(item) for item in self._bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY)]
+        return [
+            self._bulk_result(item) for item in self._bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY)
+        ]
 
     def get(self, client_id: str, order_id: str) -> dict[str, Any]:
         """O5: return the stored order; raise 404 if there is none."""
@@ -282,8 +296,12 @@ class Orders:
         shipment = shipments.record_shipment(self.store, client_id, order, node, now)
         requested = order[SHIPPING]
         service_name = {"serviceName": requested["serviceName"]} if requested.get("serviceName") else {}
-        return {"carrier": shipment["carrier"], "serviceId": shipment["serviceId"], **service_name,
-                "trackingNumber": shipment["trackingNumber"]}
+        return {
+            "carrier": shipment["carrier"],
+            "serviceId": shipment["serviceId"],
+            **service_name,
+            "trackingNumber": shipment["trackingNumber"],
+        }
 
     def _allocate(self, client_id: str, order: dict[str, Any], sign: int) -> None:
         node = self._node(order)
@@ -352,12 +370,18 @@ class Orders:
             Route("PUT", "/v1/orders/{orderId}", self._put),
             Route("POST", "/v1/orders/bulk", lambda r: Reply(200, {BULK_ARRAY: self.bulk(r.body)}), None),
             Route("PUT", "/v1/orders/{orderId}/orderItems", self._change_items),
-            Route("PUT", "/v1/orders/{orderId}/order-items", self._change_items),  # the seed's spelling (api §18)
+            Route(
+                "PUT", "/v1/orders/{orderId}/order-items", self._change_items
+            ),  # the seed's spelling (api §18)
             Route("GET", "/v1/orders/{orderId}", self._get, client_id_from="query", body=False),
             Route("GET", "/v1/orders/{orderId}/status", self._status, client_id_from="query", body=False),
-            Route("POST", "/v1/orders/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))),
+            Route(
+                "POST", "/v1/orders/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))
+            ),
             Route("POST", "/v1/orders/status/search", self._status_search),
-            Route("PUT", "/v1/orders/{orderId}/cancel", self._cancel_one, client_id_from="query", body=False),  # empty body
+            Route(
+                "PUT", "/v1/orders/{orderId}/cancel", self._cancel_one, client_id_from="query", body=False
+            ),  # empty body
             Route("PUT", "/v1/orders/bulk/cancel", self._cancel_bulk, client_id_from=None, body=False),
         ]
 
@@ -403,7 +427,11 @@ def _record(
 
 def _success(record: dict[str, Any]) -> dict[str, Any]:
     """A bulk item's result when it was carried out (BET-11)."""
-    return {KEY_FIELD: record[KEY_FIELD], ID_FIELD: record[ID_FIELD], bets.BULK_RESULT.status: record["status"]}
+    return {
+        KEY_FIELD: record[KEY_FIELD],
+        ID_FIELD: record[ID_FIELD],
+        bets.BULK_RESULT.status: record["status"],
+    }
 
 
 def _errors(error: HttpError) -> dict[str, Any]:
@@ -420,4 +448,8 @@ def _noun(record: dict[str, Any]) -> str:
 
 
 def _lines(items: Any) -> list[tuple[int, dict[str, Any]]]:
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
+    return (
+        [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+        if isinstance(items, list)
+        else []
+    )

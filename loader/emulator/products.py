@@ -75,10 +75,16 @@ DETAILS_RULES: Mapping[str, Rule] = {
     "originStateProvince": Str(max_len=50),
     # The emulator does not restrict `source`; pbload sends a UPC as bets.UPC_SOURCE (BET-3).
     "identifiers": Arr(Obj({"number": Str(max_len=100), "source": Str(max_len=10)}, required=True)),
-    "hsClassification": Arr(Obj({"hsTariffCode": Str(max_len=30), "countryCode": country_code()}, required=True)),
+    "hsClassification": Arr(
+        Obj({"hsTariffCode": Str(max_len=30), "countryCode": country_code()}, required=True)
+    ),
     "hazmatClassification": Arr(
         Obj(
-            {"dotHazmatCode": Str(max_len=10), "unHazmatCode": Str(max_len=10), "hazmatDescription": Str(max_len=100)},
+            {
+                "dotHazmatCode": Str(max_len=10),
+                "unHazmatCode": Str(max_len=10),
+                "hazmatDescription": Str(max_len=100),
+            },
             required=True,
         )
     ),
@@ -99,8 +105,9 @@ PRODUCT_FIELDS: Mapping[str, Rule] = {
 }
 PRODUCT_RULES = Obj(PRODUCT_FIELDS, response_only=RESPONSE_ONLY)
 # A bulk item is a product plus its `operation` (api §8.3).
-BULK_ITEM_RULES = Obj({"operation": Str(required=True, choices=OPERATIONS), **PRODUCT_FIELDS},
-                      response_only=RESPONSE_ONLY)
+BULK_ITEM_RULES = Obj(
+    {"operation": Str(required=True, choices=OPERATIONS), **PRODUCT_FIELDS}, response_only=RESPONSE_ONLY
+)
 
 # Search: the documented names (api §8.5) plus the lookup key (BET-13) and productType. Absent fields
 # are searched as their documented default (fulfillmentRegion) or the natural one (active unless told).
@@ -170,8 +177,13 @@ class Products:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Create or update each item independently; return one result per item, in order."""
-        items = bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY, "product objects", self.config.max_bulk_items,
-                           self.config.client_id)
+        items = bulk_items(
+            bulk_array(body, BULK_ARRAY),
+            BULK_ARRAY,
+            "product objects",
+            self.config.max_bulk_items,
+            self.config.client_id,
+        )
         return [self._bulk_result(item) for item in items]
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +225,10 @@ class Products:
     def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
         # Rules first; only a valid item touches the store (and may then meet a duplicate or a missing sku).
         problems = validate_product(item, BULK_ITEM_RULES) or self._apply(item)
-        result = {"clientId": item.get("clientId"), "sku": item.get("sku")}  # the documented result (api §8.3)
+        result = {
+            "clientId": item.get("clientId"),
+            "sku": item.get("sku"),
+        }  # the documented result (api §8.3)
         if problems:
             return {**result, bets.BULK_RESULT.errors: [problem.to_json() for problem in problems]}
         return {**result, bets.BULK_RESULT.status: PUBLISHED}
@@ -230,10 +245,14 @@ class Products:
         """Return the product operations, paths relative to the Fulfillment base."""
         return [
             Route("POST", "/v1/products", lambda r: Reply(201, self.create(r.body))),
-            Route("PUT", "/v1/products/{sku}", lambda r: Reply(200, self.replace(r.path_params["sku"], r.body))),
+            Route(
+                "PUT", "/v1/products/{sku}", lambda r: Reply(200, self.replace(r.path_params["sku"], r.body))
+            ),
             Route("GET", "/v1/products/{sku}", self._get, client_id_from="query", body=False),
             Route("POST", "/v1/products/bulk", lambda r: Reply(200, {BULK_ARRAY: self.bulk(r.body)}), None),
-            Route("POST", "/v1/products/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))),
+            Route(
+                "POST", "/v1/products/search", lambda r: Reply(200, self.search(r.client_id, r.query, r.body))
+            ),
         ]
 
     def _get(self, request: Request) -> Reply:

@@ -156,8 +156,13 @@ class Returns:
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Create or update each return independently; return one result per item, in order."""
-        items = bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY, "return objects", self.config.max_bulk_items,
-                           self.config.client_id)
+        items = bulk_items(
+            bulk_array(body, BULK_ARRAY),
+            BULK_ARRAY,
+            "return objects",
+            self.config.max_bulk_items,
+            self.config.client_id,
+        )
         return [self._bulk_result(item) for item in items]
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -186,11 +191,18 @@ class Returns:
     def _problems(self, client_id: str, ret: dict[str, Any], rules: Obj = RETURN_RULES) -> list[ErrorDetail]:
         problems = rules.check(ret, "")
         named = [(f"{LINES}[{i}].{ITEM_DETAIL}.sku", _sku(item)) for i, item in enumerate(_items(ret))]
-        return problems + references.product_problems(self.store, client_id, named, references.flagged(problems))
+        return problems + references.product_problems(
+            self.store, client_id, named, references.flagged(problems)
+        )
 
     def _insert(self, client_id: str, ret: dict[str, Any]) -> dict[str, Any] | None:
         now = pb_timestamp(self.clock())
-        fields = {**_client_fields(ret), "status": LIFECYCLE.initial, "pbCreateDate": now, "pbUpdateDate": now}
+        fields = {
+            **_client_fields(ret),
+            "status": LIFECYCLE.initial,
+            "pbCreateDate": now,
+            "pbUpdateDate": now,
+        }
         return self.records.create(client_id, ret[KEY_FIELD], fields)
 
     def _replace(self, client_id: str, old: dict[str, Any], ret: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +220,9 @@ class Returns:
         """Receiving puts the returned units on hand at the account's first fulfillment centre."""
         node = self.config.nodes[0]  # ASSUMPTION: a return names no node
         for item in _items(record):
-            adjust_stock(self.store, client_id, node, item[ITEM_DETAIL]["sku"], on_hand_delta=item["quantity"])
+            adjust_stock(
+                self.store, client_id, node, item[ITEM_DETAIL]["sku"], on_hand_delta=item["quantity"]
+            )
 
     def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
         # Rules first; only a valid item touches the store (and may then meet its key's state).
@@ -217,7 +231,11 @@ class Returns:
         if not problems:
             outcome = self._apply(client_id, item)
             if isinstance(outcome, dict):
-                return {KEY_FIELD: key, ID_FIELD: outcome[ID_FIELD], bets.BULK_RESULT.status: outcome["status"]}
+                return {
+                    KEY_FIELD: key,
+                    ID_FIELD: outcome[ID_FIELD],
+                    bets.BULK_RESULT.status: outcome["status"],
+                }
             problems = [outcome]
         return {KEY_FIELD: key, bets.BULK_RESULT.errors: [problem.to_json() for problem in problems]}
 

@@ -65,7 +65,9 @@ class Route:
     def pattern(self) -> re.Pattern[str]:
         """The template as a regular expression; a placeholder matches one path segment."""
         parts = re.split(r"\{(\w+)\}", self.template)
-        regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts)
+        )
         return re.compile(regex)
 
     @property
@@ -75,7 +77,9 @@ class Route:
 
     def prefixed(self, prefix: str) -> Route:
         """Return this route mounted under ``prefix``."""
-        return Route(self.method, prefix + self.template, self.handler, self.client_id_from, self.body, self.public)
+        return Route(
+            self.method, prefix + self.template, self.handler, self.client_id_from, self.body, self.public
+        )
 
 
 class Router:
@@ -111,7 +115,9 @@ def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
-        raise bad_request(errors.BAD_REQUEST, "The request body is not valid JSON", "body", str(error)) from None
+        raise bad_request(
+            errors.BAD_REQUEST, "The request body is not valid JSON", "body", str(error)
+        ) from None
 
 
 def _reject_constant(name: str) -> Any:

@@ -143,7 +143,9 @@ def _filter(item: Any, path: str, matchers: Mapping[str, Matcher]) -> tuple[str,
     name, values = item.get("name"), item.get("values")
     if not isinstance(name, str) or name not in matchers:
         allowed = ", ".join(sorted(matchers))
-        raise bad_request(errors.NOT_ALLOWED, f"{path}.name must be one of {allowed}", f"{path}.name", f"Given: {name}")
+        raise bad_request(
+            errors.NOT_ALLOWED, f"{path}.name must be one of {allowed}", f"{path}.name", f"Given: {name}"
+        )
     if not isinstance(values, list) or not values:
         raise bad_request(errors.REQUIRED, f"{path}.values must be a non-empty array", f"{path}.values")
     return name, matchers[name](values, f"{path}.values")
@@ -217,9 +219,14 @@ def _within(moment: datetime | None, low: datetime | None, high: datetime | None
     return (low is None or moment >= low) and (high is None or moment <= high)
 
 
-def run(records: Sequence[Record], query: Mapping[str, str], body: Mapping[str, Any],
-        matchers: Mapping[str, Matcher], defaults: Mapping[str, Predicate] | None = None,
-        view: Callable[[Record], Record] | None = None) -> dict[str, Any]:
+def run(
+    records: Sequence[Record],
+    query: Mapping[str, str],
+    body: Mapping[str, Any],
+    matchers: Mapping[str, Matcher],
+    defaults: Mapping[str, Predicate] | None = None,
+    view: Callable[[Record], Record] | None = None,
+) -> dict[str, Any]:
     """One page of `records` matching a search request's ``searchFields``, sorted by its ``sort``.
 
     `defaults` are filters that apply unless the request names the same field itself; `view`

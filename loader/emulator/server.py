@@ -53,7 +53,9 @@ class EmulatorServer:
     to serve from the calling thread until ``stop()`` or KeyboardInterrupt.
     """
 
-    def __init__(self, app: WsgiApp, host: str = DEFAULT_HOST, port: int = 0, *, verbose: bool = False) -> None:
+    def __init__(
+        self, app: WsgiApp, host: str = DEFAULT_HOST, port: int = 0, *, verbose: bool = False
+    ) -> None:
         self._httpd = _HttpServer((host, port), app, verbose)
         self._thread: threading.Thread | None = None
         self._serving = False
@@ -145,9 +147,13 @@ def serve(
     out("Emulator stopped.")
 
 
-def banner(url: str, config: EmulatorConfig, db_path: str | os.PathLike[str] | None, faults: Faults) -> list[str]:
+def banner(
+    url: str, config: EmulatorConfig, db_path: str | os.PathLike[str] | None, faults: Faults
+) -> list[str]:
     """The lines `serve` prints: where it listens, its state, faults, and the credentials to use."""
-    credentials = f"PB_CLIENT_ID={config.client_id} PB_API_KEY={config.api_key} PB_API_SECRET={config.api_secret}"
+    credentials = (
+        f"PB_CLIENT_ID={config.client_id} PB_API_KEY={config.api_key} PB_API_SECRET={config.api_secret}"
+    )
     return [
         f"Fulfillment API emulator listening on {url}",
         f"State: {db_path if db_path is not None else 'in memory (lost when stopped)'}",
@@ -173,9 +179,11 @@ def exposure_warning(host: str) -> str | None:
     """What `pbload emulator serve` says on stderr when ``host`` lets other machines in; None on loopback."""
     if is_loopback(host):
         return None
-    return (f"Warning: listening on {host}, so other machines can reach the emulator. It has no real security: "
-            "its credentials are printed below and anyone who can reach it can read and change its data. "
-            f"Use --host {DEFAULT_HOST} unless that is what you want.")
+    return (
+        f"Warning: listening on {host}, so other machines can reach the emulator. It has no real security: "
+        "its credentials are printed below and anyone who can reach it can read and change its data. "
+        f"Use --host {DEFAULT_HOST} unless that is what you want."
+    )
 
 
 # The HTTP side ----------------------------------------------------------------------------------
@@ -338,7 +346,9 @@ def _call(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, s
     started: list[tuple[str, list[tuple[str, str]]]] = []
     chunks: list[bytes] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], Any]:
         if exc_info is not None and started:
             raise exc_info[1].with_traceback(exc_info[2])
         started[:] = [(status, headers)]

@@ -33,7 +33,9 @@ SEARCH_FIELDS: dict[str, search.Matcher] = {
 }
 
 
-def record_shipment(store: Store, client_id: str, order: dict[str, Any], node: str, shipped_at: str) -> dict[str, Any]:
+def record_shipment(
+    store: Store, client_id: str, order: dict[str, Any], node: str, shipped_at: str
+) -> dict[str, Any]:
     """Store and return the shipment of ``order`` (keyed by its orderId) from ``node`` at ``shipped_at``."""
     requested = order["inputShippingDetails"]  # required, with carrier and serviceId (api §22.1)
     shipment = {

@@ -28,14 +28,13 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Protocol
 
 from . import errors
 from .errors import ErrorDetail, detail
-
 
 Checker = Callable[[Any, str], list[ErrorDetail]]  # (value, its path) -> problems
 Predicate = Callable[[Any], bool]
@@ -168,9 +167,15 @@ class Num:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return [detail(errors.BAD_TYPE, f"{path} must be a number", path)]
         if self.gt is not None and not value > self.gt:
-            return [detail(errors.OUT_OF_RANGE, f"{path} must be greater than {self.gt:g}", path, f"Given: {value}")]
+            return [
+                detail(
+                    errors.OUT_OF_RANGE, f"{path} must be greater than {self.gt:g}", path, f"Given: {value}"
+                )
+            ]
         if self.ge is not None and not value >= self.ge:
-            return [detail(errors.OUT_OF_RANGE, f"{path} must be at least {self.ge:g}", path, f"Given: {value}")]
+            return [
+                detail(errors.OUT_OF_RANGE, f"{path} must be at least {self.ge:g}", path, f"Given: {value}")
+            ]
         if self.decimals is not None and _decimals(value) > self.decimals:
             message = f"{path} must have at most {self.decimals} decimals"
             return [detail(errors.BAD_FORMAT, message, path, f"Given: {value}")]
@@ -235,14 +240,18 @@ class Int:
 
     def ok(self, value: Any) -> bool:
         """Tell, building nothing, whether ``check`` would find no problem."""
-        return not isinstance(value, bool) and isinstance(value, int) and (self.ge is None or value >= self.ge)
+        return (
+            not isinstance(value, bool) and isinstance(value, int) and (self.ge is None or value >= self.ge)
+        )
 
     def check(self, value: Any, path: str) -> list[ErrorDetail]:
         """Return at most one problem: wrong type or out of range."""
         if isinstance(value, bool) or not isinstance(value, int):
             return [detail(errors.BAD_TYPE, f"{path} must be a whole number", path)]
         if self.ge is not None and value < self.ge:
-            return [detail(errors.OUT_OF_RANGE, f"{path} must be at least {self.ge}", path, f"Given: {value}")]
+            return [
+                detail(errors.OUT_OF_RANGE, f"{path} must be at least {self.ge}", path, f"Given: {value}")
+            ]
         return []
 
 
@@ -282,7 +291,9 @@ class Arr:
             bounds = f"at least {self.min_items}"
             if self.max_items is not None:
                 bounds = f"between {self.min_items} and {self.max_items}"
-            return [detail(errors.OUT_OF_RANGE, f"{path} must hold {bounds} items", path, f"{len(value)} given")]
+            return [
+                detail(errors.OUT_OF_RANGE, f"{path} must hold {bounds} items", path, f"{len(value)} given")
+            ]
         return []
 
 
@@ -309,7 +320,6 @@ def is_product_date(text: str) -> bool:
     return True
 
 
-
 _ZULU_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 ZULU_DATE_HINT = "match YYYY-MM-DDThh:mm:ssZ"
 ISO_DATE_HINT = "be an ISO 8601 date or date-time"
@@ -334,6 +344,7 @@ def is_iso_date(text: str) -> bool:
         return False
     return True
 
+
 def matches(pattern: str) -> Callable[[str], bool]:
     """Return a format check that the whole text matches ``pattern``."""
     compiled = re.compile(pattern)
@@ -342,7 +353,9 @@ def matches(pattern: str) -> Callable[[str], bool]:
 
 def country_code(required: bool = False) -> Str:
     """An ISO 3166-1 alpha-2 country code (``US``), as PB's ``...CountryCode`` fields take."""
-    return Str(required=required, fmt=matches(r"[A-Z]{2}"), hint="be two upper-case letters (ISO 3166-1 alpha-2)")
+    return Str(
+        required=required, fmt=matches(r"[A-Z]{2}"), hint="be two upper-case letters (ISO 3166-1 alpha-2)"
+    )
 
 
 def zulu_date(required: bool = False) -> Str:
@@ -399,7 +412,9 @@ def required_when(name: str, other: str, values: tuple[str, ...]) -> ObjectCheck
         if given not in values or not is_blank(obj.get(name)):
             return []
         path = join_path(prefix, name)
-        return [detail(errors.REQUIRED, f"{path} is required when {join_path(prefix, other)} is {given}", path)]
+        return [
+            detail(errors.REQUIRED, f"{path} is required when {join_path(prefix, other)} is {given}", path)
+        ]
 
     return check
 
@@ -461,11 +476,15 @@ def descending(*names: str) -> ObjectCheck:
 
     def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
         numbers = [(name, obj.get(name)) for name in names]
-        numbers = [(n, v) for n, v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
-        for (bigger, high), (smaller, low) in zip(numbers, numbers[1:]):
+        numbers = [
+            (n, v) for n, v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+        ]
+        for (bigger, high), (smaller, low) in zip(numbers, numbers[1:], strict=False):
             if low > high:
                 path = join_path(prefix, smaller)
-                message = f"{path} must not exceed {join_path(prefix, bigger)}: {', '.join(names)} go longest first"
+                message = (
+                    f"{path} must not exceed {join_path(prefix, bigger)}: {', '.join(names)} go longest first"
+                )
                 return [detail(errors.OUT_OF_RANGE, message, path, f"Given: {low} > {high}")]
         return []
 
@@ -486,7 +505,9 @@ def _checker(rule: Rule) -> Checker:
 
 
 def _compile_object(obj: Obj) -> Checker:
-    fields = tuple((name, rule.required, _predicate(rule), _checker(rule)) for name, rule in obj.rules.items())
+    fields = tuple(
+        (name, rule.required, _predicate(rule), _checker(rule)) for name, rule in obj.rules.items()
+    )
     known, names, response_only = frozenset(obj.rules), tuple(obj.rules), obj.response_only
 
     def run(value: Any, path: str) -> list[ErrorDetail]:

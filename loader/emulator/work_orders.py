@@ -33,7 +33,13 @@ CREATED, INPROGRESS, COMPLETE, CLOSED, CANCELED = "CREATED", "INPROGRESS", "COMP
 LIFECYCLE = Lifecycle((CREATED, INPROGRESS, COMPLETE, CLOSED), cancel=CANCELED, cancel_from=(CREATED,))
 EDITABLE = (CREATED,)  # ASSUMPTION: the docs do not say which statuses allow update or cancel
 CANCEL_FIELDS = ("cancelReason", "cancelDate", "pbCancelDate")
-RESPONSE_ONLY = (ID_FIELD, "status", "pbCreateDate", "pbUpdateDate", *CANCEL_FIELDS)  # PB's: refused in a request
+RESPONSE_ONLY = (
+    ID_FIELD,
+    "status",
+    "pbCreateDate",
+    "pbUpdateDate",
+    *CANCEL_FIELDS,
+)  # PB's: refused in a request
 QUANTITY = bets.WORK_ORDER_QUANTITY
 
 # W5's body (api §14.2): exactly these fields.
@@ -113,7 +119,12 @@ class WorkOrders:
         """Store a new work order and return its record; raise 400 if invalid or the key exists."""
         self._check(client_id, order)
         now = pb_timestamp(self.clock())
-        fields = {**_client_fields(order), "status": LIFECYCLE.initial, "pbCreateDate": now, "pbUpdateDate": now}
+        fields = {
+            **_client_fields(order),
+            "status": LIFECYCLE.initial,
+            "pbCreateDate": now,
+            "pbUpdateDate": now,
+        }
         record = self.records.create(client_id, order[KEY_FIELD], fields)
         if record is None:
             raise HttpError(400, [duplicate(order[KEY_FIELD])])
@@ -181,7 +192,9 @@ class WorkOrders:
             if LIFECYCLE.reaches(record["status"], status, COMPLETE):
                 self._build_kits(client_id, record)
             now = pb_timestamp(self.clock())
-            record.update(status=status, pbUpdateDate=now, **({"pbCancelDate": now} if status == CANCELED else {}))
+            record.update(
+                status=status, pbUpdateDate=now, **({"pbCancelDate": now} if status == CANCELED else {})
+            )
             self.records.save(client_id, record)
             return record
 
@@ -192,7 +205,9 @@ class WorkOrders:
     def _check(self, client_id: str, order: dict[str, Any]) -> None:
         problems = self.rules.check(order, "")
         named = [("sku", order.get("sku"))]
-        problems += references.product_problems(self.store, client_id, named, references.flagged(problems), kit=True)
+        problems += references.product_problems(
+            self.store, client_id, named, references.flagged(problems), kit=True
+        )
         if problems:
             raise HttpError(400, problems)
 
@@ -200,7 +215,9 @@ class WorkOrders:
         """Completing takes the kit's components (per its BOM, if any) off hand at the node and adds the kits."""
         node, kits = record["node"], record[QUANTITY]
         for line in (boms.for_kit(self.store, client_id, record["sku"]) or {}).get(boms.DETAILS, []):
-            adjust_stock(self.store, client_id, node, line[boms.CHILD_SKU], on_hand_delta=-kits * line[boms.QUANTITY])
+            adjust_stock(
+                self.store, client_id, node, line[boms.CHILD_SKU], on_hand_delta=-kits * line[boms.QUANTITY]
+            )
         adjust_stock(self.store, client_id, node, record["sku"], on_hand_delta=kits)
 
     # HTTP binding ---------------------------------------------------------------------------------
@@ -243,4 +260,6 @@ def _status_view(record: dict[str, Any]) -> dict[str, Any]:
 def _require_same_key(record: dict[str, Any], given: str) -> None:
     if given != record[KEY_FIELD]:
         message = f"{KEY_FIELD} in the body must be the work order's own"
-        raise bad_request(errors.BAD_REQUEST, message, KEY_FIELD, f"Stored: {record[KEY_FIELD]}; body: {given}")
+        raise bad_request(
+            errors.BAD_REQUEST, message, KEY_FIELD, f"Stored: {record[KEY_FIELD]}; body: {given}"
+        )

@@ -65,14 +65,20 @@ class Field:
     pattern: str | None = None  # a regular expression the whole value must match
     pattern_hint: str = ""  # how to say the pattern to a person
     required_with: tuple[str, ...] = ()  # required when any of these columns (by name) has a value
-    required_if: tuple[str, tuple[str, ...]] | None = None  # required when that column has one of these values
+    required_if: tuple[str, tuple[str, ...]] | None = (
+        None  # required when that column has one of these values
+    )
     product_ref: bool = False  # the value is a SKU that must be a product (in the workbook or at PB)
     example: Any = None
     width: int = 16
     datetime_format: str = ORDER_DATETIME
     default: Any = None  # sent when the cell is blank (PB's or pbload's documented default)
-    fixed: tuple[tuple[str, Any], ...] = ()  # (path, value) sent beside a given value, e.g. an identifier's source
-    separator: str | None = None  # the cell lists several values (sent as an array), e.g. "Damaged; Too small"
+    fixed: tuple[
+        tuple[str, Any], ...
+    ] = ()  # (path, value) sent beside a given value, e.g. an identifier's source
+    separator: str | None = (
+        None  # the cell lists several values (sent as an array), e.g. "Damaged; Too small"
+    )
 
     @property
     def name(self) -> str:
@@ -107,8 +113,11 @@ class Field:
         if self.default is not None:
             parts.append(f"Blank means {self.default} for a new item.")
         if self.path is not None:
-            parts.append(f"On an update a blank cell keeps PB's value; {CLEAR} clears it." if not self.required
-                         else "On an update a blank cell keeps PB's value.")
+            parts.append(
+                f"On an update a blank cell keeps PB's value; {CLEAR} clears it."
+                if not self.required
+                else "On an update a blank cell keeps PB's value."
+            )
         return " ".join(parts)
 
 
@@ -149,8 +158,12 @@ class ApiSpec:
     lookup_fields: tuple[dict[str, Any], ...] = ()  # searchFields added to every lookup by key
 
 
-PayloadFinish = Callable[[dict[str, Any]], None]  # completes a built payload in place (e.g. a product's sides, longest first)
-RowCheck = Callable[[str, "pd.DataFrame"], list[Issue]]  # (sheet, typed values) -> problems found across a row
+PayloadFinish = Callable[
+    [dict[str, Any]], None
+]  # completes a built payload in place (e.g. a product's sides, longest first)
+RowCheck = Callable[
+    [str, "pd.DataFrame"], list[Issue]
+]  # (sheet, typed values) -> problems found across a row
 
 
 @dataclass(frozen=True)
@@ -175,7 +188,9 @@ class Resource:
     carried: tuple[str, ...] = ()
     carried_lines: tuple[str, ...] = ()
     unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
-    not_key: tuple[str, ...] = ()  # line fields that must differ from the group's key (a kit is not its own part)
+    not_key: tuple[
+        str, ...
+    ] = ()  # line fields that must differ from the group's key (a kit is not its own part)
     api: ApiSpec | None = None
     finish: PayloadFinish | None = None
     row_checks: tuple[RowCheck, ...] = ()
@@ -205,8 +220,9 @@ class Resource:
     def line_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_line)
 
-    def build_payload(self, values: dict[str, Any], lines: list[dict[str, Any]] | None = None,
-                      given_only: bool = False) -> dict[str, Any]:
+    def build_payload(
+        self, values: dict[str, Any], lines: list[dict[str, Any]] | None = None, given_only: bool = False
+    ) -> dict[str, Any]:
         """The API object for checked values: one row's, or a group's header values and its lines.
 
         `given_only` builds what the cells hold and nothing else, for laying over PB's record: no
@@ -232,14 +248,18 @@ class Resource:
     @functools.cached_property
     def _slot_arrays(self) -> tuple[str, ...]:
         """The arrays filled slot by slot (`shipToAddress.addressLines` from `…addressLines[1]`), header level."""
-        return tuple(dict.fromkeys(m.group(1) for f in self.header_fields if f.path
-                                   for m in _SLOT.finditer(f.path)))
+        return tuple(
+            dict.fromkeys(m.group(1) for f in self.header_fields if f.path for m in _SLOT.finditer(f.path))
+        )
 
     @functools.cached_property
     def _line_slot_arrays(self) -> tuple[str, ...]:
         """The same inside each line."""
-        return tuple(dict.fromkeys(m.group(1) for f in self.line_fields
-                                   for m in _SLOT.finditer(f.path.split(LINE_MARK, 1)[1])))  # type: ignore[union-attr]
+        return tuple(
+            dict.fromkeys(
+                m.group(1) for f in self.line_fields for m in _SLOT.finditer(f.path.split(LINE_MARK, 1)[1])
+            )
+        )  # type: ignore[union-attr]
 
     def _lines(self, rows: list[dict[str, Any]], given_only: bool = False) -> list[dict[str, Any]]:
         numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
@@ -332,11 +352,13 @@ def format_datetime(value: datetime | date, style: str) -> str:
 
 
 LINE_MARK = "[]."
-_SLOT = re.compile(r"([\w.\[\]]*?\w)\[\d+\]")  # the array before a numbered slot: `details.identifiers` of `[0]`
+_SLOT = re.compile(
+    r"([\w.\[\]]*?\w)\[\d+\]"
+)  # the array before a numbered slot: `details.identifiers` of `[0]`
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _segments(path: str) -> tuple[tuple[str, int | None], ...]:
     """`references[0].name` -> (("references", 0), ("name", None)); parsed once per path."""
     parsed = []

@@ -18,24 +18,70 @@ API = ApiSpec(
 _LINE = "billOfMaterialDetails[]."
 
 FIELDS = (
-    Field("Kit SKU", "sku", Kind.CODE, "The kit's SKU (a KIT product): rows with the same one are one bill.",
-          required=True, max_length=30, product_ref=True, example="KIT-BRKFST-2", width=18),
-    Field("Description", "description", Kind.TEXT, "What the bill of materials builds.", required=True,
-          max_length=30, example="Breakfast set for two", width=24),
-    Field("Node", "node", Kind.CODE, "The fulfillment centre's ID where kits are built (e.g. 157).", example="157",
-          width=8),
+    Field(
+        "Kit SKU",
+        "sku",
+        Kind.CODE,
+        "The kit's SKU (a KIT product): rows with the same one are one bill.",
+        required=True,
+        max_length=30,
+        product_ref=True,
+        example="KIT-BRKFST-2",
+        width=18,
+    ),
+    Field(
+        "Description",
+        "description",
+        Kind.TEXT,
+        "What the bill of materials builds.",
+        required=True,
+        max_length=30,
+        example="Breakfast set for two",
+        width=24,
+    ),
+    Field(
+        "Node",
+        "node",
+        Kind.CODE,
+        "The fulfillment centre's ID where kits are built (e.g. 157).",
+        example="157",
+        width=8,
+    ),
     Field("Brand", "brand", Kind.TEXT, "Your brand.", max_length=30, width=14),
-    Field("Active", "active", Kind.BOOLEAN, "FALSE to keep the bill but stop using it; blank is TRUE.", width=9),
+    Field(
+        "Active", "active", Kind.BOOLEAN, "FALSE to keep the bill but stop using it; blank is TRUE.", width=9
+    ),
     Field("Notes", "notes[0]", Kind.TEXT, "A note for the kitting team.", max_length=50, width=24),
-    Field("Component SKU", f"{_LINE}{bets.BOM_COMPONENT_SKU}", Kind.CODE,
-          "A product that goes into the kit: a SKU of the Products sheet or already at PB.", required=True,
-          max_length=30, product_ref=True, example="MUG-STN-12OZ", width=18),
-    Field("Component Quantity", f"{_LINE}{bets.BOM_COMPONENT_QUANTITY}", Kind.INTEGER, "How many of the component one kit takes.",
-          required=True, minimum=1, example=2, width=10),
-    Field("Action", None, Kind.CHOICE,
-          "Blank or UPSERT creates the bill or updates it if PB has one for the kit; CREATE only creates; "
-          "UPDATE only updates.",
-          choices=("UPSERT", "CREATE", "UPDATE"), width=10),
+    Field(
+        "Component SKU",
+        f"{_LINE}{bets.BOM_COMPONENT_SKU}",
+        Kind.CODE,
+        "A product that goes into the kit: a SKU of the Products sheet or already at PB.",
+        required=True,
+        max_length=30,
+        product_ref=True,
+        example="MUG-STN-12OZ",
+        width=18,
+    ),
+    Field(
+        "Component Quantity",
+        f"{_LINE}{bets.BOM_COMPONENT_QUANTITY}",
+        Kind.INTEGER,
+        "How many of the component one kit takes.",
+        required=True,
+        minimum=1,
+        example=2,
+        width=10,
+    ),
+    Field(
+        "Action",
+        None,
+        Kind.CHOICE,
+        "Blank or UPSERT creates the bill or updates it if PB has one for the kit; CREATE only creates; "
+        "UPDATE only updates.",
+        choices=("UPSERT", "CREATE", "UPDATE"),
+        width=10,
+    ),
 )
 
 BOMS = Resource(

@@ -27,8 +27,12 @@ from loader.resources.base import LINE_MARK, Field, Resource, _close_gaps, _path
 Cleared = frozenset[tuple[int, str]]  # (position in the group, column name) of each CLEAR cell
 
 
-def merge(resource: Resource, record: dict[str, Any], values: Sequence[dict[str, Any]],
-          cleared: Cleared = frozenset()) -> dict[str, Any]:
+def merge(
+    resource: Resource,
+    record: dict[str, Any],
+    values: Sequence[dict[str, Any]],
+    cleared: Cleared = frozenset(),
+) -> dict[str, Any]:
     """The body of an update: PB's `record` with the group's filled cells (`values`) laid over it."""
     given = resource.build_payload(values[0], list(values) if resource.lines else None, given_only=True)
     header_cleared = _with_companions(resource.header_fields, {name for _, name in cleared})
@@ -38,16 +42,23 @@ def merge(resource: Resource, record: dict[str, Any], values: Sequence[dict[str,
     if resource.lines is not None:
         theirs = {_line_id(resource, line): line for line in record.get(resource.lines) or []}
         out[resource.lines] = [
-            _merged_line(resource, theirs.get(_line_id(resource, line), {}), line,
-                         _with_companions(resource.line_fields, {n for p, n in cleared if p == position}))
-            for position, line in enumerate(given[resource.lines])]
+            _merged_line(
+                resource,
+                theirs.get(_line_id(resource, line), {}),
+                line,
+                _with_companions(resource.line_fields, {n for p, n in cleared if p == position}),
+            )
+            for position, line in enumerate(given[resource.lines])
+        ]
     _close_gaps(out, resource._slot_arrays)
     if resource.finish is not None:
         resource.finish(out)
     return out
 
 
-def _merged_line(resource: Resource, theirs: dict[str, Any], ours: dict[str, Any], cleared: set[str]) -> dict[str, Any]:
+def _merged_line(
+    resource: Resource, theirs: dict[str, Any], ours: dict[str, Any], cleared: set[str]
+) -> dict[str, Any]:
     line: dict[str, Any] = {}
     _overlay(line, resource.line_fields, theirs, ours, cleared, _line_path)
     _carry(resource.carried_lines, theirs, line)
@@ -61,7 +72,7 @@ def pb_view(resource: Resource, record: dict[str, Any]) -> dict[str, Any]:
     if resource.carried or resource.carried_lines:
         _carry(resource.carried, record, view)
         if resource.lines is not None:  # `project` keeps PB's lines in PB's order
-            for mine, theirs in zip(view[resource.lines], record.get(resource.lines) or []):
+            for mine, theirs in zip(view[resource.lines], record.get(resource.lines) or [], strict=False):
                 _carry(resource.carried_lines, theirs, mine)
     return view
 
@@ -81,8 +92,14 @@ def _line_path(f: Field) -> str:
     return f.path.split(LINE_MARK, 1)[1]  # type: ignore[union-attr]
 
 
-def _overlay(target: dict[str, Any], fields: Iterable[Field], theirs: dict[str, Any], ours: dict[str, Any],
-             cleared: set[str], path_of: Any) -> None:
+def _overlay(
+    target: dict[str, Any],
+    fields: Iterable[Field],
+    theirs: dict[str, Any],
+    ours: dict[str, Any],
+    cleared: set[str],
+    path_of: Any,
+) -> None:
     """Each field (with its fixed companions) from our cells if filled, else from PB's record."""
     for f in fields:
         if not f.path or f.name in cleared:
@@ -119,7 +136,9 @@ def _line_id(resource: Resource, line: dict[str, Any]) -> Any:
     return None if key is None else value_at(line, key)
 
 
-def changes(resource: Resource, old: dict[str, Any], new: dict[str, Any], rows: Sequence[int]) -> tuple[Change, ...]:
+def changes(
+    resource: Resource, old: dict[str, Any], new: dict[str, Any], rows: Sequence[int]
+) -> tuple[Change, ...]:
     """What `new` (the body to send) changes of `old` (PB's record, projected), column by column."""
     pairs = ((f, value_at(old, f.path), value_at(new, f.path)) for f in resource.header_fields if f.path)
     found = [Change(f.header, before, after, rows[0]) for f, before, after in pairs if before != after]
@@ -128,22 +147,32 @@ def changes(resource: Resource, old: dict[str, Any], new: dict[str, Any], rows: 
     return tuple(found)
 
 
-def _line_changes(resource: Resource, old: list[dict[str, Any]], new: list[dict[str, Any]],
-                  rows: Sequence[int]) -> list[Change]:
+def _line_changes(
+    resource: Resource, old: list[dict[str, Any]], new: list[dict[str, Any]], rows: Sequence[int]
+) -> list[Change]:
     """Lines matched by ID: each changed field, each line added, each line PB has that no row lists."""
     key = _line_key(resource)
     label = resource.by_name[resource.line_key or resource.line_number].header if key else "Line"  # type: ignore
     ids = [value_at(line, key) if key else n + 1 for n, line in enumerate(new)]
     theirs = {value_at(line, key) if key else n + 1: line for n, line in enumerate(old)}
     found: list[Change] = []
-    for position, (line_id, line) in enumerate(zip(ids, new)):
+    for position, (line_id, line) in enumerate(zip(ids, new, strict=False)):
         row = rows[position] if position < len(rows) else rows[0]
         if line_id not in theirs:
             found.append(Change(label, None, line_id, row, line_id, "added"))
             continue
-        found += [Change(f.header, value_at(theirs[line_id], _line_path(f)), value_at(line, _line_path(f)), row,
-                         line_id)
-                  for f in resource.line_fields
-                  if value_at(theirs[line_id], _line_path(f)) != value_at(line, _line_path(f))]
-    found += [Change(label, line_id, None, rows[0], line_id, "removed") for line_id in theirs if line_id not in ids]
+        found += [
+            Change(
+                f.header,
+                value_at(theirs[line_id], _line_path(f)),
+                value_at(line, _line_path(f)),
+                row,
+                line_id,
+            )
+            for f in resource.line_fields
+            if value_at(theirs[line_id], _line_path(f)) != value_at(line, _line_path(f))
+        ]
+    found += [
+        Change(label, line_id, None, rows[0], line_id, "removed") for line_id in theirs if line_id not in ids
+    ]
     return found

@@ -79,8 +79,15 @@ FIELDS = (
         example="ITEM",
         width=14,
     ),
-    _text("Description", "details.description", "What the product is, as pickers and packers see it.", 100,
-          width=40, required=True, example="Merino crew-neck sweater, blue, M"),
+    _text(
+        "Description",
+        "details.description",
+        "What the product is, as pickers and packers see it.",
+        100,
+        width=40,
+        required=True,
+        example="Merino crew-neck sweater, blue, M",
+    ),
     _text("Brand", "details.brand", "The product's brand.", 50, width=14, example="Alfama"),
     _text("Category", "details.category", "Your category for the product.", 50, width=14, example="Knitwear"),
     _text("Manufacturer", "details.manufacturer", "Who makes the product.", 255, width=20),
@@ -96,10 +103,24 @@ FIELDS = (
         example="012345678905",
         width=16,
     ),
-    Field("Other Identifier Type", _OTHER_ID_SOURCE, Kind.CODE, "The kind of another identifier, such as EAN or ISBN.",
-          max_length=10, required_with=(_OTHER_ID,), width=12),
-    Field("Other Identifier", _OTHER_ID, Kind.CODE, "The other identifier's number.", max_length=100,
-          required_with=(_OTHER_ID_SOURCE,), width=16),
+    Field(
+        "Other Identifier Type",
+        _OTHER_ID_SOURCE,
+        Kind.CODE,
+        "The kind of another identifier, such as EAN or ISBN.",
+        max_length=10,
+        required_with=(_OTHER_ID,),
+        width=12,
+    ),
+    Field(
+        "Other Identifier",
+        _OTHER_ID,
+        Kind.CODE,
+        "The other identifier's number.",
+        max_length=100,
+        required_with=(_OTHER_ID_SOURCE,),
+        width=16,
+    ),
     Field(
         "Unit Cost",
         bets.UNIT_COST,
@@ -153,18 +174,57 @@ FIELDS = (
         example="PT",
         width=12,
     ),
-    _text("Origin State", "details.originStateProvince", "The state or province where the product was made.", 50,
-          width=12),
-    Field("HS Tariff Code", _HS_CODE, Kind.CODE, "Harmonized System tariff code for customs (give its country too).",
-          max_length=30, required_with=(_HS_COUNTRY,), example="611011", width=12),
-    Field("HS Country", _HS_COUNTRY, Kind.CODE, "The country whose tariff the HS Tariff Code is, as a two-letter code.",
-          pattern=COUNTRY_PATTERN, pattern_hint=COUNTRY_HINT, required_with=(_HS_CODE,), example="US", width=10),
-    Field("DOT Hazmat Code", "details.hazmatClassification[0].dotHazmatCode", Kind.CODE,
-          "US Department of Transportation hazardous-material code, for dangerous goods.", max_length=10, width=12),
-    Field("UN Hazmat Code", "details.hazmatClassification[0].unHazmatCode", Kind.CODE,
-          "UN number of a dangerous good (such as UN3481).", max_length=10, width=12),
-    _text("Hazmat Description", "details.hazmatClassification[0].hazmatDescription",
-          "What makes the product dangerous goods.", 100, width=20),
+    _text(
+        "Origin State",
+        "details.originStateProvince",
+        "The state or province where the product was made.",
+        50,
+        width=12,
+    ),
+    Field(
+        "HS Tariff Code",
+        _HS_CODE,
+        Kind.CODE,
+        "Harmonized System tariff code for customs (give its country too).",
+        max_length=30,
+        required_with=(_HS_COUNTRY,),
+        example="611011",
+        width=12,
+    ),
+    Field(
+        "HS Country",
+        _HS_COUNTRY,
+        Kind.CODE,
+        "The country whose tariff the HS Tariff Code is, as a two-letter code.",
+        pattern=COUNTRY_PATTERN,
+        pattern_hint=COUNTRY_HINT,
+        required_with=(_HS_CODE,),
+        example="US",
+        width=10,
+    ),
+    Field(
+        "DOT Hazmat Code",
+        "details.hazmatClassification[0].dotHazmatCode",
+        Kind.CODE,
+        "US Department of Transportation hazardous-material code, for dangerous goods.",
+        max_length=10,
+        width=12,
+    ),
+    Field(
+        "UN Hazmat Code",
+        "details.hazmatClassification[0].unHazmatCode",
+        Kind.CODE,
+        "UN number of a dangerous good (such as UN3481).",
+        max_length=10,
+        width=12,
+    ),
+    _text(
+        "Hazmat Description",
+        "details.hazmatClassification[0].hazmatDescription",
+        "What makes the product dangerous goods.",
+        100,
+        width=20,
+    ),
     Field(
         "Vendor Name",
         "vendorDetails.name",
@@ -229,12 +289,13 @@ FIELDS = (
     ),
 )
 
+
 def order_dimensions(payload: dict[str, Any]) -> None:
     """Send the sides as PB defines them: length the longest, height the second, width the shortest (§22.5)."""
     dimensions = payload.get("details", {}).get("dimensions")
     if dimensions and all(side in dimensions for side in _DIMENSION_SIDES):
         ordered = sorted((dimensions[side] for side in _DIMENSION_SIDES), reverse=True)
-        dimensions.update(zip(_DIMENSION_SIDES, ordered))
+        dimensions.update(zip(_DIMENSION_SIDES, ordered, strict=False))
 
 
 def dimensions_reordered(sheet: str, values: pd.DataFrame) -> list[Issue]:
@@ -247,12 +308,17 @@ def dimensions_reordered(sheet: str, values: pd.DataFrame) -> list[Issue]:
     issues = []
     for row, (length, height, width) in sides[given & ~ordered].iterrows():
         longest, second, shortest = sorted((length, height, width), reverse=True)
-        issues.append(Issue(
-            sheet, int(row), "Length", DIMENSIONS_REORDERED,
-            f"Length {length:g}, Height {height:g}, Width {width:g} were sent as length {longest:g}, height "
-            f"{second:g}, width {shortest:g}: PB takes the longest side as length and the shortest as width.",
-            Severity.WARNING,
-        ))
+        issues.append(
+            Issue(
+                sheet,
+                int(row),
+                "Length",
+                DIMENSIONS_REORDERED,
+                f"Length {length:g}, Height {height:g}, Width {width:g} were sent as length {longest:g}, height "
+                f"{second:g}, width {shortest:g}: PB takes the longest side as length and the shortest as width.",
+                Severity.WARNING,
+            )
+        )
     return issues
 
 
@@ -268,9 +334,9 @@ PRODUCTS = Resource(
     row_checks=(dimensions_reordered,),
     template_changes={
         2: "'Country of Origin' is now 'Origin Country', 'HS Code' is now 'HS Tariff Code' with an 'HS Country'; "
-           "Length, Height and Width follow PB (longest side first); new columns Brand, Category, Manufacturer, "
-           "Origin State, Other Identifier Type, Other Identifier, DOT Hazmat Code, UN Hazmat Code and "
-           "Hazmat Description.",
+        "Length, Height and Width follow PB (longest side first); new columns Brand, Category, Manufacturer, "
+        "Origin State, Other Identifier Type, Other Identifier, DOT Hazmat Code, UN Hazmat Code and "
+        "Hazmat Description.",
     },
     instructions=(
         "One row per product. The SKU is the product's key: each SKU may appear only once.",

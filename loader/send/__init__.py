@@ -21,8 +21,9 @@ from loader.send.lookup import find_by_key, known_keys
 from loader.send.pool import STOP_GRACE_SECONDS, Stopped
 
 
-def sender_for(resource: Resource, client: FulfillmentClient, chunk_size: int, concurrency: int,
-               recorder: Recorder) -> Sender:
+def sender_for(
+    resource: Resource, client: FulfillmentClient, chunk_size: int, concurrency: int, recorder: Recorder
+) -> Sender:
     """The sender that loads `resource`."""
     spec = resource.api
     if spec is None:
@@ -31,5 +32,13 @@ def sender_for(resource: Resource, client: FulfillmentClient, chunk_size: int, c
     return cls(client, resource, spec, chunk_size, concurrency, recorder)
 
 
-__all__ = ["STOP_GRACE_SECONDS", "Progress", "Recorder", "Sender", "Stopped", "find_by_key", "known_keys",
-           "sender_for"]
+__all__ = [
+    "STOP_GRACE_SECONDS",
+    "Progress",
+    "Recorder",
+    "Sender",
+    "Stopped",
+    "find_by_key",
+    "known_keys",
+    "sender_for",
+]

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from loader import bets
 from loader.api import ApiResponse, ErrorDetail, NoAnswerError, describe_errors, parse_errors
 from loader.api.retry import is_transient
-from loader import bets
 from loader.journal import Journal
 from loader.models import Item, Outcome, Status
 from loader.payloads import PayloadLog
@@ -22,7 +22,9 @@ NO_RESULT = "no-result"  # the code of an item in doubt: PB did not say what bec
 NO_ANSWER = "no-answer"
 UNREACHABLE = "unreachable"  # no attempt of the request reached PB: certainly not carried out
 LOOKUP_FAILED = "lookup-failed"  # the item could not be looked up at PB, so it was not sent
-AGAIN = "Load the same workbook again: pbload checks what PB has and finishes it without sending anything twice."
+AGAIN = (
+    "Load the same workbook again: pbload checks what PB has and finishes it without sending anything twice."
+)
 # What a result's `status` tells, by resource, where PB documents it (§4, §21.3): for products it is
 # the product's state in PB's catalogue (PUBLISHED or UNPUBLISHED), not the outcome of the call.
 STATE_MESSAGES = {"products": "PB lists the product as {status}."}
@@ -45,9 +47,17 @@ class Recorder:
     starts. Each item's body goes to the `--payloads` file, when there is one, as it is sent.
     """
 
-    def __init__(self, journal: Journal | None = None, run_id: str = "", target: str = "", resource: str = "",
-                 progress: Progress = lambda rows, failed: None, stop: threading.Event | None = None,
-                 in_doubt: frozenset[str] = frozenset(), payloads: PayloadLog | None = None) -> None:
+    def __init__(
+        self,
+        journal: Journal | None = None,
+        run_id: str = "",
+        target: str = "",
+        resource: str = "",
+        progress: Progress = lambda rows, failed: None,
+        stop: threading.Event | None = None,
+        in_doubt: frozenset[str] = frozenset(),
+        payloads: PayloadLog | None = None,
+    ) -> None:
         self.journal = journal
         self.payloads = payloads
         self.run_id = run_id
@@ -64,11 +74,13 @@ class Recorder:
 
     def sending(self, items: Sequence[Item]) -> Callable[[str], None]:
         """The callback that marks `items` in flight with an attempt's transaction ID."""
+
         def mark(transaction_id: str) -> None:
             if self.stopped:  # stopped (Ctrl-C): no attempt leaves any more, the job ends here
                 raise Stopped()
             if self.journal is not None:
                 self.journal.sending(self.run_id, self.target, self.resource, items, transaction_id)
+
         return mark
 
     def body(self, item: Item, body: dict[str, Any], operation: str) -> dict[str, Any]:
@@ -88,14 +100,16 @@ class Recorder:
         answered = [(i, o) for i, o in results if o.error_code != NO_ANSWER]
         if self.journal is not None and answered:
             self.journal.settled(self.run_id, self.target, self.resource, answered)
-        self.progress(sum(len(i.rows) for i, _ in results),
-                      sum(len(i.rows) for i, o in results if o.status is Status.FAILED))
+        self.progress(
+            sum(len(i.rows) for i, _ in results),
+            sum(len(i.rows) for i, o in results if o.status is Status.FAILED),
+        )
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -148,26 +162,34 @@ def failure(response: ApiResponse, errors: Sequence[ErrorDetail] = ()) -> Outcom
         message += f" (PB throttled the request {times}; {later})"
     elif is_transient(response.status, response.codes):  # out of tries: worth another go later
         message = message.rstrip(".") + f" (tried {times}; {later})"
-    return Outcome(Status.FAILED, error_code=errors[0].code, message=message, transaction_id=response.transaction_id)
+    return Outcome(
+        Status.FAILED, error_code=errors[0].code, message=message, transaction_id=response.transaction_id
+    )
 
 
 def no_result(response: ApiResponse) -> Outcome:
     """An item the API said nothing about: in doubt, never silently OK (§21.3)."""
-    return Outcome(Status.FAILED, error_code=NO_RESULT,
-                   message="The API answered without a result for this item; check it at PB before loading it again.",
-                   transaction_id=response.transaction_id)
+    return Outcome(
+        Status.FAILED,
+        error_code=NO_RESULT,
+        message="The API answered without a result for this item; check it at PB before loading it again.",
+        transaction_id=response.transaction_id,
+    )
 
 
 def in_doubt(response: ApiResponse, key_name: str, beside: dict | None = None) -> Outcome:
     """An item PB's answer did not name, which a lookup does not find at PB as sent (§21.3)."""
     errors = beside.get(bets.BULK_RESULT_ERRORS) if beside else None
     said = describe_errors(parse_errors({"errors": errors})) if errors else ""
-    return Outcome(Status.FAILED, error_code=NO_RESULT,
-                   message=f"In doubt: PB's answer did not name this item (no {key_name} in its results), and "
-                           "PB does not hold it as sent"
-                           + (f"; the result in its place said {said}" if said else "")
-                           + ". Check it at PB before loading it again.",
-                   transaction_id=response.transaction_id)
+    return Outcome(
+        Status.FAILED,
+        error_code=NO_RESULT,
+        message=f"In doubt: PB's answer did not name this item (no {key_name} in its results), and "
+        "PB does not hold it as sent"
+        + (f"; the result in its place said {said}" if said else "")
+        + ". Check it at PB before loading it again.",
+        transaction_id=response.transaction_id,
+    )
 
 
 def state_message(resource: str, source: dict[str, Any] | None) -> str | None:
@@ -182,23 +204,37 @@ def no_answer(exc: NoAnswerError) -> Outcome:
     tries = f"{exc.attempts} attempt{'s' if exc.attempts > 1 else ''}"
     cause = exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "no answer"
     if exc.uncertain:
-        return Outcome(Status.FAILED, error_code=NO_ANSWER, transaction_id=exc.transaction_id or None,
-                       message=f"Sent, but no answer came back after {tries} ({cause}). {AGAIN}")
-    return Outcome(Status.FAILED, error_code=UNREACHABLE, transaction_id=exc.transaction_id or None,
-                   message=f"Not sent: PB could not be reached in {tries} ({cause}). {AGAIN}")
+        return Outcome(
+            Status.FAILED,
+            error_code=NO_ANSWER,
+            transaction_id=exc.transaction_id or None,
+            message=f"Sent, but no answer came back after {tries} ({cause}). {AGAIN}",
+        )
+    return Outcome(
+        Status.FAILED,
+        error_code=UNREACHABLE,
+        transaction_id=exc.transaction_id or None,
+        message=f"Not sent: PB could not be reached in {tries} ({cause}). {AGAIN}",
+    )
 
 
 def lookup_failed(reason: str) -> Outcome:
     """FAILED for an item that could not be looked up at PB: sending it blind could create it twice."""
-    return Outcome(Status.FAILED, error_code=LOOKUP_FAILED,
-                   message=f"Not sent: it could not be looked up at PB first ({reason}). {AGAIN}")
+    return Outcome(
+        Status.FAILED,
+        error_code=LOOKUP_FAILED,
+        message=f"Not sent: it could not be looked up at PB first ({reason}). {AGAIN}",
+    )
 
 
 def unchecked(response: ApiResponse, reason: str) -> Outcome:
     """An item in doubt after an answer that did not name it, which could not be looked up either."""
-    return Outcome(Status.FAILED, error_code=NO_ANSWER, transaction_id=response.transaction_id,
-                   message=f"In doubt: PB's answer did not name this item, and looking it up failed ({reason}). "
-                           f"{AGAIN}")
+    return Outcome(
+        Status.FAILED,
+        error_code=NO_ANSWER,
+        transaction_id=response.transaction_id,
+        message=f"In doubt: PB's answer did not name this item, and looking it up failed ({reason}). {AGAIN}",
+    )
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,21 @@ from loader.models import Action, Change, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
 from loader.resources.merge import changes, merge, pb_view
-from loader.send.common import (BulkResults, Lookup, Recorder, chunks, failure, in_doubt, lookup_failed, no_answer,
-                                no_result, refused, results_by_key, state_message, unchecked)
+from loader.send.common import (
+    BulkResults,
+    Lookup,
+    Recorder,
+    chunks,
+    failure,
+    in_doubt,
+    lookup_failed,
+    no_answer,
+    no_result,
+    refused,
+    results_by_key,
+    state_message,
+    unchecked,
+)
 from loader.send.lookup import find_by_key
 from loader.send.pool import STOP_GRACE_SECONDS, Pool, Stopped
 
@@ -49,8 +62,16 @@ class Step:
 class KeyedSender:
     """Looks items up by client key, settles what needs no call, and sends the rest."""
 
-    def __init__(self, client: FulfillmentClient, resource: Resource, spec: ApiSpec, chunk_size: int,
-                 concurrency: int, recorder: Recorder | None = None, grace_s: float = STOP_GRACE_SECONDS) -> None:
+    def __init__(
+        self,
+        client: FulfillmentClient,
+        resource: Resource,
+        spec: ApiSpec,
+        chunk_size: int,
+        concurrency: int,
+        recorder: Recorder | None = None,
+        grace_s: float = STOP_GRACE_SECONDS,
+    ) -> None:
         self.client = client
         self.resource = resource
         self.spec = spec
@@ -75,7 +96,9 @@ class KeyedSender:
             if item.key in looked.failed:
                 settled.append((item, lookup_failed(looked.failed[item.key])))
                 continue
-            decided = decide(item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
+            decided = decide(
+                item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt
+            )
             if isinstance(decided, Outcome):
                 settled.append((item, decided))
             else:
@@ -100,12 +123,16 @@ class KeyedSender:
             if item.key in looked.failed:
                 outcomes[item.key] = lookup_failed(looked.failed[item.key])
                 continue
-            decided = decide(item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt)
+            decided = decide(
+                item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt
+            )
             outcomes[item.key] = decided if isinstance(decided, Outcome) else self._would(decided)
         return outcomes
 
     def _would(self, step: Step) -> Outcome:
-        status = {"create": Status.WOULD_CREATE, "update": Status.WOULD_UPDATE}.get(step.verb, Status.WOULD_CANCEL)
+        status = {"create": Status.WOULD_CREATE, "update": Status.WOULD_UPDATE}.get(
+            step.verb, Status.WOULD_CANCEL
+        )
         return Outcome(status, pb_id=_pb_id(step.record, self.spec), changes=step.changes)
 
     def _run(self, jobs: list[Job]) -> None:
@@ -118,7 +145,9 @@ class KeyedSender:
 
     def lookup(self, keys: list[str]) -> Lookup:
         """PB's records for `keys`, by client key (keys PB does not have are absent)."""
-        return find_by_key(self.client, self.resource, keys, self.concurrency, self.recorder.stop, self.grace_s)
+        return find_by_key(
+            self.client, self.resource, keys, self.concurrency, self.recorder.stop, self.grace_s
+        )
 
     def jobs(self, steps: list[Step]) -> list[Job]:  # pragma: no cover
         raise NotImplementedError
@@ -126,8 +155,9 @@ class KeyedSender:
     def _put_body(self, item: Item) -> dict[str, Any]:
         return {"clientId": self.client.client_id, **item.payload}
 
-    def confirm(self, step: Step, outcome: Outcome, done: Status, response: ApiResponse,
-                errors: Sequence[ErrorDetail]) -> Outcome:
+    def confirm(
+        self, step: Step, outcome: Outcome, done: Status, response: ApiResponse, errors: Sequence[ErrorDetail]
+    ) -> Outcome:
         """A create refused as a duplicate when it may have been our own: did it go through?"""
         ours = response.uncertain or step.item.key in self.recorder.in_doubt
         if step.verb != "create" or not ours or not any(self.resource.key in e.parameters for e in errors):
@@ -146,8 +176,14 @@ class KeyedSender:
         """
         looked = self.lookup([s.item.key for s in steps])
         records = looked.found
-        return Lookup({s.item.key: records[s.item.key] for s in steps
-                       if s.item.key in records and self._as_sent(s, records[s.item.key])}, looked.failed)
+        return Lookup(
+            {
+                s.item.key: records[s.item.key]
+                for s in steps
+                if s.item.key in records and self._as_sent(s, records[s.item.key])
+            },
+            looked.failed,
+        )
 
     def _as_sent(self, step: Step, record: dict[str, Any]) -> bool:
         if step.verb == "cancel":
@@ -158,13 +194,22 @@ class KeyedSender:
 
     def _done(self, step: Step, source: dict[str, Any], response: ApiResponse, status: Status) -> Outcome:
         """`status` for an item, with PB's ID and state from `source` (a result or a record)."""
-        return Outcome(status, pb_id=_pb_id(source, self.spec) or _pb_id(step.record, self.spec),
-                       message=state_message(self.resource.name, source), transaction_id=response.transaction_id,
-                       changes=step.changes if status is Status.UPDATED else ())
+        return Outcome(
+            status,
+            pb_id=_pb_id(source, self.spec) or _pb_id(step.record, self.spec),
+            message=state_message(self.resource.name, source),
+            transaction_id=response.transaction_id,
+            changes=step.changes if status is Status.UPDATED else (),
+        )
 
 
-def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: ApiSpec,
-           in_doubt: frozenset[str] = frozenset()) -> Step | Outcome:
+def decide(
+    item: Item,
+    record: dict[str, Any] | None,
+    resource: Resource,
+    spec: ApiSpec,
+    in_doubt: frozenset[str] = frozenset(),
+) -> Step | Outcome:
     """Settle an item against PB's record of it: an outcome now, or the call to make."""
     name = resource.key_field.header
     if item.action is Action.CANCEL:
@@ -178,15 +223,21 @@ def decide(item: Item, record: dict[str, Any] | None, resource: Resource, spec: 
             return refused("not-found", f"PB has no {name} {item.key} to update; use CREATE or UPSERT.")
         return Step(item, "create", None)
     if item.action is Action.CREATE and item.key not in in_doubt:
-        return replace(refused("already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to "
-                                                 "change it."), pb_id=_pb_id(record, spec))
+        return replace(
+            refused(
+                "already-exists", f"PB already has {name} {item.key}; use UPDATE or UPSERT to change it."
+            ),
+            pb_id=_pb_id(record, spec),
+        )
     theirs, body = _update_body(item, record, resource)
     if theirs == body:
         return Outcome(Status.UNCHANGED, pb_id=_pb_id(record, spec))
     return Step(replace(item, payload=body), "update", record, changes(resource, theirs, body, item.rows))
 
 
-def _update_body(item: Item, record: dict[str, Any], resource: Resource) -> tuple[dict[str, Any], dict[str, Any]]:
+def _update_body(
+    item: Item, record: dict[str, Any], resource: Resource
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """PB's record as compared, and what an update sends: that record with the row's filled cells
     over it (blank means keep, DESIGN §2).
 
@@ -210,12 +261,15 @@ class BulkSender(KeyedSender):
     def jobs(self, steps: list[Step]) -> list[Job]:
         writes = [s for s in steps if s.verb in ("create", "update")]
         cancels = [s for s in steps if s.verb == "cancel"]
-        return ([lambda c=chunk: self._halving(c, self._write) for chunk in chunks(writes, self.chunk_size)]
-                + [lambda c=chunk: self._halving(c, self._cancel) for chunk in chunks(cancels, self.chunk_size)])
+        return [
+            lambda c=chunk: self._halving(c, self._write) for chunk in chunks(writes, self.chunk_size)
+        ] + [lambda c=chunk: self._halving(c, self._cancel) for chunk in chunks(cancels, self.chunk_size)]
 
-    def _halving(self, chunk: Sequence[Step],
-                 send: Callable[[Sequence[Step]], tuple[ApiResponse, Callable[[Step], Status]]]
-                 ) -> list[tuple[Item, Outcome]]:
+    def _halving(
+        self,
+        chunk: Sequence[Step],
+        send: Callable[[Sequence[Step]], tuple[ApiResponse, Callable[[Step], Status]]],
+    ) -> list[tuple[Item, Outcome]]:
         """Send one chunk, halving it while PB rejects it whole with a 400, until the bad items are alone."""
         if self.recorder.stopped:
             return []
@@ -231,9 +285,12 @@ class BulkSender(KeyedSender):
 
     def _write(self, chunk: Sequence[Step]) -> tuple[ApiResponse, Callable[[Step], Status]]:
         operation = f"POST {self.spec.bulk_path}"
-        body = {self.spec.bulk_array: [self.recorder.body(s.item, self._bulk_item(s), operation) for s in chunk]}
-        response = self.client.call("POST", self.spec.bulk_path or "", body,
-                                    on_attempt=self.recorder.sending([s.item for s in chunk]))
+        body = {
+            self.spec.bulk_array: [self.recorder.body(s.item, self._bulk_item(s), operation) for s in chunk]
+        }
+        response = self.client.call(
+            "POST", self.spec.bulk_path or "", body, on_attempt=self.recorder.sending([s.item for s in chunk])
+        )
         return response, lambda s: Status.CREATED if s.verb == "create" else Status.UPDATED
 
     def _bulk_item(self, step: Step) -> dict[str, Any]:
@@ -249,21 +306,29 @@ class BulkSender(KeyedSender):
     def _cancel(self, chunk: Sequence[Step]) -> tuple[ApiResponse, Callable[[Step], Status]]:
         operation = f"PUT {self.spec.bulk_cancel_path}"
         requests = [self.recorder.body(s.item, self._cancel_item(s), operation) for s in chunk]
-        response = self.client.call("PUT", self.spec.bulk_cancel_path or "", {self.spec.bulk_cancel_array: requests},
-                                    on_attempt=self.recorder.sending([s.item for s in chunk]))
+        response = self.client.call(
+            "PUT",
+            self.spec.bulk_cancel_path or "",
+            {self.spec.bulk_cancel_array: requests},
+            on_attempt=self.recorder.sending([s.item for s in chunk]),
+        )
         return response, lambda s: Status.CANCELED
 
-    def _results(self, chunk: Sequence[Step], response: ApiResponse,
-                 done: Callable[[Step], Status]) -> list[tuple[Item, Outcome]]:
+    def _results(
+        self, chunk: Sequence[Step], response: ApiResponse, done: Callable[[Step], Status]
+    ) -> list[tuple[Item, Outcome]]:
         if not response.ok:
             return [(s.item, replace(failure(response), pb_id=_pb_id(s.record, self.spec))) for s in chunk]
-        results = results_by_key(response.body, self.spec.bulk_array, self.resource.key, [s.item for s in chunk])
+        results = results_by_key(
+            response.body, self.spec.bulk_array, self.resource.key, [s.item for s in chunk]
+        )
         unmatched = [s for s in chunk if s.item.key not in results.by_key]
         held = self.held_as_sent(unmatched) if unmatched else Lookup()
         return [(s.item, self._item_outcome(s, results, held, response, done(s))) for s in chunk]
 
-    def _item_outcome(self, step: Step, results: BulkResults, held: Lookup,
-                      response: ApiResponse, done: Status) -> Outcome:
+    def _item_outcome(
+        self, step: Step, results: BulkResults, held: Lookup, response: ApiResponse, done: Status
+    ) -> Outcome:
         key = step.item.key
         result = results.by_key.get(key)
         if result is None:  # in doubt: what PB holds decides
@@ -304,8 +369,13 @@ class SingleSender(KeyedSender):
             done = Status.CREATED
         elif step.verb == "update":
             body = self.recorder.body(step.item, self._put_body(step.item), f"PUT {self.spec.item_path}")
-            response = self.client.call("PUT", self._path(self.spec.item_path, step.record), body,
-                                        operation=f"PUT {self.spec.item_path}", on_attempt=mark)
+            response = self.client.call(
+                "PUT",
+                self._path(self.spec.item_path, step.record),
+                body,
+                operation=f"PUT {self.spec.item_path}",
+                on_attempt=mark,
+            )
             done = Status.UPDATED
         else:
             response = self._cancel(step, mark)
@@ -321,13 +391,20 @@ class SingleSender(KeyedSender):
         operation = f"PUT {self.spec.cancel_path}"
         if not self.spec.cancel_body:
             self.recorder.body(step.item, {}, operation)  # an empty body, the client ID in the query
-            return self.client.call("PUT", path, params={"clientId": self.client.client_id},
-                                    operation=operation, on_attempt=mark)
+            return self.client.call(
+                "PUT", path, params={"clientId": self.client.client_id}, operation=operation, on_attempt=mark
+            )
         body = {"clientId": self.client.client_id, self.resource.key: step.item.key}
-        body.update({field: step.item.extra[column] for column, field in self.spec.cancel_fields
-                     if step.item.extra.get(column) is not None})
-        return self.client.call("PUT", path, self.recorder.body(step.item, body, operation), operation=operation,
-                                on_attempt=mark)
+        body.update(
+            {
+                field: step.item.extra[column]
+                for column, field in self.spec.cancel_fields
+                if step.item.extra.get(column) is not None
+            }
+        )
+        return self.client.call(
+            "PUT", path, self.recorder.body(step.item, body, operation), operation=operation, on_attempt=mark
+        )
 
     def _path(self, template: str | None, record: dict[str, Any] | None) -> str:
         return (template or "").format(id=quote(_pb_id(record, self.spec) or "", safe=""))

@@ -23,16 +23,27 @@ LOOKUP_CHUNK = 200  # keys per search: PB's bulk limit, and what one search body
 Answer = tuple[Sequence[str], "dict[str, dict[str, Any]] | str"]  # a chunk, and its records or why not
 
 
-def known_keys(client: FulfillmentClient, resource: Resource, keys: set[str], concurrency: int = 1,
-               stop: threading.Event | None = None) -> tuple[set[str], dict[str, str]]:
+def known_keys(
+    client: FulfillmentClient,
+    resource: Resource,
+    keys: set[str],
+    concurrency: int = 1,
+    stop: threading.Event | None = None,
+) -> tuple[set[str], dict[str, str]]:
     """The keys of `keys` that PB has (for products: the SKUs it knows), and those that could not be
     looked up, with why; 200 per search, `concurrency` searches at a time."""
     looked = find_by_key(client, resource, sorted(keys), concurrency, stop)
     return set(looked.found), looked.failed
 
 
-def find_by_key(client: FulfillmentClient, resource: Resource, keys: Sequence[str], concurrency: int = 1,
-                stop: threading.Event | None = None, grace_s: float = STOP_GRACE_SECONDS) -> Lookup:
+def find_by_key(
+    client: FulfillmentClient,
+    resource: Resource,
+    keys: Sequence[str],
+    concurrency: int = 1,
+    stop: threading.Event | None = None,
+    grace_s: float = STOP_GRACE_SECONDS,
+) -> Lookup:
     """PB's records of `resource` for `keys`, found by search: every chunk of 200 keys, every page of each.
 
     The chunks go `concurrency` at a time; the result is the same whatever order they come back
@@ -51,8 +62,10 @@ def find_by_key(client: FulfillmentClient, resource: Resource, keys: Sequence[st
             found.update(result)
 
     pool: Pool[Answer] = Pool(concurrency, stop or threading.Event(), grace_s)
-    pool.run([partial(_look_up, client, resource, chunk) for chunk in chunks(sorted(set(keys)), LOOKUP_CHUNK)],
-             merge)
+    pool.run(
+        [partial(_look_up, client, resource, chunk) for chunk in chunks(sorted(set(keys)), LOOKUP_CHUNK)],
+        merge,
+    )
     if not pool.complete:
         raise Stopped()
     return Lookup(dict(sorted(found.items())), dict(sorted(failed.items())))
@@ -66,12 +79,15 @@ def _look_up(client: FulfillmentClient, resource: Resource, chunk: Sequence[str]
         spec = resource.api
         assert spec is not None
         cause = exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "no answer"
-        return chunk, (f"no answer from {client.path_for(spec.search_path)} after {exc.attempts} "
-                       f"attempt{'s' if exc.attempts > 1 else ''}, {cause}")
+        return chunk, (
+            f"no answer from {client.path_for(spec.search_path)} after {exc.attempts} "
+            f"attempt{'s' if exc.attempts > 1 else ''}, {cause}"
+        )
 
 
-def _find_chunk(client: FulfillmentClient, resource: Resource,
-                chunk: Sequence[str]) -> dict[str, dict[str, Any]] | str:
+def _find_chunk(
+    client: FulfillmentClient, resource: Resource, chunk: Sequence[str]
+) -> dict[str, dict[str, Any]] | str:
     """PB's records for one chunk of keys, page after page until PB says it was the last.
 
     A page without records ends the search too, whatever it says: a server that says "not the
@@ -81,8 +97,10 @@ def _find_chunk(client: FulfillmentClient, resource: Resource,
     assert spec is not None
     wanted = set(chunk)
     found: dict[str, dict[str, Any]] = {}
-    body = {"clientId": client.client_id,
-            "searchFields": [{"name": spec.search_key, "values": list(chunk)}, *spec.lookup_fields]}
+    body = {
+        "clientId": client.client_id,
+        "searchFields": [{"name": spec.search_key, "values": list(chunk)}, *spec.lookup_fields],
+    }
     for page in itertools.count(1):
         response = client.call("POST", spec.search_path, body, params={"page": page, "size": len(chunk)})
         if not response.ok or not isinstance(response.body, dict):

@@ -64,7 +64,9 @@ class Pool(Generic[T]):
         if failure is not None:
             raise failure
 
-    def _work(self, pending: object, lock: threading.Lock, halt: threading.Event, answers: queue.Queue) -> None:
+    def _work(
+        self, pending: object, lock: threading.Lock, halt: threading.Event, answers: queue.Queue
+    ) -> None:
         while not (halt.is_set() or self.stop.is_set()):
             with lock:
                 job = next(pending, None)  # type: ignore[call-overload]
@@ -76,8 +78,9 @@ class Pool(Generic[T]):
                 answers.put(exc)
         answers.put(_Done())
 
-    def _collect(self, answers: queue.Queue, running: int, halt: threading.Event,
-                 on_result: Callable[[T], None]) -> BaseException | None:
+    def _collect(
+        self, answers: queue.Queue, running: int, halt: threading.Event, on_result: Callable[[T], None]
+    ) -> BaseException | None:
         failure: BaseException | None = None
         deadline: float | None = None
         while running:

@@ -36,8 +36,10 @@ HINTS: dict[str, str] = {
     "invalid-group": "Fix the rows of the same group that have problems; this row is sent with them.",
     "dependency-failed": "Fix the item this row depends on (see its own row), then load this workbook again.",
     "formula-error": "Correct the formula in Excel (or type the value itself), save, and load this workbook again.",
-    "formula-not-calculated": ("Open the workbook in Excel or LibreOffice and save it, so each formula's value is stored; "
-                               "then load it again."),
+    "formula-not-calculated": (
+        "Open the workbook in Excel or LibreOffice and save it, so each formula's value is stored; "
+        "then load it again."
+    ),
     "hidden-row": "Nothing to do if the row is meant to load; otherwise delete it. Unhide it to check it.",
     "hidden-column": "Nothing to do if the column's values are right; unhide the column to check them.",
     "filtered-row": "Nothing to do if the row is meant to load; otherwise delete it. Clear the filter to see it.",
@@ -54,12 +56,20 @@ HINTS: dict[str, str] = {
 
 # Any other code on a FAILED row is PB's answer to what was sent.
 API_FAILURE_HINT = "PB refused this row: correct it as the message says, then load this workbook again."
-SERVER_FAILURE_HINT = "PB's service had a problem; load this workbook again later (rows already loaded stay loaded)."
+SERVER_FAILURE_HINT = (
+    "PB's service had a problem; load this workbook again later (rows already loaded stay loaded)."
+)
 UNKNOWN_HINT = "Correct the row as the message says, then load this workbook again."
-THROTTLE_HINT = "PB was busy and throttled the request: load this workbook again later (loaded rows stay loaded)."
-TOKEN_HINT = ("PB refused the access token even after a new one: check PB_API_KEY and PB_API_SECRET for this "
-              "environment (--env), then load this workbook again.")
-GATEWAY_HINT = "PB's gateway refused the request before PB saw it: see the message, then load this workbook again."
+THROTTLE_HINT = (
+    "PB was busy and throttled the request: load this workbook again later (loaded rows stay loaded)."
+)
+TOKEN_HINT = (
+    "PB refused the access token even after a new one: check PB_API_KEY and PB_API_SECRET for this "
+    "environment (--env), then load this workbook again."
+)
+GATEWAY_HINT = (
+    "PB's gateway refused the request before PB saw it: see the message, then load this workbook again."
+)
 
 
 def hint_for(code: str | None, from_api: bool = False) -> str:

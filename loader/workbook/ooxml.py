@@ -42,17 +42,63 @@ CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
 # Children of <worksheet>, in the order the schema requires.
 WORKSHEET_ORDER = (
-    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr", "sheetProtection",
-    "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate", "customSheetViews", "mergeCells",
-    "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins",
-    "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors",
-    "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
-    "webPublishItems", "tableParts", "extLst",
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "sheetCalcPr",
+    "sheetProtection",
+    "protectedRanges",
+    "scenarios",
+    "autoFilter",
+    "sortState",
+    "dataConsolidate",
+    "customSheetViews",
+    "mergeCells",
+    "phoneticPr",
+    "conditionalFormatting",
+    "dataValidations",
+    "hyperlinks",
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
 )
-STYLES_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-                "tableStyles", "colors", "extLst")
+STYLES_ORDER = (
+    "numFmts",
+    "fonts",
+    "fills",
+    "borders",
+    "cellStyleXfs",
+    "cellXfs",
+    "cellStyles",
+    "dxfs",
+    "tableStyles",
+    "colors",
+    "extLst",
+)
 
-_TAG = re.compile(rb"<!--.*?-->|<\?.*?\?>|<(/?)([A-Za-z_][\w.:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>", re.S)
+_TAG = re.compile(
+    rb"<!--.*?-->|<\?.*?\?>|<(/?)([A-Za-z_][\w.:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>", re.S
+)
 _ATTR = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 _ESCAPED_LITERAL = re.compile(r"_x[0-9A-Fa-f]{4}_")
@@ -109,21 +155,24 @@ def root_span(data: bytes) -> tuple[int, int, int]:
     raise Unsupported("the part has no root element")
 
 
-def insert_child(data: bytes, parent_content: tuple[int, int], element: bytes, name: str,
-                 order: tuple[str, ...]) -> bytes:
+def insert_child(
+    data: bytes, parent_content: tuple[int, int], element: bytes, name: str, order: tuple[str, ...]
+) -> bytes:
     """Insert `element` (named `name`) among the children between `parent_content`, in schema order."""
     rank = order.index(name)
     start, end = parent_content
     for child in children(data, start, end):
         if child.name in order and order.index(child.name) > rank:
-            return data[:child.start] + element + data[child.start:]
+            return data[: child.start] + element + data[child.start :]
     return data[:end] + element + data[end:]
 
 
 def attrs(tag: bytes) -> dict[str, str]:
     """The attributes of a start tag, unescaped, by qualified name."""
-    return {m.group(1).decode(): html.unescape((m.group(2) if m.group(2) is not None else m.group(3)).decode())
-            for m in _ATTR.finditer(tag)}
+    return {
+        m.group(1).decode(): html.unescape((m.group(2) if m.group(2) is not None else m.group(3)).decode())
+        for m in _ATTR.finditer(tag)
+    }
 
 
 def set_attr(tag: bytes, name: str, value: str) -> bytes:
@@ -150,7 +199,9 @@ def prefix_of(data: bytes, local: str) -> bytes:
 
 def check_namespace(data: bytes, prefix: bytes) -> None:
     """Refuse Strict Open XML, and anything whose spreadsheet elements are in an unknown namespace."""
-    declared = re.search(rb"xmlns" + (b":" + prefix[:-1] if prefix else b"") + rb"\s*=\s*[\"']([^\"']*)[\"']", data)
+    declared = re.search(
+        rb"xmlns" + (b":" + prefix[:-1] if prefix else b"") + rb"\s*=\s*[\"']([^\"']*)[\"']", data
+    )
     uri = declared.group(1) if declared else b""
     if uri == STRICT_NS:
         raise StrictWorkbook()
@@ -178,8 +229,15 @@ def text_escape(text: str) -> str:
 
 
 def attr_escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
 
 
 def t_element(text: str, prefix: str = "") -> str:
@@ -256,8 +314,10 @@ def render_rels(rels: list[Rel]) -> bytes:
     for rel in rels:
         target = rel.raw_target or "/" + rel.target
         mode = ' TargetMode="External"' if rel.external else ""
-        lines.append(f'<Relationship Id="{attr_escape(rel.id)}" Type="{attr_escape(rel.type)}" '
-                     f'Target="{attr_escape(target)}"{mode}/>')
+        lines.append(
+            f'<Relationship Id="{attr_escape(rel.id)}" Type="{attr_escape(rel.type)}" '
+            f'Target="{attr_escape(target)}"{mode}/>'
+        )
     lines.append("</Relationships>")
     return "".join(lines).encode()
 

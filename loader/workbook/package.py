@@ -56,7 +56,9 @@ _OLE_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
-_SHEET_PART = re.compile(r"(?i)^xl/(worksheets|chartsheets|dialogsheets|macrosheets)/|^content\.xml$")  # .ods: content.xml
+_SHEET_PART = re.compile(
+    r"(?i)^xl/(worksheets|chartsheets|dialogsheets|macrosheets)/|^content\.xml$"
+)  # .ods: content.xml
 _STRINGS_PART = re.compile(r"(?i)^xl/sharedStrings\.xml$")
 _XML_PART = re.compile(r"(?i)\.(xml|rels|vml)$|^\[Content_Types\]\.xml$")
 _VISIBLE = "visible"
@@ -115,7 +117,9 @@ def open_package(path: Path, verify: bool = True) -> Package:
         with path.open("rb") as f:
             head = f.read(8)
     except OSError as exc:
-        raise WorkbookError(f"{path.name} cannot be opened ({exc.strerror or exc}). Check that you may read it.") from None
+        raise WorkbookError(
+            f"{path.name} cannot be opened ({exc.strerror or exc}). Check that you may read it."
+        ) from None
     if head.startswith(_ZIP):
         return _zip_package(path, verify)
     if head == _OLE:
@@ -133,8 +137,10 @@ def _not_a_workbook(path: Path, head: bytes) -> str:
         what = "is"
     if what != "is" and path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         what += " with a workbook's name"
-    return (f"{path.name} {what}, not an Excel workbook (.xlsx). Open it in Excel or LibreOffice and save it "
-            "as an Excel Workbook (.xlsx).").replace(" is, not", " is not")
+    return (
+        f"{path.name} {what}, not an Excel workbook (.xlsx). Open it in Excel or LibreOffice and save it "
+        "as an Excel Workbook (.xlsx)."
+    ).replace(" is, not", " is not")
 
 
 def _ole_package(path: Path) -> Package:
@@ -145,13 +151,15 @@ def _ole_package(path: Path) -> Package:
         while chunk := f.read(8 * MiB):
             if _OLE_ENCRYPTED in tail + chunk:
                 raise WorkbookError(protected(path))
-            tail = chunk[-len(_OLE_ENCRYPTED):]
+            tail = chunk[-len(_OLE_ENCRYPTED) :]
     return Package(path, XLS)
 
 
 def protected(path: Path) -> str:
-    return (f"{path.name} is protected with a password, so pbload cannot read it: save a copy without one "
-            "(in Excel: File > Info > Protect Workbook > Encrypt with Password, clear it) and load that copy.")
+    return (
+        f"{path.name} is protected with a password, so pbload cannot read it: save a copy without one "
+        "(in Excel: File > Info > Protect Workbook > Encrypt with Password, clear it) and load that copy."
+    )
 
 
 def _zip_package(path: Path, verify: bool) -> Package:
@@ -167,33 +175,50 @@ def _zip_package(path: Path, verify: bool) -> Package:
             if "[Content_Types].xml" not in names:
                 raise WorkbookError(_not_a_workbook(path, b"\0"))
             return _ooxml(path, book, names)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
         raise WorkbookError(damaged(path, str(exc))) from None
     except OSError as exc:
-        raise WorkbookError(f"{path.name} cannot be read ({exc.strerror or exc}). Check the disk and try again.") from None
+        raise WorkbookError(
+            f"{path.name} cannot be read ({exc.strerror or exc}). Check the disk and try again."
+        ) from None
 
 
 def damaged(path: Path, detail: str, part: str | None = None) -> str:
     where = f" (in its part {part})" if part else ""
-    return (f"{path.name} is damaged and cannot be read{where}: {detail}. Open it in Excel or LibreOffice, "
-            "save it again as .xlsx and retry.")
+    return (
+        f"{path.name} is damaged and cannot be read{where}: {detail}. Open it in Excel or LibreOffice, "
+        "save it again as .xlsx and retry."
+    )
 
 
 def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse a package by its directory alone: unsafe names, too many parts, parts that inflate too far."""
     if len(infos) > MAX_PARTS:
-        raise WorkbookError(f"{path.name} holds {len(infos):,} parts; no workbook has that many. "
-                            "It is not a workbook pbload can read: save it again from Excel.")
+        raise WorkbookError(
+            f"{path.name} holds {len(infos):,} parts; no workbook has that many. "
+            "It is not a workbook pbload can read: save it again from Excel."
+        )
     total = 0
     seen: set[str] = set()
     for info in infos:
         if info.filename.lower() in seen:  # readers disagree on which of the two they take
-            raise WorkbookError(f"{path.name} holds two parts named '{info.filename}', which no spreadsheet program "
-                                "writes. pbload does not open such files: save the workbook again from Excel.")
+            raise WorkbookError(
+                f"{path.name} holds two parts named '{info.filename}', which no spreadsheet program "
+                "writes. pbload does not open such files: save the workbook again from Excel."
+            )
         seen.add(info.filename.lower())
         if not _safe_name(info.filename):
-            raise WorkbookError(f"{path.name} holds a part named '{info.filename}', which no spreadsheet program "
-                                "writes. pbload does not open such files: save the workbook again from Excel.")
+            raise WorkbookError(
+                f"{path.name} holds a part named '{info.filename}', which no spreadsheet program "
+                "writes. pbload does not open such files: save the workbook again from Excel."
+            )
         total += info.file_size
         limit = _limit_for(info.filename)
         ratio = info.file_size / max(info.compress_size, 1)
@@ -204,12 +229,20 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
                 "If the file is yours, open it in Excel, save it again and retry."
             )
     if total > TOTAL_LIMIT:
-        raise WorkbookError(f"{path.name} would inflate to {_size(total)}, more than pbload reads "
-                            f"({_size(TOTAL_LIMIT)}). Split the rows over several workbooks.")
+        raise WorkbookError(
+            f"{path.name} would inflate to {_size(total)}, more than pbload reads "
+            f"({_size(TOTAL_LIMIT)}). Split the rows over several workbooks."
+        )
 
 
 def _safe_name(name: str) -> bool:
-    if not name or name.startswith(("/", "\\")) or "\\" in name or "\0" in name or re.match(r"^[A-Za-z]:", name):
+    if (
+        not name
+        or name.startswith(("/", "\\"))
+        or "\\" in name
+        or "\0" in name
+        or re.match(r"^[A-Za-z]:", name)
+    ):
         return False
     return ".." not in name.split("/") and posixpath.normpath(name).lstrip("./") != ""
 
@@ -238,7 +271,7 @@ def _check_parts(path: Path, book: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
         try:
             with book.open(info) as part:
                 chunk = part.read(PROLOG_BYTES)
-                if _DOCTYPE.search(chunk[:_first_element(chunk)]):
+                if _DOCTYPE.search(chunk[: _first_element(chunk)]):
                     raise WorkbookError(
                         f"{path.name} is not a workbook pbload will open: its part {info.filename} declares a "
                         "document type, which Excel never writes (it can make a reader fetch or expand hidden "
@@ -276,8 +309,10 @@ def _ooxml(path: Path, book: zipfile.ZipFile, names: set[str]) -> Package:
     if main is None or main not in names:
         raise WorkbookError(_not_a_workbook(path, b"\0"))
     if main.lower().endswith(".bin"):
-        raise WorkbookError(f"{path.name} is an Excel Binary Workbook (.xlsb), which pbload does not read. Open it "
-                            "in Excel and save it as an Excel Workbook (.xlsx).")
+        raise WorkbookError(
+            f"{path.name} is an Excel Binary Workbook (.xlsb), which pbload does not read. Open it "
+            "in Excel and save it as an Excel Workbook (.xlsx)."
+        )
     workbook = _parse(path, book, main)
     strict = workbook.tag.startswith("{" + _STRICT_NS + "}")
     props = _child(workbook, "workbookPr")
@@ -285,7 +320,7 @@ def _ooxml(path: Path, book: zipfile.ZipFile, names: set[str]) -> Package:
     targets = _targets(path, book, names, main)
     sheets = []
     container = _child(workbook, "sheets")
-    for sheet in (container if container is not None else []):
+    for sheet in container if container is not None else []:
         rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
         sheets.append(SheetPart(sheet.get("name", ""), targets.get(rid or ""), sheet.get("state", _VISIBLE)))
     return Package(path, XLSX, strict, date1904, tuple(sheets))
@@ -308,7 +343,11 @@ def _targets(path: Path, book: zipfile.ZipFile, names: set[str], main: str) -> d
     targets = {}
     for rel in _parse(path, book, rels):
         target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        part = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(folder, target))
+        )
         targets[rel.get("Id", "")] = part
     return targets
 

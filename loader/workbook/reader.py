@@ -73,13 +73,23 @@ def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> Wo
     for sheet, resource in present:
         read = read_sheet(book, sheet, resource, _version(template, resource), package)
         if read is None:  # an unused sheet of the all-in-one template, emptied
-            issues.append(Issue(sheet, HEADER_ROW, None, "empty-sheet", f"Sheet '{sheet}' is empty; it was skipped.",
-                                Severity.WARNING))
+            issues.append(
+                Issue(
+                    sheet,
+                    HEADER_ROW,
+                    None,
+                    "empty-sheet",
+                    f"Sheet '{sheet}' is empty; it was skipped.",
+                    Severity.WARNING,
+                )
+            )
         else:
             sheets.append(read)
     if present and not sheets:
-        raise WorkbookError(f"Every sheet of {path.name} that pbload loads is empty. Fill in at least one "
-                            "(see `pbload template`).")
+        raise WorkbookError(
+            f"Every sheet of {path.name} that pbload loads is empty. Fill in at least one "
+            "(see `pbload template`)."
+        )
     if not sheets:
         wanted = ", ".join(r.sheet for r in resources)
         found = ", ".join(book.sheet_names)
@@ -89,9 +99,17 @@ def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> Wo
         )
     _check_template_versions(path, template, [s.resource for s in sheets])
     if not package.annotatable:
-        issues.append(Issue(sheets[0].sheet, HEADER_ROW, None, "formatting-not-kept",
-                            f"{path.name} is {package.label}: its result is a new .xlsx workbook with its values and "
-                            "pbload's marks; its formatting could not be kept.", Severity.WARNING))
+        issues.append(
+            Issue(
+                sheets[0].sheet,
+                HEADER_ROW,
+                None,
+                "formatting-not-kept",
+                f"{path.name} is {package.label}: its result is a new .xlsx workbook with its values and "
+                "pbload's marks; its formatting could not be kept.",
+                Severity.WARNING,
+            )
+        )
     return WorkbookData(path, sheets, template, issues, package)
 
 
@@ -101,9 +119,16 @@ def sheet_values(path: Path) -> list[tuple[str, bool, list[list[Any]]]]:
     package = open_package(path, verify=False)
     book = _open(package)
     hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
-    return [(name, name in hidden,
-             _guarded(package, name, lambda: book.get_sheet_by_name(name).to_python(skip_empty_area=False)))
-            for name in book.sheet_names]
+    return [
+        (
+            name,
+            name in hidden,
+            _guarded(
+                package, name, lambda name=name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            ),
+        )
+        for name in book.sheet_names
+    ]
 
 
 def _guarded(package: Package, sheet: str | None, read: Any) -> Any:
@@ -113,11 +138,14 @@ def _guarded(package: Package, sheet: str | None, read: Any) -> Any:
     except WorkbookError:
         raise
     except SheetTooLarge:
-        raise WorkbookError(damaged(package.path, "one of its rows is larger than any real row",
-                                    _part_label(package, sheet))) from None
+        raise WorkbookError(
+            damaged(package.path, "one of its rows is larger than any real row", _part_label(package, sheet))
+        ) from None
     except MemoryError:
-        raise WorkbookError(f"{package.path.name} is too large to read in this machine's memory. "
-                            "Split its rows over several workbooks.") from None
+        raise WorkbookError(
+            f"{package.path.name} is too large to read in this machine's memory. "
+            "Split its rows over several workbooks."
+        ) from None
     except Exception as exc:  # the libraries raise many unrelated types for damaged files
         text = str(exc) or type(exc).__name__
         if "password" in text.lower() or "encrypt" in text.lower():
@@ -132,7 +160,9 @@ def _part_label(package: Package, sheet: str | None) -> str | None:
     return f"{part}, sheet '{sheet}'" if part else f"sheet '{sheet}'"
 
 
-def _hidden_sheets(package: Package, book: CalamineWorkbook, present: list[tuple[str, Resource]]) -> list[Issue]:
+def _hidden_sheets(
+    package: Package, book: CalamineWorkbook, present: list[tuple[str, Resource]]
+) -> list[Issue]:
     """A hidden sheet pbload would load: refused when a visible sheet looks like its edited copy, else a warning.
 
     Copying a sheet in Excel names the copy `Products (2)`; hiding the old one then leaves pbload
@@ -144,16 +174,30 @@ def _hidden_sheets(package: Package, book: CalamineWorkbook, present: list[tuple
     for sheet, resource in present:
         if sheet not in hidden:
             continue
-        kin = [n for n in book.sheet_names if n not in hidden and n not in loaded and n != META_SHEET
-               and _same_kind(package, book, n, resource)]
+        kin = [
+            n
+            for n in book.sheet_names
+            if n not in hidden
+            and n not in loaded
+            and n != META_SHEET
+            and _same_kind(package, book, n, resource)
+        ]
         if kin:
             raise WorkbookError(
                 f"Sheet '{sheet}' is hidden, and pbload loads it by its name, not the visible sheet '{kin[0]}' that "
                 f"looks like its copy. Delete the hidden sheet and rename '{kin[0]}' to '{resource.sheet}' (or "
                 f"unhide '{sheet}' if it is the one to load), then load again."
             )
-        issues.append(Issue(sheet, HEADER_ROW, None, "hidden-sheet",
-                            f"Sheet '{sheet}' is hidden; its rows are loaded all the same.", Severity.WARNING))
+        issues.append(
+            Issue(
+                sheet,
+                HEADER_ROW,
+                None,
+                "hidden-sheet",
+                f"Sheet '{sheet}' is hidden; its rows are loaded all the same.",
+                Severity.WARNING,
+            )
+        )
     return issues
 
 
@@ -165,6 +209,7 @@ def _same_kind(package: Package, book: CalamineWorkbook, name: str, resource: Re
     known = {normalize_header(f.header) for f in resource.fields}
     headers = {normalize_header(str(c)) for c in (rows[0] if rows else [])}
     return normalize_header(resource.key_field.header) in headers and len(headers & known) >= 3
+
 
 def _version(template: dict[str, str], resource: Resource) -> int | None:
     """The template version a sheet was made from, if the workbook says."""
@@ -216,8 +261,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: int | None = None,
-               package: Package | None = None) -> SheetData | None:
+def read_sheet(
+    book: CalamineWorkbook,
+    sheet: str,
+    resource: Resource,
+    version: int | None = None,
+    package: Package | None = None,
+) -> SheetData | None:
     """Read one sheet: map its headers to fields and collect its non-blank rows (None: no cells at all).
 
     `version` is the template version the workbook says the sheet was made from: a sheet of an older
@@ -227,14 +277,18 @@ def read_sheet(book: CalamineWorkbook, sheet: str, resource: Resource, version: 
     # the scan of the sheet's XML runs beside calamine's parse, which releases the GIL: on two cores it is free
     with ThreadPoolExecutor(1, thread_name_prefix="pbload-scan") as scanner:
         scanned = scanner.submit(_facts, package, sheet)
-        cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))  # parses the sheet: do it once
+        cells = _guarded(
+            package, sheet, lambda: book.get_sheet_by_name(sheet)
+        )  # parses the sheet: do it once
         rows = _guarded(package, sheet, lambda: cells.to_python(skip_empty_area=False))
         facts = scanned.result()
     if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
         _header_below(rows, resource, sheet)
         if any(row.count("") != len(row) for row in rows[HEADER_ROW:]):
-            raise WorkbookError(f"Sheet '{sheet}' has no headers on row 1, where pbload reads them. Put the "
-                                f"template's headers there (see `pbload template {resource.name}`) and load again.")
+            raise WorkbookError(
+                f"Sheet '{sheet}' has no headers on row 1, where pbload reads them. Put the "
+                f"template's headers there (see `pbload template {resource.name}`) and load again."
+            )
         return None
     older = version is not None and version < resource.template_version
     try:
@@ -277,6 +331,7 @@ def _facts(package: Package, sheet: str) -> SheetFacts:
     def scan() -> SheetFacts:
         with zipfile.ZipFile(package.path) as z:
             return scan_sheet(z, part, _tables_of(z, part))
+
     return _guarded(package, sheet, scan)
 
 
@@ -287,12 +342,15 @@ def _tables_of(book: zipfile.ZipFile, part: str) -> list[str]:
     if rels not in book.NameToInfo:
         return []
     data = book.read(rels)
-    return [posixpath.normpath(posixpath.join(folder, t.decode())) for t in
-            re.findall(rb'Target="([^"]*tables/[^"]*)"', data)]
+    return [
+        posixpath.normpath(posixpath.join(folder, t.decode()))
+        for t in re.findall(rb'Target="([^"]*tables/[^"]*)"', data)
+    ]
 
 
-def _fact_issues(facts: SheetFacts, frame: pd.DataFrame, positions: dict[str, int], resource: Resource,
-                 sheet: str) -> list[Issue]:
+def _fact_issues(
+    facts: SheetFacts, frame: pd.DataFrame, positions: dict[str, int], resource: Resource, sheet: str
+) -> list[Issue]:
     """Each thing the sheet's XML says, at its cell: errors first, then what is hidden."""
     by_name = {f.name: f.header for f in resource.fields}
     headers = {col: by_name[name] for name, col in positions.items()}
@@ -300,27 +358,50 @@ def _fact_issues(facts: SheetFacts, frame: pd.DataFrame, positions: dict[str, in
     issues = []
     for (row, col), error in sorted(facts.errors.items()):
         if col in headers and row in rows:
-            issues.append(Issue(sheet, row, headers[col], "formula-error",
-                                f"{headers[col]} holds the error {error} (a formula that fails), so it has no value "
-                                "to send."))
+            issues.append(
+                Issue(
+                    sheet,
+                    row,
+                    headers[col],
+                    "formula-error",
+                    f"{headers[col]} holds the error {error} (a formula that fails), so it has no value "
+                    "to send.",
+                )
+            )
     for row, col in sorted(facts.uncalculated):
         if col in headers and row in rows:
-            issues.append(Issue(sheet, row, headers[col], "formula-not-calculated",
-                                f"{headers[col]} holds a formula whose value was never calculated, so it has no value "
-                                "to send."))
+            issues.append(
+                Issue(
+                    sheet,
+                    row,
+                    headers[col],
+                    "formula-not-calculated",
+                    f"{headers[col]} holds a formula whose value was never calculated, so it has no value "
+                    "to send.",
+                )
+            )
     for col in sorted(facts.hidden_columns & headers.keys()):
-        issues.append(Issue(sheet, HEADER_ROW, headers[col], "hidden-column",
-                            f"Column '{headers[col]}' is hidden; its values are loaded all the same.", Severity.WARNING))
-    code, why = ("filtered-row", "hidden by the sheet's filter") if facts.filtered else ("hidden-row", "hidden")
+        issues.append(
+            Issue(
+                sheet,
+                HEADER_ROW,
+                headers[col],
+                "hidden-column",
+                f"Column '{headers[col]}' is hidden; its values are loaded all the same.",
+                Severity.WARNING,
+            )
+        )
+    code, why = (
+        ("filtered-row", "hidden by the sheet's filter") if facts.filtered else ("hidden-row", "hidden")
+    )
     for row in sorted(set(facts.hidden_rows) & rows):
-        issues.append(Issue(sheet, row, None, code, f"Row {row} is {why}; it is loaded all the same.",
-                            Severity.WARNING))
+        issues.append(
+            Issue(sheet, row, None, code, f"Row {row} is {why}; it is loaded all the same.", Severity.WARNING)
+        )
     return issues
 
 
-def map_headers(
-    cells: list[Any], resource: Resource, sheet: str
-) -> tuple[dict[str, int], list[Issue]]:
+def map_headers(cells: list[Any], resource: Resource, sheet: str) -> tuple[dict[str, int], list[Issue]]:
     """Match header cells to fields; raise WorkbookError for missing, duplicated or misspelt ones."""
     known = {normalize_header(f.header): f for f in resource.fields}
     positions: dict[str, int] = {}
@@ -349,9 +430,16 @@ def map_headers(
                 f"Did you mean '{guess}'? Rename the header and try again."
             )
         else:
-            issues.append(Issue(sheet, HEADER_ROW, text, "unknown-column",
-                                f"Column '{text}' is not one of pbload's; it is kept but not sent.",
-                                Severity.WARNING))
+            issues.append(
+                Issue(
+                    sheet,
+                    HEADER_ROW,
+                    text,
+                    "unknown-column",
+                    f"Column '{text}' is not one of pbload's; it is kept but not sent.",
+                    Severity.WARNING,
+                )
+            )
     for f in resource.fields:
         if f.required and f.name not in positions and f.header not in guessed:
             problems.append(
@@ -369,8 +457,9 @@ def _nearest(text: str, candidates: list[str]) -> str | None:
     return norm[match[0]] if match else None
 
 
-def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str,
-           marked: Any = ()) -> tuple[pd.DataFrame, list[Issue]]:
+def _frame(
+    rows: list[list[Any]], positions: dict[str, int], sheet: str, marked: Any = ()
+) -> tuple[pd.DataFrame, list[Issue]]:
     """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number.
 
     `marked` cells ((row, column) pairs) read as empty but are not: a row holding one is kept.
@@ -378,7 +467,9 @@ def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str,
     body = rows[HEADER_ROW:]
     kept_rows = {row for row, col in marked if col in positions.values()}
     # list.count runs in C: this keeps reading 100,000 rows close to calamine's own speed
-    numbers = [n for n, row in enumerate(body, start=HEADER_ROW + 1) if row.count("") != len(row) or n in kept_rows]
+    numbers = [
+        n for n, row in enumerate(body, start=HEADER_ROW + 1) if row.count("") != len(row) or n in kept_rows
+    ]
     kept = body if len(numbers) == len(body) else [rows[n - 1] for n in numbers]
     width = max(positions.values(), default=-1) + 1
     padded = kept if all(len(r) >= width for r in kept) else [r + [""] * (width - len(r)) for r in kept]
@@ -395,12 +486,20 @@ def _frame(rows: list[list[Any]], positions: dict[str, int], sheet: str,
 def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:
     """A warning for each run of blank rows between data rows (they are skipped)."""
     issues = []
-    for before, after in zip(numbers, numbers[1:]):
+    for before, after in zip(numbers, numbers[1:], strict=False):
         if after - before > 1:
             span = f"Row {before + 1}" if after - before == 2 else f"Rows {before + 1}–{after - 1}"
             verb = "is" if after - before == 2 else "are"
-            issues.append(Issue(sheet, before + 1, None, "blank-rows", f"{span} {verb} blank and skipped.",
-                                Severity.WARNING))
+            issues.append(
+                Issue(
+                    sheet,
+                    before + 1,
+                    None,
+                    "blank-rows",
+                    f"{span} {verb} blank and skipped.",
+                    Severity.WARNING,
+                )
+            )
     return issues
 
 
@@ -415,8 +514,15 @@ def _merged_issues(cells: CalamineSheet, sheet: str) -> list[Issue]:
         if r1 + 1 <= HEADER_ROW:
             continue
         ref = f"{_col_letter(c0)}{r0 + 1}:{_col_letter(c1)}{r1 + 1}"
-        issues.append(Issue(sheet, r0 + 1, None, "merged-cells",
-                            f"Cells {ref} are merged; unmerge them and fill in every row."))
+        issues.append(
+            Issue(
+                sheet,
+                r0 + 1,
+                None,
+                "merged-cells",
+                f"Cells {ref} are merged; unmerge them and fill in every row.",
+            )
+        )
     return issues
 
 

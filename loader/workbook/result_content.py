@@ -92,9 +92,14 @@ def outside_text(value: Any) -> str | None:
 
 def result_values(outcome: Outcome) -> tuple[str | None, ...]:
     """The values pbload writes on a row: Status, PB ID, Error Code, Message, Transaction ID, Changes."""
-    return (outcome.status.value, outside_text(outcome.pb_id), outside_text(outcome.error_code),
-            outside_text(outcome.message), outside_text(outcome.transaction_id),
-            outside_text(changes_text(outcome.changes)))
+    return (
+        outcome.status.value,
+        outside_text(outcome.pb_id),
+        outside_text(outcome.error_code),
+        outside_text(outcome.message),
+        outside_text(outcome.transaction_id),
+        outside_text(changes_text(outcome.changes)),
+    )
 
 
 def result_columns(header_at: Callable[[int], Any], first: int, reuse: bool) -> tuple[str, ...]:
@@ -133,7 +138,9 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def change_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
+def change_notes(
+    report: RunReport, positions: dict[str, dict[str, int]]
+) -> dict[str, dict[tuple[int, int], str]]:
     """A comment with PB's old value for each changed cell, (row, 1-based column) -> text, by sheet."""
     notes: dict[str, dict[tuple[int, int], str]] = {}
     for sheet in report.sheets:
@@ -148,8 +155,11 @@ def change_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dic
     return {sheet: dict(sorted(cells.items())) for sheet, cells in notes.items()}
 
 
-def sheet_comments(invalid: dict[tuple[int, int], str], changed: dict[tuple[int, int], str],
-                   warned: dict[tuple[int, int], str] | None = None) -> dict[tuple[int, int], str]:
+def sheet_comments(
+    invalid: dict[tuple[int, int], str],
+    changed: dict[tuple[int, int], str],
+    warned: dict[tuple[int, int], str] | None = None,
+) -> dict[tuple[int, int], str]:
     """The comments of a data sheet: each invalid cell's message, each warned cell's warning (after the
     cell's errors), each changed cell's old value."""
     if not changed and not warned:
@@ -229,22 +239,43 @@ def problems(report: RunReport, positions: dict[str, dict[str, int]]) -> list[Pr
     for sheet in report.sheets:
         for row in sorted(sheet.outcomes):
             outcome = sheet.outcomes[row]
-            if outcome.status in (Status.FAILED, Status.BLOCKED, Status.INVALID) and outcome.error_code \
-                    and (sheet.sheet, row) not in flagged:
+            if (
+                outcome.status in (Status.FAILED, Status.BLOCKED, Status.INVALID)
+                and outcome.error_code
+                and (sheet.sheet, row) not in flagged
+            ):
                 from_api = outcome.status is Status.FAILED
-                found.append(Problem(sheet.sheet, row, None, "error", outside_text(outcome.error_code) or "",
-                                     outside_text(outcome.message) or "", hint_for(outcome.error_code, from_api)))
+                found.append(
+                    Problem(
+                        sheet.sheet,
+                        row,
+                        None,
+                        "error",
+                        outside_text(outcome.error_code) or "",
+                        outside_text(outcome.message) or "",
+                        hint_for(outcome.error_code, from_api),
+                    )
+                )
     found.sort(key=lambda p: (order.get(p.sheet, len(order)), p.row))
     return found
 
 
 def _from_issue(issue: Issue, columns: dict[str, int]) -> Problem:
     col = columns.get(issue.column or "")
-    return Problem(issue.sheet, issue.row, None if col is None else col + 1, issue.severity.value, issue.code,
-                   outside_text(issue.message) or "", hint_for(issue.code))
+    return Problem(
+        issue.sheet,
+        issue.row,
+        None if col is None else col + 1,
+        issue.severity.value,
+        issue.code,
+        outside_text(issue.message) or "",
+        hint_for(issue.code),
+    )
 
 
-def cell_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
+def cell_notes(
+    report: RunReport, positions: dict[str, dict[str, int]]
+) -> dict[str, dict[tuple[int, int], str]]:
     """The invalid cells of each sheet, (row, 1-based column) -> message(s), in row order."""
     return _issue_notes(report, positions, errors=True)
 
@@ -252,13 +283,16 @@ def cell_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[
 WARNING_PREFIX = "Warning: "
 
 
-def warning_notes(report: RunReport, positions: dict[str, dict[str, int]]) -> dict[str, dict[tuple[int, int], str]]:
+def warning_notes(
+    report: RunReport, positions: dict[str, dict[str, int]]
+) -> dict[str, dict[tuple[int, int], str]]:
     """The cells of each sheet with a warning (sent all the same), cell -> `Warning: message`, in row order."""
     return _issue_notes(report, positions, errors=False)
 
 
-def _issue_notes(report: RunReport, positions: dict[str, dict[str, int]], errors: bool
-                 ) -> dict[str, dict[tuple[int, int], str]]:
+def _issue_notes(
+    report: RunReport, positions: dict[str, dict[str, int]], errors: bool
+) -> dict[str, dict[tuple[int, int], str]]:
     notes: dict[str, dict[tuple[int, int], list[str]]] = {}
     prefix = "" if errors else WARNING_PREFIX
     for issue in report.issues:
@@ -266,9 +300,12 @@ def _issue_notes(report: RunReport, positions: dict[str, dict[str, int]], errors
         if col is None or issue.row <= HEADER_ROW or issue.is_error != errors:
             continue
         notes.setdefault(issue.sheet, {}).setdefault((issue.row, col + 1), []).append(
-            prefix + (outside_text(issue.message) or ""))
-    return {sheet: {cell: "\n".join(texts) for cell, texts in sorted(cells.items())}
-            for sheet, cells in notes.items()}
+            prefix + (outside_text(issue.message) or "")
+        )
+    return {
+        sheet: {cell: "\n".join(texts) for cell, texts in sorted(cells.items())}
+        for sheet, cells in notes.items()
+    }
 
 
 def commented(cells: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
@@ -298,7 +335,7 @@ def cell_ranges(cells: Iterable[tuple[int, int]]) -> list[str]:
 
 def chunked(items: list[str], size: int) -> Iterator[list[str]]:
     for n in range(0, len(items), size):
-        yield items[n:n + size]
+        yield items[n : n + size]
 
 
 def row_counts(sheet: SheetReport) -> dict[Status, int]:
@@ -322,7 +359,7 @@ def summary_table(report: RunReport) -> list[list[Any]]:
     counts = [row_counts(sheet) for sheet in report.sheets]
     statuses = [s for s in Status if any(s in c for c in counts)]
     rows: list[list[Any]] = [["Sheet", "Rows", *[s.value for s in statuses]]]
-    for sheet, sheet_counts in zip(report.sheets, counts):
+    for sheet, sheet_counts in zip(report.sheets, counts, strict=False):
         rows.append([sheet.sheet, len(sheet.rows), *[sheet_counts.get(s, 0) for s in statuses]])
     if len(report.sheets) > 1:
         rows.append([TOTAL_LABEL, *[sum(r[n] for r in rows[1:]) for n in range(1, len(rows[0]))]])
@@ -359,14 +396,18 @@ def capped_notes(problem_count: int, notes: dict[str, dict[tuple[int, int], str]
     lines = []
     for sheet, cells in notes.items():
         if len(cells) > MAX_COMMENTS:
-            lines.append(f"Sheet {sheet}: {len(cells):,} invalid cells; the first {MAX_COMMENTS:,} carry a comment "
-                         "with their message (more would make the workbook slow to open). Every problem is listed "
-                         "here and in the row's Message column.")
+            lines.append(
+                f"Sheet {sheet}: {len(cells):,} invalid cells; the first {MAX_COMMENTS:,} carry a comment "
+                "with their message (more would make the workbook slow to open). Every problem is listed "
+                "here and in the row's Message column."
+            )
     if problem_count > MAX_LINKS:
         lines.append(f"The first {MAX_LINKS:,} problems link to their cell (Excel's limit for one sheet).")
     if problem_count > MAX_ERROR_ROWS:
-        lines.append(f"{problem_count:,} problems: the first {MAX_ERROR_ROWS:,} are listed (a sheet's limit); "
-                     "every row's Message column has its own.")
+        lines.append(
+            f"{problem_count:,} problems: the first {MAX_ERROR_ROWS:,} are listed (a sheet's limit); "
+            "every row's Message column has its own."
+        )
     return lines
 
 
@@ -403,10 +444,12 @@ def status_chart(report: RunReport, sheet: str = "Summary") -> Any:
     chart.overlap = 100
     chart.title = "Rows by status"
     chart.height, chart.width = 7.5, 17
-    chart.add_data(Reference(range_string=f"{name}!$C${top}:${column_letter(2 + len(statuses))}${last}"),
-                   titles_from_data=True)
+    chart.add_data(
+        Reference(range_string=f"{name}!$C${top}:${column_letter(2 + len(statuses))}${last}"),
+        titles_from_data=True,
+    )
     chart.set_categories(Reference(range_string=f"{name}!$A${top + 1}:$A${last}"))
-    for series, status in zip(chart.series, statuses):
+    for series, status in zip(chart.series, statuses, strict=False):
         series.graphicalProperties.solidFill = CHART_COLOURS[status]
         series.graphicalProperties.line.solidFill = CHART_COLOURS[status]
     return chart
@@ -435,7 +478,9 @@ TITLE = CellLook(bold=True, size=14)
 LINK = CellLook(underline=True, color="0563C1")
 WRAPPED = CellLook(wrap=True)
 RESULT_HEADER = CellLook(bold=True, color=RESULT_HEADER_FONT, fill=RESULT_HEADER_FILL)
-SEVERITY_LOOKS = {severity: CellLook(color=font, fill=fill) for severity, (fill, font) in SEVERITY_COLOURS.items()}
+SEVERITY_LOOKS = {
+    severity: CellLook(color=font, fill=fill) for severity, (fill, font) in SEVERITY_COLOURS.items()
+}
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 # Print setup of every sheet pbload writes or annotates: landscape, as wide as the page (as many pages
@@ -449,7 +494,9 @@ FREEZE_ROWS, FREEZE_COLUMNS = HEADER_ROW, 1
 FREEZE_CELL = f"{column_letter(FREEZE_COLUMNS + 1)}{FREEZE_ROWS + 1}"
 
 SUMMARY_LABEL_WIDTH = (14, 30)  # the Summary's column A, least and most
-SUMMARY_VALUE_WIDTH = 24  # column B: counts of rows, and the run record's values wrapped (a SHA-256 in three lines)
+SUMMARY_VALUE_WIDTH = (
+    24  # column B: counts of rows, and the run record's values wrapped (a SHA-256 in three lines)
+)
 SUMMARY_COUNT_WIDTH = 12
 
 
@@ -468,19 +515,31 @@ def result_widths(sheet: SheetReport, columns: tuple[str, ...]) -> tuple[float, 
     statuses = {o.status.value for o in outcomes}
     if len(sheet.outcomes) < len(sheet.rows):
         statuses.add(Status.NOT_SENT.value)
-    longest = (_longest(statuses), _longest(o.pb_id for o in outcomes), _longest(o.error_code for o in outcomes),
-               _longest(o.message for o in outcomes), _longest(o.transaction_id for o in outcomes),
-               _longest(changes_text(o.changes) for o in outcomes if o.changes))
-    return tuple(fitted(name, n, cap) for name, n, cap in zip(columns, longest, RESULT_WIDTHS))
+    longest = (
+        _longest(statuses),
+        _longest(o.pb_id for o in outcomes),
+        _longest(o.error_code for o in outcomes),
+        _longest(o.message for o in outcomes),
+        _longest(o.transaction_id for o in outcomes),
+        _longest(changes_text(o.changes) for o in outcomes if o.changes),
+    )
+    return tuple(fitted(name, n, cap) for name, n, cap in zip(columns, longest, RESULT_WIDTHS, strict=False))
 
 
 def errors_widths(found: list[Problem]) -> tuple[float, ...]:
     """The Errors sheet's widths, each column fitting what it holds (up to its cap)."""
     listed = found[:MAX_ERROR_ROWS]
-    longest = (_longest({p.sheet for p in listed}), _longest({p.cell for p in listed}),
-               _longest({p.severity for p in listed}), _longest({p.code for p in listed}),
-               _longest(p.message for p in listed), _longest({p.hint for p in listed}))
-    return tuple(fitted(name, n, cap) for name, n, cap in zip(ERRORS_HEADER, longest, ERRORS_WIDTHS))
+    longest = (
+        _longest({p.sheet for p in listed}),
+        _longest({p.cell for p in listed}),
+        _longest({p.severity for p in listed}),
+        _longest({p.code for p in listed}),
+        _longest(p.message for p in listed),
+        _longest({p.hint for p in listed}),
+    )
+    return tuple(
+        fitted(name, n, cap) for name, n, cap in zip(ERRORS_HEADER, longest, ERRORS_WIDTHS, strict=False)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,19 +562,27 @@ def summary_rows(report: RunReport) -> list[SummaryRow]:
     table = summary_table(report)
     statuses = [Status(v) for v in table[0][2:]]
     rows = [SummaryRow(1, (SUMMARY_TITLE,), (TITLE,))]
-    head = tuple(BOLD if s is None else CellLook(bold=True, fill=STATUS_TINTS[s]) for s in [None, None, *statuses])
+    head = tuple(
+        BOLD if s is None else CellLook(bold=True, fill=STATUS_TINTS[s]) for s in [None, None, *statuses]
+    )
     rows.append(SummaryRow(SUMMARY_TABLE_ROW, tuple(table[0]), head))
     for values in table[1:]:
         total = len(report.sheets) > 1 and values is table[-1]
         looks = [BOLD, BOLD if total else None]
-        looks += [CellLook(bold=total, fill=STATUS_TINTS[s]) if n else (BOLD if total else None)
-                  for s, n in zip(statuses, values[2:])]
+        looks += [
+            CellLook(bold=total, fill=STATUS_TINTS[s]) if n else (BOLD if total else None)
+            for s, n in zip(statuses, values[2:], strict=False)
+        ]
         rows.append(SummaryRow(rows[-1].number + 1, tuple(values), tuple(looks)))
     number = rows[-1].number + 1
     for label, value in run_record(report):
         number += 1
         if isinstance(value, datetime):
-            rows.append(SummaryRow(number, (label, _naive(value)), (LABEL, CellLook(number_format=_time_format(value)))))
+            rows.append(
+                SummaryRow(
+                    number, (label, _naive(value)), (LABEL, CellLook(number_format=_time_format(value)))
+                )
+            )
         else:
             rows.append(SummaryRow(number, (label, value), (LABEL, WRAPPED), _wrapped_height(value)))
     changes = change_summary(report)
@@ -537,8 +604,10 @@ def summary_widths(rows: list[SummaryRow]) -> tuple[float, ...]:
 def lines_height(texts: Iterable[tuple[Any, float]], per_unit: float = 1.0) -> float | None:
     """The height of a row whose (text, column width) pairs wrap, when one takes more than one line
     (set, not left to the program that opens it: LibreOffice does not measure wrapped text on opening)."""
-    lines = max((-(-len(str(t)) // max(1, int(w * per_unit) - 2)) + str(t).count("\n") for t, w in texts if t),
-                default=1)
+    lines = max(
+        (-(-len(str(t)) // max(1, int(w * per_unit) - 2)) + str(t).count("\n") for t, w in texts if t),
+        default=1,
+    )
     return LINE_HEIGHT * lines if lines > 1 else None
 
 

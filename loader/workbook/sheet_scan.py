@@ -73,7 +73,7 @@ class _Scanner:
                 root = _ROOT.search(chunk)
                 self.p = (root.group(1) or b"") if root else b""
                 close = b"</" + self.p + b"row>"
-            edge = pending[-1][-(len(close) - 1):] if pending else b""
+            edge = pending[-1][-(len(close) - 1) :] if pending else b""
             cut = (edge + chunk).rfind(close)
             if cut < 0:
                 pending.append(chunk)
@@ -93,7 +93,7 @@ class _Scanner:
             data = block.find(b"<" + p + b"sheetData")
             if data < 0 and not last:
                 data = len(block)
-            head = block[:data if data >= 0 else len(block)]
+            head = block[: data if data >= 0 else len(block)]
             self._columns(head)
             if data < 0:
                 return
@@ -129,18 +129,23 @@ class _Scanner:
     def _value(self, block: bytes, inside: int) -> bytes | None:
         """The `<v>` of the cell holding `inside` (None when it has none; b"" when it is empty)."""
         tag_end = block.find(b">", inside)
-        if tag_end > 0 and block[tag_end - 1:tag_end] == b"/" and block.rfind(b"<" + self.p + b"c", 0, inside) > \
-                block.rfind(b">", 0, inside):
+        if (
+            tag_end > 0
+            and block[tag_end - 1 : tag_end] == b"/"
+            and block.rfind(b"<" + self.p + b"c", 0, inside) > block.rfind(b">", 0, inside)
+        ):
             return None  # <c .../>: no content at all
         end = block.find(b"</" + self.p + b"c>", inside)
-        value = re.search(rb"<" + re.escape(self.p) + rb"v>([^<]*)<", block[inside:end if end >= 0 else len(block)])
+        value = re.search(
+            rb"<" + re.escape(self.p) + rb"v>([^<]*)<", block[inside : end if end >= 0 else len(block)]
+        )
         return value.group(1) if value else None
 
     def _formulas(self, block: bytes, start: int) -> None:
         f = b"<" + self.p + b"f"
         pos = block.find(f, start)
         while pos >= 0:
-            if block[pos + len(f):pos + len(f) + 1] in _NAME_END:
+            if block[pos + len(f) : pos + len(f) + 1] in _NAME_END:
                 cell = self._cell_at(block, pos, start, inside=True)
                 if cell is not None and cell not in self.facts.errors and not self._has_value(block, pos):
                     self.facts.uncalculated.add(cell)
@@ -151,7 +156,7 @@ class _Scanner:
         value = self._value(block, formula)
         if value:
             return True
-        tag = block[block.rfind(b"<" + self.p + b"c", 0, formula):formula]
+        tag = block[block.rfind(b"<" + self.p + b"c", 0, formula) : formula]
         kind = _attrs(tag).get(b"t", b"n")
         return value is not None and kind in (b"str", b"s", b"inlineStr")
 
@@ -172,7 +177,7 @@ class _Scanner:
         """The (row, column) of the cell whose start tag holds `pos` (or, `inside`, whose content does)."""
         c = b"<" + self.p + b"c"
         tag = block.rfind(c, start, pos)
-        while tag >= 0 and block[tag + len(c):tag + len(c) + 1] not in _NAME_END:
+        while tag >= 0 and block[tag + len(c) : tag + len(c) + 1] not in _NAME_END:
             tag = block.rfind(c, start, tag)
         if tag < 0 or (not inside and b">" in block[tag:pos]):
             return None
@@ -189,7 +194,7 @@ class _Scanner:
         """The number of the row whose start tag is the last one before `pos`."""
         row_tag = b"<" + self.p + b"row"
         tag = block.rfind(row_tag, start, pos)
-        while tag >= 0 and block[tag + len(row_tag):tag + len(row_tag) + 1] not in _NAME_END:
+        while tag >= 0 and block[tag + len(row_tag) : tag + len(row_tag) + 1] not in _NAME_END:
             tag = block.rfind(row_tag, start, tag)
         if tag < 0:
             return self.row
@@ -202,5 +207,7 @@ class _Scanner:
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
-    return {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
-            for m in _ATTR.finditer(tag)}
+    return {
+        m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _ATTR.finditer(tag)
+    }

@@ -23,18 +23,36 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
 from loader.errors import ResultError
+from loader.models import Outcome, Status
 from loader.workbook.ooxml import (
-    WORKSHEET_ORDER, Element, Unsupported, attrs, check_namespace, children, column_number,
-    drop_attr, insert_child, prefix_of, set_attr, split_range, t_element,
+    WORKSHEET_ORDER,
+    Element,
+    Unsupported,
+    attrs,
+    check_namespace,
+    children,
+    column_number,
+    drop_attr,
+    insert_child,
+    prefix_of,
+    set_attr,
+    split_range,
+    t_element,
 )
 from loader.workbook.reader import HEADER_ROW
-from loader.models import Outcome, Status
-from loader.workbook.result_content import FREEZE_CELL, FREEZE_COLUMNS, FREEZE_ROWS, column_letter, result_values
+from loader.workbook.result_content import (
+    FREEZE_CELL,
+    FREEZE_COLUMNS,
+    FREEZE_ROWS,
+    column_letter,
+    result_values,
+)
 
 CHUNK = 1 << 20
 MAX_HEAD = 32 << 20  # bytes before the end of the header row; more means this is no ordinary sheet
@@ -96,7 +114,8 @@ class TooLong(ResultError):
         super().__init__(
             f"The result workbook cannot be written: {what} holds more than {MAX_PENDING >> 20} MB of XML, far "
             "more than Excel puts in one, so the workbook is damaged or was not saved by a spreadsheet program. "
-            "Open it in Excel, save it as an Excel Workbook (.xlsx) and write the result from that copy.")
+            "Open it in Excel, save it as an Excel Workbook (.xlsx) and write the result from that copy."
+        )
 
 
 class ColumnsTaken(Unsupported):
@@ -110,7 +129,7 @@ class RowValues:
     """
 
     def __init__(self, rows: list[int], outcomes: dict[int, Outcome]) -> None:
-        ordered = all(a < b for a, b in zip(rows, rows[1:]))
+        ordered = all(a < b for a, b in zip(rows, rows[1:], strict=False))
         self.rows = rows if ordered else sorted(set(rows))
         self.outcomes = outcomes
         self.next = 0
@@ -185,9 +204,7 @@ class _Pending:
     def last_end(self, pattern: re.Pattern[bytes]) -> int:
         """Where the last match of `pattern` in the new bytes ends, as an offset in the pending bytes, or -1."""
         self.searched += len(self._window)
-        last = None
-        for last in pattern.finditer(self._window):
-            pass
+        last = next(iter(deque(pattern.finditer(self._window), maxlen=1)), None)
         return last.end() + self._window_start if last else -1
 
     def put_back(self, data: bytes) -> None:
@@ -215,8 +232,9 @@ class _Pending:
         return b"".join(self.pieces)[-n:]  # tiny pieces: only when a stream returns a few bytes at a time
 
 
-def _first_match(pattern: re.Pattern[bytes], buf: bytes | bytearray, pos: int, opener: bytes,
-                 name_end: re.Pattern[bytes]) -> tuple[re.Match[bytes] | None, int]:
+def _first_match(
+    pattern: re.Pattern[bytes], buf: bytes | bytearray, pos: int, opener: bytes, name_end: re.Pattern[bytes]
+) -> tuple[re.Match[bytes] | None, int]:
     """The first match of `pattern` (a tag beginning with `opener`) at or after `pos` in a buffer still
     being filled, and where it starts; or None and where to search from once more bytes are in (a
     candidate cut off at the end of the buffer, or just before the end for an opener cut in two).
@@ -241,8 +259,9 @@ def _patterns(p: bytes) -> dict[str, re.Pattern[bytes]]:
     q = re.escape(p)
     return {
         "row": re.compile(rb"<" + q + rb"row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>"),
-        "cell": re.compile(rb"<" + q + rb"c(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</" + q + rb"c>)",
-                           re.S),
+        "cell": re.compile(
+            rb"<" + q + rb"c(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</" + q + rb"c>)", re.S
+        ),
         "cell_r": re.compile(rb"<" + q + rb"c(?=[\s>])[^>]*?\sr\s*=\s*[\"']([A-Z]{1,3})\d+[\"']"),
         "formula": re.compile(rb"<" + q + rb"f[\s/>]"),
         "value": re.compile(rb"<" + q + rb"(?:v|is|f)[\s/>]"),
@@ -283,7 +302,9 @@ def read_header(book: zipfile.ZipFile, part: str, shared: SharedStrings) -> Head
     with book.open(part) as stream:
         chunks = _Chunks(stream)
         grown, p, _, data_start = _read_head(chunks, None)
-        if grown[:2] in (b"\xff\xfe", b"\xfe\xff") or re.match(rb"<\?xml[^>]*encoding=[\"']utf-16", grown, re.I):
+        if grown[:2] in (b"\xff\xfe", b"\xfe\xff") or re.match(
+            rb"<\?xml[^>]*encoding=[\"']utf-16", grown, re.I
+        ):
             raise Unsupported("the sheet is not UTF-8")
         root = re.search(rb"<" + re.escape(p) + rb"worksheet\b[^>]*>", grown)
         check_namespace(root.group(0) if root else b"", p)
@@ -337,8 +358,9 @@ def last_value_column(book: zipfile.ZipFile, part: str, prefix: bytes) -> int:
     """The last column in which any row has a value: reads the whole sheet, so only called when a
     row turned out to have values beyond the headers."""
     q = re.escape(prefix)
-    cell = re.compile(rb"<" + q + rb"c(?=[\s>/])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>(?:\s*<" + q
-                      + rb"(v|is|f)\b)?")
+    cell = re.compile(
+        rb"<" + q + rb"c(?=[\s>/])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>(?:\s*<" + q + rb"(v|is|f)\b)?"
+    )
     close = b"</" + prefix + b"row>"
     last = 0
     with book.open(part) as stream:
@@ -416,7 +438,9 @@ class SheetRewriter:
         buf, _, data_tag, data_start = _find_head(chunks, self.p)
         write(self.head(buf[:data_tag]) + buf[data_tag:data_start])
         end_tag = b"</" + self.p + b"sheetData>"
-        pending = self.pending = _Pending(f"a row of sheet {self.name!r}" if self.name else "a row of a sheet")
+        pending = self.pending = _Pending(
+            f"a row of sheet {self.name!r}" if self.name else "a row of a sheet"
+        )
         data = buf[data_start:]
         del buf
         while True:
@@ -424,7 +448,9 @@ class SheetRewriter:
             end = pending.find(end_tag)
             if end >= 0:
                 write(self.rows(pending.take(end)))
-                pending.what = f"the part after the rows of sheet {self.name!r}" if self.name else "a sheet's end"
+                pending.what = (
+                    f"the part after the rows of sheet {self.name!r}" if self.name else "a sheet's end"
+                )
                 while not chunks.done:
                     pending.add(chunks.more(), 0)
                 write(self.edit.tail_edit(pending.take(), self.p))
@@ -476,7 +502,7 @@ class SheetRewriter:
                 style = 0
             if m.group(2):  # <row .../>: no cells yet
                 tag = _SPANS.sub(b"", m.group(0))
-                append(block[pos:m.start()])
+                append(block[pos : m.start()])
                 append(tag[:-2].rstrip() + b">" + cells(row, new, style) + close)
                 pos = m.end()
                 continue
@@ -490,13 +516,13 @@ class SheetRewriter:
             if last >= 0:
                 cell = cell_r(block, last)
                 if cell is None or _col(cell.group(1)) >= first:
-                    append(block[pos:m.start()])
+                    append(block[pos : m.start()])
                     append(_SPANS.sub(b"", m.group(0)))
                     append(self._row_cells(block, tag_end, end, row, new, style))
                     pos = end
                     continue
             if b"spans" in tag_attrs:  # only a hint for readers, and wrong once the row is longer
-                append(block[pos:m.start()])
+                append(block[pos : m.start()])
                 append(_SPANS.sub(b"", m.group(0)))
                 pos = tag_end
             append(block[pos:end])
@@ -509,11 +535,15 @@ class SheetRewriter:
         """pbload's cells for one row, as inline strings (never formulas)."""
         body = self.styled.format(style) if style else self.plain
         close, p = self.cell_close, self.pd
-        return "".join(f"{start}{row}{body}{t_element(value, p)}{close}"
-                       for start, value in zip(self.starts, values) if value).encode()
+        return "".join(
+            f"{start}{row}{body}{t_element(value, p)}{close}"
+            for start, value in zip(self.starts, values, strict=False)
+            if value
+        ).encode()
 
-    def _row_cells(self, block: bytes, start: int, end: int, row: int, new: tuple[str | None, ...],
-                   style: int) -> bytes:
+    def _row_cells(
+        self, block: bytes, start: int, end: int, row: int, new: tuple[str | None, ...], style: int
+    ) -> bytes:
         """A row that already has cells at or after pbload's columns, or cells without `r`: every
         cell is read, those in pbload's columns are replaced, the others kept in their places."""
         before: list[bytes] = []
@@ -521,7 +551,7 @@ class SheetRewriter:
         col = 0
         cursor = start
         for cell in self.pat["cell"].finditer(block, start, end):
-            gap = block[cursor:cell.start()]
+            gap = block[cursor : cell.start()]
             cursor = cell.end()
             a = attrs(cell.group(1))
             text = cell.group(0)
@@ -529,13 +559,19 @@ class SheetRewriter:
                 col = column_number(re.sub(r"\d", "", a["r"]))
             else:
                 col += 1
-                text = text[:len(self.p) + 2] + f' r="{column_letter(col)}{row}"'.encode() + text[len(self.p) + 2:]
+                text = (
+                    text[: len(self.p) + 2]
+                    + f' r="{column_letter(col)}{row}"'.encode()
+                    + text[len(self.p) + 2 :]
+                )
             if col < self.edit.first:
                 before.append(gap + text)
             elif col > self.last_col:
                 after.append(gap + text)
             elif not self.edit.reuse and cell.group(2) and self.pat["value"].search(cell.group(2)):
-                raise ColumnsTaken(f"{column_letter(col)}{row} has a value where pbload meant to put its columns")
+                raise ColumnsTaken(
+                    f"{column_letter(col)}{row} has a value where pbload meant to put its columns"
+                )
             elif self.pat["formula"].search(text):
                 raise Unsupported(f"a formula in {column_letter(col)}{row}, where pbload writes its columns")
         return b"".join(before) + self._cells(row, new, style) + b"".join(after) + block[cursor:end]
@@ -550,24 +586,32 @@ class SheetRewriter:
         kids = {k.name: k for k in children(head, root_end, len(head))}
         edits: list[tuple[Element, bytes]] = []
         if "dimension" in kids:
-            edits.append((kids["dimension"], self._dimension(head[kids["dimension"].start:kids["dimension"].end])))
+            edits.append(
+                (kids["dimension"], self._dimension(head[kids["dimension"].start : kids["dimension"].end]))
+            )
         if "cols" in kids:
             k = kids["cols"]
-            edits.append((k, self._cols(head[k.start:k.end])))
+            edits.append((k, self._cols(head[k.start : k.end])))
         if "sheetViews" in kids:
             k = kids["sheetViews"]
             edits.append((k, self._views(head, k)))
         if "sheetPr" in kids:
             k = kids["sheetPr"]
-            edits.append((k, self._sheet_pr(head[k.start:k.end])))
+            edits.append((k, self._sheet_pr(head[k.start : k.end])))
         for element, new in sorted(edits, key=lambda e: -e[0].start):
-            head = head[:element.start] + new + head[element.end:]
+            head = head[: element.start] + new + head[element.end :]
         content = (root_end, len(head))
         if "sheetViews" not in kids:
             pane = self._pane()
-            head = insert_child(head, content, f"<{p.decode()}sheetViews><{p.decode()}sheetView workbookViewId=\"0\">"
-                                .encode() + pane + f"</{p.decode()}sheetView></{p.decode()}sheetViews>".encode(),
-                                "sheetViews", WORKSHEET_ORDER)
+            head = insert_child(
+                head,
+                content,
+                f'<{p.decode()}sheetViews><{p.decode()}sheetView workbookViewId="0">'.encode()
+                + pane
+                + f"</{p.decode()}sheetView></{p.decode()}sheetViews>".encode(),
+                "sheetViews",
+                WORKSHEET_ORDER,
+            )
         if "cols" not in kids:
             head = insert_child(head, (root_end, len(head)), self._cols(b""), "cols", WORKSHEET_ORDER)
         if "sheetPr" not in kids:
@@ -586,7 +630,9 @@ class SheetRewriter:
             return tag[:-2].rstrip() + b">" + fit + b"</" + p + b"sheetPr>"
         found = re.search(rb"<" + re.escape(p) + rb"pageSetUpPr\b[^>]*?/>", element)
         if found:
-            return element[:found.start()] + set_attr(found.group(0), "fitToPage", "1") + element[found.end():]
+            return (
+                element[: found.start()] + set_attr(found.group(0), "fitToPage", "1") + element[found.end() :]
+            )
         order = ("tabColor", "outlinePr", "pageSetUpPr")
         return insert_child(element, (tag_end, element.rfind(b"</")), fit, "pageSetUpPr", order)
 
@@ -610,37 +656,45 @@ class SheetRewriter:
             for a_lo, a_hi in ((lo, min(hi, ours.start - 1)), (max(lo, ours.stop), hi)):
                 if a_lo <= a_hi:
                     kept.append((a_lo, set_attr(set_attr(tag, "min", str(a_lo)), "max", str(a_hi))))
-        for n, width in zip(ours, self.edit.widths):
-            kept.append((n, f'<{p.decode()}col min="{n}" max="{n}" width="{width}" customWidth="1"/>'.encode()))
+        for n, width in zip(ours, self.edit.widths, strict=False):
+            kept.append(
+                (n, f'<{p.decode()}col min="{n}" max="{n}" width="{width}" customWidth="1"/>'.encode())
+            )
         kept.sort(key=lambda k: k[0])
         return b"<" + p + b"cols>" + b"".join(tag for _, tag in kept) + b"</" + p + b"cols>"
 
     def _pane(self) -> bytes:
         p = self.p.decode()
-        return (f'<{p}pane xSplit="{FREEZE_COLUMNS}" ySplit="{FREEZE_ROWS}" topLeftCell="{FREEZE_CELL}" '
-                f'activePane="bottomRight" state="frozen"/><{p}selection pane="topRight"/>'
-                f'<{p}selection pane="bottomLeft"/><{p}selection pane="bottomRight" activeCell="{FREEZE_CELL}" '
-                f'sqref="{FREEZE_CELL}"/>').encode()
+        return (
+            f'<{p}pane xSplit="{FREEZE_COLUMNS}" ySplit="{FREEZE_ROWS}" topLeftCell="{FREEZE_CELL}" '
+            f'activePane="bottomRight" state="frozen"/><{p}selection pane="topRight"/>'
+            f'<{p}selection pane="bottomLeft"/><{p}selection pane="bottomRight" activeCell="{FREEZE_CELL}" '
+            f'sqref="{FREEZE_CELL}"/>'
+        ).encode()
 
     def _views(self, head: bytes, views: Element) -> bytes:
         """No tab selected (the Summary is); the first view frozen at FREEZE_CELL unless the user froze it."""
         p = self.p
-        block = head[views.start:views.end]
+        block = head[views.start : views.end]
         open_end = block.index(b">") + 1
         kids = children(block, open_end, block.rfind(b"</"))
         for n, view in reversed(list(enumerate(kids))):
-            element = block[view.start:view.end]
+            element = block[view.start : view.end]
             tag_end = element.index(b">") + 1
             tag = drop_attr(element[:tag_end], "tabSelected")
             body = element[tag_end:]
             if n == 0 and _pane_is_ours(element, p):
                 if tag.endswith(b"/>"):
                     tag, body = tag[:-2].rstrip() + b">", b"</" + p + b"sheetView>"
-                selections = re.compile(rb"<" + re.escape(p) + rb"selection\b[^>]*?(/>|>.*?</" + re.escape(p)
-                                        + rb"selection>)", re.S)
-                pane = re.compile(rb"<" + re.escape(p) + rb"pane\b[^>]*?(/>|>.*?</" + re.escape(p) + rb"pane>)", re.S)
+                selections = re.compile(
+                    rb"<" + re.escape(p) + rb"selection\b[^>]*?(/>|>.*?</" + re.escape(p) + rb"selection>)",
+                    re.S,
+                )
+                pane = re.compile(
+                    rb"<" + re.escape(p) + rb"pane\b[^>]*?(/>|>.*?</" + re.escape(p) + rb"pane>)", re.S
+                )
                 body = self._pane() + selections.sub(b"", pane.sub(b"", body))
-            block = block[:view.start] + tag + body + block[view.end:]
+            block = block[: view.start] + tag + body + block[view.end :]
         return block
 
 
@@ -651,8 +705,12 @@ def _pane_is_ours(view: bytes, p: bytes) -> bool:
     if not pane:
         return True
     a = attrs(pane.group(1))
-    return (a.get("state") == "frozen" and a.get("ySplit") == str(HEADER_ROW) and a.get("xSplit", "0") in ("0", "")
-            and a.get("topLeftCell", f"A{HEADER_ROW + 1}") == f"A{HEADER_ROW + 1}")
+    return (
+        a.get("state") == "frozen"
+        and a.get("ySplit") == str(HEADER_ROW)
+        and a.get("xSplit", "0") in ("0", "")
+        and a.get("topLeftCell", f"A{HEADER_ROW + 1}") == f"A{HEADER_ROW + 1}"
+    )
 
 
 def _root(head: bytes, p: bytes) -> tuple[int, int]:

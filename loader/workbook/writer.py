@@ -21,9 +21,9 @@ import errno
 import logging
 import os
 import re
-import threading
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,17 +44,50 @@ from openpyxl.worksheet.worksheet import Worksheet
 from loader.errors import PbloadError, ResultError, WorkbookError
 from loader.models import Outcome, RunReport, SheetReport, Status
 from loader.workbook import ERRORS_SHEET, RESULT_COLUMNS, SUMMARY_SHEET
-from loader.workbook.ooxml import StrictWorkbook, Unsupported, protect_escapes
+from loader.workbook.ooxml import StrictWorkbook, protect_escapes
 from loader.workbook.package import open_package
 from loader.workbook.reader import HEADER_ROW, sheet_values
 from loader.workbook.result_content import (
-    BOLD, ERRORS_HEADER, ERRORS_NOTE_WIDTH, FIT_TO_HEIGHT, FIT_TO_WIDTH, FREEZE_CELL, INVALID_CELL_FILL,
-    INVALID_MARK_FORMULA, LINK, MAX_ERROR_ROWS, MAX_LINKS, MAX_RANGES_PER_RULE, PRINT_ORIENTATION, PRINT_TITLE_ROWS,
-    RESULT_HEADER, SEVERITY_LOOKS, STATUS_TINTS, SUMMARY_FIT_TO_HEIGHT, SUMMARY_TABLE_ROW, WRAPPED, CellLook,
-    capped_notes, cell_notes, cell_ranges, change_notes, chunked, errors_height, errors_widths, is_pbload_rule,
+    BOLD,
+    ERRORS_HEADER,
+    ERRORS_NOTE_WIDTH,
+    FIT_TO_HEIGHT,
+    FIT_TO_WIDTH,
+    FREEZE_CELL,
+    INVALID_CELL_FILL,
+    INVALID_MARK_FORMULA,
+    LINK,
+    MAX_ERROR_ROWS,
+    MAX_LINKS,
+    MAX_RANGES_PER_RULE,
+    PRINT_ORIENTATION,
+    PRINT_TITLE_ROWS,
+    RESULT_HEADER,
+    SEVERITY_LOOKS,
+    STATUS_TINTS,
+    SUMMARY_FIT_TO_HEIGHT,
+    SUMMARY_TABLE_ROW,
+    WRAPPED,
+    CellLook,
+    capped_notes,
+    cell_notes,
+    cell_ranges,
+    change_notes,
+    chunked,
+    errors_height,
+    errors_widths,
+    is_pbload_rule,
     problems,
-    result_columns, result_values, result_widths, sheet_comments, status_chart, summary_rows, summary_statuses,
-    summary_widths, tint_formula, warning_notes,
+    result_columns,
+    result_values,
+    result_widths,
+    sheet_comments,
+    status_chart,
+    summary_rows,
+    summary_statuses,
+    summary_widths,
+    tint_formula,
+    warning_notes,
 )
 from loader.workbook.xlsx_stream import COMMENT_AUTHOR, write_streamed
 
@@ -87,7 +120,9 @@ def result_path_for(input_path: Path) -> Path:
     return input_path.with_name(input_path.stem + ".result.xlsx")
 
 
-def write_result(input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]]) -> Path:
+def write_result(
+    input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]]
+) -> Path:
     """Write the result workbook for `report` to `output` (atomically) and return its path.
 
     `positions` maps each sheet to its columns: header text -> 0-based column, for pointing at
@@ -96,8 +131,13 @@ def write_result(input_path: Path, output: Path, report: RunReport, positions: d
     return write_result_workbook(input_path, output, report, positions).path
 
 
-def write_result_workbook(input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]],
-                          method: str | None = None) -> Written:
+def write_result_workbook(
+    input_path: Path,
+    output: Path,
+    report: RunReport,
+    positions: dict[str, dict[str, int]],
+    method: str | None = None,
+) -> Written:
     """Write the result workbook, by stream when possible; `method` forces one way (tests, benchmarks)."""
     reason = None
     package = open_package(input_path, verify=False)  # the run has read it: only its kind matters here
@@ -128,16 +168,22 @@ def write_result_workbook(input_path: Path, output: Path, report: RunReport, pos
     except Exception as exc:  # openpyxl refuses parts that the cells did not need: keep the values and marks
         if method == OPENPYXL:
             raise
-        log.warning("%s has parts that cannot be kept (%s): its result %s is a new workbook with its values and "
-                    "pbload's marks; its formatting could not be kept.", input_path.name, exc, output.name)
+        log.warning(
+            "%s has parts that cannot be kept (%s): its result %s is a new workbook with its values and "
+            "pbload's marks; its formatting could not be kept.",
+            input_path.name,
+            exc,
+            output.name,
+        )
         return _write_rebuilt(input_path, output, report, positions, f"openpyxl could not read it: {exc}")
     with _atomic(output, like=input_path) as tmp:
         book.save(tmp)
     return Written(output, OPENPYXL, reason)
 
 
-def _write_rebuilt(input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]],
-                   reason: str) -> Written:
+def _write_rebuilt(
+    input_path: Path, output: Path, report: RunReport, positions: dict[str, dict[str, int]], reason: str
+) -> Written:
     book = rebuilt(input_path)
     annotate(book, report, positions)
     with _atomic(output, like=input_path) as tmp:
@@ -176,8 +222,9 @@ def check_writable(output: Path) -> None:
     the file open, so there it must also open for writing.
     """
     if output.is_dir():
-        raise ResultError(f"The result path {output} is a folder. Give -o a file name, e.g. -o "
-                          f"{output / 'result.xlsx'}.")
+        raise ResultError(
+            f"The result path {output} is a folder. Give -o a file name, e.g. -o {output / 'result.xlsx'}."
+        )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".tmp", dir=output.parent)
@@ -186,8 +233,10 @@ def check_writable(output: Path) -> None:
         if os.name == "nt" and output.exists():  # pragma: no cover - CI runs on Linux
             output.open("r+b").close()
     except OSError as exc:
-        raise ResultError(f"Cannot write the result workbook {output}: {write_problem(exc, output)}. Fix that, "
-                          "or choose another place with -o; nothing was sent.") from exc
+        raise ResultError(
+            f"Cannot write the result workbook {output}: {write_problem(exc, output)}. Fix that, "
+            "or choose another place with -o; nothing was sent."
+        ) from exc
 
 
 def write_problem(exc: OSError, output: Path) -> str:
@@ -198,12 +247,17 @@ def write_problem(exc: OSError, output: Path) -> str:
     if exc.errno == errno.EROFS:
         return f"{folder} is on a read-only disk"
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return (f"pbload may not write in {folder}, or the file is open in another program (close it in Excel) "
-                f"({exc.strerror})")
+        return (
+            f"pbload may not write in {folder}, or the file is open in another program (close it in Excel) "
+            f"({exc.strerror})"
+        )
     if exc.errno == errno.EISDIR or output.is_dir():
         return "a folder has that name"
-    if exc.errno in (errno.ENOTDIR, errno.EEXIST) or any(p.exists() and not p.is_dir() for p in folder.parents) \
-            or (folder.exists() and not folder.is_dir()):
+    if (
+        exc.errno in (errno.ENOTDIR, errno.EEXIST)
+        or any(p.exists() and not p.is_dir() for p in folder.parents)
+        or (folder.exists() and not folder.is_dir())
+    ):
         return f"{_first_file(folder)} is a file, not a folder"
     if exc.errno == errno.ENOENT and folder.is_dir():
         return f"pbload cannot create files in {folder}"
@@ -278,20 +332,32 @@ def annotate(book: Workbook, report: RunReport, positions: dict[str, dict[str, i
     warned = warning_notes(report, positions)
     statuses = summary_statuses(report)
     for sheet in report.sheets:
-        _annotate(book[sheet.sheet], sheet, notes.get(sheet.sheet, {}), statuses, changed.get(sheet.sheet, {}),
-                  warned.get(sheet.sheet, {}))
+        _annotate(
+            book[sheet.sheet],
+            sheet,
+            notes.get(sheet.sheet, {}),
+            statuses,
+            changed.get(sheet.sheet, {}),
+            warned.get(sheet.sheet, {}),
+        )
     _summary(book, report)
     _errors(book, report, positions, notes)
 
 
-def _annotate(ws: Worksheet, sheet: SheetReport, notes: dict[tuple[int, int], str], statuses: list[Status],
-              changed: dict[tuple[int, int], str], warned: dict[tuple[int, int], str]) -> None:
+def _annotate(
+    ws: Worksheet,
+    sheet: SheetReport,
+    notes: dict[tuple[int, int], str],
+    statuses: list[Status],
+    changed: dict[tuple[int, int], str],
+    warned: dict[tuple[int, int], str],
+) -> None:
     first, columns = _result_columns(ws, sheet)
     last_col = first + len(columns) - 1
     last_row = max([HEADER_ROW, *sheet.rows])
     _unmerge(ws, first, last_col, last_row)
     for row in sheet.rows:
-        values = result_values(sheet.outcomes.get(row) or Outcome(Status.NOT_SENT))[:len(columns)]
+        values = result_values(sheet.outcomes.get(row) or Outcome(Status.NOT_SENT))[: len(columns)]
         for offset, value in enumerate(values):
             _put(ws.cell(row=row, column=first + offset), value)
     for cell in [c for c in ws._cells.values() if c.comment is not None]:
@@ -327,8 +393,12 @@ def _look(cell: Any, look: CellLook | None) -> None:
     if look is None:
         return
     if look not in _LOOKS:
-        font = Font(bold=look.bold, size=look.size, underline="single" if look.underline else None,
-                    color="FF" + look.color if look.color else None)
+        font = Font(
+            bold=look.bold,
+            size=look.size,
+            underline="single" if look.underline else None,
+            color="FF" + look.color if look.color else None,
+        )
         fill = PatternFill("solid", fgColor="FF" + look.fill) if look.fill else None
         _LOOKS[look] = (font, fill, Alignment(vertical="top", wrap_text=True) if look.wrap else None)
     font, fill, alignment = _LOOKS[look]
@@ -351,7 +421,7 @@ def _result_columns(ws: Worksheet, sheet: SheetReport) -> tuple[int, tuple[str, 
     else:  # after the last column with a header or any value: never over the user's cells
         first = 1 + max((c.column for c in ws._cells.values() if c.value not in (None, "")), default=0)
     columns = result_columns(lambda col: headers[col - 1] if col <= len(headers) else None, first, reuse)
-    for offset, (name, width) in enumerate(zip(columns, result_widths(sheet, columns))):
+    for offset, (name, width) in enumerate(zip(columns, result_widths(sheet, columns), strict=False)):
         cell = ws.cell(row=HEADER_ROW, column=first + offset, value=name)
         cell.style = "Normal"  # pbload's headers look like pbload's, whatever an earlier result's looked like
         _look(cell, RESULT_HEADER)
@@ -366,8 +436,10 @@ def _filter(ws: Worksheet, last_col: int, last_row: int) -> None:
         return
     bounds = CellRange(ws.auto_filter.ref)
     if bounds.min_row == HEADER_ROW:
-        ws.auto_filter.ref = (f"{get_column_letter(bounds.min_col)}{HEADER_ROW}:"
-                              f"{get_column_letter(max(bounds.max_col, last_col))}{max(bounds.max_row, last_row)}")
+        ws.auto_filter.ref = (
+            f"{get_column_letter(bounds.min_col)}{HEADER_ROW}:"
+            f"{get_column_letter(max(bounds.max_col, last_col))}{max(bounds.max_row, last_row)}"
+        )
 
 
 def _print_area(ws: Worksheet, first: int, last_col: int) -> None:
@@ -388,14 +460,22 @@ def _unmerge(ws: Worksheet, first: int, last_col: int, last_row: int) -> None:
             ws.unmerge_cells(str(merged))
 
 
-def _marks(ws: Worksheet, first: int, last_col: int, last_row: int, notes: dict[tuple[int, int], str],
-           statuses: list[Status]) -> None:
+def _marks(
+    ws: Worksheet,
+    first: int,
+    last_col: int,
+    last_row: int,
+    notes: dict[tuple[int, int], str],
+    statuses: list[Status],
+) -> None:
     """Conditional formats: invalid cells first, then the user's own, then a tint per status."""
     ours = list(chunked(cell_ranges(notes), MAX_RANGES_PER_RULE))
     kept = ConditionalFormattingList()
     priority = len(ours)
     for n, batch in enumerate(ours, start=1):
-        fill = PatternFill(start_color="FF" + INVALID_CELL_FILL, end_color="FF" + INVALID_CELL_FILL, fill_type="solid")
+        fill = PatternFill(
+            start_color="FF" + INVALID_CELL_FILL, end_color="FF" + INVALID_CELL_FILL, fill_type="solid"
+        )
         rule = FormulaRule(formula=[INVALID_MARK_FORMULA], fill=fill, stopIfTrue=True)
         rule.priority = n
         kept.add(" ".join(batch), rule)
@@ -410,8 +490,10 @@ def _marks(ws: Worksheet, first: int, last_col: int, last_row: int, notes: dict[
     for status in statuses:
         priority += 1
         tint = STATUS_TINTS[status]
-        rule = FormulaRule(formula=[tint_formula(get_column_letter(first), status)],
-                           fill=PatternFill(start_color="FF" + tint, end_color="FF" + tint, fill_type="solid"))
+        rule = FormulaRule(
+            formula=[tint_formula(get_column_letter(first), status)],
+            fill=PatternFill(start_color="FF" + tint, end_color="FF" + tint, fill_type="solid"),
+        )
         rule.priority = priority
         kept.add(area, rule)
     ws.conditional_formatting = kept
@@ -425,7 +507,7 @@ def _summary(book: Workbook, report: RunReport) -> None:
     for row in rows:
         if row.height:
             ws.row_dimensions[row.number].height = row.height
-        for col, (value, look) in enumerate(zip(row.values, row.looks), start=1):
+        for col, (value, look) in enumerate(zip(row.values, row.looks, strict=False), start=1):
             cell = ws.cell(row.number, col)
             if value is not None:
                 _put(cell, value)
@@ -443,8 +525,12 @@ def _summary(book: Workbook, report: RunReport) -> None:
     book.active = 0
 
 
-def _errors(book: Workbook, report: RunReport, positions: dict[str, dict[str, int]],
-            notes: dict[str, dict[tuple[int, int], str]]) -> None:
+def _errors(
+    book: Workbook,
+    report: RunReport,
+    positions: dict[str, dict[str, int]],
+    notes: dict[str, dict[tuple[int, int], str]],
+) -> None:
     for name in [n for n in book.sheetnames if n.casefold() == ERRORS_SHEET.casefold()]:
         del book[name]
     found = problems(report, positions)
@@ -458,8 +544,10 @@ def _errors(book: Workbook, report: RunReport, positions: dict[str, dict[str, in
     for n, problem in enumerate(found[:MAX_ERROR_ROWS]):
         ws.append([None] * len(ERRORS_HEADER))
         row = ws.max_row
-        for col, value in enumerate((problem.sheet, problem.cell, problem.severity, problem.code, problem.message,
-                                     problem.hint), start=1):
+        for col, value in enumerate(
+            (problem.sheet, problem.cell, problem.severity, problem.code, problem.message, problem.hint),
+            start=1,
+        ):
             _put(ws.cell(row, col), value)
         _look(ws.cell(row, 3), SEVERITY_LOOKS.get(problem.severity))
         _look(ws.cell(row, 5), WRAPPED)

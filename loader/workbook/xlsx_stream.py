@@ -37,25 +37,98 @@ from typing import IO
 from loader.models import RunReport, SheetReport, Status
 from loader.workbook import ERRORS_SHEET, RESULT_COLUMNS, SUMMARY_SHEET
 from loader.workbook.ooxml import (
-    CT_CHART, CT_COMMENTS, CT_DRAWING, CT_VML, CT_WORKBOOK, CT_WORKSHEET, REL_CALC_CHAIN, REL_CHART, REL_COMMENTS,
-    REL_DRAWING, REL_NS, REL_OFFICE_DOCUMENT, REL_PIVOT, REL_QUERY_TABLE, REL_SHARED_STRINGS, REL_STYLES, REL_TABLE,
-    REL_VML, REL_WORKSHEET, WORKSHEET_ORDER, ContentTypes, Element, Rel, Unsupported, attr_escape, attrs,
-    check_namespace, children, column_number, insert_child, new_rel_id, parse_rels, rels_name, render_rels, set_attr,
-    split_range, text_escape, unused_name,
+    CT_CHART,
+    CT_COMMENTS,
+    CT_DRAWING,
+    CT_VML,
+    CT_WORKBOOK,
+    CT_WORKSHEET,
+    REL_CALC_CHAIN,
+    REL_CHART,
+    REL_COMMENTS,
+    REL_DRAWING,
+    REL_NS,
+    REL_OFFICE_DOCUMENT,
+    REL_PIVOT,
+    REL_QUERY_TABLE,
+    REL_SHARED_STRINGS,
+    REL_STYLES,
+    REL_TABLE,
+    REL_VML,
+    REL_WORKSHEET,
+    WORKSHEET_ORDER,
+    ContentTypes,
+    Element,
+    Rel,
+    Unsupported,
+    attr_escape,
+    attrs,
+    check_namespace,
+    children,
+    column_number,
+    insert_child,
+    new_rel_id,
+    parse_rels,
+    rels_name,
+    render_rels,
+    set_attr,
+    split_range,
+    text_escape,
+    unused_name,
 )
 from loader.workbook.reader import HEADER_ROW
 from loader.workbook.result_content import (
-    BOLD, ERRORS_HEADER, INVALID_CELL_FILL, LINK, MAX_ERROR_ROWS, MAX_RANGES_PER_RULE, PRINT_TITLE_ROWS,
-    RESULT_HEADER, SEVERITY_LOOKS, STATUS_TINTS, WRAPPED, capped_notes, cell_notes, cell_ranges, change_notes, chunked,
-    column_letter, is_pbload_rule, problems, quote_sheet, result_columns, result_widths, sheet_comments, status_chart,
-    summary_statuses, warning_notes,
+    BOLD,
+    ERRORS_HEADER,
+    INVALID_CELL_FILL,
+    LINK,
+    MAX_ERROR_ROWS,
+    MAX_RANGES_PER_RULE,
+    PRINT_TITLE_ROWS,
+    RESULT_HEADER,
+    SEVERITY_LOOKS,
+    STATUS_TINTS,
+    WRAPPED,
+    capped_notes,
+    cell_notes,
+    cell_ranges,
+    change_notes,
+    chunked,
+    column_letter,
+    is_pbload_rule,
+    problems,
+    quote_sheet,
+    result_columns,
+    result_widths,
+    sheet_comments,
+    status_chart,
+    summary_statuses,
+    warning_notes,
 )
 from loader.workbook.result_parts import (
-    ExistingComments, Formats, chart_part, comments_part, drawing_part, errors_sheet, invalid_marks, merged_vml,
-    new_vml, page_setup, row_tints, status_rules, summary_sheet,
+    ExistingComments,
+    Formats,
+    chart_part,
+    comments_part,
+    drawing_part,
+    errors_sheet,
+    invalid_marks,
+    merged_vml,
+    new_vml,
+    page_setup,
+    row_tints,
+    status_rules,
+    summary_sheet,
 )
 from loader.workbook.sheet_stream import (
-    ColumnsTaken, Header, RowValues, SharedStrings, SheetEdit, SheetRewriter, last_value_column, read_header,
+    ColumnsTaken,
+    Header,
+    RowValues,
+    SharedStrings,
+    SheetEdit,
+    SheetRewriter,
+    last_value_column,
+    read_header,
 )
 from loader.workbook.xlsx_styles import StylesEditor
 
@@ -63,10 +136,27 @@ COMMENT_AUTHOR = "pbload"
 COMPRESS_LEVEL = 6
 _SHEET_TYPES = (REL_WORKSHEET, REL_NS + "/chartsheet", REL_NS + "/dialogsheet")
 _BLOCKING_RELS = {REL_TABLE: "a table", REL_PIVOT: "a pivot table", REL_QUERY_TABLE: "a query table"}
-_WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
-                   "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize", "customWorkbookViews",
-                   "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr",
-                   "webPublishObjects", "extLst")
+_WORKBOOK_ORDER = (
+    "fileVersion",
+    "fileSharing",
+    "workbookPr",
+    "workbookProtection",
+    "bookViews",
+    "sheets",
+    "functionGroups",
+    "externalReferences",
+    "definedNames",
+    "calcPr",
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
 _DRIVE = re.compile(r"[A-Za-z]:")
 _TAB_SELECTED = re.compile(rb"(<(?:[\w.-]+:)?sheetView\b[^>]*?)\stabSelected\s*=\s*[\"'](?:1|true)[\"']")
 
@@ -98,8 +188,13 @@ class _Plan:
     sheet_parts: set[str] = field(default_factory=set)
 
 
-def write_streamed(source: Path, target: Path, report: RunReport, positions: dict[str, dict[str, int]],
-                   level: int = COMPRESS_LEVEL) -> None:
+def write_streamed(
+    source: Path,
+    target: Path,
+    report: RunReport,
+    positions: dict[str, dict[str, int]],
+    level: int = COMPRESS_LEVEL,
+) -> None:
     """Write the result workbook for `report` to `target` by editing `source`'s package."""
     with zipfile.ZipFile(source) as book:
         try:
@@ -108,8 +203,14 @@ def write_streamed(source: Path, target: Path, report: RunReport, positions: dic
             _write_once(book, target, report, positions, level, scan=True)
 
 
-def _write_once(book: zipfile.ZipFile, target: Path, report: RunReport, positions: dict[str, dict[str, int]],
-                level: int, scan: bool) -> None:
+def _write_once(
+    book: zipfile.ZipFile,
+    target: Path,
+    report: RunReport,
+    positions: dict[str, dict[str, int]],
+    level: int,
+    scan: bool,
+) -> None:
     plan = _Planner(book, report, positions, scan).plan()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as out:
         _write(book, out, plan)
@@ -118,8 +219,13 @@ def _write_once(book: zipfile.ZipFile, target: Path, report: RunReport, position
 class _Planner:
     """Reads what it needs of the input (never a whole data sheet) and decides every change."""
 
-    def __init__(self, book: zipfile.ZipFile, report: RunReport, positions: dict[str, dict[str, int]],
-                 scan: bool = False) -> None:
+    def __init__(
+        self,
+        book: zipfile.ZipFile,
+        report: RunReport,
+        positions: dict[str, dict[str, int]],
+        scan: bool = False,
+    ) -> None:
         self.book, self.report, self.positions, self.scan = book, report, positions, scan
         self.names = set(book.namelist())
         self.unsafe = {name for name in self.names if unsafe_name(name)}
@@ -149,8 +255,11 @@ class _Planner:
         workbook = office[0].target
         kind = types.of(workbook)
         if kind != CT_WORKBOOK:
-            raise Unsupported("a macro-enabled workbook or template" if "macro" in kind or "template" in kind
-                              else f"a workbook of type {kind!r}")
+            raise Unsupported(
+                "a macro-enabled workbook or template"
+                if "macro" in kind or "template" in kind
+                else f"a workbook of type {kind!r}"
+            )
         wb_xml = self.read(workbook)
         wb_prefix = _root_prefix(wb_xml, "workbook")
         wb_rels = self.rels(workbook)
@@ -166,8 +275,12 @@ class _Planner:
         strings = SharedStrings(self.book, shared[0] if shared else None)
 
         header = styles.look(RESULT_HEADER)
-        formats = Formats(styles.look(BOLD), styles.look(LINK), styles.look(WRAPPED),
-                          {severity: styles.look(look) for severity, look in SEVERITY_LOOKS.items()})
+        formats = Formats(
+            styles.look(BOLD),
+            styles.look(LINK),
+            styles.look(WRAPPED),
+            {severity: styles.look(look) for severity, look in SEVERITY_LOOKS.items()},
+        )
         statuses = summary_statuses(self.report)
         tints = {s: styles.fill(STATUS_TINTS[s]) for s in statuses}
         notes = self.notes = cell_notes(self.report, self.positions)
@@ -181,9 +294,22 @@ class _Planner:
             rel = by_id.get(entry.get("rid", "")) if entry else None
             if rel is None or types.of(rel.target) != CT_WORKSHEET:
                 raise Unsupported(f"sheet {sheet.sheet} is not an ordinary worksheet")
-            plan.sheets.append(self._data_sheet(sheet.sheet, rel.target, sheet, strings, header,
-                                                notes.get(sheet.sheet, {}), statuses, tints, invalid_dxf, plan,
-                                                changed.get(sheet.sheet, {}), warned.get(sheet.sheet, {})))
+            plan.sheets.append(
+                self._data_sheet(
+                    sheet.sheet,
+                    rel.target,
+                    sheet,
+                    strings,
+                    header,
+                    notes.get(sheet.sheet, {}),
+                    statuses,
+                    tints,
+                    invalid_dxf,
+                    plan,
+                    changed.get(sheet.sheet, {}),
+                    warned.get(sheet.sheet, {}),
+                )
+            )
         self._drop_old_sheets(plan, entries, by_id)
         self._new_sheets(plan, entries, wb_xml, wb_prefix, formats, styles)
         plan.replaced[styles_rel[0].target] = styles.render()  # after the Summary has asked for its formats
@@ -201,10 +327,21 @@ class _Planner:
 
     # --- data sheets ------------------------------------------------------------------------
 
-    def _data_sheet(self, name: str, part: str, sheet: SheetReport, strings: SharedStrings, header_style: int,
-                    notes: dict[tuple[int, int], str], statuses: list[Status], tints: dict[Status, int],
-                    invalid_dxf: int, plan: _Plan, changed: dict[tuple[int, int], str],
-                    warned: dict[tuple[int, int], str]) -> _DataSheet:
+    def _data_sheet(
+        self,
+        name: str,
+        part: str,
+        sheet: SheetReport,
+        strings: SharedStrings,
+        header_style: int,
+        notes: dict[tuple[int, int], str],
+        statuses: list[Status],
+        tints: dict[Status, int],
+        invalid_dxf: int,
+        plan: _Plan,
+        changed: dict[tuple[int, int], str],
+        warned: dict[tuple[int, int], str],
+    ) -> _DataSheet:
         rels = list(self.rels(part))
         for rel in rels:
             if rel.type in _BLOCKING_RELS:
@@ -212,15 +349,30 @@ class _Planner:
         header = read_header(self.book, part, strings)
         first = _first_result_column(header)
         reuse = header.values.get(first, "").strip() == RESULT_COLUMNS[0]
-        if self.scan and not reuse:  # values beyond the headers: pbload's columns go after them, not over them
+        if (
+            self.scan and not reuse
+        ):  # values beyond the headers: pbload's columns go after them, not over them
             first = max(first, last_value_column(self.book, part, header.prefix) + 1)
         values = RowValues(sheet.rows, sheet.outcomes)
         last_row = max([HEADER_ROW, *sheet.rows])
         columns = result_columns(header.values.get, first, reuse)
-        data = _DataSheet(name, part, rels, header,
-                          SheetEdit(first, values, columns, header_style, result_widths(sheet, columns), last_row,
-                                    lambda t, p: t, reuse),
-                          sheet_comments(notes, changed, warned))
+        data = _DataSheet(
+            name,
+            part,
+            rels,
+            header,
+            SheetEdit(
+                first,
+                values,
+                columns,
+                header_style,
+                result_widths(sheet, columns),
+                last_row,
+                lambda t, p: t,
+                reuse,
+            ),
+            sheet_comments(notes, changed, warned),
+        )
         self._comments(data, plan)
         ranges = list(chunked(cell_ranges(notes), MAX_RANGES_PER_RULE))
         width = len(data.edit.header_names)
@@ -305,8 +457,15 @@ class _Planner:
                     found.add(source)
         return found
 
-    def _new_sheets(self, plan: _Plan, entries: list[dict[str, str]], wb_xml: bytes, wb_prefix: bytes,
-                    formats: Formats, styles: StylesEditor) -> None:
+    def _new_sheets(
+        self,
+        plan: _Plan,
+        entries: list[dict[str, str]],
+        wb_xml: bytes,
+        wb_prefix: bytes,
+        formats: Formats,
+        styles: StylesEditor,
+    ) -> None:
         report = self.report
         found = problems(report, self.positions)
         notes = self.notes
@@ -333,7 +492,9 @@ class _Planner:
             rid = new_rel_id(plan.workbook_rels)
             plan.workbook_rels.append(Rel(rid, REL_WORKSHEET, errors))
             last = min(len(found), MAX_ERROR_ROWS) + 1
-            new.append({"name": ERRORS_SHEET, "rid": rid, "filter": f"A1:{column_letter(len(ERRORS_HEADER))}{last}"})
+            new.append(
+                {"name": ERRORS_SHEET, "rid": rid, "filter": f"A1:{column_letter(len(ERRORS_HEADER))}{last}"}
+            )
             plan.content_types.overrides[errors] = CT_WORKSHEET
             lines = capped_notes(len(found), notes)
             plan.added[errors] = lambda: errors_sheet(found, formats, lines)
@@ -362,18 +523,27 @@ class _Tail:
         return [k for k in children(self.data, self.start, self.data.rfind(b"</")) if k.name == name]
 
     def replace(self, element: Element, new: bytes) -> None:
-        self.data = self.data[:element.start] + new + self.data[element.end:]
+        self.data = self.data[: element.start] + new + self.data[element.end :]
 
     def insert(self, name: str, new: bytes) -> None:
         if new:
-            self.data = insert_child(self.data, (self.start, self.data.rfind(b"</")), new, name, WORKSHEET_ORDER)
+            self.data = insert_child(
+                self.data, (self.start, self.data.rfind(b"</")), new, name, WORKSHEET_ORDER
+            )
 
     def text(self, element: Element) -> bytes:
-        return self.data[element.start:element.end]
+        return self.data[element.start : element.end]
 
 
-def _edit_tail(tail: bytes, p: bytes, data: _DataSheet, ranges: list[list[str]], invalid_dxf: int, area: str,
-               rules: list[tuple[str, int]]) -> bytes:
+def _edit_tail(
+    tail: bytes,
+    p: bytes,
+    data: _DataSheet,
+    ranges: list[list[str]],
+    invalid_dxf: int,
+    area: str,
+    rules: list[tuple[str, int]],
+) -> bytes:
     """After the rows: merged cells clear of pbload's columns, its conditional formats (invalid cells
     first, the user's next, tints last), the filter widened, the comments' drawing."""
     t = _Tail(tail, p)
@@ -386,11 +556,16 @@ def _edit_tail(tail: bytes, p: bytes, data: _DataSheet, ranges: list[list[str]],
     top = _shift_priorities(t, len(ranges))
     data.filter_ref = _widen_filter(t, edit.last_row, last_col)
     pd = p.decode()
-    t.insert("conditionalFormatting", invalid_marks(pd, ranges, invalid_dxf, 1) + row_tints(pd, area, rules, top + 1))
+    t.insert(
+        "conditionalFormatting",
+        invalid_marks(pd, ranges, invalid_dxf, 1) + row_tints(pd, area, rules, top + 1),
+    )
     if data.legacy_rel:
         if t.elements("legacyDrawing"):
             raise Unsupported(f"sheet {data.name} has a drawing pbload cannot tell comments from")
-        t.insert("legacyDrawing", f'<{pd}legacyDrawing xmlns:r="{REL_NS}" r:id="{data.legacy_rel}"/>'.encode())
+        t.insert(
+            "legacyDrawing", f'<{pd}legacyDrawing xmlns:r="{REL_NS}" r:id="{data.legacy_rel}"/>'.encode()
+        )
     if data.drop_legacy:
         for k in reversed(t.elements("legacyDrawing")):
             t.replace(k, b"")
@@ -448,14 +623,16 @@ def _merges_clear(element: bytes, p: bytes, first: int, last: int, last_row: int
         kept.append(m.group(0))
     if not kept:
         return b""
-    tag = element[:element.index(b">") + 1]
+    tag = element[: element.index(b">") + 1]
     return set_attr(tag, "count", str(len(kept))) + b"".join(kept) + b"</" + p + b"mergeCells>"
 
 
 def _without_our_rules(element: bytes, p: bytes) -> bytes:
     """A conditional format without the rules an earlier result added; empty if none is left."""
     q = re.escape(p)
-    rule = re.compile(rb"<" + q + rb"cfRule\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?:/>|>.*?</" + q + rb"cfRule>)", re.S)
+    rule = re.compile(
+        rb"<" + q + rb"cfRule\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?:/>|>.*?</" + q + rb"cfRule>)", re.S
+    )
     formula = re.compile(rb"<" + q + rb"formula>(.*?)</" + q + rb"formula>", re.S)
     kept = 0
 
@@ -476,13 +653,20 @@ def _sheet_entries(wb_xml: bytes, p: bytes) -> list[dict[str, str]]:
     for m in re.finditer(rb"<" + re.escape(p) + rb"sheet\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)/?>", wb_xml):
         a = attrs(m.group(1))
         rid = next((v for k, v in a.items() if k.endswith(":id")), "")
-        entries.append({"name": a.get("name", ""), "rid": rid, "sheetId": a.get("sheetId", "0"),
-                        "tag": m.group(0).decode()})
+        entries.append(
+            {
+                "name": a.get("name", ""),
+                "rid": rid,
+                "sheetId": a.get("sheetId", "0"),
+                "tag": m.group(0).decode(),
+            }
+        )
     return entries
 
 
-def _edit_workbook(wb_xml: bytes, p: bytes, entries: list[dict[str, str]], new: list[dict[str, str]],
-                   plan: _Plan) -> bytes:
+def _edit_workbook(
+    wb_xml: bytes, p: bytes, entries: list[dict[str, str]], new: list[dict[str, str]], plan: _Plan
+) -> bytes:
     """New sheets first, defined names re-pointed at the sheets' new places, the Summary the active tab."""
     pd = p.decode()
     kept = [e for e in entries if not e.get("removed")]
@@ -493,30 +677,41 @@ def _edit_workbook(wb_xml: bytes, p: bytes, entries: list[dict[str, str]], new: 
     tags = []
     for n, e in enumerate(new):
         ns = "" if r_prefix else f' xmlns:r="{REL_NS}"'
-        tags.append(f'<{pd}sheet{ns} name="{attr_escape(e["name"])}" sheetId="{next_id + n}" '
-                    f'{r_prefix or "r"}:id="{e["rid"]}"/>')
-    sheets_xml = f"<{pd}sheets>".encode() + "".join(tags).encode() + "".join(e["tag"] for e in kept).encode() \
+        tags.append(
+            f'<{pd}sheet{ns} name="{attr_escape(e["name"])}" sheetId="{next_id + n}" '
+            f'{r_prefix or "r"}:id="{e["rid"]}"/>'
+        )
+    sheets_xml = (
+        f"<{pd}sheets>".encode()
+        + "".join(tags).encode()
+        + "".join(e["tag"] for e in kept).encode()
         + f"</{pd}sheets>".encode()
+    )
     root = re.search(rb"<" + re.escape(p) + rb"workbook\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", wb_xml)
     assert root is not None
     kids = {k.name: k for k in children(wb_xml, root.end(), wb_xml.rfind(b"</"))}
-    names_xml = _defined_names(wb_xml[kids["definedNames"].start:kids["definedNames"].end] if "definedNames" in kids
-                               else b"", p, new_index, plan, {e["name"]: old_index[id(e)] for e in kept},
-                               {n: (e["name"], e["filter"]) for n, e in enumerate(new) if "filter" in e})
+    names_xml = _defined_names(
+        wb_xml[kids["definedNames"].start : kids["definedNames"].end] if "definedNames" in kids else b"",
+        p,
+        new_index,
+        plan,
+        {e["name"]: old_index[id(e)] for e in kept},
+        {n: (e["name"], e["filter"]) for n, e in enumerate(new) if "filter" in e},
+    )
     edits = [(kids["sheets"], sheets_xml)]
     if "definedNames" in kids:
         edits.append((kids["definedNames"], names_xml))
     if "bookViews" in kids:
         k = kids["bookViews"]
-        block = wb_xml[k.start:k.end]
+        block = wb_xml[k.start : k.end]
         view = re.search(rb"<" + re.escape(p) + rb"workbookView\b[^>]*?/?>", block)
         if view:
             tag = set_attr(set_attr(view.group(0), "activeTab", "0"), "firstSheet", "0")
-            block = block[:view.start()] + tag + block[view.end():]
+            block = block[: view.start()] + tag + block[view.end() :]
         edits.append((k, block))
     out = wb_xml
     for k, new_xml in sorted(edits, key=lambda e: -e[0].start):
-        out = out[:k.start] + new_xml + out[k.end:]
+        out = out[: k.start] + new_xml + out[k.end :]
     if "definedNames" not in kids and names_xml:
         root = re.search(rb"<" + re.escape(p) + rb"workbook\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", out)
         assert root is not None
@@ -524,20 +719,32 @@ def _edit_workbook(wb_xml: bytes, p: bytes, entries: list[dict[str, str]], new: 
     return out
 
 
-def _defined_names(element: bytes, p: bytes, new_index: dict[int, int], plan: _Plan,
-                   old_of: dict[str, int], new_filters: dict[int, tuple[str, str]]) -> bytes:
+def _defined_names(
+    element: bytes,
+    p: bytes,
+    new_index: dict[int, int],
+    plan: _Plan,
+    old_of: dict[str, int],
+    new_filters: dict[int, tuple[str, str]],
+) -> bytes:
     """The defined names, each sheet's pointing at its new place; a filter's name for each filtered sheet;
     the header row printed on every page of each sheet pbload writes or annotates (unless the user chose
     other rows)."""
     q = re.escape(p)
-    names = [f'<{p.decode()}definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-             f'{_absolute(sheet, ref)}</{p.decode()}definedName>'.encode() for n, (sheet, ref) in new_filters.items()]
+    names = [
+        f'<{p.decode()}definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
+        f"{_absolute(sheet, ref)}</{p.decode()}definedName>".encode()
+        for n, (sheet, ref) in new_filters.items()
+    ]
     names += [_print_titles(p, n, sheet) for n, (sheet, _) in new_filters.items()]
     filters = {old_of[s.name]: s for s in plan.sheets}
     seen_filter: set[int] = set()
     seen_titles: set[int] = set()
-    for m in re.finditer(rb"<" + q + rb"definedName\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</" + q
-                         + rb"definedName>)", element, re.S):
+    for m in re.finditer(
+        rb"<" + q + rb"definedName\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</" + q + rb"definedName>)",
+        element,
+        re.S,
+    ):
         a = attrs(m.group(1))
         tag_end = m.group(0).index(b">") + 1
         tag, body = m.group(0)[:tag_end], m.group(0)[tag_end:]
@@ -558,8 +765,10 @@ def _defined_names(element: bytes, p: bytes, new_index: dict[int, int], plan: _P
         names.append(tag + body)
     for old, sheet in filters.items():
         if old not in seen_filter and sheet.filter_ref:
-            names.append(f'<{p.decode()}definedName name="_xlnm._FilterDatabase" localSheetId="{new_index[old]}" '
-                         f'hidden="1">{_absolute(sheet.name, sheet.filter_ref)}</{p.decode()}definedName>'.encode())
+            names.append(
+                f'<{p.decode()}definedName name="_xlnm._FilterDatabase" localSheetId="{new_index[old]}" '
+                f'hidden="1">{_absolute(sheet.name, sheet.filter_ref)}</{p.decode()}definedName>'.encode()
+            )
         if old not in seen_titles:
             names.append(_print_titles(p, new_index[old], sheet.name))
     if not names:
@@ -569,8 +778,10 @@ def _defined_names(element: bytes, p: bytes, new_index: dict[int, int], plan: _P
 
 def _print_titles(p: bytes, local: int, sheet: str) -> bytes:
     """The defined name that prints the header row at the top of every page of a sheet."""
-    return (f'<{p.decode()}definedName name="_xlnm.Print_Titles" localSheetId="{local}">'
-            f'{text_escape(quote_sheet(sheet) + "!" + PRINT_TITLE_ROWS)}</{p.decode()}definedName>').encode()
+    return (
+        f'<{p.decode()}definedName name="_xlnm.Print_Titles" localSheetId="{local}">'
+        f"{text_escape(quote_sheet(sheet) + '!' + PRINT_TITLE_ROWS)}</{p.decode()}definedName>"
+    ).encode()
 
 
 def _absolute(sheet: str, ref: str) -> str:
@@ -616,7 +827,9 @@ def unsafe_name(name: str) -> bool:
 
 def _source_of_rels(name: str) -> str:
     folder, file = posixpath.split(name)
-    return posixpath.join(posixpath.dirname(folder), file[:-len(".rels")]) if folder.endswith("_rels") else ""
+    return (
+        posixpath.join(posixpath.dirname(folder), file[: -len(".rels")]) if folder.endswith("_rels") else ""
+    )
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -638,8 +851,11 @@ def _write(book: zipfile.ZipFile, out: zipfile.ZipFile, plan: _Plan) -> None:
     for sheet in plan.sheets:
         info = _info(sheet.part, infos[sheet.part], level=out.compresslevel)
         big = infos[sheet.part].file_size > (1 << 31)
-        with book.open(sheet.part) as source, out.open(info, "w", force_zip64=big) as target, \
-                _Background(target) as write:
+        with (
+            book.open(sheet.part) as source,
+            out.open(info, "w", force_zip64=big) as target,
+            _Background(target) as write,
+        ):
             SheetRewriter(sheet.edit, sheet.header.prefix, sheet.name).run(source, write)
         rels = rels_name(sheet.part)
         if sheet.rels:
@@ -673,8 +889,12 @@ def _copy(book: zipfile.ZipFile, out: zipfile.ZipFile, info: zipfile.ZipInfo, un
     """Copy a part unchanged (a sheet other than the data: without its tab selected); never an unsafe name."""
     if unsafe_name(info.filename):
         return
-    with book.open(info) as source, out.open(_info(info.filename, info, level=out.compresslevel), "w",
-                                             force_zip64=info.file_size > (1 << 31)) as target:
+    with (
+        book.open(info) as source,
+        out.open(
+            _info(info.filename, info, level=out.compresslevel), "w", force_zip64=info.file_size > (1 << 31)
+        ) as target,
+    ):
         first = True
         while chunk := source.read(1 << 20):
             if first and untab:

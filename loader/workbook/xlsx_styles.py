@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 from loader.workbook.ooxml import (
-    STYLES_ORDER, Unsupported, attr_escape, attrs, check_namespace, children, insert_child, set_attr,
+    STYLES_ORDER,
+    Unsupported,
+    attr_escape,
+    attrs,
+    check_namespace,
+    children,
+    insert_child,
+    set_attr,
 )
 from loader.workbook.result_content import CellLook
 
@@ -36,10 +43,12 @@ class StylesEditor:
         self.added: dict[str, list[bytes]] = {name: [] for name in _SECTIONS}
         for section in children(data, self.root_end, self.root_close):
             if section.name in _SECTIONS:
-                block = data[section.start:section.end]
+                block = data[section.start : section.end]
                 open_end = block.index(b">") + 1
                 inner_end = block.rfind(b"</") if not block.endswith(b"/>") else open_end
-                self.items[section.name] = [block[k.start:k.end] for k in children(block, open_end, inner_end)]
+                self.items[section.name] = [
+                    block[k.start : k.end] for k in children(block, open_end, inner_end)
+                ]
         if "fonts" not in self.items or "cellXfs" not in self.items:
             raise Unsupported("styles.xml has no fonts or cell formats")
         if "fills" not in self.items or len(self.items["fills"]) < 2:
@@ -57,41 +66,59 @@ class StylesEditor:
             self.added[section].append(data)
         return len(existing) + self.added[section].index(data)
 
-    def font(self, bold: bool = False, size: float | None = None, underline: bool = False,
-             color: str | None = None) -> int:
+    def font(
+        self, bold: bool = False, size: float | None = None, underline: bool = False, color: str | None = None
+    ) -> int:
         """A font like the workbook's default one, with the given changes."""
         p = self.p.decode()
         base = attrs_of_children(self.items["fonts"][0]) if self.items["fonts"] else {}
-        parts = [f"<{p}b/>" if bold else "", f"<{p}u/>" if underline else "",
-                 f'<{p}sz val="{size or base.get("sz", "11")}"/>',
-                 f'<{p}color rgb="FF{color}"/>' if color else "",
-                 f'<{p}name val="{base.get("name", "Calibri")}"/>']
+        parts = [
+            f"<{p}b/>" if bold else "",
+            f"<{p}u/>" if underline else "",
+            f'<{p}sz val="{size or base.get("sz", "11")}"/>',
+            f'<{p}color rgb="FF{color}"/>' if color else "",
+            f'<{p}name val="{base.get("name", "Calibri")}"/>',
+        ]
         return self._add("fonts", f"<{p}font>{''.join(parts)}</{p}font>")
 
     def cell_format(self, font: int, fill: int = 0, number_format: int = 0, wrap: bool = False) -> int:
         """A cell format with `font` (and a fill, number format, wrapping) and otherwise the defaults."""
         p = self.p.decode()
         parent = ' xfId="0"' if self.items.get("cellStyleXfs") else ""
-        applied = ' applyFont="1"' + (' applyFill="1"' if fill else "") + (' applyNumberFormat="1"' if number_format
-                                                                            else "")
+        applied = (
+            ' applyFont="1"'
+            + (' applyFill="1"' if fill else "")
+            + (' applyNumberFormat="1"' if number_format else "")
+        )
         if wrap:
-            return self._add("cellXfs", f'<{p}xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" '
-                                        f'borderId="0"{parent}{applied} applyAlignment="1"><{p}alignment '
-                                        f'vertical="top" wrapText="1"/></{p}xf>')
-        return self._add("cellXfs", f'<{p}xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" '
-                                    f'borderId="0"{parent}{applied}/>')
+            return self._add(
+                "cellXfs",
+                f'<{p}xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" '
+                f'borderId="0"{parent}{applied} applyAlignment="1"><{p}alignment '
+                f'vertical="top" wrapText="1"/></{p}xf>',
+            )
+        return self._add(
+            "cellXfs",
+            f'<{p}xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" '
+            f'borderId="0"{parent}{applied}/>',
+        )
 
     def solid(self, rgb: str) -> int:
         """A cell's solid fill."""
         p = self.p.decode()
-        return self._add("fills", f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FF{rgb}"/>'
-                                  f'<{p}bgColor indexed="64"/></{p}patternFill></{p}fill>')
+        return self._add(
+            "fills",
+            f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FF{rgb}"/>'
+            f'<{p}bgColor indexed="64"/></{p}patternFill></{p}fill>',
+        )
 
     def number_format(self, code: str) -> int:
         """The id of a custom number format `code`, added after the workbook's own."""
         p = self.p.decode()
-        found = {attrs(item).get("formatCode"): attrs(item).get("numFmtId", "0")
-                 for item in self.items.get("numFmts", []) + self.added["numFmts"]}
+        found = {
+            attrs(item).get("formatCode"): attrs(item).get("numFmtId", "0")
+            for item in self.items.get("numFmts", []) + self.added["numFmts"]
+        }
         if code in found:
             return int(found[code] or 0)
         taken = [int(n) for n in found.values() if n.isdigit()]
@@ -105,35 +132,59 @@ class StylesEditor:
             return 0
         if look not in self.looks:
             font = self.font(bold=look.bold, size=look.size, underline=look.underline, color=look.color)
-            self.looks[look] = self.cell_format(font, self.solid(look.fill) if look.fill else 0,
-                                                self.number_format(look.number_format) if look.number_format else 0,
-                                                look.wrap)
+            self.looks[look] = self.cell_format(
+                font,
+                self.solid(look.fill) if look.fill else 0,
+                self.number_format(look.number_format) if look.number_format else 0,
+                look.wrap,
+            )
         return self.looks[look]
 
     def fill(self, rgb: str) -> int:
         """A conditional format's solid fill (Excel reads its colour from bgColor)."""
         p = self.p.decode()
-        return self._add("dxfs", f'<{p}dxf><{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FF{rgb}"/>'
-                                 f'<{p}bgColor rgb="FF{rgb}"/></{p}patternFill></{p}fill></{p}dxf>')
+        return self._add(
+            "dxfs",
+            f'<{p}dxf><{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FF{rgb}"/>'
+            f'<{p}bgColor rgb="FF{rgb}"/></{p}patternFill></{p}fill></{p}dxf>',
+        )
 
     def render(self) -> bytes:
         data = self.data
         p = self.p
         sections = {k.name: k for k in children(data, self.root_end, self.root_close)}
-        for name in sorted((n for n in self.added if self.added[n]),
-                           key=lambda n: -(sections[n].start if n in sections else -1)):
+        for name in sorted(
+            (n for n in self.added if self.added[n]),
+            key=lambda n: -(sections[n].start if n in sections else -1),
+        ):
             items = self.items.get(name, []) + self.added[name]
             if name in sections:
                 k = sections[name]
-                block = data[k.start:k.end]
-                tag = block[:block.index(b">") + 1]
+                block = data[k.start : k.end]
+                tag = block[: block.index(b">") + 1]
                 if tag.endswith(b"/>"):
                     tag = tag[:-2].rstrip() + b">"
-                new = set_attr(tag, "count", str(len(items))) + b"".join(items) + b"</" + p + name.encode() + b">"
-                data = data[:k.start] + new + data[k.end:]
+                new = (
+                    set_attr(tag, "count", str(len(items)))
+                    + b"".join(items)
+                    + b"</"
+                    + p
+                    + name.encode()
+                    + b">"
+                )
+                data = data[: k.start] + new + data[k.end :]
             else:
-                new = (b"<" + p + name.encode() + f' count="{len(items)}">'.encode() + b"".join(items)
-                       + b"</" + p + name.encode() + b">")
+                new = (
+                    b"<"
+                    + p
+                    + name.encode()
+                    + f' count="{len(items)}">'.encode()
+                    + b"".join(items)
+                    + b"</"
+                    + p
+                    + name.encode()
+                    + b">"
+                )
                 data = insert_child(data, (self.root_end, data.rfind(b"</")), new, name, STYLES_ORDER)
         return data
 

@@ -49,9 +49,17 @@ class FakeApi:
 
 def client_for(api: FakeApi, attempts: int = 4) -> tuple[FulfillmentClient, list[float]]:
     slept: list[float] = []
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api),
-                               policy=RetryPolicy(max_attempts=attempts), sleep=slept.append, seed=1,
-                               max_rps=1e9)
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(api),
+        policy=RetryPolicy(max_attempts=attempts),
+        sleep=slept.append,
+        seed=1,
+        max_rps=1e9,
+    )
     return client, slept
 
 
@@ -84,13 +92,23 @@ def test_refused_credentials_say_what_to_check():
     client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(refuse))
     with pytest.raises(AuthenticationError) as err:
         client.call("GET", "/v1/products/A")
-    assert str(err.value) == ("The API refused the credentials (HTTP 401 from http://pb.test/oauth/token). "
-                              "Check PB_API_KEY and PB_API_SECRET for this environment.")
+    assert str(err.value) == (
+        "The API refused the credentials (HTTP 401 from http://pb.test/oauth/token). "
+        "Check PB_API_KEY and PB_API_SECRET for this environment."
+    )
 
 
 def test_transient_answers_are_retried_with_backoff_and_retry_after():
-    api = FakeApi({BULK: [httpx.Response(503), httpx.Response(429, headers={"Retry-After": "7"}),
-                          httpx.Response(500), ok()]})
+    api = FakeApi(
+        {
+            BULK: [
+                httpx.Response(503),
+                httpx.Response(429, headers={"Retry-After": "7"}),
+                httpx.Response(500),
+                ok(),
+            ]
+        }
+    )
     client, slept, _ = timed_client(api)
     seen: list[str] = []
     response = client.call("POST", "/v1/products/bulk", {}, on_attempt=seen.append)
@@ -115,7 +133,9 @@ def test_a_lost_answer_is_retried_and_flagged():
 
 
 def test_other_4xx_are_final():
-    api = FakeApi({BULK: [httpx.Response(400, json={"errors": [{"errorCode": "X", "errorDescription": "bad"}]})]})
+    api = FakeApi(
+        {BULK: [httpx.Response(400, json={"errors": [{"errorCode": "X", "errorDescription": "bad"}]})]}
+    )
     client, slept = client_for(api)
     response = client.call("POST", "/v1/products/bulk", {})
     assert (response.status, response.attempts, slept) == (400, 1, [])
@@ -127,16 +147,21 @@ def test_no_answer_at_all_names_the_url():
     client, slept = client_for(api, attempts=3)
     with pytest.raises(UnreachableError) as err:
         client.call("POST", "/v1/products/bulk", {})
-    assert str(err.value).startswith("No answer from http://pb.test after 3 attempts (ConnectError: refused).")
+    assert str(err.value).startswith(
+        "No answer from http://pb.test after 3 attempts (ConnectError: refused)."
+    )
     assert len(slept) == 2
 
 
-@pytest.mark.parametrize("body", [
-    [{"errorCode": "1000045", "message": "Missing value", "parameters": "sku"}],  # legacy format 1
-    {"status": "ERROR", "errors": [{"errorCode": "1000045", "errorDescription": "Missing value"}]},
-    [{"key": "1000045", "message": "Missing value"}],  # legacy format 3
-    {"errorCode": "1000045", "errorDescription": "Missing value"},  # a bare object, as PB's gateway sends
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        [{"errorCode": "1000045", "message": "Missing value", "parameters": "sku"}],  # legacy format 1
+        {"status": "ERROR", "errors": [{"errorCode": "1000045", "errorDescription": "Missing value"}]},
+        [{"key": "1000045", "message": "Missing value"}],  # legacy format 3
+        {"errorCode": "1000045", "errorDescription": "Missing value"},  # a bare object, as PB's gateway sends
+    ],
+)
 def test_legacy_error_bodies_are_understood(body):
     api = FakeApi({BULK: [httpx.Response(400, json=body)]})
     client, _ = client_for(api)
@@ -147,9 +172,16 @@ def test_legacy_error_bodies_are_understood(body):
 def test_deadline_stops_retrying():
     now = [0.0]
     api = FakeApi({BULK: [httpx.Response(503), httpx.Response(503)]})
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api),
-                               policy=RetryPolicy(max_attempts=10, deadline_s=5),
-                               sleep=lambda s: now.__setitem__(0, now[0] + 6), clock=lambda: now[0])
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(api),
+        policy=RetryPolicy(max_attempts=10, deadline_s=5),
+        sleep=lambda s: now.__setitem__(0, now[0] + 6),
+        clock=lambda: now[0],
+    )
     assert client.call("POST", "/v1/products/bulk", {}).status == 503
     assert len(api.api_calls()) == 2
 
@@ -179,14 +211,18 @@ def test_a_bulk_call_rejected_whole_is_halved_until_the_bad_item_is_found():
         products = json.loads(request.content)["products"]
         if any(p["sku"] == "BAD" for p in products):
             return httpx.Response(400, json={"errors": [{"errorCode": "E", "errorDescription": "rejected"}]})
-        return httpx.Response(200, json={"products": [{"sku": p["sku"], "status": "PUBLISHED"} for p in products]})
+        return httpx.Response(
+            200, json={"products": [{"sku": p["sku"], "status": "PUBLISHED"} for p in products]}
+        )
 
     client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(answer))
     skus = [f"S{n}" for n in range(7)] + ["BAD"]
     items = [Item("Products", s, (n + 2,), Action.CREATE, {"sku": s}) for n, s in enumerate(skus)]
     outcomes = BulkSender(client, PRODUCTS, PRODUCTS.api, chunk_size=8, concurrency=1).send(items)
-    assert {k: o.status for k, o in outcomes.items()} == {**{s: Status.CREATED for s in skus[:-1]},
-                                                           "BAD": Status.FAILED}
+    assert {k: o.status for k, o in outcomes.items()} == {
+        **{s: Status.CREATED for s in skus[:-1]},
+        "BAD": Status.FAILED,
+    }
     assert outcomes["BAD"].message == "rejected"
 
 
@@ -199,8 +235,9 @@ def gateway(status: int, code: str, text: str, headers: dict | None = None) -> h
     return httpx.Response(status, json={"errorCode": code, "errorDescription": text}, headers=headers)
 
 
-def timed_client(api: FakeApi, attempts: int = 4,
-                 max_rps: float = 1e9) -> tuple[FulfillmentClient, list[float], list[float]]:
+def timed_client(
+    api: FakeApi, attempts: int = 4, max_rps: float = 1e9
+) -> tuple[FulfillmentClient, list[float], list[float]]:
     """A client whose clock (`now[0]`) moves only when it sleeps or a test moves it, so waits read off exactly."""
     now, slept = [0.0], []
 
@@ -208,9 +245,18 @@ def timed_client(api: FakeApi, attempts: int = 4,
         slept.append(seconds)
         now[0] += seconds
 
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api),
-                               policy=RetryPolicy(max_attempts=attempts), sleep=sleep, clock=lambda: now[0],
-                               seed=1, max_rps=max_rps)
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(api),
+        policy=RetryPolicy(max_attempts=attempts),
+        sleep=sleep,
+        clock=lambda: now[0],
+        seed=1,
+        max_rps=max_rps,
+    )
     return client, slept, now
 
 
@@ -243,7 +289,10 @@ def test_a_spike_arrest_that_never_stops_is_the_answer(status):
     client, slept = client_for(api, attempts=3)
     response = client.call("POST", "/v1/products/bulk", {})
     assert (response.status, response.attempts, response.uncertain, len(slept)) == (status, 3, False, 2)
-    assert response.throttled and response.describe() == f"HTTP {status}, PB-APIM-ERR-1006: Spike arrest violation"
+    assert (
+        response.throttled
+        and response.describe() == f"HTTP {status}, PB-APIM-ERR-1006: Spike arrest violation"
+    )
 
 
 @pytest.mark.parametrize("code", ["PB-APIM-ERR-1002", "PB-APIM-ERR-1003"])
@@ -277,19 +326,27 @@ def test_a_400_without_a_token_code_keeps_the_token():
     assert api.tokens == 1 and len(api.api_calls()) == 1
 
 
-@pytest.mark.parametrize("token", [
-    {"expiresIn": "120", "issuedAt": "1700000000000"},  # strings, as PB's field table prints them
-    {"expiresIn": 120, "issuedAt": 1700000000000},
-    {"expiresIn": 120.0},  # no issuedAt at all
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        {"expiresIn": "120", "issuedAt": "1700000000000"},  # strings, as PB's field table prints them
+        {"expiresIn": 120, "issuedAt": 1700000000000},
+        {"expiresIn": 120.0},  # no issuedAt at all
+    ],
+)
 def test_the_token_answer_takes_numbers_as_strings_or_numbers(token):
-    api = FakeApi({BULK: [ok(), ok(), ok()]}, token={"tokenType": "BearerToken", "clientID": "key", "org": "o",
-                                                      **token})
+    api = FakeApi(
+        {BULK: [ok(), ok(), ok()]}, token={"tokenType": "BearerToken", "clientID": "key", "org": "o", **token}
+    )
     client, _, now = timed_client(api)
     client.call("POST", "/v1/products/bulk", {})
     assert client.token is not None
     assert (client.token.expires_in_s, client.token.token_type, client.token.client_id, client.token.org) == (
-        120.0, "BearerToken", "key", "o")
+        120.0,
+        "BearerToken",
+        "key",
+        "o",
+    )
     assert client.token.issued_at_ms == (1700000000000 if "issuedAt" in token else None)
     now[0] = 59  # within its lifetime less the margin: reused
     client.call("POST", "/v1/products/bulk", {})
@@ -305,8 +362,10 @@ def test_a_token_answer_with_a_bad_lifetime_is_not_understood(lifetime):
     client, _ = client_for(api)
     with pytest.raises(AuthenticationError) as err:
         client.call("GET", "/v1/products/A")
-    assert str(err.value) == ("The token answer from http://pb.test/oauth/token is not understood "
-                              f"(expiresIn is not a number ({lifetime!r})).")
+    assert str(err.value) == (
+        "The token answer from http://pb.test/oauth/token is not understood "
+        f"(expiresIn is not a number ({lifetime!r}))."
+    )
 
 
 @pytest.mark.parametrize("status", [401, 200])
@@ -320,7 +379,8 @@ def test_a_gateway_refusal_of_the_keys_shows_pbs_code_and_what_to_do(status):
     assert str(err.value) == (
         f"The API refused the credentials (HTTP {status} from http://pb.test/oauth/token). Check PB_API_KEY and "
         "PB_API_SECRET for this environment. PB answered PB-APIM-ERR-1002: Invalid Access Token. PB gives this "
-        "code for keys of the other environment: sandbox and production keys differ, so check --env too.")
+        "code for keys of the other environment: sandbox and production keys differ, so check --env too."
+    )
 
 
 def test_a_token_endpoint_in_trouble_says_what_pb_answered():
@@ -330,11 +390,14 @@ def test_a_token_endpoint_in_trouble_says_what_pb_answered():
     client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(busy))
     with pytest.raises(AuthenticationError) as err:
         client.call("GET", "/v1/products/A")
-    assert str(err.value) == ("Could not get an access token: HTTP 500 from http://pb.test/oauth/token (PB answered "
-                              "PB-APIM-ERR-1006: Spike arrest violation). Try again later.")
+    assert str(err.value) == (
+        "Could not get an access token: HTTP 500 from http://pb.test/oauth/token (PB answered "
+        "PB-APIM-ERR-1006: Spike arrest violation). Try again later."
+    )
 
 
 # Time-outs and the breaker (issue 10): every request waits a bounded time; a dead API stops the run.
+
 
 def test_the_token_request_has_the_clients_time_outs():
     seen: dict[str, dict] = {}
@@ -345,8 +408,15 @@ def test_the_token_request_has_the_clients_time_outs():
             return httpx.Response(200, json={"access_token": "t", "expiresIn": 3600})
         return ok()
 
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api), max_rps=1e9,
-                               timeouts=timeout(connect_s=2.5, read_s=7.0))
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(api),
+        max_rps=1e9,
+        timeouts=timeout(connect_s=2.5, read_s=7.0),
+    )
     client.call("POST", "/v1/products/bulk", {})
     expected = {"connect": 2.5, "read": 7.0, "write": 7.0, "pool": 7.0}
     assert seen == {"/oauth/token": expected, BULK: expected}
@@ -354,14 +424,24 @@ def test_the_token_request_has_the_clients_time_outs():
 
 def down_client(answers: list, threshold: int = 3) -> tuple[FulfillmentClient, FakeApi]:
     api = FakeApi({BULK: answers})
-    client = FulfillmentClient("http://pb.test", "c", "k", "s", transport=httpx.MockTransport(api),
-                               policy=RetryPolicy(max_attempts=1), sleep=lambda s: None, max_rps=1e9,
-                               breaker_threshold=threshold)
+    client = FulfillmentClient(
+        "http://pb.test",
+        "c",
+        "k",
+        "s",
+        transport=httpx.MockTransport(api),
+        policy=RetryPolicy(max_attempts=1),
+        sleep=lambda s: None,
+        max_rps=1e9,
+        breaker_threshold=threshold,
+    )
     return client, api
 
 
 def test_one_request_out_of_tries_is_its_own_failure_then_the_breaker_opens_and_nothing_leaves():
-    client, api = down_client([ok(), httpx.ReadTimeout("lost"), httpx.Response(503), httpx.ConnectError("gone")])
+    client, api = down_client(
+        [ok(), httpx.ReadTimeout("lost"), httpx.Response(503), httpx.ConnectError("gone")]
+    )
     client.call("POST", "/v1/products/bulk", {})  # the API answered once: it is there
     with pytest.raises(NoAnswerError) as lost:
         client.call("POST", "/v1/products/bulk", {})
@@ -369,10 +449,12 @@ def test_one_request_out_of_tries_is_its_own_failure_then_the_breaker_opens_and_
     assert client.call("POST", "/v1/products/bulk", {}).status == 503  # a transient answer to the last try
     with pytest.raises(ApiDownError) as down:
         client.call("POST", "/v1/products/bulk", {})
-    assert str(down.value) == ("The API at http://pb.test stopped answering: 3 requests in a row failed, the last one "
-                               "with no answer after 1 attempt (ConnectError). Nothing more was sent, and rows "
-                               "already answered keep their answers; run the command again later: pbload finishes "
-                               "what was left and sends nothing twice.")
+    assert str(down.value) == (
+        "The API at http://pb.test stopped answering: 3 requests in a row failed, the last one "
+        "with no answer after 1 attempt (ConnectError). Nothing more was sent, and rows "
+        "already answered keep their answers; run the command again later: pbload finishes "
+        "what was left and sends nothing twice."
+    )
     sent = len(api.calls)
     with pytest.raises(ApiDownError):
         client.call("POST", "/v1/products/bulk", {})
@@ -380,8 +462,9 @@ def test_one_request_out_of_tries_is_its_own_failure_then_the_breaker_opens_and_
 
 
 def test_a_usable_answer_ends_a_run_of_failures():
-    client, _ = down_client([ok(), httpx.Response(503), httpx.Response(503), ok(), httpx.Response(503),
-                             httpx.Response(503)])
+    client, _ = down_client(
+        [ok(), httpx.Response(503), httpx.Response(503), ok(), httpx.Response(503), httpx.Response(503)]
+    )
     statuses = [client.call("POST", "/v1/products/bulk", {}).status for _ in range(6)]
     assert statuses == [200, 503, 503, 200, 503, 503] and not client.breaker.is_open
 
@@ -390,6 +473,8 @@ def test_no_answer_before_the_api_ever_answered_opens_the_breaker_at_once():
     client, _ = down_client([httpx.ConnectError("refused"), ok()])
     with pytest.raises(ApiDownError) as down:
         client.call("POST", "/v1/products/bulk", {})
-    assert str(down.value).startswith("No answer from http://pb.test after 1 attempt (ConnectError: refused).")
+    assert str(down.value).startswith(
+        "No answer from http://pb.test after 1 attempt (ConnectError: refused)."
+    )
     with pytest.raises(ApiDownError):
         client.call("POST", "/v1/products/bulk", {})

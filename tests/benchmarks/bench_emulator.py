@@ -186,7 +186,9 @@ def main() -> None:
         return
     emulator = create_app(options.db)
     with EmulatorServer(FaultInjector(emulator)) as server:
-        print(f"Emulator at {server.url}; {options.clients} clients x {options.batches} bulk requests x {options.size}")
+        print(
+            f"Emulator at {server.url}; {options.clients} clients x {options.batches} bulk requests x {options.size}"
+        )
         names = list(OPERATIONS) if options.operation == "all" else [options.operation]
         for name in names:
             _run(server.url, OPERATIONS[name], options)
@@ -198,7 +200,9 @@ def _run(url: str, operation: Operation, options: argparse.Namespace) -> None:
     if operation.name == "orders":
         _create_order_products(url, token)
     if not _available(url, token, operation):
-        print(f"{operation.name:9} skipped: POST {FULFILLMENT}{operation.path} is not in the emulator yet (404)")
+        print(
+            f"{operation.name:9} skipped: POST {FULFILLMENT}{operation.path} is not in the emulator yet (404)"
+        )
         return
     tally, numbers = Tally(), itertools.count()
     threads = [
@@ -268,7 +272,9 @@ def _create_order_products(url: str, token: str) -> None:
         _post(client, token, OPERATIONS["products"], items).raise_for_status()
 
 
-def _post(client: httpx.Client, token: str, operation: Operation, items: list[dict[str, Any]]) -> httpx.Response:
+def _post(
+    client: httpx.Client, token: str, operation: Operation, items: list[dict[str, Any]]
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}", "X-PB-TransactionId": f"bench-{next(_transaction_ids)}"}
     return client.post(operation.path, json={operation.array: items}, headers=headers)
 
@@ -276,7 +282,9 @@ def _post(client: httpx.Client, token: str, operation: Operation, items: list[di
 def _token(url: str) -> str:
     config = EmulatorConfig()
     response = httpx.post(
-        url + "/oauth/token", auth=(config.api_key, config.api_secret), data={"grant_type": "client_credentials"}
+        url + "/oauth/token",
+        auth=(config.api_key, config.api_secret),
+        data={"grant_type": "client_credentials"},
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
@@ -289,7 +297,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=200, help="items per bulk request (default 200)")
     parser.add_argument("--operation", choices=[*OPERATIONS, "all"], default="all", help="default: all")
     parser.add_argument("--db", default=None, help="SQLite file for the state (default: in memory)")
-    parser.add_argument("--cpu", action="store_true", help="print the server's CPU per bulk call (own process)")
+    parser.add_argument(
+        "--cpu", action="store_true", help="print the server's CPU per bulk call (own process)"
+    )
     parser.add_argument("--runs", type=int, default=15, help="timed bulk calls per operation with --cpu")
     return parser.parse_args()
 

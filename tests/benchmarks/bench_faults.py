@@ -16,8 +16,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.faultsuite import (ServedEmulator, loader_env, orders_workbook, products_workbook, retries_of, run_loader,
-                              start_loader, statuses)
+from tests.faultsuite import (
+    ServedEmulator,
+    loader_env,
+    orders_workbook,
+    products_workbook,
+    retries_of,
+    run_loader,
+    start_loader,
+    statuses,
+)
 
 LOADED = {"CREATED", "UNCHANGED", "UPDATED"}
 SCENARIOS = {
@@ -31,8 +39,17 @@ SCENARIOS = {
 def scenario(name: str, faults: dict, lines: int, folder: Path) -> dict:
     with ServedEmulator() as emulator:
         env = loader_env(folder / "state", PBLOAD_MAX_ATTEMPTS="12")
-        code, output = run_loader(["load", str(products_workbook(folder / "products.xlsx")), "--base-url",
-                                   emulator.url, "--env", "local"], env)
+        code, output = run_loader(
+            [
+                "load",
+                str(products_workbook(folder / "products.xlsx")),
+                "--base-url",
+                emulator.url,
+                "--env",
+                "local",
+            ],
+            env,
+        )
         assert code == 0, output
         path, keys = orders_workbook(folder / "orders.xlsx", lines)
         args = ["load", str(path), "--base-url", emulator.url, "--env", "local"]
@@ -60,10 +77,16 @@ def scenario(name: str, faults: dict, lines: int, folder: Path) -> dict:
         counts = emulator.counts()
         held = Counter(emulator.client_order_ids())
         rows = statuses(path.with_name("orders.result.xlsx"))
-    injected = sum(counts.get(k, 0) for k in ("error", "throttle", "drop", "lost_after_commit", "rate_limited"))
+    injected = sum(
+        counts.get(k, 0) for k in ("error", "throttle", "drop", "lost_after_commit", "rate_limited")
+    )
     return {
-        "scenario": name, "exit": code, "rows": sum(rows.values()), "faults": injected + kills,
-        "retries": retries, "duplicates": sum(n - 1 for n in held.values() if n > 1),
+        "scenario": name,
+        "exit": code,
+        "rows": sum(rows.values()),
+        "faults": injected + kills,
+        "retries": retries,
+        "duplicates": sum(n - 1 for n in held.values() if n > 1),
         "lost": len(set(keys) - set(held)) + sum(n for status, n in rows.items() if status not in LOADED),
         "seconds": seconds,
     }
@@ -71,13 +94,18 @@ def scenario(name: str, faults: dict, lines: int, folder: Path) -> dict:
 
 def main() -> None:
     lines = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    print(f"{'scenario':<30} {'exit':>4} {'rows':>7} {'faults':>7} {'retries':>8} {'duplicates':>10} {'lost':>5}"
-          f" {'seconds':>8}")
+    print(
+        f"{'scenario':<30} {'exit':>4} {'rows':>7} {'faults':>7} {'retries':>8} {'duplicates':>10} {'lost':>5}"
+        f" {'seconds':>8}"
+    )
     for name, faults in SCENARIOS.items():
         with tempfile.TemporaryDirectory() as folder:
             r = scenario(name, faults, lines, Path(folder))
-        print(f"{r['scenario']:<30} {r['exit']:>4} {r['rows']:>7,} {r['faults']:>7,} {r['retries']:>8,}"
-              f" {r['duplicates']:>10} {r['lost']:>5} {r['seconds']:>8.1f}", flush=True)
+        print(
+            f"{r['scenario']:<30} {r['exit']:>4} {r['rows']:>7,} {r['faults']:>7,} {r['retries']:>8,}"
+            f" {r['duplicates']:>10} {r['lost']:>5} {r['seconds']:>8.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

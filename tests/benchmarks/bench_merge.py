@@ -22,16 +22,29 @@ from loader.resources.products import API, PRODUCTS
 from loader.send.keyed import decide
 from loader.workbook.reader import SheetData
 
-ROW = {"productType": "ITEM", "details.description": "Product, blue", "details.brand": "Casa Alma",
-       "details.category": "Knitwear", "details.unitCost": 12.5, "details.weight.value": 0.8,
-       "details.weight.unitOfMeasurement": "LB", "details.dimensions.length": 12.0,
-       "details.dimensions.height": 9.0, "details.dimensions.width": 2.5, "details.dimensions.dimensionUOM": "IN",
-       "details.originCountryCode": "PT", "vendorDetails.name": "Lisbon Knitwear Lda", "vendorDetails.number": "V-1"}
+ROW = {
+    "productType": "ITEM",
+    "details.description": "Product, blue",
+    "details.brand": "Casa Alma",
+    "details.category": "Knitwear",
+    "details.unitCost": 12.5,
+    "details.weight.value": 0.8,
+    "details.weight.unitOfMeasurement": "LB",
+    "details.dimensions.length": 12.0,
+    "details.dimensions.height": 9.0,
+    "details.dimensions.width": 2.5,
+    "details.dimensions.dimensionUOM": "IN",
+    "details.originCountryCode": "PT",
+    "vendorDetails.name": "Lisbon Knitwear Lda",
+    "vendorDetails.number": "V-1",
+}
 
 
 def items(rows: int) -> list:
-    frame = pd.DataFrame([{"sku": f"{n:07d}", **ROW, "details.identifiers[0].number": f"{n:012d}"}
-                          for n in range(rows)], index=range(2, rows + 2))
+    frame = pd.DataFrame(
+        [{"sku": f"{n:07d}", **ROW, "details.identifiers[0].number": f"{n:012d}"} for n in range(rows)],
+        index=range(2, rows + 2),
+    )
     frame["action"] = None
     data = SheetData(PRODUCTS, PRODUCTS.sheet, frame, {})
     return plan_sheet(CheckedSheet(data, frame), set()).items
@@ -46,9 +59,12 @@ def main(rows: int) -> None:
             record = {**record, "details": {**record["details"], "unitCost": 13}}
         records.append(record)
     unmerged = [replace(item, values=()) for item in planned]  # decided as before: the row as it stands
-    for name, batch in (("compare the row as sent (before)", unmerged), ("merge over PB's record (now)", planned)):
+    for name, batch in (
+        ("compare the row as sent (before)", unmerged),
+        ("merge over PB's record (now)", planned),
+    ):
         start = time.perf_counter()
-        for item, record in zip(batch, records):
+        for item, record in zip(batch, records, strict=False):
             decide(item, record, PRODUCTS, API)
         print(f"{name}: {time.perf_counter() - start:.2f} s for {rows:,} products")
     assert all(i.action is Action.UPSERT for i in planned)

@@ -47,8 +47,15 @@ def _child(kind: str, path: str) -> None:
     start = time.perf_counter()
     book = reader.read_workbook(Path(path))
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "rows": len(book.sheets[0].frame),
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": len(book.sheets[0].frame),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def _measure(kind: str, path: Path) -> dict:
@@ -79,11 +86,15 @@ def _pairs(label: str, path: Path, rows: int, pairs: int) -> None:
         assert a["rows"] == b["rows"] == rows
         without.append(a["seconds"])
         with_scan.append(b["seconds"])
-        print(f"  pair {n + 1}: without {a['seconds']:.2f} s ({a['peak_mb']:.0f} MB), "
-              f"with {b['seconds']:.2f} s ({b['peak_mb']:.0f} MB)")
+        print(
+            f"  pair {n + 1}: without {a['seconds']:.2f} s ({a['peak_mb']:.0f} MB), "
+            f"with {b['seconds']:.2f} s ({b['peak_mb']:.0f} MB)"
+        )
     before, after = statistics.median(without), statistics.median(with_scan)
-    print(f"  median: without {before:.2f} s, with {after:.2f} s: {(after / before - 1) * 100:+.1f}% "
-          "(target: at most +15%)")
+    print(
+        f"  median: without {before:.2f} s, with {after:.2f} s: {(after / before - 1) * 100:+.1f}% "
+        "(target: at most +15%)"
+    )
 
 
 if __name__ == "__main__":

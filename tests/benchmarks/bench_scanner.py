@@ -34,8 +34,10 @@ from pathlib import Path
 
 MB = 1_000_000
 SHEET = "xl/worksheets/sheet1.xml"
-HEADER = ('<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is><t>Weight</t>'
-          '</is></c><c r="C1" t="inlineStr"><is><t>Colour</t></is></c></row>')
+HEADER = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is><t>Weight</t>'
+    '</is></c><c r="C1" t="inlineStr"><is><t>Colour</t></is></c></row>'
+)
 ROW_TEXT = 1000  # characters of text in each of the many rows
 HERE = Path(__file__).resolve().parents[2]  # the checkout this script is in
 TIMEOUT = 900  # seconds a run may take before it counts as not finishing
@@ -44,15 +46,20 @@ TIMEOUT = 900  # seconds a run may take before it counts as not finishing
 def big_row(size: int) -> tuple[list[bytes], int]:
     """The rows of a sheet whose data is one row of `size` bytes; and the number of data rows."""
     third = size // 3
-    cells = [f'<c r="{col}2" t="inlineStr"><is><t>'.encode() + b"x" * third + b"</t></is></c>" for col in "ABC"]
+    cells = [
+        f'<c r="{col}2" t="inlineStr"><is><t>'.encode() + b"x" * third + b"</t></is></c>" for col in "ABC"
+    ]
     return [b'<row r="2">', *cells, b"</row>"], 1
 
 
 def many_rows(size: int) -> tuple[list[bytes], int]:
     rows = size // (ROW_TEXT + 80)
     text = "y" * ROW_TEXT
-    return [f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{r}-{text}</t></is></c><c r="B{r}"><v>{r}</v></c>'
-            f"</row>".encode() for r in range(2, rows + 2)], rows
+    return [
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{r}-{text}</t></is></c><c r="B{r}"><v>{r}</v></c>'
+        f"</row>".encode()
+        for r in range(2, rows + 2)
+    ], rows
 
 
 def generate(path: Path, shape: str, size: int) -> tuple[int, int]:
@@ -80,18 +87,37 @@ def _child(path: str, rows: int) -> None:
     from loader.models import Outcome, RunReport, SheetReport, Status
     from loader.workbook.xlsx_stream import write_streamed
 
-    report = RunReport("bench", "load", path, "0" * 64, "local", datetime(2026, 1, 1), template="products",
-                       ended=datetime(2026, 1, 1, 0, 1))
-    report.sheets = [SheetReport("Products", list(range(2, rows + 2)),
-                                 {r: Outcome(Status.CREATED, f"PB{r}", transaction_id="t-1")
-                                  for r in range(2, rows + 2)})]
+    report = RunReport(
+        "bench",
+        "load",
+        path,
+        "0" * 64,
+        "local",
+        datetime(2026, 1, 1),
+        template="products",
+        ended=datetime(2026, 1, 1, 0, 1),
+    )
+    report.sheets = [
+        SheetReport(
+            "Products",
+            list(range(2, rows + 2)),
+            {r: Outcome(Status.CREATED, f"PB{r}", transaction_id="t-1") for r in range(2, rows + 2)},
+        )
+    ]
     positions = {"Products": {"SKU": 0, "Weight": 1, "Colour": 2}}
     start = time.perf_counter()
     write_streamed(Path(path), Path(path).with_suffix(".result.xlsx"), report, positions)
     seconds = time.perf_counter() - start
     code = str(Path(sys.modules["loader"].__file__).resolve().parents[1])
-    print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "code": code}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "code": code,
+            }
+        )
+    )
 
 
 def _run(code: str, path: Path, rows: int) -> dict | None:
@@ -99,8 +125,14 @@ def _run(code: str, path: Path, rows: int) -> dict | None:
     took longer than TIMEOUT."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")])))
     try:  # the script by its path, so that no folder but `code` comes before the installed pbload
-        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(path), str(rows)],
-                             capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=path.parent)
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--child", str(path), str(rows)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=TIMEOUT,
+            cwd=path.parent,
+        )
     except subprocess.TimeoutExpired:
         return None
     if out.returncode:
@@ -119,7 +151,9 @@ def _figures(name: str, runs: list[dict | None], sheet_bytes: int) -> str:
     peak = max(r["peak_mb"] for r in done)
     each = ", ".join(f"{r['seconds']:.2f}" for r in done)
     spread = f" (runs {each})" if len(done) > 1 else ""
-    return f"{name}: {seconds:.2f} s median{spread}, {sheet_bytes / MB / seconds:.0f} MB/s, peak {peak:.0f} MB"
+    return (
+        f"{name}: {seconds:.2f} s median{spread}, {sheet_bytes / MB / seconds:.0f} MB/s, peak {peak:.0f} MB"
+    )
 
 
 def main() -> None:
@@ -136,8 +170,10 @@ def main() -> None:
             for size in args.sizes:
                 path = Path(tmp) / "big.xlsx"
                 sheet_bytes, rows = generate(path, shape, size * MB)
-                print(f"{shape}, {sheet_bytes / MB:.0f} MB of sheet XML ({rows:,} data rows, "
-                      f"{path.stat().st_size / MB:.1f} MB zipped):")
+                print(
+                    f"{shape}, {sheet_bytes / MB:.0f} MB of sheet XML ({rows:,} data rows, "
+                    f"{path.stat().st_size / MB:.1f} MB zipped):"
+                )
                 before: list[dict | None] = []
                 after: list[dict | None] = []
                 for _ in range(args.runs):

@@ -51,16 +51,20 @@ def measure(args: tuple[str, ...], pairs: int) -> tuple[float, float, float]:
         a, b = seconds(first), seconds(second)
         floors.append(a if first is FLOOR else b)
         runs.append(b if first is FLOOR else a)
-    ratio = statistics.median(r / f for r, f in zip(runs, floors))
+    ratio = statistics.median(r / f for r, f in zip(runs, floors, strict=False))
     return statistics.median(floors), statistics.median(runs), ratio
 
 
 def main(pairs: int, everything: bool) -> None:
-    print(f"{pairs} alternating pairs per figure; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(
+        f"{pairs} alternating pairs per figure; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
     for args in every_help() if everything else HEADLINE:
         floor, run, ratio = measure(args, pairs)
-        print(f"pbload {' '.join(args):<24} {run * 1000:7.1f} ms   import click {floor * 1000:6.1f} ms   "
-              f"ratio {ratio:5.2f}x")
+        print(
+            f"pbload {' '.join(args):<24} {run * 1000:7.1f} ms   import click {floor * 1000:6.1f} ms   "
+            f"ratio {ratio:5.2f}x"
+        )
 
 
 if __name__ == "__main__":

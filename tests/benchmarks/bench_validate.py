@@ -32,12 +32,27 @@ def generate(path: Path, rows: int) -> None:
     headers = [f.header for f in PRODUCTS.fields]
     for n in range(rows):
         row = {
-            "SKU": f"{n:07d}-SKU", "Product Type": "ITEM", "Description": f"Product number {n}, blue",
-            "Brand": "Casa Alma", "Category": "Knitwear", "UPC": f"{n:012d}", "Unit Cost": 12.5, "Weight": 0.8,
-            "Weight Unit": "LB", "Length": 12, "Height": 9, "Width": 2.5, "Dimension Unit": "IN",
-            "Origin Country": "PT", "HS Tariff Code": "611011", "HS Country": "US",
-            "Vendor Name": "Lisbon Knitwear Lda", "Vendor Number": "V-0042", "Fulfillment Region": "PB_ONLY",
-            "Active": True, "Create Date": datetime(2026, 10, 1, 9, 30),
+            "SKU": f"{n:07d}-SKU",
+            "Product Type": "ITEM",
+            "Description": f"Product number {n}, blue",
+            "Brand": "Casa Alma",
+            "Category": "Knitwear",
+            "UPC": f"{n:012d}",
+            "Unit Cost": 12.5,
+            "Weight": 0.8,
+            "Weight Unit": "LB",
+            "Length": 12,
+            "Height": 9,
+            "Width": 2.5,
+            "Dimension Unit": "IN",
+            "Origin Country": "PT",
+            "HS Tariff Code": "611011",
+            "HS Country": "US",
+            "Vendor Name": "Lisbon Knitwear Lda",
+            "Vendor Number": "V-0042",
+            "Fulfillment Region": "PB_ONLY",
+            "Active": True,
+            "Create Date": datetime(2026, 10, 1, 9, 30),
         }
         ws.append([row.get(h) for h in headers])
     meta = book.create_sheet("_pbload")
@@ -62,9 +77,14 @@ def _validate(path: str) -> dict:
     settings = load_settings({"state_dir": tempfile.mkdtemp()}, environ={})
     start = time.perf_counter()
     report = pipeline.validate(Path(path), settings, Path(path).with_suffix(".result.xlsx"), timings=timings)
-    return {"read": timings.read, "check": timings.check, "write": timings.write,
-            "total": time.perf_counter() - start, "rows": sum(len(s.rows) for s in report.sheets),
-            "valid": report.counts().get(Status.VALID, 0)}
+    return {
+        "read": timings.read,
+        "check": timings.check,
+        "write": timings.write,
+        "total": time.perf_counter() - start,
+        "rows": sum(len(s.rows) for s in report.sheets),
+        "valid": report.counts().get(Status.VALID, 0),
+    }
 
 
 def _child(kind: str, path: str) -> None:
@@ -86,14 +106,18 @@ def main() -> None:
         path = Path(tmp) / "products.xlsx"
         start = time.perf_counter()
         generate(path, rows)
-        print(f"generated {rows:,} rows x {len(PRODUCTS.fields)} columns in {time.perf_counter() - start:.1f} s "
-              f"({path.stat().st_size / 1e6:.1f} MB)")
+        print(
+            f"generated {rows:,} rows x {len(PRODUCTS.fields)} columns in {time.perf_counter() - start:.1f} s "
+            f"({path.stat().st_size / 1e6:.1f} MB)"
+        )
         base = _measure("calamine", path)
         print(f"python-calamine alone: read {base['seconds']:.2f} s, peak {base['peak_mb']:.0f} MB")
         run = _measure("validate", path)
         ratio = (run["read"] + run["check"]) / base["seconds"]
-        print(f"pbload validate: read {run['read']:.2f} s, check {run['check']:.2f} s, write {run['write']:.2f} s, "
-              f"total {run['total']:.2f} s, peak {run['peak_mb']:.0f} MB, {run['valid']:,} of {run['rows']:,} rows valid")
+        print(
+            f"pbload validate: read {run['read']:.2f} s, check {run['check']:.2f} s, write {run['write']:.2f} s, "
+            f"total {run['total']:.2f} s, peak {run['peak_mb']:.0f} MB, {run['valid']:,} of {run['rows']:,} rows valid"
+        )
         print(f"read + check = {ratio:.2f}x calamine alone (target: at most 2x)")
 
 

@@ -46,9 +46,31 @@ CREATED = datetime(2026, 10, 1, 9, 30)
 def row_values(n: int) -> list[Any]:
     """Row n of the generated sheet: the same values for the input and for xlsxwriter."""
     return [
-        f"{n:07d}-SKU", "ITEM", f"Product number {n}, blue", f"{n:012d}", 12.5 + n % 7, 0.8, "LB",
-        12, 9, 2.5, "IN", "PT", "611011", "Lisbon Knitwear Lda", "V-0042", "PB_ONLY", True,
-        CREATED, None, None, "J. Silva", "AW26", "Blue", "M", f"Batch {n // 1000}",
+        f"{n:07d}-SKU",
+        "ITEM",
+        f"Product number {n}, blue",
+        f"{n:012d}",
+        12.5 + n % 7,
+        0.8,
+        "LB",
+        12,
+        9,
+        2.5,
+        "IN",
+        "PT",
+        "611011",
+        "Lisbon Knitwear Lda",
+        "V-0042",
+        "PB_ONLY",
+        True,
+        CREATED,
+        None,
+        None,
+        "J. Silva",
+        "AW26",
+        "Blue",
+        "M",
+        f"Batch {n // 1000}",
     ]
 
 
@@ -62,7 +84,7 @@ def generate(path: Path, rows: int) -> None:
     ws = book.create_sheet(PRODUCTS.sheet)
     fill = PatternFill("solid", fgColor="1F4E78")
     font = Font(bold=True, color="FFFFFF")
-    for col, header in enumerate(HEADERS, start=1):
+    for col in range(1, len(HEADERS) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 16
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}1"
@@ -94,15 +116,18 @@ def generate(path: Path, rows: int) -> None:
 def _report(path: str, rows: int) -> tuple[Any, dict[str, dict[str, int]]]:
     from loader.models import Issue, Outcome, RunReport, SheetReport, Status
 
-    report = RunReport("bench", "load", path, "0" * 64, "local", datetime.now(), template="products (products v1)")
+    report = RunReport(
+        "bench", "load", path, "0" * 64, "local", datetime.now(), template="products (products v1)"
+    )
     sheet = SheetReport(PRODUCTS.sheet, list(range(2, rows + 2)))
     for n in range(rows):
         row, kind = n + 2, outcome_kind(n)
         if kind == "created":
             sheet.outcomes[row] = Outcome(Status.CREATED, f"PB{n:09d}", transaction_id=f"pbl-{n // 200:06d}")
         elif kind == "failed":
-            sheet.outcomes[row] = Outcome(Status.FAILED, None, "PB-4001", "HS Code 611011 is not valid for PT.",
-                                          f"pbl-{n // 200:06d}")
+            sheet.outcomes[row] = Outcome(
+                Status.FAILED, None, "PB-4001", "HS Code 611011 is not valid for PT.", f"pbl-{n // 200:06d}"
+            )
         else:
             message = "Weight Unit 'LBS' is not allowed; use one of LB, OZ, KG, G."
             sheet.outcomes[row] = Outcome(Status.INVALID, None, "not-allowed", f"Weight Unit: {message}")
@@ -119,8 +144,12 @@ def _ours(path: str, rows: int) -> dict:
     before = _rss_mb()
     start = time.perf_counter()
     written = write_result_workbook(Path(path), Path(path).with_suffix(".result.xlsx"), report, positions)
-    return {"seconds": time.perf_counter() - start, "method": written.method, "rss_before_mb": before,
-            "size_mb": written.path.stat().st_size / 1e6}
+    return {
+        "seconds": time.perf_counter() - start,
+        "method": written.method,
+        "rss_before_mb": before,
+        "size_mb": written.path.stat().st_size / 1e6,
+    }
 
 
 def _xlsxwriter(path: str, rows: int) -> dict:
@@ -139,11 +168,28 @@ def _xlsxwriter(path: str, rows: int) -> dict:
     ws.write_row(0, 0, HEADERS + list(RESULT_COLUMNS), header)
     for n in range(rows):
         kind = outcome_kind(n)
-        ws.write_row(n + 1, 0, row_values(n) + {
-            "created": ["CREATED", f"PB{n:09d}", None, None, f"pbl-{n // 200:06d}"],
-            "failed": ["FAILED", None, "PB-4001", "HS Code 611011 is not valid for PT.", f"pbl-{n // 200:06d}"],
-            "invalid": ["INVALID", None, "not-allowed", "Weight Unit: Weight Unit 'LBS' is not allowed.", None],
-        }[kind])
+        ws.write_row(
+            n + 1,
+            0,
+            row_values(n)
+            + {
+                "created": ["CREATED", f"PB{n:09d}", None, None, f"pbl-{n // 200:06d}"],
+                "failed": [
+                    "FAILED",
+                    None,
+                    "PB-4001",
+                    "HS Code 611011 is not valid for PT.",
+                    f"pbl-{n // 200:06d}",
+                ],
+                "invalid": [
+                    "INVALID",
+                    None,
+                    "not-allowed",
+                    "Weight Unit: Weight Unit 'LBS' is not allowed.",
+                    None,
+                ],
+            }[kind],
+        )
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, rows, len(HEADERS) + len(RESULT_COLUMNS) - 1)
     book.close()
@@ -168,8 +214,11 @@ def _child(kind: str, path: str, rows: int) -> None:
 
 def _measure(kind: str, path: Path, rows: int) -> dict:
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_writer", "--child", kind, str(path),
-                          str(rows)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.bench_writer", "--child", kind, str(path), str(rows)],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         raise SystemExit(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"{kind} failed")
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -186,17 +235,25 @@ def main() -> None:
         path = Path(tmp) / "products.xlsx"
         start = time.perf_counter()
         generate(path, rows)
-        print(f"input: {rows:,} rows x {len(HEADERS)} columns, {path.stat().st_size / 1e6:.1f} MB, "
-              f"generated in {time.perf_counter() - start:.1f} s")
+        print(
+            f"input: {rows:,} rows x {len(HEADERS)} columns, {path.stat().st_size / 1e6:.1f} MB, "
+            f"generated in {time.perf_counter() - start:.1f} s"
+        )
         base = _measure("xlsxwriter", path, rows)
-        print(f"xlsxwriter (constant memory): write {base['seconds']:.2f} s, process {base['wall']:.2f} s, "
-              f"peak {base['peak_mb']:.0f} MB")
+        print(
+            f"xlsxwriter (constant memory): write {base['seconds']:.2f} s, process {base['wall']:.2f} s, "
+            f"peak {base['peak_mb']:.0f} MB"
+        )
         ours = _measure("ours", path, rows)
-        print(f"pbload writer ({ours['method']}): write {ours['seconds']:.2f} s, process {ours['wall']:.2f} s, "
-              f"peak {ours['peak_mb']:.0f} MB ({ours['rss_before_mb']:.0f} MB of it the run's report, held "
-              f"before writing), result {ours['size_mb']:.1f} MB")
-        print(f"ratio: {ours['seconds'] / base['seconds']:.2f}x xlsxwriter's write time, "
-              f"{ours['wall'] / base['wall']:.2f}x its process time (target: at most 0.5x)")
+        print(
+            f"pbload writer ({ours['method']}): write {ours['seconds']:.2f} s, process {ours['wall']:.2f} s, "
+            f"peak {ours['peak_mb']:.0f} MB ({ours['rss_before_mb']:.0f} MB of it the run's report, held "
+            f"before writing), result {ours['size_mb']:.1f} MB"
+        )
+        print(
+            f"ratio: {ours['seconds'] / base['seconds']:.2f}x xlsxwriter's write time, "
+            f"{ours['wall'] / base['wall']:.2f}x its process time (target: at most 0.5x)"
+        )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,9 @@ class Api:
             "X-PB-TransactionId": transaction_id or f"t-{next(self._ids)}",
         }
 
-    def call(self, method: str, path: str, *, transaction_id: str | None = None, **kwargs: Any) -> httpx.Response:
+    def call(
+        self, method: str, path: str, *, transaction_id: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = {**self.headers(transaction_id), **kwargs.pop("headers", {})}
         return self.client.request(method, FULFILLMENT + path, headers=headers, **kwargs)
 
@@ -84,12 +86,20 @@ class Api:
         return self.call("POST", "/v1/products/bulk", json={"products": list(items)})
 
     def search(self, body: dict[str, Any] | None = None, **params: Any) -> httpx.Response:
-        return self.call("POST", "/v1/products/search", json={"clientId": CLIENT_ID, **(body or {})}, params=params)
+        return self.call(
+            "POST", "/v1/products/search", json={"clientId": CLIENT_ID, **(body or {})}, params=params
+        )
 
 
 def product(sku: str = "SKU-1", **fields: Any) -> dict[str, Any]:
     """Return a minimal valid product, with ``fields`` added or replaced."""
-    return {"clientId": CLIENT_ID, "sku": sku, "productType": "ITEM", "details": {"description": "Mug"}, **fields}
+    return {
+        "clientId": CLIENT_ID,
+        "sku": sku,
+        "productType": "ITEM",
+        "details": {"description": "Mug"},
+        **fields,
+    }
 
 
 def errors_of(response: httpx.Response) -> list[tuple[str, list[str]]]:
@@ -116,7 +126,9 @@ def resource_of(emulator: Emulator, cls: type[T]) -> T:
     return next(resource for resource in emulator.resources if isinstance(resource, cls))
 
 
-def seed_products(api: Api, kits: tuple[str, ...] = ("KIT-1",), items: tuple[str, ...] = ("PART-A", "PART-B")) -> None:
+def seed_products(
+    api: Api, kits: tuple[str, ...] = ("KIT-1",), items: tuple[str, ...] = ("PART-A", "PART-B")
+) -> None:
     """Create KIT and ITEM products for BOMs, work orders and returns to refer to."""
     for sku in kits:
         assert api.create(product(sku, productType="KIT")).status_code == 201
@@ -127,7 +139,13 @@ def seed_products(api: Api, kits: tuple[str, ...] = ("KIT-1",), items: tuple[str
 def bom(sku: str = "KIT-1", **fields: Any) -> dict[str, Any]:
     """Return a minimal valid bill of materials for kit ``sku`` (two of PART-A, one of PART-B)."""
     details = [{"childSku": "PART-A", "quantity": 2}, {"childSku": "PART-B", "quantity": 1}]
-    return {"clientId": CLIENT_ID, "sku": sku, "description": "Gift set", "billOfMaterialDetails": details, **fields}
+    return {
+        "clientId": CLIENT_ID,
+        "sku": sku,
+        "description": "Gift set",
+        "billOfMaterialDetails": details,
+        **fields,
+    }
 
 
 def work_order(key: str = "WO-C-1", **fields: Any) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from .serving import Served, served
 
 ADVANCE = "/emulator/admin/advance"
 FAULTS = "/emulator/admin/faults"
-CREDENTIALS_TEXT = ("The emulator's control plane needs its credentials: HTTP Basic with its API key and "
-                    "secret, or a bearer token from /oauth/token")
+CREDENTIALS_TEXT = (
+    "The emulator's control plane needs its credentials: HTTP Basic with its API key and "
+    "secret, or a bearer token from /oauth/token"
+)
 
 
 @pytest.fixture
@@ -82,8 +84,9 @@ def test_another_origin_is_refused_even_with_credentials(http: Served, path: str
     evil = {"Origin": "http://evil.example", "Content-Type": "application/json"}
     body = b'{"resource": "order", "id": "%s", "status": "CANCELED"}' % order_id.encode()
 
-    response = http.client.request("POST" if path == ADVANCE else "PUT", path, content=body, headers=evil,
-                                   auth=ADMIN_AUTH)
+    response = http.client.request(
+        "POST" if path == ADVANCE else "PUT", path, content=body, headers=evil, auth=ADMIN_AUTH
+    )
 
     assert response.status_code == 403
     assert errors_of(response) == [("EMU-FORBIDDEN", ["Origin"])]

@@ -95,7 +95,9 @@ def test_token_needs_a_form_body(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("form", "code"), [({"scope": "all"}, "EMU-REQUIRED"), ({"grant_type": "password"}, "EMU-NOT-ALLOWED")]
 )
-def test_token_needs_grant_type_client_credentials(client: httpx.Client, form: dict[str, str], code: str) -> None:
+def test_token_needs_grant_type_client_credentials(
+    client: httpx.Client, form: dict[str, str], code: str
+) -> None:
     response = client.post("/oauth/token", auth=("local-key", "local-secret"), data=form)
 
     assert response.status_code == 400
@@ -158,7 +160,9 @@ def test_a_refused_token_spends_no_transaction_id(api: Api, clock: FakeClock) ->
 
 def test_transaction_id_is_required(api: Api) -> None:
     response = api.client.get(
-        f"{FULFILLMENT}/v1/products/X", params={"clientId": CLIENT_ID}, headers={"Authorization": f"Bearer {api.token}"}
+        f"{FULFILLMENT}/v1/products/X",
+        params={"clientId": CLIENT_ID},
+        headers={"Authorization": f"Bearer {api.token}"},
     )
 
     assert response.status_code == 400
@@ -195,7 +199,10 @@ def test_transaction_id_cannot_be_reused(api: Api) -> None:
 
 
 def test_transaction_id_is_spent_even_when_the_request_fails(api: Api) -> None:
-    assert api.call("POST", "/v1/products", json={"clientId": CLIENT_ID}, transaction_id="retry").status_code == 400
+    assert (
+        api.call("POST", "/v1/products", json={"clientId": CLIENT_ID}, transaction_id="retry").status_code
+        == 400
+    )
 
     response = api.call("POST", "/v1/products", json=product(), transaction_id="retry")
 
@@ -275,7 +282,8 @@ def test_an_empty_search_body_of_the_account_is_fine(api: Api, path: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("path", "array"), [("/v1/products/bulk", "products"), ("/v1/orders/bulk", "orders"), ("/v1/returns/bulk", "returns")]
+    ("path", "array"),
+    [("/v1/products/bulk", "products"), ("/v1/orders/bulk", "orders"), ("/v1/returns/bulk", "returns")],
 )
 def test_bulk_envelopes_hold_their_array_only(api: Api, path: str, array: str) -> None:
     response = api.call("POST", path, json={array: [], "clientId": CLIENT_ID})
@@ -296,7 +304,8 @@ def test_body_must_be_a_json_object(api: Api, content: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/nothing", f"{FULFILLMENT}/v1/unknown", f"{FULFILLMENT}/v2/products", f"{FULFILLMENT}/v1/products/a/b"]
+    "path",
+    ["/nothing", f"{FULFILLMENT}/v1/unknown", f"{FULFILLMENT}/v2/products", f"{FULFILLMENT}/v1/products/a/b"],
 )
 def test_unknown_path_is_404(client: httpx.Client, path: str) -> None:
     response = client.get(path)
@@ -336,14 +345,18 @@ def test_file_database_keeps_state_across_instances(tmp_path: Path) -> None:
     first = create_app(db_path)
     with http_client(first) as client:
         api = Api(client, fetch_token(client))
-        assert api.call("POST", "/v1/products", json=product(), transaction_id="first-call").status_code == 201
+        assert (
+            api.call("POST", "/v1/products", json=product(), transaction_id="first-call").status_code == 201
+        )
     first.close()
 
     second = create_app(db_path)
     with http_client(second) as client:
         api.client = client  # the token issued by the first instance is still good
         assert api.get("SKU-1").json()["sku"] == "SKU-1"
-        reused = api.call("GET", "/v1/products/SKU-1", params={"clientId": CLIENT_ID}, transaction_id="first-call")
+        reused = api.call(
+            "GET", "/v1/products/SKU-1", params={"clientId": CLIENT_ID}, transaction_id="first-call"
+        )
         assert errors_of(reused) == [("EMU-TRANSACTION-ID", ["X-PB-TransactionId"])]
     assert [p["sku"] for p in second.products()] == ["SKU-1"]
     second.close()
@@ -358,7 +371,9 @@ def test_reset_forgets_products_tokens_and_transaction_ids(api: Api, emulator: E
     assert emulator.products() == []
     assert api.get("SKU-1").status_code == 401
     api.token = fetch_token(api.client)
-    again = api.call("GET", "/v1/products/SKU-1", params={"clientId": CLIENT_ID}, transaction_id="before-reset")
+    again = api.call(
+        "GET", "/v1/products/SKU-1", params={"clientId": CLIENT_ID}, transaction_id="before-reset"
+    )
     assert again.status_code == 404
 
 

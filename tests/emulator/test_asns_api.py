@@ -165,7 +165,9 @@ def test_full_asn_is_accepted_and_stored_as_sent(shop: Api, emulator: Emulator) 
     assert emulator.asns() == [record]
 
 
-@pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES]
+)
 def test_each_rule_rejects_its_field(shop: Api, emulator: Emulator, path: str, value: Any, code: str) -> None:
     response = create(shop, with_path(FULL_ASN, path, value))
 
@@ -175,7 +177,9 @@ def test_each_rule_rejects_its_field(shop: Api, emulator: Emulator, path: str, v
 
 
 @pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
-def test_an_undocumented_field_is_refused_with_its_path(shop: Api, emulator: Emulator, path: str, value: Any) -> None:
+def test_an_undocumented_field_is_refused_with_its_path(
+    shop: Api, emulator: Emulator, path: str, value: Any
+) -> None:
     response = create(shop, with_path(FULL_ASN, path, value))
 
     assert response.status_code == 400
@@ -198,7 +202,10 @@ def test_a_purchase_order_needs_its_number_not_a_client_asn_id(shop: Api) -> Non
     assert create(shop, po).status_code == 201  # no client key, so no duplicate check
     response = create(shop, with_path(po, "purchaseOrderNumber", ""))
     assert errors_of(response) == [("EMU-REQUIRED", ["purchaseOrderNumber"])]
-    assert response.json()["errors"][0]["errorDescription"] == "purchaseOrderNumber is required when inboundType is PO"
+    assert (
+        response.json()["errors"][0]["errorDescription"]
+        == "purchaseOrderNumber is required when inboundType is PO"
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,7 +232,11 @@ def test_values_at_the_limits_are_accepted(shop: Api, path: str, value: Any) -> 
 def test_response_only_fields_are_refused(shop: Api, emulator: Emulator) -> None:
     response = create(shop, asn(receivingASNId="MINE", status="RECEIVED", pbCreateDate="2000-01-01"))
 
-    assert errors_of(response) == [(UNKNOWN, ["receivingASNId"]), (UNKNOWN, ["status"]), (UNKNOWN, ["pbCreateDate"])]
+    assert errors_of(response) == [
+        (UNKNOWN, ["receivingASNId"]),
+        (UNKNOWN, ["status"]),
+        (UNKNOWN, ["pbCreateDate"]),
+    ]
     assert emulator.asns() == []
 
 
@@ -323,13 +334,18 @@ def test_cancel_cancels_the_whole_asn(shop: Api, clock: FakeClock) -> None:
 
     assert response.status_code == 200
     assert response.json() == get(shop, asn_id).json()
-    assert (response.json()["status"], response.json()["pbUpdateDate"]) == ("CANCELED", "2025-06-15T15:06:41.000+0000")
+    assert (response.json()["status"], response.json()["pbUpdateDate"]) == (
+        "CANCELED",
+        "2025-06-15T15:06:41.000+0000",
+    )
 
 
 def test_cancel_refuses_fields_in_its_empty_body(shop: Api) -> None:
     asn_id = created_id(shop, asn())
 
-    response = shop.call("PUT", f"/v1/receiving-asn/{asn_id}/cancel", params={"clientId": CLIENT_ID}, json={"a": 1})
+    response = shop.call(
+        "PUT", f"/v1/receiving-asn/{asn_id}/cancel", params={"clientId": CLIENT_ID}, json={"a": 1}
+    )
 
     assert errors_of(response) == [(UNKNOWN, ["a"])]
     assert get(shop, asn_id).json()["status"] == "CREATED"
@@ -338,7 +354,9 @@ def test_cancel_refuses_fields_in_its_empty_body(shop: Api) -> None:
 def test_cancel_needs_the_client_id_and_an_existing_asn(shop: Api) -> None:
     asn_id = created_id(shop, asn())
 
-    assert errors_of(shop.call("PUT", f"/v1/receiving-asn/{asn_id}/cancel")) == [("EMU-REQUIRED", ["clientId"])]
+    assert errors_of(shop.call("PUT", f"/v1/receiving-asn/{asn_id}/cancel")) == [
+        ("EMU-REQUIRED", ["clientId"])
+    ]
     assert errors_of(cancel(shop, "ASN999999")) == [("EMU-NOT-FOUND", ["receivingASNId"])]
 
 
@@ -353,7 +371,12 @@ def test_search_pages_and_sorts(shop: Api, clock: FakeClock) -> None:
     first, second = (search(shop, page=n, size=20).json() for n in (1, 2))
     newest = search(shop, {"sort": ["pbCreateDate-desc"]}, size=3)
 
-    assert (len(first["content"]), len(second["content"]), second["last"], second["totalElements"]) == (20, 5, True, 25)
+    assert (len(first["content"]), len(second["content"]), second["last"], second["totalElements"]) == (
+        20,
+        5,
+        True,
+        25,
+    )
     assert ids(newest) == ["ASN000025", "ASN000024", "ASN000023"]
 
 

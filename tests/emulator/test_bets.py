@@ -40,18 +40,31 @@ def test_the_values_are_the_contracts_choices() -> None:
         "shipToAddress", "UPC", "dimensions", "unitCost",
     )  # fmt: skip
     assert (bets.LINES.order, bets.LINES.asn, bets.LINES.returns) == ("orderItems", "asnItems", "returnItems")
-    assert (bets.WEIGHT.holder, bets.WEIGHT.value, bets.WEIGHT.unit) == ("weight", "value", "unitOfMeasurement")
+    assert (bets.WEIGHT.holder, bets.WEIGHT.value, bets.WEIGHT.unit) == (
+        "weight",
+        "value",
+        "unitOfMeasurement",
+    )
     assert bets.DIMENSION_UNITS == ("IN", "CM")
     assert (bets.COMPONENT.child_sku, bets.COMPONENT.quantity) == ("childSku", "quantity")
     assert bets.WORK_ORDER_QUANTITY == "workOrderQuantity"
-    assert (bets.RETURN_HOLDERS.shipping, bets.RETURN_HOLDERS.address) == ("inputShippingDetails", "customerAddress")
+    assert (bets.RETURN_HOLDERS.shipping, bets.RETURN_HOLDERS.address) == (
+        "inputShippingDetails",
+        "customerAddress",
+    )
     assert (bets.BULK_RESULT.status, bets.BULK_RESULT.errors) == ("status", "errors")
     assert bets.SEARCH_RECORDS == "content"
     keys = bets.LOOKUP_KEYS
-    assert (keys.product, keys.order, keys.asn, keys.work_order) == ("sku", "clientOrderId", "clientASNId",
-                                                                     "clientWorkOrderId")
-    assert (bets.RETURN_ORDERS_SEARCH.name, bets.RETURN_ORDERS_SEARCH.matches) == ("returnOrders",
-                                                                                   "returnClientOrderId")
+    assert (keys.product, keys.order, keys.asn, keys.work_order) == (
+        "sku",
+        "clientOrderId",
+        "clientASNId",
+        "clientWorkOrderId",
+    )
+    assert (bets.RETURN_ORDERS_SEARCH.name, bets.RETURN_ORDERS_SEARCH.matches) == (
+        "returnOrders",
+        "returnClientOrderId",
+    )
 
 
 def _literals(tree: ast.AST) -> list[tuple[int, str]]:
@@ -79,15 +92,17 @@ def test_no_other_module_spells_a_bet(source: Path) -> None:
     spelled = [
         (line, text)
         for line, text in _literals(tree)
-        if text in DISTINCTIVE or any(text.startswith(f"{value}[") or text.startswith(f"{value}.")
-                                      for value in DISTINCTIVE)
+        if text in DISTINCTIVE
+        or any(text.startswith(f"{value}[") or text.startswith(f"{value}.") for value in DISTINCTIVE)
     ]
 
     assert spelled == []
 
 
 def test_the_check_would_see_a_spelled_bet() -> None:
-    tree = ast.parse('"""shipToAddress in a docstring is fine."""\nHOLDER = "shipToAddress"\nPATH = f"asnItems[{0}]"\n')
+    tree = ast.parse(
+        '"""shipToAddress in a docstring is fine."""\nHOLDER = "shipToAddress"\nPATH = f"asnItems[{0}]"\n'
+    )
 
     found = [text for _, text in _literals(tree) if text in DISTINCTIVE or text.startswith("asnItems[")]
 

@@ -99,7 +99,9 @@ def put(api: Api, bom_id: str, body: dict[str, Any]) -> httpx.Response:
     return api.call("PUT", f"{BASE}/{bom_id}", json=body)
 
 
-def find(api: Api, body: dict[str, Any] | None = None, path: str = "/search", **params: Any) -> httpx.Response:
+def find(
+    api: Api, body: dict[str, Any] | None = None, path: str = "/search", **params: Any
+) -> httpx.Response:
     return api.call("POST", BASE + path, json={"clientId": CLIENT_ID, **(body or {})}, params=params)
 
 
@@ -122,7 +124,9 @@ def test_full_bom_is_created_and_stored_as_sent(api: Api, emulator: Emulator) ->
     assert resource_of(emulator, BillsOfMaterials).all() == [record]
 
 
-@pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES]
+)
 def test_each_rule_rejects_its_field(api: Api, emulator: Emulator, path: str, value: Any, code: str) -> None:
     response = create(api, with_path(FULL_BOM, path, value))
 
@@ -132,7 +136,9 @@ def test_each_rule_rejects_its_field(api: Api, emulator: Emulator, path: str, va
 
 
 @pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
-def test_an_undocumented_field_is_refused_with_its_path(api: Api, emulator: Emulator, path: str, value: Any) -> None:
+def test_an_undocumented_field_is_refused_with_its_path(
+    api: Api, emulator: Emulator, path: str, value: Any
+) -> None:
     response = create(api, with_path(FULL_BOM, path, value))
 
     assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [path])])
@@ -364,7 +370,10 @@ def test_search_fields_use_the_documented_names(api: Api, clock: FakeClock) -> N
 def test_search_refuses_names_the_docs_do_not_list(api: Api, name: str) -> None:
     response = find(api, {"searchFields": [{"name": name, "values": ["x"]}]})
 
-    assert (response.status_code, errors_of(response)) == (400, [("EMU-NOT-ALLOWED", ["searchFields[0].name"])])
+    assert (response.status_code, errors_of(response)) == (
+        400,
+        [("EMU-NOT-ALLOWED", ["searchFields[0].name"])],
+    )
 
 
 def test_search_sorts_by_pb_create_date(api: Api, clock: FakeClock) -> None:
@@ -382,4 +391,3 @@ def test_search_sees_only_this_clients_boms(api: Api) -> None:
     response = find(api, {"clientId": "someone-else"})
 
     assert response.status_code == 403
-

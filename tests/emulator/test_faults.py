@@ -99,7 +99,9 @@ def test_in_process_a_drop_reaches_the_caller_as_drop_connection() -> None:
     with http_client(FaultInjector(emulator, Faults(drop_rate=1))) as client:  # type: ignore[arg-type]
         token = fetch_token(client)
         with pytest.raises(DropConnection):
-            client.get("/shippingservices/fulfillment/v1/products/X", headers={"Authorization": f"Bearer {token}"})
+            client.get(
+                "/shippingservices/fulfillment/v1/products/X", headers={"Authorization": f"Bearer {token}"}
+            )
     emulator.close()
 
 
@@ -115,7 +117,10 @@ def test_tokens_expire_after_the_fault_ttl() -> None:
 
         response = api.get("NONE")
         assert response.status_code == 401
-        assert response.json() == {"errorCode": "PB-APIM-ERR-1003", "errorDescription": "Access Token Expired"}
+        assert response.json() == {
+            "errorCode": "PB-APIM-ERR-1003",
+            "errorDescription": "Access Token Expired",
+        }
 
 
 def test_token_ttl_shows_in_expires_in_and_is_restored() -> None:
@@ -238,9 +243,14 @@ def test_faults_round_trip_through_json() -> None:
     faults = Faults(seed=4, latency_ms=(1.5, 3), error_rate=0.1, token_ttl_s=2, rate_limit_per_s=100)
 
     assert Faults.from_dict(faults.to_dict()) == faults
-    assert faults.describe() == "seed=4, latency_ms=[1.5, 3], error_rate=0.1, token_ttl_s=2, rate_limit_per_s=100"
+    assert (
+        faults.describe()
+        == "seed=4, latency_ms=[1.5, 3], error_rate=0.1, token_ttl_s=2, rate_limit_per_s=100"
+    )
     assert Faults().describe() == "none"
 
 
 def _token(client: httpx.Client) -> httpx.Response:
-    return client.post("/oauth/token", auth=("local-key", "local-secret"), data={"grant_type": "client_credentials"})
+    return client.post(
+        "/oauth/token", auth=("local-key", "local-secret"), data={"grant_type": "client_credentials"}
+    )

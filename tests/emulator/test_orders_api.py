@@ -19,10 +19,10 @@ from .helpers import (
     errors_of,
     fetch_token,
     http_client,
-    order,
-    product,
     item_errors,
+    order,
     order_lines,
+    product,
     ship_to,
     with_path,
 )
@@ -31,7 +31,15 @@ STATUS_FIELDS = {
     "clientId", "clientOrderId", "orderId", "customerOrderId", "status", "isOnHold", "holdReason", "createDate",
     "pbCreateDate",
 }  # fmt: skip
-RESPONSE_ONLY = {"orderId", "status", "isOnHold", "holdReason", "pbCreateDate", "pbUpdateDate", "actualShippingDetails"}
+RESPONSE_ONLY = {
+    "orderId",
+    "status",
+    "isOnHold",
+    "holdReason",
+    "pbCreateDate",
+    "pbUpdateDate",
+    "actualShippingDetails",
+}
 
 FULL_ORDER = order(
     "FULL-1",
@@ -45,7 +53,12 @@ FULL_ORDER = order(
     fromNode="157",
     shipOnDate="2025-06-17T00:00:00Z",
     fulfillmentReleaseDate="2025-06-16T08:00:00.000+0200",
-    inputShippingDetails={"carrier": "USPS", "serviceId": "PM", "serviceName": "Priority Mail", "trackingNumber": "T1"},
+    inputShippingDetails={
+        "carrier": "USPS",
+        "serviceId": "PM",
+        "serviceName": "Priority Mail",
+        "trackingNumber": "T1",
+    },
     shipToAddress=ship_to(
         company="Analytical Engines",
         addressLines=["1 Main St", "Suite 2", "Floor 3"],
@@ -130,7 +143,11 @@ RULE_CASES = [
     ("orderItems[0].orderedQuantity", REMOVE, "EMU-REQUIRED"),
     ("orderItems[0].orderedQuantity", 0, "EMU-OUT-OF-RANGE"),
     ("orderItems[0].orderedQuantity", 1.5, "EMU-BAD-TYPE"),
-    ("orderItems[0].orderedQuantity", 2.0, "EMU-BAD-TYPE"),  # what a spreadsheet cell gives; the API wants an integer
+    (
+        "orderItems[0].orderedQuantity",
+        2.0,
+        "EMU-BAD-TYPE",
+    ),  # what a spreadsheet cell gives; the API wants an integer
     ("orderItems[0].orderedQuantity", "2", "EMU-BAD-TYPE"),
     ("orderItems[0].lineId", 0, "EMU-OUT-OF-RANGE"),
     ("orderItems[0].lineId", 1.0, "EMU-BAD-TYPE"),
@@ -204,7 +221,10 @@ def keys(response: httpx.Response) -> list[str]:
 def results(response: httpx.Response) -> list[tuple[str | None, str]]:
     """Return ``(clientOrderId, status or first error code)`` of each bulk result."""
     assert response.status_code == 200, response.text
-    return [(r["clientOrderId"], r.get("status") or r["errors"][0]["errorCode"]) for r in response.json()["orders"]]
+    return [
+        (r["clientOrderId"], r.get("status") or r["errors"][0]["errorCode"])
+        for r in response.json()["orders"]
+    ]
 
 
 def created_id(api: Api, body: dict[str, Any]) -> str:
@@ -234,7 +254,9 @@ def test_minimal_order_is_accepted(shop: Api) -> None:
 
 
 @pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
-def test_an_undocumented_field_is_refused_with_its_path(shop: Api, emulator: Emulator, path: str, value: Any) -> None:
+def test_an_undocumented_field_is_refused_with_its_path(
+    shop: Api, emulator: Emulator, path: str, value: Any
+) -> None:
     response = create(shop, with_path(FULL_ORDER, path, value))
 
     assert response.status_code == 400
@@ -257,7 +279,10 @@ def test_an_order_read_back_cannot_be_put_back_as_it_is(shop: Api) -> None:
 
     assert sorted(path for _, [path] in errors_of(response)) == sorted(RESPONSE_ONLY)
 
-@pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
+
+@pytest.mark.parametrize(
+    ("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES]
+)
 def test_each_rule_rejects_its_field(shop: Api, emulator: Emulator, path: str, value: Any, code: str) -> None:
     response = create(shop, with_path(FULL_ORDER, path, value))
 
@@ -463,7 +488,9 @@ def test_put_cannot_change_the_client_order_id(shop: Api) -> None:
 
     assert response.status_code == 400
     assert errors_of(response) == [("EMU-BAD-REQUEST", ["clientOrderId"])]
-    assert response.json()["errors"][0]["errorDescription"] == "clientOrderId must stay CO-1 for order ORD000001"
+    assert (
+        response.json()["errors"][0]["errorDescription"] == "clientOrderId must stay CO-1 for order ORD000001"
+    )
 
 
 def test_put_checks_the_order_rules(shop: Api) -> None:
@@ -479,13 +506,19 @@ def test_put_checks_the_order_rules(shop: Api) -> None:
 
 
 @pytest.mark.parametrize("status", ["PICKING", "SHIPPED", "CANCELED"])
-def test_update_items_and_cancel_need_created_or_released(shop: Api, client: httpx.Client, status: str) -> None:
+def test_update_items_and_cancel_need_created_or_released(
+    shop: Api, client: httpx.Client, status: str
+) -> None:
     order_id = created_id(shop, order())
     assert advance(client, "order", order_id, status).status_code == 200
 
     responses = [
         put(shop, order_id, order(brand="B")),
-        shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderItems=[{"sku": "SKU-2", "orderedQuantity": 1}])),
+        shop.call(
+            "PUT",
+            f"/v1/orders/{order_id}/orderItems",
+            json=order(orderItems=[{"sku": "SKU-2", "orderedQuantity": 1}]),
+        ),
         cancel(shop, order_id),
     ]
 
@@ -513,7 +546,10 @@ def test_released_orders_can_still_be_updated_and_canceled(shop: Api, client: ht
 def test_change_items_replaces_the_lines_only(shop: Api, clock: FakeClock, segment: str) -> None:
     order_id = created_id(shop, FULL_ORDER)
     clock.advance(5)
-    lines = [{"lineId": 1, "sku": "SKU-2", "orderedQuantity": 7}, {"lineId": 2, "sku": "SKU-3", "orderedQuantity": 1}]
+    lines = [
+        {"lineId": 1, "sku": "SKU-2", "orderedQuantity": 7},
+        {"lineId": 2, "sku": "SKU-3", "orderedQuantity": 1},
+    ]
     body = order("FULL-1", brand="Ignored", orderItems=lines)
 
     response = shop.call("PUT", f"/v1/orders/{order_id}/{segment}", json=body)
@@ -528,7 +564,11 @@ def test_change_items_replaces_the_lines_only(shop: Api, clock: FakeClock, segme
 
 def test_change_items_needs_only_the_key_and_the_lines(shop: Api) -> None:
     order_id = created_id(shop, order())
-    body = {"clientId": CLIENT_ID, "clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "orderedQuantity": 3}]}
+    body = {
+        "clientId": CLIENT_ID,
+        "clientOrderId": "CO-1",
+        "orderItems": [{"sku": "SKU-2", "orderedQuantity": 3}],
+    }
 
     response = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=body)
 
@@ -551,7 +591,11 @@ def test_change_items_needs_only_the_key_and_the_lines(shop: Api) -> None:
             400,
             [("EMU-NOT-FOUND", ["orderItems[0].sku"])],
         ),
-        ({"orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]}, 400, [("EMU-REQUIRED", ["clientOrderId"])]),
+        (
+            {"orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]},
+            400,
+            [("EMU-REQUIRED", ["clientOrderId"])],
+        ),
         (
             {"clientOrderId": "CO-9", "orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]},
             400,
@@ -576,8 +620,12 @@ def test_change_items_checks_the_header_it_ignores_and_refuses_unknown_fields(sh
     order_id = created_id(shop, order())
     lines = order_lines(("SKU-2", 1))
 
-    bad_header = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderType="B2B", orderItems=lines))
-    unknown = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json={**order(orderItems=lines), "note": "x"})
+    bad_header = shop.call(
+        "PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderType="B2B", orderItems=lines)
+    )
+    unknown = shop.call(
+        "PUT", f"/v1/orders/{order_id}/orderItems", json={**order(orderItems=lines), "note": "x"}
+    )
     described = [{"sku": "SKU-2", "orderedQuantity": 1, "description": "Mug"}]
     old_line = shop.call("PUT", f"/v1/orders/{order_id}/orderItems", json=order(orderItems=described))
 
@@ -600,7 +648,9 @@ def test_bulk_creates_every_order(shop: Api, emulator: Emulator) -> None:
     response = bulk(shop, *(order(f"B-{i}") for i in range(3)))
 
     assert response.json() == {
-        "orders": [{"clientOrderId": f"B-{i}", "orderId": f"ORD00000{i + 1}", "status": "CREATED"} for i in range(3)]
+        "orders": [
+            {"clientOrderId": f"B-{i}", "orderId": f"ORD00000{i + 1}", "status": "CREATED"} for i in range(3)
+        ]
     }
     assert [o["clientOrderId"] for o in emulator.orders()] == ["B-0", "B-1", "B-2"]
 
@@ -621,7 +671,9 @@ def test_bulk_updates_an_existing_client_order_id(shop: Api, client: httpx.Clien
     )
 
 
-def test_bulk_items_succeed_or_fail_independently_in_order(shop: Api, client: httpx.Client, emulator: Emulator) -> None:
+def test_bulk_items_succeed_or_fail_independently_in_order(
+    shop: Api, client: httpx.Client, emulator: Emulator
+) -> None:
     shipped = created_id(shop, order("SHIPPED"))
     advance(client, "order", shipped, "SHIPPED")
 
@@ -684,7 +736,11 @@ def test_bulk_of_exactly_200_orders_is_accepted(shop: Api) -> None:
         ({}, "EMU-REQUIRED", "orders"),
         ({"orders": order()}, "EMU-BAD-TYPE", "orders"),
         ({"orders": [order(), "CO-2"]}, "EMU-BAD-TYPE", "orders[1]"),
-        ({"orders": [order(), with_path(order("B"), "clientId", REMOVE)]}, "EMU-REQUIRED", "orders[1].clientId"),
+        (
+            {"orders": [order(), with_path(order("B"), "clientId", REMOVE)]},
+            "EMU-REQUIRED",
+            "orders[1].clientId",
+        ),
     ],
     ids=["empty", "201-items", "no-array", "not-an-array", "item-not-object", "item-without-clientId"],
 )
@@ -750,7 +806,9 @@ def test_search_sorts_by_dates(shop: Api, clock: FakeClock) -> None:
 
 
 def test_search_fields_match_on_any_value_and_combine_with_and(shop: Api, client: httpx.Client) -> None:
-    create(shop, order("A", ("SKU-1", 1), customerOrderId="W-1", brand="Acme", createDate="2025-06-01T00:00:00Z"))
+    create(
+        shop, order("A", ("SKU-1", 1), customerOrderId="W-1", brand="Acme", createDate="2025-06-01T00:00:00Z")
+    )
     create(shop, order("B", ("SKU-2", 1), ("SKU-3", 1), brand="Acme", createDate="2025-06-02T00:00:00Z"))
     create(shop, order("C", ("SKU-3", 1), createDate="2025-06-03T00:00:00Z"))
     advance(client, "order", "B", "RELEASED")
@@ -782,11 +840,17 @@ def test_status_search_returns_the_status_fields(shop: Api) -> None:
     ("body", "code", "parameter"),
     [
         ({"sort": ["sku-asc"]}, "EMU-NOT-ALLOWED", "sort[0]"),
-        ({"searchFields": [{"name": "colour", "values": ["red"]}]}, "EMU-NOT-ALLOWED", "searchFields[0].name"),
+        (
+            {"searchFields": [{"name": "colour", "values": ["red"]}]},
+            "EMU-NOT-ALLOWED",
+            "searchFields[0].name",
+        ),
         ({"searchFields": [{"name": "status", "values": []}]}, "EMU-REQUIRED", "searchFields[0].values"),
     ],
 )
-def test_search_rejects_unknown_sorts_and_names(shop: Api, body: dict[str, Any], code: str, parameter: str) -> None:
+def test_search_rejects_unknown_sorts_and_names(
+    shop: Api, body: dict[str, Any], code: str, parameter: str
+) -> None:
     for path in ("/v1/orders/search", "/v1/orders/status/search"):
         response = search(shop, body, path=path)
 
@@ -805,7 +869,10 @@ def test_cancel_cancels_the_whole_order(shop: Api, clock: FakeClock) -> None:
 
     assert response.status_code == 200
     assert response.json() == get(shop, order_id).json()
-    assert (response.json()["status"], response.json()["pbUpdateDate"]) == ("CANCELED", "2025-06-15T15:06:41.000+0000")
+    assert (response.json()["status"], response.json()["pbUpdateDate"]) == (
+        "CANCELED",
+        "2025-06-15T15:06:41.000+0000",
+    )
 
 
 def test_cancel_takes_an_empty_body_and_needs_the_client_id(shop: Api) -> None:
@@ -820,7 +887,10 @@ def test_cancel_takes_no_body_or_an_empty_object(shop: Api, content: bytes) -> N
     order_id = created_id(shop, order())
 
     response = shop.call(
-        "PUT", f"/v1/orders/{order_id}/cancel", params={"clientId": CLIENT_ID}, content=content,
+        "PUT",
+        f"/v1/orders/{order_id}/cancel",
+        params={"clientId": CLIENT_ID},
+        content=content,
         headers={"Content-Type": "application/json"},
     )
 
@@ -946,7 +1016,10 @@ def test_bulk_cancel_items_name_an_order_and_nothing_else(shop: Api) -> None:
 
     body = bulk_cancel(shop, {"CancelOrdersRequest": items}).json()
 
-    assert [item_errors(r) for r in body["orders"]] == [[(UNKNOWN, ["cancelReason"])], [(UNKNOWN, ["status"])]]
+    assert [item_errors(r) for r in body["orders"]] == [
+        [(UNKNOWN, ["cancelReason"])],
+        [(UNKNOWN, ["status"])],
+    ]
     assert get(shop, order_id).json()["status"] == "CREATED"
 
 
@@ -963,7 +1036,9 @@ def test_bulk_cancel_bad_json_and_other_clients_are_rejected_whole(shop: Api) ->
     order_id = created_id(shop, order("C-1"))
     other = [{"clientId": CLIENT_ID, "clientOrderId": "C-1"}, {"clientId": "other", "clientOrderId": "C-1"}]
 
-    bad_json = shop.call("PUT", "/v1/orders/bulk/cancel", content=b"[{", headers={"Content-Type": "application/json"})
+    bad_json = shop.call(
+        "PUT", "/v1/orders/bulk/cancel", content=b"[{", headers={"Content-Type": "application/json"}
+    )
     forbidden = bulk_cancel(shop, other)
 
     assert errors_of(bad_json) == [("EMU-BAD-REQUEST", ["body"])]

@@ -42,7 +42,9 @@ FULL_PRODUCT = product(
         "originStateProvince": "Lisboa",
         "identifiers": [{"source": "UPC", "number": "01234567890123"}],
         "hsClassification": [{"hsTariffCode": "6104.42.0010", "countryCode": "US"}],
-        "hazmatClassification": [{"dotHazmatCode": "D1", "unHazmatCode": "UN1234", "hazmatDescription": "None"}],
+        "hazmatClassification": [
+            {"dotHazmatCode": "D1", "unHazmatCode": "UN1234", "hazmatDescription": "None"}
+        ],
         "dimensions": {"length": 10, "height": 5.5, "width": 2, "dimensionUOM": "IN"},
         "weight": {"value": 1.5, "unitOfMeasurement": "LB"},
         "unitCost": 0,
@@ -149,13 +151,17 @@ def test_full_product_is_accepted_and_stored_as_sent(api: Api, emulator: Emulato
 
     assert response.status_code == 201
     record = response.json()
-    assert {k: v for k, v in record.items() if k not in ("pbCreateDate", "pbUpdateDate", "status")} == FULL_PRODUCT
+    assert {
+        k: v for k, v in record.items() if k not in ("pbCreateDate", "pbUpdateDate", "status")
+    } == FULL_PRODUCT
     assert record["pbCreateDate"] == record["pbUpdateDate"] == "2025-06-15T15:06:40.000+0000"
     assert record["status"] == "PUBLISHED"
     assert emulator.products() == [record]
 
 
-@pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES]
+)
 def test_each_rule_rejects_its_field(api: Api, path: str, value: Any, code: str) -> None:
     response = api.create(with_path(FULL_PRODUCT, path, REMOVE if value is DELETE else value))
 
@@ -276,7 +282,10 @@ def test_all_problems_of_a_product_are_reported_with_plain_sentences(api: Api) -
         ("productType must be one of ITEM, KIT", ["productType"]),
         ("details.description is required", ["details.description"]),
         ("details.weight.value is required", ["details.weight.value"]),
-        ("details.weight.unit is not a field of the API; remove it or correct its name", ["details.weight.unit"]),
+        (
+            "details.weight.unit is not a field of the API; remove it or correct its name",
+            ["details.weight.unit"],
+        ),
         ("details.upc is not a field of the API; remove it or correct its name", ["details.upc"]),
         ("status is set by PB and cannot be sent", ["status"]),
     ]
@@ -432,7 +441,9 @@ def test_bulk_failure_carries_all_item_errors_with_item_relative_paths(api: Api)
 
 def test_an_undocumented_field_fails_its_bulk_item_only(api: Api, emulator: Emulator) -> None:
     bad = with_path(product("BAD", operation="CREATE"), "details.upc", "0123")
-    nested = with_path(product("NESTED", operation="CREATE"), "details.identifiers", [{"number": "1", "kind": "x"}])
+    nested = with_path(
+        product("NESTED", operation="CREATE"), "details.identifiers", [{"number": "1", "kind": "x"}]
+    )
 
     response = api.bulk(product("OK-1", operation="CREATE"), bad, nested, product("OK-2", operation="CREATE"))
 
@@ -468,7 +479,11 @@ def test_bulk_of_exactly_200_items_is_accepted(api: Api) -> None:
     ("body", "code", "parameter"),
     [
         ({"products": []}, "EMU-OUT-OF-RANGE", "products"),
-        ({"products": [product(f"B-{i}", operation="CREATE") for i in range(201)]}, "EMU-OUT-OF-RANGE", "products"),
+        (
+            {"products": [product(f"B-{i}", operation="CREATE") for i in range(201)]},
+            "EMU-OUT-OF-RANGE",
+            "products",
+        ),
         ({}, "EMU-REQUIRED", "products"),
         ({"products": {"sku": "A"}}, "EMU-BAD-TYPE", "products"),
         ({"products": [product(operation="CREATE"), "SKU-2"]}, "EMU-BAD-TYPE", "products[1]"),
@@ -538,7 +553,9 @@ def test_search_pages_are_1_based(api: Api) -> None:
         (4, 20, 0, False, True),
     ]
     assert {(p["totalElements"], p["totalPages"]) for p in pages} == {(45, 3)}
-    assert [sku for p in pages for sku in (r["sku"] for r in p["content"])] == [f"P-{i:02d}" for i in range(45)]
+    assert [sku for p in pages for sku in (r["sku"] for r in p["content"])] == [
+        f"P-{i:02d}" for i in range(45)
+    ]
 
 
 def test_search_defaults_to_page_1_of_20(api: Api) -> None:
@@ -644,7 +661,9 @@ def test_search_by_create_date_range_is_inclusive(api: Api) -> None:
     assert between(None, "2025-06-01") == ["D01"]
 
 
-def test_search_hides_products_older_than_six_months_unless_dates_are_given(api: Api, clock: FakeClock) -> None:
+def test_search_hides_products_older_than_six_months_unless_dates_are_given(
+    api: Api, clock: FakeClock
+) -> None:
     api.create(product("OLD", createDate="2025-06-15T00:00:00.000+0000"))
     clock.advance(1)
     api.create(product("EDGE"))

@@ -41,7 +41,12 @@ FULL_RETURN = return_order(
     createDate="2025-06-01T10:00:00+02:00",
     updateDate="2025-06-02",
     returnType="REFUSED",
-    inputShippingDetails={"carrier": "UPS", "serviceId": "03", "serviceName": "Ground", "trackingNumber": "1Z999"},
+    inputShippingDetails={
+        "carrier": "UPS",
+        "serviceId": "03",
+        "serviceName": "Ground",
+        "trackingNumber": "1Z999",
+    },
     customerAddress={
         "name": "Ada Lovelace",
         "company": "Analytical Engines",
@@ -54,9 +59,7 @@ FULL_RETURN = return_order(
         "email": "ada@example.com",
     },
     returnItems=[
-        return_line(
-            "PART-A", 2, orderLineId=1, lineTotal=19.98, returnReason=["Damaged", "Late"]
-        ),
+        return_line("PART-A", 2, orderLineId=1, lineTotal=19.98, returnReason=["Damaged", "Late"]),
         return_line("PART-B"),
     ],
 )
@@ -191,7 +194,9 @@ def test_full_return_is_created_as_sent(api: Api, returns: Returns) -> None:
     assert returns.all() == [record]
 
 
-@pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES]
+)
 def test_each_rule_rejects_its_field(api: Api, returns: Returns, path: str, value: Any, code: str) -> None:
     response = create(api, with_path(FULL_RETURN, path, value))
 
@@ -201,7 +206,9 @@ def test_each_rule_rejects_its_field(api: Api, returns: Returns, path: str, valu
 
 
 @pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
-def test_an_undocumented_field_is_refused_with_its_path(api: Api, returns: Returns, path: str, value: Any) -> None:
+def test_an_undocumented_field_is_refused_with_its_path(
+    api: Api, returns: Returns, path: str, value: Any
+) -> None:
     response = create(api, with_path(FULL_RETURN, path, value))
 
     assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [path])])
@@ -224,7 +231,9 @@ def test_an_undocumented_field_is_refused_with_its_path(api: Api, returns: Retur
     ],
 )
 def test_values_at_the_limits_are_accepted(api: Api, path: str, value: Any) -> None:
-    body = with_path(with_path(FULL_RETURN, f"{ADDRESS}.stateProvince", REMOVE), f"{ADDRESS}.countryCode", "GB")
+    body = with_path(
+        with_path(FULL_RETURN, f"{ADDRESS}.stateProvince", REMOVE), f"{ADDRESS}.countryCode", "GB"
+    )
 
     response = create(api, with_path(body, path, value))
 
@@ -301,9 +310,14 @@ def test_put_cannot_change_the_return_client_order_id(api: Api) -> None:
 def test_put_checks_the_rules(api: Api) -> None:
     return_order_id = create(api, return_order()).json()["returnOrderId"]
 
-    assert errors_of(put(api, return_order_id, return_order(rmaNumber="R" * 36))) == [("EMU-TOO-LONG", ["rmaNumber"])]
+    assert errors_of(put(api, return_order_id, return_order(rmaNumber="R" * 36))) == [
+        ("EMU-TOO-LONG", ["rmaNumber"])
+    ]
     unknown = put(api, return_order_id, return_order(returnItems=[{"sku": "PART-A", "quantity": 1}]))
-    assert errors_of(unknown) == [("EMU-REQUIRED", ["returnItems[0].itemDetail"]), (UNKNOWN, ["returnItems[0].sku"])]
+    assert errors_of(unknown) == [
+        ("EMU-REQUIRED", ["returnItems[0].itemDetail"]),
+        (UNKNOWN, ["returnItems[0].sku"]),
+    ]
     assert get(api, return_order_id).json()["returnItems"] == [return_line()]
 
 
@@ -364,7 +378,11 @@ def test_bulk_items_succeed_or_fail_independently_in_order(api: Api, returns: Re
     ]
     stored = {r["returnClientOrderId"]: r for r in returns.all()}
     assert sorted(stored) == ["DONE", "NEW", "OLD", "UPSERT-NEW"]
-    assert (stored["OLD"].get("rmaNumber"), stored["NEW"].get("rmaNumber"), stored["DONE"].get("rmaNumber")) == (
+    assert (
+        stored["OLD"].get("rmaNumber"),
+        stored["NEW"].get("rmaNumber"),
+        stored["DONE"].get("rmaNumber"),
+    ) == (
         "X",
         "Y",
         None,
@@ -377,7 +395,11 @@ def test_bulk_update_keeps_the_pb_id(api: Api) -> None:
 
     result = bulk(api, return_order(operation="UPDATE", rmaNumber="X")).json()["returns"][0]
 
-    assert result == {"returnClientOrderId": "RMA-1", "returnOrderId": created["returnOrderId"], "status": "CREATED"}
+    assert result == {
+        "returnClientOrderId": "RMA-1",
+        "returnOrderId": created["returnOrderId"],
+        "status": "CREATED",
+    }
 
 
 def test_bulk_failure_carries_all_item_errors_with_item_relative_paths(api: Api) -> None:
@@ -434,7 +456,9 @@ def test_malformed_bulk_is_rejected_whole(
 
 
 def test_bulk_with_bad_json_is_rejected_whole(api: Api) -> None:
-    response = api.call("POST", f"{BASE}/bulk", content=b'{"returns": [', headers={"Content-Type": "application/json"})
+    response = api.call(
+        "POST", f"{BASE}/bulk", content=b'{"returns": [', headers={"Content-Type": "application/json"}
+    )
 
     assert (response.status_code, errors_of(response)) == (400, [("EMU-BAD-REQUEST", ["body"])])
 
@@ -472,7 +496,9 @@ def test_search_pages_and_sorts(api: Api, clock: FakeClock) -> None:
 
 def test_search_fields_use_the_documented_names(api: Api) -> None:
     create(api, return_order("A", orderId="ORD-1", createDate="2025-06-01T00:00:00Z"))
-    create(api, return_order("B", originalClientOrderId="SO-2", returnType="REFUSED", updateDate="2025-06-03"))
+    create(
+        api, return_order("B", originalClientOrderId="SO-2", returnType="REFUSED", updateDate="2025-06-03")
+    )
     create(api, return_order("C", returnItems=[return_line("PART-B")], returnType="CUSTOMER_RETURN"))
 
     def search_by(name: str, *values: Any) -> list[str]:
@@ -512,7 +538,9 @@ def test_advance_moves_forward_by_pb_id_or_client_key(api: Api, returns: Returns
         ([], "CANCELED", "EMU-NOT-ALLOWED"),
     ],
 )
-def test_advance_refuses_other_moves(api: Api, returns: Returns, path: list[str], target: str, code: str) -> None:
+def test_advance_refuses_other_moves(
+    api: Api, returns: Returns, path: list[str], target: str, code: str
+) -> None:
     create(api, return_order())
     for status in path:
         returns.advance(CLIENT_ID, "RMA-1", status)
@@ -534,13 +562,18 @@ def test_advance_name_is_return() -> None:
     assert Returns.ADVANCE_NAME == "return"
 
 
-def test_receiving_puts_the_items_on_hand_at_the_first_node(api: Api, emulator: Emulator, returns: Returns) -> None:
+def test_receiving_puts_the_items_on_hand_at_the_first_node(
+    api: Api, emulator: Emulator, returns: Returns
+) -> None:
     create(api, FULL_RETURN)  # 2 × PART-A, 1 × PART-B
 
     returns.advance(CLIENT_ID, "RMA-1", "CLOSED")  # passes RECEIVED once
 
     stock = Inventory(emulator.store, emulator.config, emulator.clock).all(CLIENT_ID)
-    assert sorted((r["sku"], r["node"], r["onHand"]) for r in stock) == [("PART-A", "157", 2), ("PART-B", "157", 1)]
+    assert sorted((r["sku"], r["node"], r["onHand"]) for r in stock) == [
+        ("PART-A", "157", 2),
+        ("PART-B", "157", 1),
+    ]
 
 
 def test_emulator_advance_reaches_returns_by_name(api: Api, emulator: Emulator) -> None:

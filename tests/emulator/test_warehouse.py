@@ -11,7 +11,19 @@ from loader.emulator import Emulator, EmulatorConfig, create_app
 from loader.emulator.errors import HttpError
 from loader.emulator.inventory import adjust_stock
 
-from .helpers import ADMIN_AUTH, CLIENT_ID, Api, FakeClock, advance, asn, errors_of, fetch_token, http_client, order, product
+from .helpers import (
+    ADMIN_AUTH,
+    CLIENT_ID,
+    Api,
+    FakeClock,
+    advance,
+    asn,
+    errors_of,
+    fetch_token,
+    http_client,
+    order,
+    product,
+)
 
 
 @pytest.fixture
@@ -39,14 +51,19 @@ def get_order(api: Api, order_id: str) -> dict[str, Any]:
 
 
 def snapshot(api: Api, body: dict[str, Any] | None = None, **params: Any) -> httpx.Response:
-    return api.call("POST", "/v1/inventory/snapshot", json={"clientId": CLIENT_ID, **(body or {})}, params=params)
+    return api.call(
+        "POST", "/v1/inventory/snapshot", json={"clientId": CLIENT_ID, **(body or {})}, params=params
+    )
 
 
 def stock(api: Api) -> dict[tuple[str, str], tuple[int, int, int]]:
     """Return ``{(sku, node): (onHand, allocated, available)}`` from the snapshot."""
     response = snapshot(api, size=1000)
     assert response.status_code == 200, response.text
-    return {(r["sku"], r["node"]): (r["onHand"], r["allocated"], r["available"]) for r in response.json()["content"]}
+    return {
+        (r["sku"], r["node"]): (r["onHand"], r["allocated"], r["available"])
+        for r in response.json()["content"]
+    }
 
 
 def shipments(api: Api, body: dict[str, Any] | None = None) -> httpx.Response:
@@ -107,7 +124,11 @@ def test_shipping_fills_the_actual_shipping_details(shop: Api, client: httpx.Cli
     assert get_order(shop, order_id) == shipped
     tracking = shipments(shop).json()["content"][0]["trackingNumber"]
     # A Shipping Details object (api §22.1): carrier, service, tracking number, and no address.
-    assert shipped["actualShippingDetails"] == {"carrier": "USPS", "serviceId": "PM", "trackingNumber": tracking}
+    assert shipped["actualShippingDetails"] == {
+        "carrier": "USPS",
+        "serviceId": "PM",
+        "trackingNumber": tracking,
+    }
     assert shipped["shipToAddress"] == order()["shipToAddress"]
 
 
@@ -164,13 +185,23 @@ def test_updates_move_the_allocation(shop: Api) -> None:
         api.call("PUT", f"/v1/orders/{order_id}", json=order("CO-1", ("SKU-1", 5), fromNode="CVG2"))
         assert stock(api) == {("SKU-1", "157"): (0, 0, 0), ("SKU-1", "CVG2"): (0, 5, -5)}
 
-        body = {"clientId": CLIENT_ID, "clientOrderId": "CO-1", "orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}]}
+        body = {
+            "clientId": CLIENT_ID,
+            "clientOrderId": "CO-1",
+            "orderItems": [{"sku": "SKU-2", "orderedQuantity": 1}],
+        }
         api.call("PUT", f"/v1/orders/{order_id}/order-items", json=body)
-        assert stock(api) == {("SKU-1", "157"): (0, 0, 0), ("SKU-1", "CVG2"): (0, 0, 0), ("SKU-2", "CVG2"): (0, 1, -1)}
+        assert stock(api) == {
+            ("SKU-1", "157"): (0, 0, 0),
+            ("SKU-1", "CVG2"): (0, 0, 0),
+            ("SKU-2", "CVG2"): (0, 1, -1),
+        }
 
 
 def test_bulk_orders_allocate_and_a_rejected_request_allocates_nothing(shop: Api) -> None:
-    shop.call("POST", "/v1/orders/bulk", json={"orders": [order("A", ("SKU-1", 1)), order("B", ("SKU-1", 2))]})
+    shop.call(
+        "POST", "/v1/orders/bulk", json={"orders": [order("A", ("SKU-1", 1)), order("B", ("SKU-1", 2))]}
+    )
     shop.call("POST", "/v1/orders/bulk", json={"orders": [order("A", ("SKU-1", 4)), order("C", ("NOPE", 9))]})
     bad = shop.call("POST", "/v1/orders/bulk", json={"orders": [order("D", ("SKU-2", 1)), "not an order"]})
 
@@ -186,7 +217,10 @@ def test_shipping_more_than_on_hand_is_not_refused(shop: Api, client: httpx.Clie
 
 
 def test_cancelling_or_shipping_twice_moves_no_stock(shop: Api, client: httpx.Client) -> None:
-    canceled, shipped = create_order(shop, order("A", ("SKU-1", 1))), create_order(shop, order("B", ("SKU-2", 1)))
+    canceled, shipped = (
+        create_order(shop, order("A", ("SKU-1", 1))),
+        create_order(shop, order("B", ("SKU-2", 1))),
+    )
     advance(client, "order", canceled, "CANCELED")
     advance(client, "order", shipped, "SHIPPED")
     before = stock(shop)
@@ -225,7 +259,9 @@ def test_a_canceled_asn_never_adds_stock(shop: Api, client: httpx.Client) -> Non
         (["CANCELED", "RELEASED"], False),
     ],
 )
-def test_order_moves_go_forward_or_to_canceled(shop: Api, emulator: Emulator, steps: list[str], allowed: bool) -> None:
+def test_order_moves_go_forward_or_to_canceled(
+    shop: Api, emulator: Emulator, steps: list[str], allowed: bool
+) -> None:
     order_id = create_order(shop, order())
 
     def move(status: str) -> bool:
@@ -238,7 +274,9 @@ def test_order_moves_go_forward_or_to_canceled(shop: Api, emulator: Emulator, st
 
     assert all(move(status) for status in steps[:-1])
     assert move(steps[-1]) is allowed
-    assert emulator.orders()[0]["status"] == (steps[-1] if allowed else steps[-2] if len(steps) > 1 else "CREATED")
+    assert emulator.orders()[0]["status"] == (
+        steps[-1] if allowed else steps[-2] if len(steps) > 1 else "CREATED"
+    )
 
 
 @pytest.mark.parametrize(
@@ -252,7 +290,9 @@ def test_order_moves_go_forward_or_to_canceled(shop: Api, emulator: Emulator, st
         (["CREATED"], False),
     ],
 )
-def test_asn_moves_go_forward_or_to_canceled(shop: Api, emulator: Emulator, steps: list[str], allowed: bool) -> None:
+def test_asn_moves_go_forward_or_to_canceled(
+    shop: Api, emulator: Emulator, steps: list[str], allowed: bool
+) -> None:
     asn_id = create_asn(shop, asn())
 
     for status in steps[:-1]:
@@ -313,7 +353,9 @@ def test_advance_knows_every_resource_with_a_status_chain(emulator: Emulator) ->
 # The admin route ----------------------------------------------------------------------------------
 
 
-def test_admin_route_takes_basic_credentials_and_spends_no_transaction_id(shop: Api, client: httpx.Client) -> None:
+def test_admin_route_takes_basic_credentials_and_spends_no_transaction_id(
+    shop: Api, client: httpx.Client
+) -> None:
     order_id = create_order(shop, order())
 
     response = client.post(
@@ -327,7 +369,9 @@ def test_admin_route_takes_basic_credentials_and_spends_no_transaction_id(shop: 
     assert response.json() == get_order(shop, order_id)
     assert response.json()["status"] == "RELEASED"
     assert (
-        shop.call("GET", f"/v1/orders/{order_id}", params={"clientId": CLIENT_ID}, transaction_id="admin-1").status_code
+        shop.call(
+            "GET", f"/v1/orders/{order_id}", params={"clientId": CLIENT_ID}, transaction_id="admin-1"
+        ).status_code
         == 200
     )
 
@@ -350,9 +394,17 @@ def test_admin_route_takes_basic_credentials_and_spends_no_transaction_id(shop: 
         (b"[1]", 400, [("EMU-BAD-TYPE", ["body"])]),
         (b"{", 400, [("EMU-BAD-REQUEST", ["body"])]),
         (b"", 400, [("EMU-REQUIRED", ["body"])]),
-        (b'{"resource": "order", "id": "ORD000001", "status": "PACKED"}', 400, [("EMU-NOT-ALLOWED", ["status"])]),
+        (
+            b'{"resource": "order", "id": "ORD000001", "status": "PACKED"}',
+            400,
+            [("EMU-NOT-ALLOWED", ["status"])],
+        ),
         (b'{"resource": "order", "id": "NOPE", "status": "SHIPPED"}', 404, [("EMU-NOT-FOUND", ["orderId"])]),
-        (b'{"resource": "order", "id": "ORD000001", "status": "CREATED"}', 400, [("EMU-BAD-STATE", ["status"])]),
+        (
+            b'{"resource": "order", "id": "ORD000001", "status": "CREATED"}',
+            400,
+            [("EMU-BAD-STATE", ["status"])],
+        ),
     ],
 )
 def test_admin_route_rejects_bad_requests(
@@ -400,8 +452,18 @@ def test_snapshot_sorts_by_sku_then_node(api: Api, emulator: Emulator) -> None:
     seed_stock(emulator)
 
     assert skus(snapshot(api)) == [("A", "157"), ("A", "CVG2"), ("B", "157"), ("C", "157")]
-    assert skus(snapshot(api, {"sort": ["sku-asc"]})) == [("A", "157"), ("A", "CVG2"), ("B", "157"), ("C", "157")]
-    assert skus(snapshot(api, {"sort": ["sku-desc"]})) == [("C", "157"), ("B", "157"), ("A", "CVG2"), ("A", "157")]
+    assert skus(snapshot(api, {"sort": ["sku-asc"]})) == [
+        ("A", "157"),
+        ("A", "CVG2"),
+        ("B", "157"),
+        ("C", "157"),
+    ]
+    assert skus(snapshot(api, {"sort": ["sku-desc"]})) == [
+        ("C", "157"),
+        ("B", "157"),
+        ("A", "CVG2"),
+        ("A", "157"),
+    ]
 
 
 def test_snapshot_pages(api: Api, emulator: Emulator) -> None:
@@ -441,7 +503,9 @@ def test_snapshot_search_fields(api: Api, emulator: Emulator) -> None:
         ({"searchFields": [{"name": "onHand", "values": [1]}]}, "EMU-NOT-ALLOWED", "searchFields[0].name"),
     ],
 )
-def test_snapshot_rejects_unknown_sorts_and_names(api: Api, body: dict[str, Any], code: str, parameter: str) -> None:
+def test_snapshot_rejects_unknown_sorts_and_names(
+    api: Api, body: dict[str, Any], code: str, parameter: str
+) -> None:
     response = snapshot(api, body)
 
     assert response.status_code == 400
@@ -497,9 +561,15 @@ def test_shipments_search_fields(shop: Api, shipped: list[str]) -> None:
 
 
 def test_shipments_page(shop: Api, shipped: list[str]) -> None:
-    page = shop.call("POST", "/v1/shipments/search", json={"clientId": CLIENT_ID}, params={"page": 2, "size": 2}).json()
+    page = shop.call(
+        "POST", "/v1/shipments/search", json={"clientId": CLIENT_ID}, params={"page": 2, "size": 2}
+    ).json()
 
-    assert ([s["clientOrderId"] for s in page["content"]], page["totalElements"], page["last"]) == (["C"], 3, True)
+    assert ([s["clientOrderId"] for s in page["content"]], page["totalElements"], page["last"]) == (
+        ["C"],
+        3,
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -515,7 +585,9 @@ def test_shipments_page(shop: Api, shipped: list[str]) -> None:
         ),
     ],
 )
-def test_shipments_search_rejects_bad_requests(shop: Api, body: dict[str, Any], code: str, parameter: str) -> None:
+def test_shipments_search_rejects_bad_requests(
+    shop: Api, body: dict[str, Any], code: str, parameter: str
+) -> None:
     response = shipments(shop, body)
 
     assert response.status_code == 400

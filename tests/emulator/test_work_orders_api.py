@@ -98,10 +98,14 @@ def put(api: Api, work_order_id: str, body: dict[str, Any]) -> httpx.Response:
 
 def cancel(api: Api, work_order_id: str, **fields: Any) -> httpx.Response:
     body = {"clientId": CLIENT_ID, "clientWorkOrderId": "WO-C-1", **fields}
-    return api.call("PUT", f"{BASE}/{work_order_id}/cancel", json={k: v for k, v in body.items() if v is not REMOVE})
+    return api.call(
+        "PUT", f"{BASE}/{work_order_id}/cancel", json={k: v for k, v in body.items() if v is not REMOVE}
+    )
 
 
-def find(api: Api, body: dict[str, Any] | None = None, path: str = "/search", **params: Any) -> httpx.Response:
+def find(
+    api: Api, body: dict[str, Any] | None = None, path: str = "/search", **params: Any
+) -> httpx.Response:
     return api.call("POST", BASE + path, json={"clientId": CLIENT_ID, **(body or {})}, params=params)
 
 
@@ -124,7 +128,9 @@ def test_full_work_order_is_created_as_sent(api: Api, orders: WorkOrders) -> Non
     assert orders.all() == [record]
 
 
-@pytest.mark.parametrize(("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "code"), RULE_CASES, ids=[f"{p}={v!r:.20}" for p, v, _ in RULE_CASES]
+)
 def test_each_rule_rejects_its_field(api: Api, orders: WorkOrders, path: str, value: Any, code: str) -> None:
     response = create(api, with_path(FULL_ORDER, path, value))
 
@@ -134,14 +140,18 @@ def test_each_rule_rejects_its_field(api: Api, orders: WorkOrders, path: str, va
 
 
 @pytest.mark.parametrize(("path", "value"), UNKNOWN_CASES, ids=[p for p, _ in UNKNOWN_CASES])
-def test_an_undocumented_field_is_refused_with_its_path(api: Api, orders: WorkOrders, path: str, value: Any) -> None:
+def test_an_undocumented_field_is_refused_with_its_path(
+    api: Api, orders: WorkOrders, path: str, value: Any
+) -> None:
     response = create(api, with_path(FULL_ORDER, path, value))
 
     assert (response.status_code, errors_of(response)) == (400, [(UNKNOWN, [path])])
     assert orders.all() == []
 
 
-@pytest.mark.parametrize(("path", "value"), [("workOrderName", "N" * 30), ("workOrderQuantity", 1), ("brand", REMOVE)])
+@pytest.mark.parametrize(
+    ("path", "value"), [("workOrderName", "N" * 30), ("workOrderQuantity", 1), ("brand", REMOVE)]
+)
 def test_values_at_the_limits_are_accepted(api: Api, path: str, value: Any) -> None:
     assert create(api, with_path(FULL_ORDER, path, value)).status_code == 201
 
@@ -163,7 +173,11 @@ def test_duplicate_client_work_order_id_is_refused(api: Api, orders: WorkOrders)
 def test_client_supplied_status_and_ids_are_refused(api: Api, orders: WorkOrders) -> None:
     response = create(api, work_order(status="COMPLETE", workOrderId="MINE", pbCancelDate="2025-01-01"))
 
-    assert errors_of(response) == [(UNKNOWN, ["status"]), (UNKNOWN, ["workOrderId"]), (UNKNOWN, ["pbCancelDate"])]
+    assert errors_of(response) == [
+        (UNKNOWN, ["status"]),
+        (UNKNOWN, ["workOrderId"]),
+        (UNKNOWN, ["pbCancelDate"]),
+    ]
     assert orders.all() == []
 
 
@@ -439,7 +453,9 @@ def stock(emulator: Emulator, sku: str, node: str = "157") -> int:
     return sum(r["onHand"] for r in records if (r["sku"], r["node"]) == (sku, node))
 
 
-def test_completing_builds_the_kits_from_their_components(api: Api, emulator: Emulator, orders: WorkOrders) -> None:
+def test_completing_builds_the_kits_from_their_components(
+    api: Api, emulator: Emulator, orders: WorkOrders
+) -> None:
     api.call("POST", "/v1/bill-of-materials", json=bom())  # 2 × PART-A + 1 × PART-B per kit
     adjust_stock(emulator.store, CLIENT_ID, "157", "PART-A", on_hand_delta=20)
     create(api, work_order())  # 5 kits
@@ -452,7 +468,9 @@ def test_completing_builds_the_kits_from_their_components(api: Api, emulator: Em
     assert [stock(emulator, sku) for sku in ("PART-A", "PART-B", "KIT-1")] == [10, -5, 5]
 
 
-def test_closing_straight_from_created_still_builds_once(api: Api, emulator: Emulator, orders: WorkOrders) -> None:
+def test_closing_straight_from_created_still_builds_once(
+    api: Api, emulator: Emulator, orders: WorkOrders
+) -> None:
     create(api, work_order())  # no BOM: only the kits appear
 
     orders.advance(CLIENT_ID, "WO-C-1", "CLOSED")

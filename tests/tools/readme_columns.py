@@ -39,8 +39,12 @@ def _field(f: Field) -> str:
 
 def table(resource: Resource) -> str:
     """One sheet's columns: header, whether required, PB's field, the rule."""
-    rows = [f"#### {resource.sheet} (template version {resource.template_version})", "",
-            "| Column | Required | PB field | Rule |", "|---|---|---|---|"]
+    rows = [
+        f"#### {resource.sheet} (template version {resource.template_version})",
+        "",
+        "| Column | Required | PB field | Rule |",
+        "|---|---|---|---|",
+    ]
     for f in resource.fields:
         rows.append(f"| {f.header} | {'yes' if f.required else ''} | {_field(f)} | {_rule(f)} |")
     return "\n".join(rows)

@@ -24,10 +24,34 @@ from loader.workbook.reader import read_workbook
 from tests.helpers import SAMPLES, product_row, write_products
 
 # What a damaged or hostile part tends to hold where it breaks.
-TOKENS = [b"<", b">", b"&", b"&foo;", b"&#0;", b'"', b"\x00", b"\xff\xfe", b"</row>", b"<row>", b"</sheetData>",
-          b'<c r="ZZZZ99999999">', b'<c r="A0" t="e"><v>#REF!</v></c>', b' hidden="1"', b"<f>1/0</f>", b'r="0"',
-          b' t="s"><v>999999</v>', b"<!DOCTYPE x>", b'<!ENTITY e SYSTEM "file:///etc/passwd">', b"99999999999999999999",
-          b"<is><t>\x0b</t></is>", b"\r\n", b"]]>", b"<![CDATA[", b'xmlns="urn:x"', b"<mergeCell ref=\"A1:ZZ9\"/>"]
+TOKENS = [
+    b"<",
+    b">",
+    b"&",
+    b"&foo;",
+    b"&#0;",
+    b'"',
+    b"\x00",
+    b"\xff\xfe",
+    b"</row>",
+    b"<row>",
+    b"</sheetData>",
+    b'<c r="ZZZZ99999999">',
+    b'<c r="A0" t="e"><v>#REF!</v></c>',
+    b' hidden="1"',
+    b"<f>1/0</f>",
+    b'r="0"',
+    b' t="s"><v>999999</v>',
+    b"<!DOCTYPE x>",
+    b'<!ENTITY e SYSTEM "file:///etc/passwd">',
+    b"99999999999999999999",
+    b"<is><t>\x0b</t></is>",
+    b"\r\n",
+    b"]]>",
+    b"<![CDATA[",
+    b'xmlns="urn:x"',
+    b'<mergeCell ref="A1:ZZ9"/>',
+]
 
 
 def _base(kind: str, folder: Path) -> bytes:
@@ -44,16 +68,29 @@ BASES = ["template", "orders.xlsx", "products-with-errors.xlsx"]
 def damaged(draw: st.DrawFn) -> tuple[str, list]:
     """A base workbook and the mutations to apply to it."""
     base = draw(st.sampled_from(BASES))
-    steps = draw(st.lists(st.one_of(
-        st.tuples(st.just("bytes"), st.integers(0, 10**6), st.binary(min_size=1, max_size=8)),
-        st.tuples(st.just("truncate"), st.integers(0, 10**6)),
-        st.tuples(st.just("part-truncate"), st.integers(0, 50), st.integers(0, 10**6)),
-        st.tuples(st.just("part-insert"), st.integers(0, 50), st.integers(0, 10**6), st.sampled_from(TOKENS)),
-        st.tuples(st.just("part-delete"), st.integers(0, 50), st.integers(0, 10**6), st.integers(1, 64)),
-        st.tuples(st.just("part-drop"), st.integers(0, 50)),
-        st.tuples(st.just("part-rename"), st.integers(0, 50),
-                  st.sampled_from(["../x.xml", "xl/worksheets/sheet9.xml", "XL/WORKBOOK.XML", "a" * 300])),
-    ), min_size=1, max_size=3))
+    steps = draw(
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("bytes"), st.integers(0, 10**6), st.binary(min_size=1, max_size=8)),
+                st.tuples(st.just("truncate"), st.integers(0, 10**6)),
+                st.tuples(st.just("part-truncate"), st.integers(0, 50), st.integers(0, 10**6)),
+                st.tuples(
+                    st.just("part-insert"), st.integers(0, 50), st.integers(0, 10**6), st.sampled_from(TOKENS)
+                ),
+                st.tuples(
+                    st.just("part-delete"), st.integers(0, 50), st.integers(0, 10**6), st.integers(1, 64)
+                ),
+                st.tuples(st.just("part-drop"), st.integers(0, 50)),
+                st.tuples(
+                    st.just("part-rename"),
+                    st.integers(0, 50),
+                    st.sampled_from(["../x.xml", "xl/worksheets/sheet9.xml", "XL/WORKBOOK.XML", "a" * 300]),
+                ),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
     return base, steps
 
 
@@ -62,7 +99,7 @@ def _mutate(data: bytes, steps: list) -> bytes:
         kind = step[0]
         if kind == "bytes":
             at = step[1] % max(len(data), 1)
-            data = data[:at] + step[2] + data[at + len(step[2]):]
+            data = data[:at] + step[2] + data[at + len(step[2]) :]
         elif kind == "truncate":
             data = data[: step[1] % max(len(data), 1)]
         else:
@@ -88,7 +125,7 @@ def _mutate_part(data: bytes, step: tuple) -> bytes:
         parts[n] = (name, body[:at] + step[3] + body[at:])
     elif kind == "part-delete":
         at = step[2] % max(len(body), 1)
-        parts[n] = (name, body[:at] + body[at + step[3]:])
+        parts[n] = (name, body[:at] + body[at + step[3] :])
     elif kind == "part-drop":
         del parts[n]
     elif kind == "part-rename":
@@ -115,10 +152,12 @@ def test_a_damaged_workbook_never_gives_a_traceback(bases, case):
         path = Path(tmp) / "in.xlsx"
         path.write_bytes(_mutate(bases[base], steps))
         out = Path(tmp) / "out.xlsx"
-        result = CliRunner().invoke(main, ["validate", str(path), "-o", str(out)],
-                                    env={"PBLOAD_STATE_DIR": str(Path(tmp) / "state")})
+        result = CliRunner().invoke(
+            main, ["validate", str(path), "-o", str(out)], env={"PBLOAD_STATE_DIR": str(Path(tmp) / "state")}
+        )
         assert result.exception is None or isinstance(result.exception, SystemExit), (
-            f"{type(result.exception).__name__}: {result.exception}")
+            f"{type(result.exception).__name__}: {result.exception}"
+        )
         assert "Traceback" not in result.output
         assert result.exit_code in (0, 1, 2), result.output
         if result.exit_code == 2:

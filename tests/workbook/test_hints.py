@@ -7,13 +7,27 @@ from loader.workbook.hints import API_FAILURE_HINT, GATEWAY_HINT, THROTTLE_HINT,
 
 def test_gateway_codes_get_their_own_hint():
     assert hint_for("PB-APIM-ERR-1006", from_api=True) == THROTTLE_HINT
-    assert hint_for("PB-APIM-ERR-1002", from_api=True) == hint_for("PB-APIM-ERR-1003", from_api=True) == TOKEN_HINT
+    assert (
+        hint_for("PB-APIM-ERR-1002", from_api=True)
+        == hint_for("PB-APIM-ERR-1003", from_api=True)
+        == TOKEN_HINT
+    )
     assert hint_for("PB-APIM-ERR-1010", from_api=True) == GATEWAY_HINT
     assert hint_for("EMU-REQUIRED", from_api=True) == API_FAILURE_HINT
 
 
-TRAP_CODES = ["formula-error", "formula-not-calculated", "hidden-row", "hidden-column", "filtered-row", "hidden-sheet",
-              "control-character", "mojibake", "apostrophe-prefix", "formatting-not-kept"]
+TRAP_CODES = [
+    "formula-error",
+    "formula-not-calculated",
+    "hidden-row",
+    "hidden-column",
+    "filtered-row",
+    "hidden-sheet",
+    "control-character",
+    "mojibake",
+    "apostrophe-prefix",
+    "formatting-not-kept",
+]
 
 
 def test_each_trap_has_a_hint_of_its_own_and_a_line_in_the_readme():

@@ -19,9 +19,14 @@ from loader.workbook.reader import read_workbook
 from tests.helpers import product_row, read_statuses, write_products
 
 ROWS = 230  # past a chunk of 200
-TRANSITIONAL = (b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                b"http://schemas.openxmlformats.org/officeDocument/2006/relationships")
-STRICT = (b"http://purl.oclc.org/ooxml/spreadsheetml/main", b"http://purl.oclc.org/ooxml/officeDocument/relationships")
+TRANSITIONAL = (
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+)
+STRICT = (
+    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+    b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
 
 
 def products_with_one_bad_row(path: Path) -> Path:
@@ -33,8 +38,10 @@ def products_with_one_bad_row(path: Path) -> Path:
 def check_rebuilt_result(cli, path: Path, kind: str) -> None:
     result = cli("validate", path)
     assert result.exit_code == 1, result.output
-    assert (f"{path.name} is {kind}: its result is a new .xlsx workbook with its values and pbload's marks; its "
-            "formatting could not be kept.") in result.output
+    assert (
+        f"{path.name} is {kind}: its result is a new .xlsx workbook with its values and pbload's marks; its "
+        "formatting could not be kept."
+    ) in result.output
     out = path.with_name(path.stem + ".result.xlsx")
     statuses = read_statuses(out)
     assert len(statuses) == ROWS
@@ -52,14 +59,28 @@ def libreoffice(source: Path, kind: str) -> Path:
     if soffice is None:
         pytest.skip("LibreOffice is not installed (.ci/run installs it)")
     out = source.parent / "converted"
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{source.parent / 'lo-profile'}",
-                    "--convert-to", kind, "--outdir", str(out), str(source)], check=True, capture_output=True,
-                   timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{source.parent / 'lo-profile'}",
+            "--convert-to",
+            kind,
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     return out / f"{source.stem}.{kind}"
 
 
-@pytest.mark.parametrize("kind, label", [("ods", "an OpenDocument spreadsheet (.ods)"),
-                                         ("xls", "an Excel 97-2003 workbook (.xls)")])
+@pytest.mark.parametrize(
+    "kind, label",
+    [("ods", "an OpenDocument spreadsheet (.ods)"), ("xls", "an Excel 97-2003 workbook (.xls)")],
+)
 def test_libreoffice_files_load_and_get_a_new_xlsx_result(cli, tmp_path, kind, label):
     path = libreoffice(products_with_one_bad_row(tmp_path / "products.xlsx"), kind)
     check_rebuilt_result(cli, path, label)
@@ -75,7 +96,7 @@ def to_strict(source: Path, target: Path) -> Path:
     with zipfile.ZipFile(source) as z, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         for info in z.infolist():
             data = z.read(info)
-            for old, new in zip(TRANSITIONAL, STRICT):
+            for old, new in zip(TRANSITIONAL, STRICT, strict=False):
                 data = data.replace(old, new)
             if info.filename == "xl/workbook.xml":
                 data = data.replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
@@ -98,8 +119,10 @@ def test_strict_workbooks_get_the_sheet_scan_too(tmp_path):
     ws.row_dimensions[2].hidden = True
     book.save(tmp_path / "plain.xlsx")
     data = read_workbook(to_strict(tmp_path / "plain.xlsx", tmp_path / "strict.xlsx")).sheets[0]
-    assert [(i.row, i.column, i.code) for i in data.issues] == [(2, "Description", "formula-error"),
-                                                                (2, None, "hidden-row")]
+    assert [(i.row, i.column, i.code) for i in data.issues] == [
+        (2, "Description", "formula-error"),
+        (2, None, "hidden-row"),
+    ]
 
 
 @pytest.mark.parametrize("options", [{}, {"constant_memory": True}])
@@ -125,13 +148,16 @@ def test_xlsxwriter_workbooks_load_and_keep_their_formatting(cli, tmp_path, opti
 
 def test_sheets_without_row_or_cell_references_load(cli, tmp_path):
     # some exporters write <row> and <c> without r="...": each row and cell is the next one
-    path = write_products(tmp_path / "p.xlsx", [product_row(f"B-{n}") for n in range(ROWS)], from_template=False)
+    path = write_products(
+        tmp_path / "p.xlsx", [product_row(f"B-{n}") for n in range(ROWS)], from_template=False
+    )
     with zipfile.ZipFile(path) as z:
         parts = {i.filename: z.read(i) for i in z.infolist()}
     sheet = "xl/worksheets/sheet1.xml"
     parts[sheet] = re.sub(rb' r="[A-Z]*\d+"', b"", parts[sheet])
-    parts[sheet] = parts[sheet].replace(b'<c t="inlineStr"><is><t>Product B-207</t></is></c>',
-                                        b'<c t="e"><v>#N/A</v></c>')
+    parts[sheet] = parts[sheet].replace(
+        b'<c t="inlineStr"><is><t>Product B-207</t></is></c>', b'<c t="e"><v>#N/A</v></c>'
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)

@@ -18,8 +18,10 @@ def frame_of(path: Path):
 
 
 def test_leading_zeros_and_long_digit_strings_stay_text(tmp_path):
-    path = write_products(tmp_path / "p.xlsx", [product_row("00123", UPC="012345678905",
-                                                             HS_Tariff_Code="0000611011", HS_Country="US")])
+    path = write_products(
+        tmp_path / "p.xlsx",
+        [product_row("00123", UPC="012345678905", HS_Tariff_Code="0000611011", HS_Country="US")],
+    )
     row = frame_of(path).loc[2]
     assert row["sku"] == "00123"
     assert row["details.identifiers[0].number"] == "012345678905"
@@ -30,7 +32,9 @@ def test_rows_are_indexed_by_excel_row_and_blank_rows_skipped(tmp_path):
     rows = [product_row("A"), {}, {}, product_row("B"), {}]
     data = read_workbook(write_products(tmp_path / "p.xlsx", rows)).sheets[0]
     assert list(data.frame.index) == [2, 5]
-    assert [(i.row, i.code, i.message) for i in data.issues] == [(3, "blank-rows", "Rows 3–4 are blank and skipped.")]
+    assert [(i.row, i.code, i.message) for i in data.issues] == [
+        (3, "blank-rows", "Rows 3–4 are blank and skipped.")
+    ]
 
 
 def test_dates_come_back_as_dates(tmp_path):
@@ -60,14 +64,23 @@ def test_headers_match_case_space_and_punctuation_insensitively(tmp_path):
     book.active.append(["A", "ITEM", "x", "PT", "CREATED", "keep me"])
     book.save(tmp_path / "h.xlsx")
     data = read_workbook(tmp_path / "h.xlsx").sheets[0]
-    assert set(data.frame.columns) == {"sku", "productType", "details.description", "details.originCountryCode"}
+    assert set(data.frame.columns) == {
+        "sku",
+        "productType",
+        "details.description",
+        "details.originCountryCode",
+    }
     assert data.columns["details.originCountryCode"] == 3
     assert [(i.code, i.column) for i in data.issues] == [("unknown-column", "My notes")]
 
 
 def test_missing_required_column_names_it(tmp_path):
-    path = write_products(tmp_path / "p.xlsx", [{"SKU": "A", "Description": "x"}], headers=["SKU", "Description"],
-                          from_template=False)
+    path = write_products(
+        tmp_path / "p.xlsx",
+        [{"SKU": "A", "Description": "x"}],
+        headers=["SKU", "Description"],
+        from_template=False,
+    )
     with pytest.raises(WorkbookError) as err:
         read_workbook(path)
     assert str(err.value) == (
@@ -77,8 +90,9 @@ def test_missing_required_column_names_it(tmp_path):
 
 
 def test_misspelt_header_gets_the_nearest_known_one(tmp_path):
-    path = write_products(tmp_path / "p.xlsx", [{}], headers=["SKU", "Product Type", "Descripton"],
-                          from_template=False)
+    path = write_products(
+        tmp_path / "p.xlsx", [{}], headers=["SKU", "Product Type", "Descripton"], from_template=False
+    )
     with pytest.raises(WorkbookError) as err:
         read_workbook(path)
     assert str(err.value) == (
@@ -91,17 +105,31 @@ def test_workbook_without_a_known_sheet(tmp_path):
     book = openpyxl.Workbook()
     book.active.title = "Sheet1"
     book.save(tmp_path / "x.xlsx")
-    with pytest.raises(WorkbookError, match=r"x.xlsx has no sheet pbload can load \(looked for Products, BOMs, Work Orders, ASNs, Orders, "
-                       r"Returns; found Sheet1\)"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"x.xlsx has no sheet pbload can load \(looked for Products, BOMs, Work Orders, ASNs, Orders, "
+        r"Returns; found Sheet1\)",
+    ):
         read_workbook(tmp_path / "x.xlsx")
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("missing.xlsx", None, "Cannot find"),
-    ("data.csv", b"SKU,Description\nA,x\n", "data.csv is a text or CSV file, not an Excel workbook (.xlsx)"),
-    ("broken.xlsx", b"this is not a zip file", "broken.xlsx is a text or CSV file with a workbook's name, not an Excel workbook (.xlsx)"),
-    ("binary.xlsx", bytes(range(256)), "binary.xlsx is not an Excel workbook (.xlsx)"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("missing.xlsx", None, "Cannot find"),
+        (
+            "data.csv",
+            b"SKU,Description\nA,x\n",
+            "data.csv is a text or CSV file, not an Excel workbook (.xlsx)",
+        ),
+        (
+            "broken.xlsx",
+            b"this is not a zip file",
+            "broken.xlsx is a text or CSV file with a workbook's name, not an Excel workbook (.xlsx)",
+        ),
+        ("binary.xlsx", bytes(range(256)), "binary.xlsx is not an Excel workbook (.xlsx)"),
+    ],
+)
 def test_unreadable_files(tmp_path, name, content, message):
     path = tmp_path / name
     if content is not None:
@@ -130,7 +158,7 @@ def test_merged_cells_in_the_data_are_reported(tmp_path):
 
 def _from_template_version(path: Path, headers: list[str], version: int) -> Path:
     """A products workbook whose hidden sheet says it was made from `version` of the template."""
-    write_products(path, [dict(zip(headers, ["A", "ITEM", "x", "PT"]))], headers=headers)
+    write_products(path, [dict(zip(headers, ["A", "ITEM", "x", "PT"], strict=False))], headers=headers)
     book = openpyxl.load_workbook(path)
     book["_pbload"]["B2"] = version
     book.save(path)
@@ -143,14 +171,19 @@ def test_an_older_template_is_told_what_changed_in_one_message(tmp_path):
     with pytest.raises(WorkbookError) as caught:
         read_workbook(path)
     message = str(caught.value)
-    assert message.startswith("Sheet 'Products' comes from version 1 of the Products template; pbload now uses "
-                              "version 2, which follows PB's documented fields. 'Country of Origin' is now "
-                              "'Origin Country'")
-    assert message.endswith("Run `pbload template products` for the new template, copy your rows into it and "
-                            "load again.")
+    assert message.startswith(
+        "Sheet 'Products' comes from version 1 of the Products template; pbload now uses "
+        "version 2, which follows PB's documented fields. 'Country of Origin' is now "
+        "'Origin Country'"
+    )
+    assert message.endswith(
+        "Run `pbload template products` for the new template, copy your rows into it and load again."
+    )
     assert "\n" not in message
 
 
 def test_an_older_template_whose_columns_still_fit_is_read(tmp_path):
-    path = _from_template_version(tmp_path / "old.xlsx", ["SKU", "Product Type", "Description", "Origin Country"], 1)
+    path = _from_template_version(
+        tmp_path / "old.xlsx", ["SKU", "Product Type", "Description", "Origin Country"], 1
+    )
     assert read_workbook(path).sheets[0].frame.loc[2, "details.originCountryCode"] == "PT"

@@ -63,10 +63,21 @@ def test_products_template_anatomy(cli, tmp_path):
 def test_template_all_and_unknown_resource(cli, tmp_path):
     assert cli("template", "all", "-o", tmp_path / "all.xlsx").exit_code == 0
     book = openpyxl.load_workbook(tmp_path / "all.xlsx")
-    assert book.sheetnames == ["Products", "BOMs", "Work Orders", "ASNs", "Orders", "Returns", "Instructions",
-                               "_pbload"]
+    assert book.sheetnames == [
+        "Products",
+        "BOMs",
+        "Work Orders",
+        "ASNs",
+        "Orders",
+        "Returns",
+        "Instructions",
+        "_pbload",
+    ]
     assert [[c.value for c in r] for r in book["_pbload"].iter_rows()][:3] == [
-        ["template", "all"], ["products", 2], ["boms", 1]]
+        ["template", "all"],
+        ["products", 2],
+        ["boms", 1],
+    ]
     orders = [c.value for c in book["Orders"][1]]
     assert orders[:2] == ["Client Order ID*", "Customer Order ID"] and "SKU*" in orders
     assert book["Orders"].column_dimensions["R"].number_format == "@"  # postal code keeps its zeros

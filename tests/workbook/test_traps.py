@@ -39,8 +39,10 @@ def issues_of(path: Path) -> list[tuple[int, str | None, str, str, str]]:
 
 def errors_sheet(path: Path) -> list[tuple]:
     book = openpyxl.load_workbook(path)
-    return [tuple(c.value for c in row[:5]) + (row[1].hyperlink.location if row[1].hyperlink else None,)
-            for row in book["Errors"].iter_rows(min_row=2)]
+    return [
+        tuple(c.value for c in row[:5]) + (row[1].hyperlink.location if row[1].hyperlink else None,)
+        for row in book["Errors"].iter_rows(min_row=2)
+    ]
 
 
 @pytest.mark.parametrize("error", ["#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?"])
@@ -59,7 +61,8 @@ def test_an_error_value_is_reported_at_its_cell_not_read_as_blank(cli, tmp_path,
     assert statuses[3]["Status"] == "INVALID" and statuses[3]["Error Code"] == "formula-error"
     assert [s["Status"] for r, s in sorted(statuses.items()) if r != 3] == ["VALID", "VALID"]
     assert errors_sheet(tmp_path / "p.result.xlsx") == [
-        ("Products", "C3", "error", "formula-error", message, "'Products'!C3")]
+        ("Products", "C3", "error", "formula-error", message, "'Products'!C3")
+    ]
 
 
 def test_a_row_whose_only_value_is_an_error_is_not_skipped_as_blank(tmp_path):
@@ -72,11 +75,21 @@ def test_a_row_whose_only_value_is_an_error_is_not_skipped_as_blank(tmp_path):
 def test_an_error_cell_without_its_value_is_still_an_error(tmp_path):
     book = products_book(plain_rows(2))
     book.save(tmp_path / "p.xlsx")
-    _edit_sheet(tmp_path / "p.xlsx", lambda xml: xml.replace(
-        b'<c r="C3" t="inlineStr"><is><t>Product 1</t></is></c>', b'<c r="C3" t="e"/>'))
+    _edit_sheet(
+        tmp_path / "p.xlsx",
+        lambda xml: xml.replace(
+            b'<c r="C3" t="inlineStr"><is><t>Product 1</t></is></c>', b'<c r="C3" t="e"/>'
+        ),
+    )
     assert issues_of(tmp_path / "p.xlsx") == [
-        (3, "Description", "formula-error", "error",
-         "Description holds the error #N/A (a formula that fails), so it has no value to send.")]
+        (
+            3,
+            "Description",
+            "formula-error",
+            "error",
+            "Description holds the error #N/A (a formula that fails), so it has no value to send.",
+        )
+    ]
 
 
 def test_errors_in_a_column_pbload_does_not_read_are_left_alone(tmp_path):
@@ -96,8 +109,10 @@ def test_a_formula_never_calculated_must_be_calculated_first(cli, tmp_path):
     result = cli("validate", tmp_path / "p.xlsx")
 
     assert result.exit_code == 1
-    assert ("Products row 2, Description: Description holds a formula whose value was never calculated, so it has "
-            "no value to send.") in result.output
+    assert (
+        "Products row 2, Description: Description holds a formula whose value was never calculated, so it has "
+        "no value to send."
+    ) in result.output
     statuses = read_statuses(tmp_path / "p.result.xlsx")
     assert [statuses[r]["Error Code"] for r in (2, 3)] == ["formula-not-calculated", "formula-not-calculated"]
 
@@ -106,9 +121,13 @@ def test_formulas_with_stored_values_are_read_as_their_values(tmp_path):
     book = products_book(plain_rows(2))
     book.save(tmp_path / "p.xlsx")
     # as Excel saves a formula: the formula and the value it last calculated, an empty text result too
-    _edit_sheet(tmp_path / "p.xlsx", lambda xml: xml.replace(
-        b'<c r="D2" t="inlineStr"><is><t>Casa</t></is></c>',
-        b'<c r="D2" t="str"><f>UPPER("casa")</f><v>CASA</v></c><c r="E2" t="str"><f>""</f><v></v></c>'))
+    _edit_sheet(
+        tmp_path / "p.xlsx",
+        lambda xml: xml.replace(
+            b'<c r="D2" t="inlineStr"><is><t>Casa</t></is></c>',
+            b'<c r="D2" t="str"><f>UPPER("casa")</f><v>CASA</v></c><c r="E2" t="str"><f>""</f><v></v></c>',
+        ),
+    )
     data = read_workbook(tmp_path / "p.xlsx").sheets[0]
     assert data.issues == []
     assert data.frame.loc[2, "details.brand"] == "CASA"
@@ -127,7 +146,13 @@ def test_hidden_rows_and_columns_are_loaded_and_said(cli, tmp_path):
     assert result.exit_code == 0, result.output
     found = [i for i in issues_of(tmp_path / "p.xlsx")]
     assert found == [
-        (1, "Description", "hidden-column", "warning", "Column 'Description' is hidden; its values are loaded all the same."),
+        (
+            1,
+            "Description",
+            "hidden-column",
+            "warning",
+            "Column 'Description' is hidden; its values are loaded all the same.",
+        ),
         (3, None, "hidden-row", "warning", "Row 3 is hidden; it is loaded all the same."),
         (240, None, "hidden-row", "warning", "Row 240 is hidden; it is loaded all the same."),
     ]
@@ -150,8 +175,20 @@ def test_rows_hidden_by_a_filter_are_filtered_rows(tmp_path):
         ws.row_dimensions[row].hidden = True
     book.save(tmp_path / "p.xlsx")
     assert issues_of(tmp_path / "p.xlsx") == [
-        (3, None, "filtered-row", "warning", "Row 3 is hidden by the sheet's filter; it is loaded all the same."),
-        (4, None, "filtered-row", "warning", "Row 4 is hidden by the sheet's filter; it is loaded all the same."),
+        (
+            3,
+            None,
+            "filtered-row",
+            "warning",
+            "Row 3 is hidden by the sheet's filter; it is loaded all the same.",
+        ),
+        (
+            4,
+            None,
+            "filtered-row",
+            "warning",
+            "Row 4 is hidden by the sheet's filter; it is loaded all the same.",
+        ),
     ]
 
 
@@ -166,9 +203,11 @@ def test_a_hidden_stale_sheet_beside_its_visible_copy_is_refused(cli, tmp_path):
     result = cli("validate", tmp_path / "p.xlsx")
 
     assert result.exit_code == 2
-    assert ("Sheet 'Products' is hidden, and pbload loads it by its name, not the visible sheet 'Products (2)' that "
-            "looks like its copy. Delete the hidden sheet and rename 'Products (2)' to 'Products' (or unhide "
-            "'Products' if it is the one to load), then load again.") in result.output
+    assert (
+        "Sheet 'Products' is hidden, and pbload loads it by its name, not the visible sheet 'Products (2)' that "
+        "looks like its copy. Delete the hidden sheet and rename 'Products (2)' to 'Products' (or unhide "
+        "'Products' if it is the one to load), then load again."
+    ) in result.output
     assert not (tmp_path / "p.result.xlsx").exists()
 
 
@@ -192,7 +231,8 @@ def test_a_hidden_sheet_with_no_visible_copy_loads_with_a_warning(cli, tmp_path)
     assert result.exit_code == 0, result.output
     book = read_workbook(tmp_path / "p.xlsx")
     assert [(i.sheet, i.code, i.message) for i in book.issues] == [
-        ("Products", "hidden-sheet", "Sheet 'Products' is hidden; its rows are loaded all the same.")]
+        ("Products", "hidden-sheet", "Sheet 'Products' is hidden; its rows are loaded all the same.")
+    ]
     assert {s["Status"] for s in read_statuses(tmp_path / "p.result.xlsx").values()} == {"VALID"}
 
 
@@ -215,7 +255,8 @@ def test_headers_below_title_rows_get_one_message(cli, tmp_path, title_rows):
     above = "row 1" if title_rows == 1 else f"rows 1–{title_rows}"
     assert result.output.strip().endswith(
         f"Sheet 'Products' has its headers on row {title_rows + 1}, but pbload reads them from row 1. "
-        f"Delete {above} above the headers (titles or notes) and load the workbook again.")
+        f"Delete {above} above the headers (titles or notes) and load the workbook again."
+    )
     assert "has no" not in result.output
 
 
@@ -238,8 +279,11 @@ def test_data_without_headers_on_row_1_is_not_taken_for_an_empty_sheet(tmp_path)
     ws.title = "Products"
     ws["A2"], ws["B2"], ws["C2"] = "A", "ITEM", "x"
     book.save(tmp_path / "p.xlsx")
-    with pytest.raises(WorkbookError, match=r"^Sheet 'Products' has no headers on row 1, where pbload reads them\. "
-                                            r"Put the template's headers there \(see `pbload template products`\)"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"^Sheet 'Products' has no headers on row 1, where pbload reads them\. "
+        r"Put the template's headers there \(see `pbload template products`\)",
+    ):
         read_workbook(tmp_path / "p.xlsx")
 
 

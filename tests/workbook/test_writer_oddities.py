@@ -18,7 +18,13 @@ from python_calamine import CalamineWorkbook
 from loader.models import Issue, Outcome, Status
 from loader.workbook.writer import OPENPYXL, STREAM, write_result_workbook
 from tests.workbook.result_cases import (
-    POSITIONS, raw_workbook, report, result_columns, soffice_csv, styled_products, styled_report,
+    POSITIONS,
+    raw_workbook,
+    report,
+    result_columns,
+    soffice_csv,
+    styled_products,
+    styled_report,
 )
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -27,10 +33,10 @@ OTHER_WRITER = (
     '<{p}selection activeCell="B2" sqref="B2"/></{p}sheetView></{p}sheetViews><{p}sheetFormatPr defaultRowHeight="15"/>'
     '<{p}cols><{p}col min="1" max="1024" width="11" customWidth="1"/></{p}cols><{p}sheetData>'
     '<{p}row spans="1:3"><{p}c t="s"><{p}v>0</{p}v></{p}c><{p}c t="s"><{p}v>1</{p}v></{p}c><{p}c t="s"><{p}v>2</{p}v>'
-    '</{p}c></{p}row>'
+    "</{p}c></{p}row>"
     '<{p}row r="2" spans="1:3"><{p}c r="A2" t="s"><{p}v>3</{p}v></{p}c><{p}c r="B2" t="n"><{p}v>5</{p}v></{p}c>'
     '<{p}c r="C2" t="inlineStr"><{p}is><{p}r><{p}rPr><{p}color rgb="FFFF0000"/></{p}rPr><{p}t>red</{p}t></{p}r></{p}is>'
-    '</{p}c></{p}row>'
+    "</{p}c></{p}row>"
     '<{p}row><{p}c><{p}v>7</{p}v></{p}c><{p}c t="s"><{p}v>4</{p}v></{p}c></{p}row>'
     '<{p}row r="4" spans="1:3" ht="20" customHeight="1"/>'
     '<{p}row r="5"/>'
@@ -41,23 +47,36 @@ OTHER_POSITIONS = {"Products": {"SKU": 0, "Weight": 1, "Colour": 2}}
 
 
 def other_writer_report(path):
-    return report(path, {2: Outcome(Status.CREATED, "PB-1", transaction_id="t-1"),
-                         3: Outcome(Status.INVALID, None, "wrong-type", "Weight: must be a number."),
-                         5: Outcome(Status.FAILED, None, "PB-1", "Refused.")},
-                  [Issue("Products", 3, "Weight", "wrong-type", "Weight must be a number.")])
+    return report(
+        path,
+        {
+            2: Outcome(Status.CREATED, "PB-1", transaction_id="t-1"),
+            3: Outcome(Status.INVALID, None, "wrong-type", "Weight: must be a number."),
+            5: Outcome(Status.FAILED, None, "PB-1", "Refused."),
+        },
+        [Issue("Products", 3, "Weight", "wrong-type", "Weight must be a number.")],
+    )
 
 
 def check_other_writer(path):
-    assert result_columns(path) == {2: ("CREATED", "PB-1", None, None, "t-1"),
-                                    3: ("INVALID", None, "wrong-type", "Weight: must be a number.", None),
-                                    5: ("FAILED", None, "PB-1", "Refused.", None)}
+    assert result_columns(path) == {
+        2: ("CREATED", "PB-1", None, None, "t-1"),
+        3: ("INVALID", None, "wrong-type", "Weight: must be a number.", None),
+        5: ("FAILED", None, "PB-1", "Refused.", None),
+    }
     book = openpyxl.load_workbook(path)
     ws = book["Products"]
     assert [[c.value for c in row] for row in ws.iter_rows(max_col=3, max_row=3)] == [
-        ["SKU", "Weight", "Colour"], ["A-1", 5, "red"], [7, "C-3", None]]
+        ["SKU", "Weight", "Colour"],
+        ["A-1", 5, "red"],
+        [7, "C-3", None],
+    ]
     assert ws["B3"].comment.text == "Weight must be a number."
     assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:I5"
-    assert (ws.column_dimensions["A"].width, ws.column_dimensions["D"].width) == (11, 9)  # Status fits its header
+    assert (ws.column_dimensions["A"].width, ws.column_dimensions["D"].width) == (
+        11,
+        9,
+    )  # Status fits its header
     assert ws.row_dimensions[4].height == 20
     assert not ws.sheet_view.tabSelected and book.active.title == "Summary"
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Products").to_python()
@@ -66,24 +85,30 @@ def check_other_writer(path):
 
 def test_rows_and_cells_without_references_shared_strings_and_rich_text(tmp_path):
     source = raw_workbook(tmp_path / "in.xlsx", OTHER_WRITER.format(p=""), SHARED)
-    written = write_result_workbook(source, tmp_path / "out.xlsx", other_writer_report(source), OTHER_POSITIONS)
+    written = write_result_workbook(
+        source, tmp_path / "out.xlsx", other_writer_report(source), OTHER_POSITIONS
+    )
     assert written.method == STREAM
     check_other_writer(written.path)
     with zipfile.ZipFile(written.path) as z:
         sheet = z.read("xl/worksheets/sheet1.xml")
-    assert b"<rowBreaks" in sheet and b"spans" not in sheet.split(b"<row r=\"4\"")[0]
-    assert b'<row r="4" spans="1:3" ht="20" customHeight="1"/>' in sheet  # rows without a status stay as they were
+    assert b"<rowBreaks" in sheet and b"spans" not in sheet.split(b'<row r="4"')[0]
+    assert (
+        b'<row r="4" spans="1:3" ht="20" customHeight="1"/>' in sheet
+    )  # rows without a status stay as they were
 
 
 def test_the_x_prefix_of_dotnet_writers(tmp_path):
     source = raw_workbook(tmp_path / "in.xlsx", OTHER_WRITER.format(p="x:"), SHARED, prefix="x:")
-    written = write_result_workbook(source, tmp_path / "out.xlsx", other_writer_report(source), OTHER_POSITIONS)
+    written = write_result_workbook(
+        source, tmp_path / "out.xlsx", other_writer_report(source), OTHER_POSITIONS
+    )
     assert written.method == STREAM
     check_other_writer(written.path)
 
 
 AGAIN = (
-    '<sheetData>'
+    "<sheetData>"
     '<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is><t>Status</t></is></c>'
     '<c r="C1" t="inlineStr"><is><t>PB ID</t></is></c><c r="D1" t="inlineStr"><is><t>Error Code</t></is></c>'
     '<c r="E1" t="inlineStr"><is><t>Message</t></is></c><c r="F1" t="inlineStr"><is><t>Transaction ID</t></is></c>'
@@ -96,39 +121,52 @@ AGAIN = (
     '</mergeCells><conditionalFormatting sqref="A2:A3"><cfRule type="containsBlanks" priority="1">'
     '<formula>LEN(TRIM(A2))=0</formula><extLst><ext uri="{B025F937-C7B1-47D3-B67F-A62EFF666E3E}" '
     'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:id>{00000000-0000-0000-0000-'
-    '000000000001}</x14:id></ext></extLst></cfRule></conditionalFormatting>'
+    "000000000001}</x14:id></ext></extLst></cfRule></conditionalFormatting>"
     '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
 )
-NAMES = ('<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">Products!$A$1:$G$3'
-         '</definedName><definedName name="_xlnm.Print_Area" localSheetId="0">Products!$A$1:$A$3</definedName>'
-         '<definedName name="Prices">Products!$G$2:$G$3</definedName></definedNames>')
+NAMES = (
+    '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">Products!$A$1:$G$3'
+    '</definedName><definedName name="_xlnm.Print_Area" localSheetId="0">Products!$A$1:$A$3</definedName>'
+    '<definedName name="Prices">Products!$G$2:$G$3</definedName></definedNames>'
+)
 
 
 @pytest.mark.filterwarnings("ignore:Unknown extension")  # openpyxl reading the user's x14 rule id
 @pytest.mark.parametrize("method", [STREAM, OPENPYXL])
 def test_pbload_columns_already_there_with_merges_formats_and_names_around_them(tmp_path, method):
     source = raw_workbook(tmp_path / "in.xlsx", AGAIN, defined_names=NAMES)
-    run = report(source, {2: Outcome(Status.UNCHANGED, "PB-1"), 3: Outcome(Status.INVALID, None, "required", "SKU!")},
-                 [Issue("Products", 3, "SKU", "required", "SKU is required.")])
-    written = write_result_workbook(source, tmp_path / "out.xlsx", run, {"Products": {"SKU": 0}}, method=method)
+    run = report(
+        source,
+        {2: Outcome(Status.UNCHANGED, "PB-1"), 3: Outcome(Status.INVALID, None, "required", "SKU!")},
+        [Issue("Products", 3, "SKU", "required", "SKU is required.")],
+    )
+    written = write_result_workbook(
+        source, tmp_path / "out.xlsx", run, {"Products": {"SKU": 0}}, method=method
+    )
     assert written.method == method
     book = openpyxl.load_workbook(written.path)
     ws = book["Products"]
-    assert [[c.value for c in row] for row in ws.iter_rows()] [:3] == [
+    assert [[c.value for c in row] for row in ws.iter_rows()][:3] == [
         ["SKU", "Status", "PB ID", "Error Code", "Message", "Transaction ID", "Mine"],
         ["A-1", "UNCHANGED", "PB-1", None, None, None, 42],
         ["B-2", "INVALID", None, "required", "SKU!", None, "=G2*2"],
     ]
     assert [str(r) for r in ws.merged_cells.ranges] == ["A6:B6"]  # D3:E4 would have hidden pbload's cells
     rules = sorted((str(cf.sqref), r.type, r.priority) for cf in ws.conditional_formatting for r in cf.rules)
-    assert rules == [("A2:A3", "containsBlanks", 2), ("A2:F3", "expression", 3), ("A2:F3", "expression", 4),
-                     ("A3", "expression", 1)]
+    assert rules == [
+        ("A2:A3", "containsBlanks", 2),
+        ("A2:F3", "expression", 3),
+        ("A2:F3", "expression", 4),
+        ("A3", "expression", 1),
+    ]
     assert ws.auto_filter.ref == "A1:G3" and ws.print_area == "'Products'!$A$1:$F$3"
     assert book.defined_names["Prices"].attr_text == "Products!$G$2:$G$3"
     assert ws["A3"].comment.text == "SKU is required."
     with zipfile.ZipFile(written.path) as z:
         names = z.read("xl/workbook.xml")
-    assert re.search(rb'<definedName name="_xlnm._FilterDatabase" localSheetId="2" hidden="1">\s*\'?Products', names)
+    assert re.search(
+        rb'<definedName name="_xlnm._FilterDatabase" localSheetId="2" hidden="1">\s*\'?Products', names
+    )
 
 
 EXCEL_VML = (
@@ -138,36 +176,57 @@ EXCEL_VML = (
     'path="m,l,21600r21600,l21600,xe">\n  <v:stroke joinstyle="miter"/>\n  <v:path gradientshapeok="t" '
     'o:connecttype="rect"/>\n </v:shapetype>{shapes}</xml>'
 )
-SHAPE = ('<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;visibility:hidden" '
-         'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/><v:textbox><div style="text-align:left">'
-         '</div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-         '<x:Anchor>2, 15, 0, 10, 4, 15, 4, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row>'
-         '<x:Column>{col}</x:Column></x:ClientData></v:shape>')
-COMMENTS = ('<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Ana</author>'
-            '<author>pbload</author></authors><commentList><comment ref="B2" authorId="0"><text><r><rPr><b/></rPr>'
-            '<t>Ana:</t></r><r><t xml:space="preserve"> check the weight</t></r></text></comment>'
-            '<comment ref="C3" authorId="1"><text><t>Old problem.</t></text></comment></commentList></comments>')
+SHAPE = (
+    '<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;visibility:hidden" '
+    'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/><v:textbox><div style="text-align:left">'
+    '</div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+    "<x:Anchor>2, 15, 0, 10, 4, 15, 4, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row>"
+    "<x:Column>{col}</x:Column></x:ClientData></v:shape>"
+)
+COMMENTS = (
+    '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Ana</author>'
+    '<author>pbload</author></authors><commentList><comment ref="B2" authorId="0"><text><r><rPr><b/></rPr>'
+    '<t>Ana:</t></r><r><t xml:space="preserve"> check the weight</t></r></text></comment>'
+    '<comment ref="C3" authorId="1"><text><t>Old problem.</t></text></comment></commentList></comments>'
+)
 
 
 def test_comments_by_others_stay_and_earlier_notes_of_pbload_go(tmp_path):
-    sheet = (OTHER_WRITER.format(p="").replace("</rowBreaks>", "</rowBreaks><legacyDrawing r:id=\"rId9\"/>"))
+    sheet = OTHER_WRITER.format(p="").replace("</rowBreaks>", '</rowBreaks><legacyDrawing r:id="rId9"/>')
     source = raw_workbook(
-        tmp_path / "in.xlsx", sheet, SHARED,
-        extra_sheet_rels=(f'<Relationship Id="rId8" Type="{REL}/comments" Target="../comments1.xml"/>'
-                          f'<Relationship Id="rId9" Type="{REL}/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/>'),
-        extra_parts={"xl/comments1.xml": COMMENTS,
-                     "xl/drawings/vmlDrawing1.vml": EXCEL_VML.format(shapes=SHAPE.format(id=1025, row=1, col=1)
-                                                                     + SHAPE.format(id=1026, row=2, col=2))},
-        extra_types=('<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
-                     '<Override PartName="/xl/comments1.xml" '
-                     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/>'))
-    run = report(source, {2: Outcome(Status.INVALID), 3: Outcome(Status.INVALID)},
-                 [Issue("Products", 2, "Weight", "wrong-type", "Weight must be a number."),
-                  Issue("Products", 3, "SKU", "required", "SKU is required.")])
+        tmp_path / "in.xlsx",
+        sheet,
+        SHARED,
+        extra_sheet_rels=(
+            f'<Relationship Id="rId8" Type="{REL}/comments" Target="../comments1.xml"/>'
+            f'<Relationship Id="rId9" Type="{REL}/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/>'
+        ),
+        extra_parts={
+            "xl/comments1.xml": COMMENTS,
+            "xl/drawings/vmlDrawing1.vml": EXCEL_VML.format(
+                shapes=SHAPE.format(id=1025, row=1, col=1) + SHAPE.format(id=1026, row=2, col=2)
+            ),
+        },
+        extra_types=(
+            '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+            '<Override PartName="/xl/comments1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/>'
+        ),
+    )
+    run = report(
+        source,
+        {2: Outcome(Status.INVALID), 3: Outcome(Status.INVALID)},
+        [
+            Issue("Products", 2, "Weight", "wrong-type", "Weight must be a number."),
+            Issue("Products", 3, "SKU", "required", "SKU is required."),
+        ],
+    )
     written = write_result_workbook(source, tmp_path / "out.xlsx", run, OTHER_POSITIONS)
     assert written.method == STREAM
     ws = openpyxl.load_workbook(written.path)["Products"]
-    notes = {c.coordinate: (c.comment.author, c.comment.text) for row in ws.iter_rows() for c in row if c.comment}
+    notes = {
+        c.coordinate: (c.comment.author, c.comment.text) for row in ws.iter_rows() for c in row if c.comment
+    }
     assert notes == {"B2": ("Ana", "Ana: check the weight"), "A3": ("pbload", "SKU is required.")}
     with zipfile.ZipFile(written.path) as z:
         vml = z.read("xl/drawings/vmlDrawing1.vml").decode()
@@ -198,4 +257,6 @@ def test_libreoffice_opens_every_kind_of_result(tmp_path):
         assert sheets["Errors"].splitlines()[1].startswith("Products,B3,error,not-allowed,")
     assert converted["dotnet"]["Products"].splitlines()[:3] == [
         "SKU,Weight,Colour,Status,PB ID,Error Code,Message,Transaction ID,Changes",
-        "A-1,5,red,CREATED,PB-1,,,t-1,", "7,C-3,,INVALID,,wrong-type,Weight: must be a number.,,"]
+        "A-1,5,red,CREATED,PB-1,,,t-1,",
+        "7,C-3,,INVALID,,wrong-type,Weight: must be a number.,,",
+    ]
