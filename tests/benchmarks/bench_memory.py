@@ -1,0 +1,276 @@
+"""Peak memory of `pbload validate --offline`, and where it comes from (a script, not a test).
+
+    python -m tests.benchmarks.bench_memory [ROWS,...] [BAD]      (default 100,000,1,048,575 lines, 0 % bad)
+    python -m tests.benchmarks.bench_memory --stages ROWS [BAD]   (memory stage by stage)
+    python -m tests.benchmarks.bench_memory --trace ROWS [BAD]    (tracemalloc: the biggest allocation sites)
+
+The default prints the peak memory (VmHWM) of a fresh process running `validate --offline` through the
+CLI on the Orders workbook of `tests.benchmarks.workbooks` at each size (target: at most 1.5 GiB at
+1,048,575 lines).
+
+`--stages` wraps each stage of validate (read, check, plan, resolve, outcomes, write) and prints, for
+each, the resident memory before and after it and its own peak (VmHWM is reset at the stage's start
+through /proc/self/clear_refs), so the stage that makes the peak and what it leaves behind can be told
+apart. `--trace` runs the same under tracemalloc (several times slower: use 100,000 lines and scale)
+and prints, at the end of each stage, the live Python memory by allocation site (C memory, such as
+calamine's own cells, is not seen by tracemalloc; `--stages` sees it).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks import in_child
+from tests.benchmarks.workbooks import orders
+
+MODULE = "tests.benchmarks.bench_memory"
+MB = 1024 * 1024
+
+
+def _status(field: str) -> float:
+    """A figure of /proc/self/status in MB (VmHWM: the peak resident memory; VmRSS: resident now)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far (VmHWM), in MB."""
+    return _status("VmHWM")
+
+
+def rss_mb() -> float:
+    return _status("VmRSS")
+
+
+def reset_peak() -> None:
+    """Start VmHWM again from the resident memory of now (Linux: 5 into /proc/self/clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def _cli_argv(path: str, tmp: str) -> list[str]:
+    return ["validate", path, "--offline", "-o", f"{tmp}/result.xlsx", "--state-dir", tmp, "--no-progress"]
+
+
+def _peak(path: str) -> dict:
+    """validate --offline as the user runs it (the CLI, in this fresh process); its peak memory."""
+    from loader.cli import main
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            main(_cli_argv(path, tmp), standalone_mode=False)
+        except SystemExit as exc:  # 1: invalid rows found
+            if exc.code not in (0, 1, None):
+                raise
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+# --- stage by stage -------------------------------------------------------------------------------
+
+
+class Stages:
+    """Resident memory around each wrapped call: before, after, and the call's own peak."""
+
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
+        self.rows: list[dict[str, Any]] = []
+        self.depth = 0
+
+    def wrap(self, owner: Any, name: str, stage: str) -> None:
+        original = getattr(owner, name, None)
+        if original is None:
+            print(f"note: {owner.__name__}.{name} is gone; stage {stage} not measured", file=sys.stderr)
+            return
+        setattr(owner, name, self._measured(original, stage))
+
+    def _measured(self, original: Callable[..., Any], stage: str) -> Callable[..., Any]:
+        def measured(*args: Any, **kwargs: Any) -> Any:
+            if self.depth:  # a stage inside another (plan inside outcomes): the outer one measures
+                return self._inner(original, stage, args, kwargs)
+            self.depth += 1
+            before, start = rss_mb(), time.perf_counter()
+            reset_peak()
+            try:
+                result = original(*args, **kwargs)
+            finally:
+                self.depth -= 1
+            row = {
+                "stage": stage,
+                "seconds": time.perf_counter() - start,
+                "before": before,
+                "peak": peak_mb(),
+                "after": rss_mb(),
+            }
+            if self.trace:
+                row["sites"] = _sites(tracemalloc.take_snapshot())
+                row["traced"] = tracemalloc.get_traced_memory()[0] / MB
+            self.rows.append(row)
+            return result
+
+        return measured
+
+    def _inner(self, original: Callable[..., Any], stage: str, args: Any, kwargs: Any) -> Any:
+        before, start = rss_mb(), time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            self.rows.append(
+                {
+                    "stage": f"  {stage}",
+                    "seconds": time.perf_counter() - start,
+                    "before": before,
+                    "peak": peak_mb(),
+                    "after": rss_mb(),
+                }
+            )
+
+
+# Where an allocation is attributed: the first frame of these files, walking out from the allocation.
+OURS = ("/loader/",)
+SITES = 12
+
+
+def _sites(snapshot: tracemalloc.Snapshot) -> list[tuple[str, float, int]]:
+    """Live memory by the innermost pbload line that asked for it (or the library's line if none did)."""
+    by_site: dict[str, list[float]] = {}
+    for stat in snapshot.statistics("traceback"):
+        frames = list(stat.traceback)  # most recent call last
+        ours = [f for f in frames if any(part in f.filename for part in OURS)]
+        frame = ours[-1] if ours else frames[-1]
+        site = f"{frame.filename.split('/loader/')[-1]}:{frame.lineno}"
+        got = by_site.setdefault(site, [0.0, 0])
+        got[0] += stat.size / MB
+        got[1] += stat.count
+    ranked = sorted(by_site.items(), key=lambda kv: -kv[1][0])[:SITES]
+    return [(site, size, int(count)) for site, (size, count) in ranked]
+
+
+def _stages(path: str, trace: bool) -> dict:
+    if trace:
+        tracemalloc.start(25)
+    start_rss = rss_mb()
+    from loader import pipeline, plan
+    from loader.settings import load_settings
+
+    stages = Stages(trace)
+    stages.wrap(pipeline, "read_workbook", "read")
+    stages.wrap(pipeline, "check_sheet", "check")
+    stages.wrap(pipeline, "_validate_sheets", "plan+outcomes")
+    stages.wrap(pipeline, "plan_sheet", "plan_sheet")
+    stages.wrap(plan.Dependencies, "resolve", "resolve")
+    stages.wrap(pipeline, "_write", "write")
+    imported = rss_mb()
+    with tempfile.TemporaryDirectory() as state:
+        settings = load_settings({"state_dir": state, "env": "local"}, environ={})
+        report = pipeline.validate(Path(path), settings, Path(state) / "result.xlsx", offline=True)
+        kept = rss_mb()
+        structures = _structures(report) if not trace else {}
+        del report
+        gc.collect()
+    return {
+        "start": start_rss,
+        "imported": imported,
+        "stages": stages.rows,
+        "end_with_report": kept,
+        "end_without_report": rss_mb(),
+        "structures": structures,
+        "peak_mb": peak_mb(),
+    }
+
+
+def _structures(report: Any) -> dict[str, float]:
+    """What the report itself holds at the end, measured by building it again (tracemalloc, MB)."""
+    tracemalloc.start()
+    sheets = report.sheets
+    base = tracemalloc.get_traced_memory()[0]
+    copies = [dict(s.outcomes) for s in sheets]  # the dict alone: its Outcome objects are shared
+    dicts = tracemalloc.get_traced_memory()[0] - base
+    rows = [list(s.rows) for s in sheets]
+    lists = tracemalloc.get_traced_memory()[0] - base - dicts
+    tracemalloc.stop()
+    outcomes = {id(o): o for s in sheets for o in s.outcomes.values()}
+    del copies, rows
+    return {
+        "outcome dicts (MB, without keys' ints)": dicts / MB,
+        "rows lists (MB, pointers only)": lists / MB,
+        "distinct Outcome objects": float(len(outcomes)),
+        "issues": float(len(report.issues)),
+    }
+
+
+def _print_stages(result: dict) -> None:
+    print(f"  process at start {result['start']:.0f} MB, after importing loader {result['imported']:.0f} MB")
+    print("  stage            seconds   RSS before   stage's peak   RSS after")
+    for row in result["stages"]:
+        print(
+            f"  {row['stage']:<15} {row['seconds']:>8.1f} {row['before']:>10.0f} MB {row['peak']:>11.0f} MB "
+            f"{row['after']:>9.0f} MB"
+            + (f"   (tracemalloc: {row['traced']:.0f} MB live)" if "traced" in row else "")
+        )
+        for site, size, count in row.get("sites", []):
+            print(f"      {size:>8.1f} MB {count:>10,} blocks  {site}")
+    print(
+        f"  at the end: {result['end_with_report']:.0f} MB with the report, "
+        f"{result['end_without_report']:.0f} MB without; process peak {result['peak_mb']:.0f} MB"
+    )
+    for name, value in result["structures"].items():
+        print(f"    {name}: {value:,.1f}")
+
+
+# --- the parent -----------------------------------------------------------------------------------
+
+
+def _child(kind: str, path: str) -> None:
+    if kind == "peak":
+        result = _peak(path)
+    else:
+        result = _stages(path, trace=kind == "trace")
+    print(json.dumps(result))
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["--child"]:
+        _child(args[1], args[2])
+        return
+    if args[:1] in (["--stages"], ["--trace"]):
+        kind, rows = args[0][2:], int(args[1])
+        bad = float(args[2]) if len(args) > 2 else 0.0
+        path = orders(rows, bad / 100)
+        print(f"validate --offline, {rows:,} order lines, {bad:g}% bad ({kind}); {load()}")
+        _print_stages(in_child(MODULE, kind, str(path)))
+        print(f"done; {load()}")
+        return
+    sizes = [int(n) for n in args[0].split(",")] if args else [100_000, 1_048_575]
+    bad = float(args[1]) if len(args) > 1 else 0.0
+    print(f"peak memory (VmHWM) of validate --offline in a fresh process, {bad:g}% bad rows; {load()}")
+    for rows in sizes:
+        path = orders(rows, bad / 100)
+        result = in_child(MODULE, "peak", str(path))
+        print(
+            f"  {rows:>9,} order lines: peak {result['peak_mb']:,.0f} MB ({result['peak_mb'] / 1024:.2f} GiB), "
+            f"{result['seconds']:.1f} s; {load()}"
+        )
+    print("  target: at most 1.5 GiB at 1,048,575 lines")
+
+
+if __name__ == "__main__":
+    main()
