@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 
 class Severity(str, enum.Enum):
@@ -91,19 +92,60 @@ class Change:
 
 @dataclass(frozen=True)
 class Item:
-    """One API item built from one or more rows of a sheet."""
+    """One API item built from one or more rows of a sheet.
+
+    `payload` is the API body and `values` the rows' checked values (header row first), each a dict by
+    column name; `cleared` holds the cells with the clear marker as (position in the group, column name):
+    what an update lays over PB's record (DESIGN §2). Planning gives a `source` instead of the two: each
+    is then made the first time it is read, so a sheet's items do not hold every row's values and body at
+    once, and `validate` makes none it does not need.
+    """
 
     sheet: str
     key: str
     rows: tuple[int, ...]
     action: Action
-    payload: dict[str, Any]
+    payload: dict[str, Any] = None  # type: ignore[assignment]  # made from `source` when not given
     references: tuple[Reference, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # values of columns that steer pbload (Cancel Reason)
-    # the rows' checked values (header row first) and the cells holding the clear marker, as
-    # (position in the group, column name): what an update lays over PB's record (DESIGN §2)
-    values: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
+    values: tuple[dict[str, Any], ...] = field(default=None, compare=False, repr=False)  # type: ignore[arg-type]
     cleared: frozenset[tuple[int, str]] = frozenset()
+    source: ItemSource | None = field(default=None, compare=False, repr=False)
+
+
+class ItemSource(Protocol):
+    """Where an item's rows' values and body come from when they are first read."""
+
+    def values(self) -> tuple[dict[str, Any], ...]: ...
+
+    def payload(self, values: tuple[dict[str, Any], ...]) -> dict[str, Any]: ...
+
+
+def _made_on_first_read(name: str, make: Callable[[Item], Any]) -> property:
+    """An Item field kept in the instance under `_name` and, while it was not given, made by `make` when read.
+
+    A data descriptor over the dataclass field: the generated __init__ and dataclasses.replace set and
+    read it as they would the field."""
+    kept = f"_{name}"
+
+    def read(item: Item) -> Any:
+        value = item.__dict__.get(kept)
+        if value is None:
+            value = item.__dict__[kept] = make(item)
+        return value
+
+    def give(item: Item, value: Any) -> None:
+        item.__dict__[kept] = value
+
+    return property(read, give)
+
+
+Item.values = _made_on_first_read(  # type: ignore[assignment]
+    "values", lambda item: item.source.values() if item.source is not None else ()
+)
+Item.payload = _made_on_first_read(  # type: ignore[assignment]
+    "payload", lambda item: item.source.payload(item.values) if item.source is not None else {}
+)
 
 
 @dataclass(frozen=True)

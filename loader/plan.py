@@ -35,8 +35,12 @@ class Plan:
 
 
 def plan_sheet(rows: CheckedSheet, invalid: set[int], bodies: bool = True) -> Plan:
-    """Items for the valid rows (or groups) of a checked sheet; without `bodies`, items without their API
-    bodies (`validate`: what it decides needs only the rows' values and keys)."""
+    """Items for the valid rows (or groups) of a checked sheet.
+
+    Only the columns that decide what an item is (key, action, SKU references, steering columns) are
+    converted here, column by column; each item's values and body are made when they are first asked
+    for. Without `bodies` (`validate`, which decides by keys and values) an item has no body at all.
+    """
     resource = rows.data.resource
     plan = Plan([])
     by_row: dict[int, list[Issue]] = {}  # indexed once: a sheet of many bad rows plans in linear time
@@ -44,32 +48,70 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int], bodies: bool = True) -> Pl
         by_row.setdefault(issue.row, []).append(issue)
     for row in invalid:
         plan.settled[row] = invalid_outcome(rows, row, by_row.get(row, []))
-    records = _records(rows.values)
+    values = SheetValues(rows.values, resource, bodies)
     if resource.lines is None:
-        for row, values in records.items():
+        for at, row in enumerate(values.rows):
             if row not in invalid:
-                plan.items.append(_item(rows, resource, (row,), [values], bodies))
+                plan.items.append(_item(rows, values, (row,), (at,)))
         return plan
-    groups: dict[Any, list[int]] = {}  # key -> its rows, in the order the sheet has them
-    for row, values in records.items():
-        if values[resource.key] is not None:
-            groups.setdefault(values[resource.key], []).append(row)
-    for key, group_rows in groups.items():
-        bad = [r for r in group_rows if r in invalid]
+    groups: dict[Any, list[int]] = {}  # key -> its rows' positions, in the order the sheet has them
+    for at, key in enumerate(values.column(resource.key)):
+        if key is not None:
+            groups.setdefault(key, []).append(at)
+    for key, positions in groups.items():
+        numbers = tuple(values.rows[at] for at in positions)
+        bad = [r for r in numbers if r in invalid]
         if bad:
-            for row in group_rows:
+            for row in numbers:
                 if row not in invalid:
                     plan.settled[row] = _sibling_invalid(resource, key, bad)
             continue
-        plan.items.append(_item(rows, resource, tuple(group_rows), [records[r] for r in group_rows], bodies))
+        plan.items.append(_item(rows, values, numbers, tuple(positions)))
     return plan
 
 
-def _records(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
-    """Each row's values by column name, blanks as None (number columns hold NaN for them)."""
-    # replaced column by column, not cell by cell, and the whole frame at once, not group by group
-    plain = frame.astype(object).where(frame.notna(), None)
-    return dict(zip((int(r) for r in frame.index), plain.to_dict("records"), strict=False))
+class SheetValues:
+    """A checked sheet's values as Python objects, blanks as None, converted column by column when first
+    needed (number columns hold NaN for blanks in the frame)."""
+
+    def __init__(self, frame: pd.DataFrame, resource: Resource, bodies: bool) -> None:
+        self._frame = frame
+        self.resource = resource
+        self.bodies = bodies
+        self.rows = [int(r) for r in frame.index]
+        self._columns: dict[str, list[Any]] = {}
+
+    def column(self, name: str) -> list[Any]:
+        """The column's values by position; all None for a column the sheet does not have."""
+        if name not in self._columns:
+            if name in self._frame.columns:
+                column = self._frame[name]
+                self._columns[name] = column.astype(object).where(column.notna(), None).tolist()
+            else:
+                self._columns[name] = [None] * len(self.rows)
+        return self._columns[name]
+
+    def records(self, positions: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
+        """The rows at these positions, each a dict by column name."""
+        columns = [(name, self.column(name)) for name in self._frame.columns]
+        return tuple({name: values[at] for name, values in columns} for at in positions)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """An item's rows in its sheet: where its values and body come from (models.ItemSource)."""
+
+    sheet: SheetValues
+    positions: tuple[int, ...]
+
+    def values(self) -> tuple[dict[str, Any], ...]:
+        return self.sheet.records(self.positions)
+
+    def payload(self, values: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+        if not self.sheet.bodies:
+            return {}
+        resource = self.sheet.resource
+        return resource.build_payload(values[0], list(values) if resource.lines else None)
 
 
 def _blank(value: Any) -> bool:
@@ -77,34 +119,29 @@ def _blank(value: Any) -> bool:
 
 
 def _item(
-    rows: CheckedSheet,
-    resource: Resource,
-    numbers: tuple[int, ...],
-    values: list[dict[str, Any]],
-    bodies: bool = True,
+    rows: CheckedSheet, values: SheetValues, numbers: tuple[int, ...], positions: tuple[int, ...]
 ) -> Item:
-    header = values[0]
-    payload = resource.build_payload(header, values if resource.lines else None) if bodies else {}
+    resource = values.resource
+    first = positions[0]
     # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
     refs = tuple(
-        Reference(PRODUCTS, str(v[f.name]), row, f.header)
-        for n, (row, v) in enumerate(zip(numbers, values, strict=False))
+        Reference(PRODUCTS, str(sku), row, f.header)
+        for n, (row, at) in enumerate(zip(numbers, positions, strict=True))
         for f in resource.fields
-        if f.product_ref and v.get(f.name) is not None and (n == 0 or f.is_line)
+        if f.product_ref and (n == 0 or f.is_line) and (sku := values.column(f.name)[at]) is not None
     )
-    extra = {f.name: header.get(f.name) for f in resource.fields if f.path is None}
-    action = Action(header.get("action") or Action.UPSERT.value)
+    extra = {f.name: values.column(f.name)[first] for f in resource.fields if f.path is None}
+    action = Action(values.column("action")[first] or Action.UPSERT.value)
     cleared = frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
     return Item(
         rows.data.sheet,
-        str(header[resource.key]),
+        str(values.column(resource.key)[first]),
         numbers,
         action,
-        payload,
-        refs,
-        extra,
-        tuple(values),
-        cleared,
+        references=refs,
+        extra=extra,
+        cleared=cleared,
+        source=_Rows(values, positions),
     )
 
 

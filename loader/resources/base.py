@@ -257,9 +257,11 @@ class Resource:
         """The same inside each line."""
         return tuple(
             dict.fromkeys(
-                m.group(1) for f in self.line_fields for m in _SLOT.finditer(f.path.split(LINE_MARK, 1)[1])
+                m.group(1)
+                for f in self.line_fields
+                for m in _SLOT.finditer(f.path.split(LINE_MARK, 1)[1])  # type: ignore[union-attr]
             )
-        )  # type: ignore[union-attr]
+        )
 
     def _lines(self, rows: list[dict[str, Any]], given_only: bool = False) -> list[dict[str, Any]]:
         numbers = [r.get(self.line_number) for r in rows] if self.line_number else []
