@@ -17,11 +17,10 @@ import pandas as pd
 
 from loader.checks import CheckedSheet
 from loader.models import GOOD_STATUSES, Action, Issue, Item, Outcome, Reference, Status
-from loader.resources import Resource
+from loader.resources import BY_NAME, Resource
+from loader.resources.products import PRODUCTS as PRODUCT_RESOURCE
 
-PRODUCTS = "products"
-# A work order builds a kit from its bill of materials: a bill that failed in this run blocks it.
-KIT_BILLS = {"work-orders": "boms"}
+PRODUCTS = PRODUCT_RESOURCE.name  # a SKU reference (Field.product_ref) names one of these
 # Asked with SKUs, says which PB knows and which could not be looked up (with why).
 ProductLookup = Callable[[set[str]], tuple[set[str], dict[str, str]]]
 
@@ -125,10 +124,11 @@ def _item(
     first = positions[0]
     # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
     refs = tuple(
-        Reference(PRODUCTS, str(sku), row, f.header)
+        Reference(name, str(value), row, f.header)
         for n, (row, at) in enumerate(zip(numbers, positions, strict=True))
         for f in resource.fields
-        if f.product_ref and (n == 0 or f.is_line) and (sku := values.column(f.name)[at]) is not None
+        if (n == 0 or f.is_line) and (value := values.column(f.name)[at]) is not None
+        for name in ((PRODUCTS,) if f.product_ref else ()) + f.depends_on
     )
     extra = {f.name: values.column(f.name)[first] for f in resource.fields if f.path is None}
     action = Action(values.column("action")[first] or Action.UPSERT.value)
@@ -186,15 +186,15 @@ class Dependencies:
         self, resource: Resource, items: list[Item]
     ) -> tuple[list[Item], dict[int, Outcome], list[Issue]]:
         """Items ready to send; the rows of blocked or invalid items; issues for unknown SKUs."""
-        self._ask_pb({r.key for item in items for r in item.references if self._absent(r)})
+        self._ask_pb({r.key for item in items for r in item.references if self._at_pb(r)})
         ready, settled, issues = [], {}, []
         for item in items:
             blocked = self._blocked_by(resource, item)
-            unchecked = [r for r in item.references if self._absent(r) and r.key in self._unchecked]
+            unchecked = [r for r in item.references if self._at_pb(r) and r.key in self._unchecked]
             unknown = [
                 r
                 for r in item.references
-                if self._absent(r) and r.key not in self._known_at_pb and self._lookup is not None
+                if self._at_pb(r) and r.key not in self._known_at_pb and self._lookup is not None
             ]
             if blocked:
                 settled.update({row: blocked for row in item.rows})
@@ -210,6 +210,10 @@ class Dependencies:
 
     def _absent(self, ref: Reference) -> bool:
         return ref.key not in self._settled.get(ref.resource, {})
+
+    def _at_pb(self, ref: Reference) -> bool:
+        """A SKU the run has no product for: it must be one PB knows."""
+        return ref.resource == PRODUCTS and self._absent(ref)
 
     def _ask_pb(self, skus: set[str]) -> None:
         wanted = skus - self._asked
@@ -229,18 +233,14 @@ class Dependencies:
         )
 
     def _blocked_by(self, resource: Resource, item: Item) -> Outcome | None:
+        """BLOCKED when an item this one depends on was in the run and did not load."""
         for ref in item.references:
             if not self._absent(ref):
                 row, status = self._settled[ref.resource][ref.key]
                 if status not in GOOD_STATUSES:
-                    return _blocked(f"product {ref.key} (Products row {row}) is {status.value}")
-        bills = KIT_BILLS.get(resource.name)
-        if bills and item.key and bills in self._settled:
-            kit = str(item.payload.get("sku"))
-            if kit in self._settled[bills]:
-                row, status = self._settled[bills][kit]
-                if status not in GOOD_STATUSES:
-                    return _blocked(f"the bill of materials for {kit} (BOMs row {row}) is {status.value}")
+                    needed = BY_NAME[ref.resource]
+                    name = needed.dependency_label.format(key=ref.key)
+                    return _blocked(f"{name} ({needed.sheet} row {row}) is {status.value}")
         return None
 
 

@@ -69,6 +69,9 @@ class Field:
         None  # required when that column has one of these values
     )
     product_ref: bool = False  # the value is a SKU that must be a product (in the workbook or at PB)
+    # other sheets (resource names) whose item of this value, when the run has one, must not have failed:
+    # a work order's kit waits for its bill of materials
+    depends_on: tuple[str, ...] = ()
     example: Any = None
     width: int = 16
     datetime_format: str = ORDER_DATETIME
@@ -195,6 +198,8 @@ class Resource:
     finish: PayloadFinish | None = None
     row_checks: tuple[RowCheck, ...] = ()
     template_changes: dict[int, str] = field(default_factory=dict)  # version -> what changed to reach it
+    # how an item this run failed is named to the items that depend on it ("product {key}")
+    dependency_label: str = "{key}"
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

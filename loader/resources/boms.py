@@ -87,6 +87,7 @@ FIELDS = (
 BOMS = Resource(
     name="boms",
     sheet="BOMs",
+    dependency_label="the bill of materials for {key}",
     fields=FIELDS,
     key="sku",
     template_version=1,

@@ -325,6 +325,7 @@ def dimensions_reordered(sheet: str, values: pd.DataFrame) -> list[Issue]:
 PRODUCTS = Resource(
     name="products",
     sheet="Products",
+    dependency_label="product {key}",
     fields=FIELDS,
     key="sku",
     template_version=2,

@@ -56,6 +56,7 @@ FIELDS = (
         required=True,
         max_length=30,
         product_ref=True,
+        depends_on=("boms",),
         example="KIT-BRKFST-2",
         width=18,
     ),
