@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from loader.codes import Code
 from loader.models import Action, Issue, Severity
 from loader.resources import Field, Kind, Resource
 from loader.resources.base import CLEAR
@@ -35,7 +36,6 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 _NBSP = "\u00a0"
 MAX_ROWS_NAMED = 5  # other rows a duplicate-key message lists
-CANNOT_CLEAR = "cannot-clear"
 
 
 @dataclass
@@ -95,7 +95,7 @@ def take_clears(data: SheetData) -> tuple[dict[int, set[str]], list[Issue]]:
                         data.sheet,
                         row,
                         f.header,
-                        CANNOT_CLEAR,
+                        Code.CANNOT_CLEAR,
                         f"{f.header} is required, so it cannot be cleared: give a value, or leave the "
                         f"cell blank to keep PB's.",
                     )
@@ -116,9 +116,13 @@ def _column_order(resource: Resource, header: str | None) -> int:
 
 @dataclass(frozen=True)
 class _Problem:
-    code: str
+    code: Code
     message: str
-    severity: Severity = Severity.ERROR
+    given: Severity | None = None  # a severity other than the code's own (a control character in a key)
+
+    @property
+    def severity(self) -> Severity:
+        return self.given or self.code.severity
 
 
 Coercer = Callable[[Field, Any], "tuple[Any, _Problem | None]"]
@@ -154,7 +158,7 @@ def _series(f: Field, values: list[Any], index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
-_CLEAN_TYPES = {
+_CLEAN_TYPES: dict[Kind, set[type]] = {
     Kind.DECIMAL: {float, int},
     Kind.BOOLEAN: {bool},
     Kind.DATETIME: {datetime, pd.Timestamp},
@@ -214,7 +218,7 @@ def _text(f: Field, value: Any) -> tuple[Any, _Problem | None]:
     if isinstance(value, str):
         return _clean_text(value)
     if isinstance(value, (datetime, date)):
-        return None, _Problem("wrong-type", "{header} holds a date ({value}), not text.")
+        return None, _Problem(Code.WRONG_TYPE, "{header} holds a date ({value}), not text.")
     if isinstance(value, bool):
         return ("TRUE" if value else "FALSE"), None
     return _number_text(value), None
@@ -234,9 +238,8 @@ def _clean_text(value: str) -> tuple[str | None, _Problem | None]:
     if cleaned == value:
         return value, None
     problem = _Problem(
-        "whitespace",
+        Code.WHITESPACE,
         "{header} '{value}' had spaces at its start or end (or non-breaking spaces); pbload removed them.",
-        Severity.WARNING,
     )
     return cleaned or None, problem
 
@@ -251,13 +254,13 @@ def _code(f: Field, value: Any) -> tuple[Any, _Problem | None]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if abs(value) >= 10**EXCEL_DIGITS:
             return None, _Problem(
-                "digits-lost",
+                Code.DIGITS_LOST,
                 "{header} was typed as a number, and Excel keeps only "
                 f"{EXCEL_DIGITS} digits, so it has changed ({{value}}). Format the column "
                 "as Text and type the value again.",
             )
         return None, _Problem(
-            "number-in-text-column",
+            Code.NUMBER_IN_TEXT_COLUMN,
             f"{{header}} {_number_text(value)} was typed as a "
             "number, which loses leading zeros. Format the cell as Text and type the "
             "value again.",
@@ -277,21 +280,20 @@ def _choice(f: Field, value: Any) -> tuple[Any, _Problem | None]:
 
 def _number(f: Field, value: Any) -> tuple[Any, _Problem | None]:
     if isinstance(value, bool) or isinstance(value, (datetime, date)):
-        return None, _Problem("wrong-type", "{header} must be a number, not '{value}'.")
+        return None, _Problem(Code.WRONG_TYPE, "{header} must be a number, not '{value}'.")
     stored_as_text = None
     if isinstance(value, str):
         try:
             value = float(value.replace(_NBSP, "").strip())
         except ValueError:
-            return None, _Problem("wrong-type", "{header} must be a number, not '{value}'.")
+            return None, _Problem(Code.WRONG_TYPE, "{header} must be a number, not '{value}'.")
         stored_as_text = _Problem(
-            "number-stored-as-text",
+            Code.NUMBER_STORED_AS_TEXT,
             "{header} '{value}' is a number stored as text; pbload read it as a number.",
-            Severity.WARNING,
         )
     if f.kind is Kind.INTEGER:
         if not float(value).is_integer():
-            return None, _Problem("wrong-type", "{header} must be a whole number, not {value}.")
+            return None, _Problem(Code.WRONG_TYPE, "{header} must be a whole number, not {value}.")
         return int(value), stored_as_text
     return float(value), stored_as_text
 
@@ -304,7 +306,7 @@ def _boolean(f: Field, value: Any) -> tuple[Any, _Problem | None]:
         return True, None
     if text in _FALSE:
         return False, None
-    return None, _Problem("wrong-type", "{header} must be TRUE or FALSE, not '{value}'.")
+    return None, _Problem(Code.WRONG_TYPE, "{header} must be TRUE or FALSE, not '{value}'.")
 
 
 def _date(f: Field, value: Any) -> tuple[Any, _Problem | None]:
@@ -317,18 +319,17 @@ def _date(f: Field, value: Any) -> tuple[Any, _Problem | None]:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             return None, _Problem(
-                "wrong-type",
+                Code.WRONG_TYPE,
                 "{header} '{value}' is not a date. Type it as a date, such "
                 "as 2026-03-31, in a cell formatted as a date.",
             )
         typed, _ = _date(f, parsed)
         return typed, _Problem(
-            "date-as-text",
+            Code.DATE_AS_TEXT,
             "{header} '{value}' is a date typed as text; pbload read it as a date.",
-            Severity.WARNING,
         )
     return None, _Problem(
-        "wrong-type",
+        Code.WRONG_TYPE,
         "{header} holds the number {value}, not a date. Format the cell as "
         "a date (an Excel serial number shows that the format was lost).",
     )
@@ -349,9 +350,6 @@ _COERCERS: dict[Kind, Coercer] = {
 # ---------------------------------------------------------------------------------------------
 # Text traps: what the eye does not see in a cell's text
 
-CONTROL_CHARACTER = "control-character"
-MOJIBAKE = "mojibake"
-APOSTROPHE_PREFIX = "apostrophe-prefix"
 
 # `unicodedata.name` has no name for a control character: these are Unicode's own names (aliases) for them
 _C0_NAMES = (
@@ -489,7 +487,7 @@ def _control_problem(header: str, value: str, at: list[int], severity: Severity)
     else:
         end = "pbload sends the text as it is."
     return _Problem(
-        CONTROL_CHARACTER,
+        Code.CONTROL_CHARACTER,
         f"{header} contains {describe_control(value[at[0]])} {where}{more}; {end}",
         severity,
     )
@@ -532,19 +530,17 @@ def _mojibake_problem(header: str, value: str) -> _Problem | None:
     else:
         why = "it looks like the text was converted with the wrong character set"
     return _Problem(
-        MOJIBAKE,
+        Code.MOJIBAKE,
         f"{header} holds {_and_list(shown)}: {why}. pbload sends the text as it is.",
-        Severity.WARNING,
     )
 
 
 def _apostrophe_problem(header: str, value: str, key: bool) -> _Problem:
     unless = f", so it does not match {_head(value[1:])}" if key and value[1:] else ""
     return _Problem(
-        APOSTROPHE_PREFIX,
+        Code.APOSTROPHE_PREFIX,
         f'{header} "{_head(value)}" begins with an apostrophe, which is part of the '
         f"value: pbload sends it with the apostrophe{unless}.",
-        Severity.WARNING,
     )
 
 
@@ -578,7 +574,7 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
             data.sheet,
             int(row),
             resource.key_field.header,
-            "no-header",
+            Code.NO_HEADER,
             f"This line has no {resource.key_field.header}: fill it in to say which one it belongs to.",
         )
         # a key typed wrongly (a number) is already reported: only a blank one means "no header"
@@ -613,7 +609,7 @@ def _mismatch(data: SheetData, f: Field, row: int, value: Any, first: Any, first
         data.sheet,
         int(row),
         f.header,
-        "header-mismatch",
+        Code.HEADER_MISMATCH,
         f"{f.header} '{_show(value)}' differs from '{_show(first)}' on row {first_row}, the first row of "
         f"{data.resource.key_field.header} {key}. Leave it blank or repeat the same value.",
     )
@@ -636,7 +632,7 @@ def _repeated_lines(data: SheetData, values: pd.DataFrame, grouped: pd.Series) -
                     data.sheet,
                     int(row),
                     f.header,
-                    "duplicate-line",
+                    Code.DUPLICATE_LINE,
                     f"{f.header} {_show(values.at[row, name])} appears twice in "
                     f"{resource.key_field.header} {grouped[row]}; each may appear once.",
                 )
@@ -651,7 +647,7 @@ def _repeated_lines(data: SheetData, values: pd.DataFrame, grouped: pd.Series) -
                     data.sheet,
                     int(row),
                     f.header,
-                    "self-reference",
+                    Code.SELF_REFERENCE,
                     f"{f.header} {values.at[row, name]} is the {resource.key_field.header} itself; "
                     "a kit cannot contain itself.",
                 )
@@ -693,20 +689,24 @@ def build_schema(resource: Resource, columns: list[str]) -> pa.DataFrameSchema:
 def _column_checks(f: Field) -> list[pa.Check]:
     checks = []
     if f.max_length:
-        checks.append(pa.Check(lambda s, n=f.max_length: s.str.len() <= n, name="too-long", ignore_na=True))
+        checks.append(
+            pa.Check(lambda s, n=f.max_length: s.str.len() <= n, name=Code.TOO_LONG, ignore_na=True)
+        )
     if f.choices:
-        checks.append(pa.Check(lambda s, c=f.choices: s.isin(c), name="not-allowed", ignore_na=True))
+        checks.append(pa.Check(lambda s, c=f.choices: s.isin(c), name=Code.NOT_ALLOWED, ignore_na=True))
     if f.minimum is not None:
         low, strict = f.minimum, f.minimum_exclusive
         checks.append(
             pa.Check(
                 lambda s: s.astype(float) > low if strict else s.astype(float) >= low,
-                name="out-of-range",
+                name=Code.OUT_OF_RANGE,
                 ignore_na=True,
             )
         )
     if f.pattern:
-        checks.append(pa.Check(lambda s, p=f.pattern: s.str.fullmatch(p), name="bad-format", ignore_na=True))
+        checks.append(
+            pa.Check(lambda s, p=f.pattern: s.str.fullmatch(p), name=Code.BAD_FORMAT, ignore_na=True)
+        )
     return checks
 
 
@@ -772,7 +772,7 @@ def _cancel_rows(resource: Resource, values: pd.DataFrame) -> set[int]:
 
 def _needless(resource: Resource, issue: Issue, cancels: set[int]) -> bool:
     """A cancel names only the item's key: its other required columns may stay blank."""
-    return issue.code == "required" and issue.row in cancels and issue.column != resource.key_field.header
+    return issue.code == Code.REQUIRED and issue.row in cancels and issue.column != resource.key_field.header
 
 
 class _RowsOf:
@@ -799,7 +799,7 @@ def _issue_for(data: SheetData, values: pd.DataFrame, case: Any, rows_of: _RowsO
     if check.startswith("required-with:"):
         name = check.split(":", 1)[1]
         f = data.resource.by_name[name]
-        return Issue(data.sheet, row, f.header, "required", _required_with_message(data, f))
+        return Issue(data.sheet, row, f.header, Code.REQUIRED, _required_with_message(data, f))
     if check.startswith("required-if:"):
         f = data.resource.by_name[check.split(":", 1)[1]]
         other, allowed = f.required_if  # type: ignore[misc]
@@ -808,7 +808,7 @@ def _issue_for(data: SheetData, values: pd.DataFrame, case: Any, rows_of: _RowsO
             data.sheet,
             row,
             f.header,
-            "required",
+            Code.REQUIRED,
             f"{f.header} is required when {data.resource.by_name[other].header} is {value}.",
         )
     f = data.resource.by_name[case.column]
@@ -828,24 +828,24 @@ def _or_list(words: list[str]) -> str:
 
 def _describe(check: str, f: Field, header: str, value: Any, rows_of: _RowsOf, row: int) -> tuple[str, str]:
     if check == "not_nullable":
-        return "required", f"{header} is required."
+        return Code.REQUIRED, f"{header} is required."
     if check == "field_uniqueness":
         rows = rows_of(f.name, value)
         count = len(rows) - 1  # the other rows holding the same value
         others = [str(r) for r in itertools.islice((r for r in rows if r != row), MAX_ROWS_NAMED)]
         more = [f"{count - MAX_ROWS_NAMED:,} more"] if count > MAX_ROWS_NAMED else []
         where = f"row {others[0]}" if count == 1 else "rows " + ", ".join(others + more)
-        return "duplicate-key", (
+        return Code.DUPLICATE_KEY, (
             f"{header} '{value}' appears more than once (also on {where}); "
             f"each {header} may appear only once."
         )
-    if check == "too-long":
-        return "too-long", f"{header} is {len(value)} characters long; at most {f.max_length} are allowed."
-    if check == "not-allowed":
-        return "not-allowed", f"{header} '{value}' is not allowed; use one of {', '.join(f.choices)}."
-    if check == "out-of-range":
+    if check == Code.TOO_LONG:
+        return Code.TOO_LONG, f"{header} is {len(value)} characters long; at most {f.max_length} are allowed."
+    if check == Code.NOT_ALLOWED:
+        return Code.NOT_ALLOWED, f"{header} '{value}' is not allowed; use one of {', '.join(f.choices)}."
+    if check == Code.OUT_OF_RANGE:
         bound = "greater than" if f.minimum_exclusive else "at least"
-        return "out-of-range", f"{header} must be {bound} {f.minimum:g}, not {value:g}."
-    if check == "bad-format":
-        return "bad-format", f"{header} '{value}' is not valid: it must be {f.pattern_hint}."
+        return Code.OUT_OF_RANGE, f"{header} must be {bound} {f.minimum:g}, not {value:g}."
+    if check == Code.BAD_FORMAT:
+        return Code.BAD_FORMAT, f"{header} '{value}' is not valid: it must be {f.pattern_hint}."
     return check, f"{header} failed the check {check}."
