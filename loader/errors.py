@@ -9,9 +9,14 @@ Exceptions are for runs that cannot go on; problems with single rows or items ar
     ├── ResultError             the result workbook cannot be written where it should go
     ├── JournalError            pbload's journal cannot be read or written (disk full, damaged file)
     ├── BusyError               another run is loading the same workbook into the same API
+    ├── MailError               the result could not be e-mailed (loader.notify)
+    ├── ControlError            the emulator's control plane refused or failed (`pbload emulator advance`)
+    ├── WriteRefused            `pbload doctor` was about to make a call that is not a read (loader.doctor)
     └── ApiError                the API could not be used at all
         ├── AuthenticationError the credentials were refused
         └── UnreachableError    no answer from the API after retries
+            ├── NoAnswerError   one request ran out of tries (loader.api.client; its row FAILED, the run goes on)
+            └── ApiDownError    the breaker opened: the API is down as a whole (loader.api.breaker)
 
 Every message is one or two plain sentences that say what to do next.
 """
@@ -40,6 +45,18 @@ class JournalError(PbloadError):
 
 class BusyError(PbloadError):
     """Another pbload run is loading the same workbook into the same API right now."""
+
+
+class MailError(PbloadError):
+    """The e-mail could not be sent; the message says why and what to do next."""
+
+
+class ControlError(PbloadError):
+    """A control request to the emulator failed; the message says why in plain words."""
+
+
+class WriteRefused(PbloadError):
+    """A call doctor must never make: neither a read, nor the one refused-update probe."""
 
 
 class ApiError(PbloadError):

@@ -35,7 +35,7 @@ from typing import Any
 
 import jinja2
 
-from loader.errors import PbloadError, SettingsError, WorkbookError
+from loader.errors import MailError, PbloadError, SettingsError, WorkbookError
 from loader.models import RunReport, Status
 from loader.redact import redact
 from loader.settings import SmtpSettings
@@ -75,10 +75,6 @@ _SERVER_SETTINGS = (
 _TLS_SETTINGS = (
     "Check PBLOAD_SMTP_TLS: ssl for port 465, starttls for 587, none only for a relay on a trusted network."
 )
-
-
-class MailError(PbloadError):
-    """The e-mail could not be sent; the message says why and what to do next."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from loader.api.auth import TOKEN_PATH
 from loader.bets import ASN_KEY, ORDER_KEY, PRODUCT_KEY, RETURN_LOOKUP, WORK_ORDER_KEY
-from loader.errors import PbloadError
+from loader.errors import WriteRefused
 from loader.resources import asns, boms, orders, products, returns, work_orders
 from loader.resources.base import Resource
 
@@ -23,10 +23,6 @@ PROBE_PREFIX = "PBLOAD-DOCTOR-"
 PRODUCTS_BULK = products.BULK_PATH
 PRODUCTS_ARRAY = products.API.bulk_array
 SKU = products.PRODUCTS.key  # a product's own key field, documented (api §2.3); BET-13 is its search name
-
-
-class WriteRefused(PbloadError):
-    """A call doctor must never make: neither a read, nor the one refused-update probe."""
 
 
 @dataclass(frozen=True)
