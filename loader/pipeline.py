@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -26,6 +25,7 @@ from loader.journal import IN_FLIGHT, UNWRITTEN, Journal, RunRecord
 from loader.models import LOADED_STATUSES, Item, Outcome, RunReport, SheetReport, Status
 from loader.payloads import PayloadLog
 from loader.plan import Dependencies, plan_sheet
+from loader.resources import Resource
 from loader.resources.products import PRODUCTS
 from loader.runlock import RunLock
 from loader.send import Recorder, Stopped, known_keys, sender_for
@@ -53,6 +53,7 @@ class Timings:
 
     read: float = 0.0
     check: float = 0.0
+    plan: float = 0.0  # also counted in `send` when the run looks items up
     send: float = 0.0
     write: float = 0.0
 
@@ -82,18 +83,11 @@ def validate(
     _check_payloads_path(payloads, path, output)
     if offline:
         report.notes.append(OFFLINE_NOTE)
-        _validate_sheets(
-            report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop, progress
-        )
+        _validate_sheets(report, checked, settings, None, payloads, stop, progress, timings)
     else:
         try:
             with _timed(timings, "send"), _client(settings, transport) as client:
-                deps = Dependencies(
-                    lookup_products=lambda skus: known_keys(
-                        client, PRODUCTS, skus, settings.concurrency, stop
-                    )
-                )
-                _validate_sheets(report, checked, settings, deps, payloads, client, stop, progress)
+                _validate_sheets(report, checked, settings, client, payloads, stop, progress, timings)
                 report.retries = client.stats.total_retries
         except ApiError as exc:
             for sheet in report.sheets:
@@ -102,9 +96,8 @@ def validate(
             report.notes.append(
                 f"{exc} So pbload checked the rows without looking them up: {LOOKUPS_SKIPPED}"
             )
-            _validate_sheets(
-                report, checked, settings, Dependencies(lookup_products=None), payloads, None, stop, progress
-            )
+            _validate_sheets(report, checked, settings, None, payloads, stop, progress, timings)
+    del checked  # the sheets' values are settled into the report: the writer has the memory
     _write(path, output, report, book, timings, progress=progress)
     return report
 
@@ -117,49 +110,45 @@ LOOKUPS_SKIPPED = (
     "SKUs PB does not have, UPDATE or CANCEL of items it does not have and CREATE of items it has are "
     "not found until the load."
 )
+VALID = Outcome(Status.VALID)
 
 
 def _validate_sheets(
     report: RunReport,
     checked: list[CheckedSheet],
     settings: Settings,
-    deps: Dependencies,
-    payloads: Path | None,
     client: FulfillmentClient | None,
+    payloads: Path | None,
     stop: threading.Event,
     progress: Progress,
+    timings: Timings,
 ) -> None:
     """Each sheet's rows VALID or not; with a client, what PB's look-ups say of them too."""
+    shown = progress if client is not None else _no_progress  # offline, nothing is looked up
+    deps = _dependencies(client, settings, stop)
     with _payload_log(payloads) as log:
-        for sheet, rows in zip(report.sheets, checked, strict=False):
-            resource = rows.data.resource
-            shown = progress if client is not None else _no_progress  # offline, nothing is looked up
-            # the bodies are built only to be written out: validate's look-ups decide by keys and values
-            resolved = _plan_and_resolve(settings, deps, report, sheet, rows, shown, bodies=log is not None)
-            if resolved is None:
-                continue
-            ready, total = resolved
-            found = _looked_up(client, settings, resource, ready, stop) if client is not None else {}
-            failed = 0
-            for item in ready:
-                outcome = found.get(item.key) or Outcome(Status.VALID)
-                failed += len(item.rows) if outcome.status is not Status.VALID else 0
-                sheet.outcomes.update({row: outcome for row in item.rows})
-                if log is not None and outcome.status is Status.VALID:
-                    log.record(item, {"clientId": settings.client_id, **item.payload})
-            shown(_looking_up(sheet), total, total, failed)
-            deps.record(resource, rows, sheet.outcomes)
+        # the bodies are built only to be written out: validate's look-ups decide by keys and values
+        for step in plan_workbook(report, checked, settings, deps, shown, timings, bodies=log is not None):
+            found = _looked_up(client, settings, step, stop) if client is not None else {}
+            outcomes = {item.key: found.get(item.key, VALID) for item in step.items}
+            settle(step.sheet, _by_row(step.items, outcomes))
+            if log is not None:
+                for item in step.items:
+                    if outcomes[item.key] is VALID:
+                        log.record(item, {"clientId": settings.client_id, **item.payload})
+            failed = sum(len(i.rows) for i in step.items if outcomes[i.key] is not VALID)
+            shown(_looking_up(step.sheet), step.total, step.total, failed)
 
 
 def _looked_up(
-    client: FulfillmentClient, settings: Settings, resource: Any, items: list[Item], stop: threading.Event
+    client: FulfillmentClient, settings: Settings, step: SheetStep, stop: threading.Event
 ) -> dict[str, Outcome]:
     """What a load's look-ups would refuse: the preview's FAILED and BLOCKED outcomes, by item key."""
-    if not items or stop.is_set():
+    if not step.items or stop.is_set():
         return {}
     preview = sender_for(
-        resource, client, settings.chunk_size, settings.concurrency, Recorder(stop=stop)
-    ).preview(items)
+        step.resource, client, settings.chunk_size, settings.concurrency, Recorder(stop=stop)
+    ).preview(step.items)
     return {
         key: _as_invalid(outcome)
         for key, outcome in preview.items()
@@ -244,12 +233,18 @@ def _load_locked(
     )
     try:
         with _timed(timings, "send"), _client(settings, transport) as client, _payload_log(payloads) as log:
-            deps = Dependencies(
-                lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency, stop)
-            )
+            deps = _dependencies(client, settings, stop)
             try:
-                for sheet, rows in zip(report.sheets, checked, strict=False):
-                    _load_sheet(client, settings, deps, journal, report, sheet, rows, progress, stop, log)
+                for step in plan_workbook(report, checked, settings, deps, progress, timings):
+                    ready = sum(len(i.rows) for i in step.items)
+                    progress(_looking_up(step.sheet), step.total, step.total, step.total - ready)
+                    in_doubt = _in_doubt(journal, settings, step)
+                    outcomes, failure = _send_sheet(
+                        client, settings, journal, report.run_id, step, in_doubt, progress, stop, log
+                    )
+                    settle(step.sheet, outcomes)
+                    if failure is not None:
+                        raise failure
             finally:
                 report.retries = client.stats.total_retries
                 report.interrupted = stop.is_set()
@@ -302,8 +297,7 @@ def _finish_run(
     none is written; `pbload resume RUN_ID -o PATH` can still write this run's.
     """
     for sheet in report.sheets:  # every row ends with exactly one status
-        for row in sheet.rows:
-            sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
+        settle(sheet, {row: NOT_SENT for row in sheet.rows if row not in sheet.outcomes})
     state = "interrupted" if report.interrupted else "finished"
     report.ended = _now()
     try:
@@ -361,17 +355,15 @@ def _write_without_journal(
 def _settle_unanswered(journal: Journal, report: RunReport, checked: list[CheckedSheet]) -> None:
     """Rows whose request left but got no answer: neither loaded nor safe to call not sent."""
     waiting = journal.in_flight(report.run_id)
-    for sheet, rows in zip(report.sheets, checked, strict=False):
+    for sheet, rows in zip(report.sheets, checked, strict=True):
         resource = rows.data.resource
         keys = rows.values[resource.key]
-        for row, key in zip(keys.index, keys.array, strict=False):
-            if int(row) not in sheet.outcomes and (resource.name, str(key)) in waiting:
-                sheet.outcomes[int(row)] = Outcome(
-                    Status.FAILED,
-                    error_code="no-answer",
-                    message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB "
-                    "has and finishes it without sending anything twice.",
-                )
+        unanswered = {
+            int(row): NO_ANSWER
+            for row, key in zip(keys.index, keys.array, strict=True)
+            if int(row) not in sheet.outcomes and (resource.name, str(key)) in waiting
+        }
+        settle(sheet, unanswered)
 
 
 def plan(
@@ -393,75 +385,100 @@ def plan(
     stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "plan", output, timings, progress=progress)
     with _timed(timings, "send"), _client(settings, transport) as client:
-        deps = Dependencies(
-            lookup_products=lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency, stop)
-        )
+        deps = _dependencies(client, settings, stop)
         try:
-            for sheet, rows in zip(report.sheets, checked, strict=False):
-                _plan_sheet(client, settings, deps, report, sheet, rows, stop, progress)
+            for step in plan_workbook(report, checked, settings, deps, progress, timings):
+                outcomes: dict[str, Outcome] = {}
+                if step.items and not stop.is_set():
+                    sender = sender_for(
+                        step.resource, client, settings.chunk_size, settings.concurrency, Recorder(stop=stop)
+                    )
+                    outcomes = sender.preview(step.items)
+                settle(step.sheet, _by_row(step.items, outcomes))
+                progress(_looking_up(step.sheet), step.total, step.total, 0)
         finally:
             report.retries = client.stats.total_retries
             report.interrupted = stop.is_set()
+    del checked
     for sheet in report.sheets:
-        for row in sheet.rows:
-            sheet.outcomes.setdefault(row, Outcome(Status.NOT_SENT))
+        settle(sheet, {row: NOT_SENT for row in sheet.rows if row not in sheet.outcomes})
     _write(path, output, report, book, timings, progress=progress)
     return report
 
 
-def _plan_sheet(
-    client: FulfillmentClient,
-    settings: Settings,
-    deps: Dependencies,
-    report: RunReport,
-    sheet: SheetReport,
-    rows: CheckedSheet,
-    stop: threading.Event,
-    progress: Progress = _no_progress,
-) -> None:
-    """Plan and look up one sheet, and say what a load would do with each of its rows."""
-    resource = rows.data.resource
-    resolved = _plan_and_resolve(settings, deps, report, sheet, rows, progress)
-    if resolved is None:
-        return
-    items, total = resolved
-    recorder = Recorder(stop=stop)
-    if items and not stop.is_set():
-        outcomes = sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).preview(
-            items
-        )
-        for item in items:
-            if item.key in outcomes:
-                sheet.outcomes.update({row: outcomes[item.key] for row in item.rows})
-    progress(_looking_up(sheet), total, total, 0)
-    deps.record(resource, rows, sheet.outcomes)
+@dataclass(frozen=True)
+class SheetStep:
+    """One sheet, planned, with what its dependencies decided settled: the items left to look up or send."""
+
+    sheet: SheetReport
+    rows: CheckedSheet
+    items: list[Item]
+    total: int  # rows planned into items, before the dependencies settled some of them
+
+    @property
+    def resource(self) -> Resource:
+        return self.rows.data.resource
 
 
-def _plan_and_resolve(
+def plan_workbook(
+    report: RunReport,
+    checked: list[CheckedSheet],
     settings: Settings,
     deps: Dependencies,
-    report: RunReport,
-    sheet: SheetReport,
-    rows: CheckedSheet,
     progress: Progress,
+    timings: Timings,
     bodies: bool = True,
-) -> tuple[list[Item], int] | None:
-    """Plan one sheet and settle what its dependencies decide (a SKU nobody has, a failed kit): the items
-    left to look up or send, and how many rows were planned into items; None when Ctrl-C stopped the SKU
-    look-ups (the sheet's valid rows stay NOT SENT)."""
-    resource = rows.data.resource
-    planned = plan_sheet(rows, rows.invalid_rows(settings.strict), bodies)
-    sheet.outcomes.update(planned.settled)
-    total = sum(len(i.rows) for i in planned.items)
-    progress(_looking_up(sheet), 0, total, 0)
-    try:
-        items, settled, issues = deps.resolve(resource, planned.items)
-    except Stopped:
+) -> Iterator[SheetStep]:
+    """The planning path of `validate`, `plan` and `load`: each sheet in the catalogue's order, its rows
+    planned into items and the rows that must not be sent settled (invalid, blocked by a failed
+    dependency, naming a SKU nobody has).
+
+    What the caller settled for a sheet is recorded (`deps.record`) before the next one is planned, so
+    a product that failed blocks the orders after it. A sheet whose SKU look-ups Ctrl-C stopped is not
+    given (its valid rows stay NOT SENT). Without `bodies`, items have no API bodies (`validate`
+    decides by keys and values).
+    """
+    for sheet, rows in zip(report.sheets, checked, strict=True):
+        resource = rows.data.resource
+        with _timed(timings, "plan"):
+            planned = plan_sheet(rows, rows.invalid_rows(settings.strict), bodies)
+        settle(sheet, planned.settled)
+        total = sum(len(i.rows) for i in planned.items)
+        progress(_looking_up(sheet), 0, total, 0)
+        try:
+            items, settled, issues = deps.resolve(resource, planned.items)
+        except Stopped:
+            deps.record(resource, rows, sheet.outcomes)
+            continue
+        settle(sheet, settled)
+        report.issues.extend(issues)
+        yield SheetStep(sheet, rows, items, total)
         deps.record(resource, rows, sheet.outcomes)
-        return None
-    sheet.outcomes.update(settled)
-    report.issues.extend(issues)
-    return items, total
+
+
+def settle(sheet: SheetReport, outcomes: dict[int, Outcome]) -> None:
+    """Give rows of a sheet their outcome: the one place a run's stages write on the report's rows."""
+    sheet.outcomes.update(outcomes)
+
+
+def _by_row(items: list[Item], outcomes: dict[str, Outcome]) -> dict[int, Outcome]:
+    """Each item's outcome, by key, to each of its rows; items with none are left out."""
+    by_row: dict[int, Outcome] = {}
+    for item in items:
+        outcome = outcomes.get(item.key)
+        if outcome is not None:
+            by_row.update(dict.fromkeys(item.rows, outcome))
+    return by_row
+
+
+def _dependencies(
+    client: FulfillmentClient | None, settings: Settings, stop: threading.Event
+) -> Dependencies:
+    """What the run's sheets depend on; SKUs the workbook does not have are asked of PB through `client`
+    (with none, they are not asked: an offline validate)."""
+    if client is None:
+        return Dependencies(lookup_products=None)
+    return Dependencies(lambda skus: known_keys(client, PRODUCTS, skus, settings.concurrency, stop))
 
 
 def _looking_up(sheet: SheetReport) -> str:
@@ -513,8 +530,8 @@ def _read_and_check(
         with _timed(timings, "read"):
             progress(f"Reading {path.name}", 0, 0, 0)
             book = read_workbook(path)
-            rows = sum(len(s.frame) for s in book.sheets)
-            progress(f"Reading {path.name}", rows, rows, 0)
+            count = sum(len(s.frame) for s in book.sheets)
+            progress(f"Reading {path.name}", count, count, 0)
         with _timed(timings, "check"):
             checked = []
             for sheet in book.sheets:
@@ -524,39 +541,38 @@ def _read_and_check(
                 progress(f"Checking {sheet.sheet}", len(sheet.frame), len(sheet.frame), bad)
     report.template = _template_label(book.template)
     report.issues.extend(book.issues)
-    for rows in checked:
-        report.sheets.append(SheetReport(rows.data.sheet, list(rows.data.frame.index)))
-        report.issues.extend(rows.issues)
+    for sheet_rows in checked:
+        report.sheets.append(SheetReport(sheet_rows.data.sheet, list(sheet_rows.data.frame.index)))
+        report.issues.extend(sheet_rows.issues)
     return report, book, checked
 
 
-def _load_sheet(
+def _in_doubt(journal: Journal, settings: Settings, step: SheetStep) -> frozenset[str]:
+    """The reconciling step: items an earlier run sent without hearing back. The sender looks each one up
+    at PB before it is sent again, and a duplicate create of it is taken as that earlier run's."""
+    earlier = journal.earlier(settings.target, step.resource.name, [i.key for i in step.items])
+    return frozenset(key for key, entry in earlier.items() if entry.state == IN_FLIGHT)
+
+
+def _send_sheet(
     client: FulfillmentClient,
     settings: Settings,
-    deps: Dependencies,
     journal: Journal,
-    report: RunReport,
-    sheet: SheetReport,
-    rows: CheckedSheet,
+    run_id: str,
+    step: SheetStep,
+    in_doubt: frozenset[str],
     progress: Progress,
     stop: threading.Event,
     payloads: PayloadLog | None = None,
-) -> None:
-    """Plan, look up and send one sheet; every answered row keeps its answer, whatever stops the sheet.
+) -> tuple[dict[int, Outcome], ApiError | JournalError | None]:
+    """Send one sheet's items: the outcome of each row that got one, and what stopped the sheet, if anything.
 
-    The outcomes are taken from the recorder, which keeps them as they arrive, so an `ApiDownError`
-    (the breaker) loses none; rows whose request left without an answer are `no-answer`.
+    The outcomes are taken from the recorder, which keeps them as they arrive, so the API going away
+    (the breaker) or the journal failing loses none; rows whose request left without an answer are
+    `no-answer`, the rest of the unsent ones get no outcome here.
     """
-    resource = rows.data.resource
-    resolved = _plan_and_resolve(settings, deps, report, sheet, rows, progress)
-    if resolved is None:
-        return
-    items, asked = resolved
-    progress(_looking_up(sheet), asked, asked, asked - sum(len(i.rows) for i in items))
-    # items an earlier run sent without hearing back: a duplicate create of them is our own
-    earlier = journal.earlier(settings.target, resource.name, [i.key for i in items])
-    in_doubt = frozenset(k for k, e in earlier.items() if e.state == IN_FLIGHT)
-    phase, total = f"Sending {sheet.sheet}", sum(len(i.rows) for i in items)
+    resource, items = step.resource, step.items
+    phase, total = f"Sending {step.sheet.sheet}", sum(len(i.rows) for i in items)
     done = failed = 0
 
     def tick(rows: int, failures: int) -> None:
@@ -565,44 +581,30 @@ def _load_sheet(
         failed += failures
         progress(phase, done, total, failed)
 
-    recorder = Recorder(
-        journal, report.run_id, settings.target, resource.name, tick, stop, in_doubt, payloads
-    )
+    recorder = Recorder(journal, run_id, settings.target, resource.name, tick, stop, in_doubt, payloads)
     progress(phase, 0, total, 0)
+    failure = None
     try:
         if items and not stop.is_set():
             sender_for(resource, client, settings.chunk_size, settings.concurrency, recorder).send(items)
-    finally:
-        _keep_outcomes(journal, report.run_id, resource.name, sheet, items, recorder.outcomes)
-        deps.record(resource, rows, sheet.outcomes)
+    except (ApiError, JournalError) as exc:
+        failure = exc
+    outcomes = recorder.outcomes
+    if len(outcomes) < len(items):  # sent without an answer: `no-answer`
+        waiting = journal.in_flight(run_id)
+        unanswered = [i.key for i in items if i.key not in outcomes and (resource.name, i.key) in waiting]
+        outcomes = {**outcomes, **dict.fromkeys(unanswered, NO_ANSWER)}
+    return _by_row(items, outcomes), failure
 
 
-def _keep_outcomes(
-    journal: Journal,
-    run_id: str,
-    resource: str,
-    sheet: SheetReport,
-    items: list[Item],
-    outcomes: dict[str, Outcome],
-) -> None:
-    """Each item's outcome to its rows; an item sent but never answered is `no-answer`, the rest NOT SENT."""
-    waiting = journal.in_flight(run_id) if len(outcomes) < len(items) else set()
-    for item in items:
-        outcome = outcomes.get(item.key)
-        if outcome is None and (resource, item.key) in waiting:
-            outcome = _no_answer()
-        if outcome is not None:
-            sheet.outcomes.update({row: outcome for row in item.rows})
-
-
-def _no_answer() -> Outcome:
-    """A row whose request left but got no answer: neither loaded nor safe to call not sent."""
-    return Outcome(
-        Status.FAILED,
-        error_code="no-answer",
-        message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB has "
-        "and finishes it without sending anything twice.",
-    )
+# A row whose request left but got no answer: neither loaded nor safe to call not sent.
+NO_ANSWER = Outcome(
+    Status.FAILED,
+    error_code="no-answer",
+    message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB has "
+    "and finishes it without sending anything twice.",
+)
+NOT_SENT = Outcome(Status.NOT_SENT)
 
 
 def _write(
