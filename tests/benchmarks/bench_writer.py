@@ -138,7 +138,7 @@ def _report(path: str, rows: int) -> tuple[Any, dict[str, dict[str, int]]]:
 
 
 def _ours(path: str, rows: int) -> dict:
-    from loader.workbook.writer import write_result_workbook
+    from loader.workbook.result import write_result as write_result_workbook
 
     report, positions = _report(path, rows)
     before = _rss_mb()

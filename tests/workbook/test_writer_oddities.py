@@ -16,7 +16,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from loader.models import Issue, Outcome, Status
-from loader.workbook.writer import OPENPYXL, STREAM, write_result_workbook
+from loader.workbook.result import OPENPYXL, STREAM
+from loader.workbook.result import write_result as write_result_workbook
 from tests.workbook.result_cases import (
     POSITIONS,
     raw_workbook,

@@ -12,12 +12,13 @@ import pytest
 
 from loader.errors import ResultError
 from loader.models import Outcome, Status
-from loader.workbook import RESULT_COLUMNS, sheet_stream
-from loader.workbook.ooxml import Unsupported
-from loader.workbook.result_content import RESULT_WIDTHS
-from loader.workbook.sheet_stream import RowValues, SheetEdit, SheetRewriter
-from loader.workbook.writer import STREAM, write_result_workbook
-from loader.workbook.xlsx_stream import write_streamed
+from loader.workbook import RESULT_COLUMNS
+from loader.workbook.result import STREAM
+from loader.workbook.result import write_result as write_result_workbook
+from loader.workbook.result.content import RESULT_WIDTHS
+from loader.workbook.result.stream import Unsupported, write_streamed
+from loader.workbook.result.stream import rows as sheet_stream
+from loader.workbook.result.stream.rows import RowValues, SheetEdit, SheetRewriter
 from tests.workbook.result_cases import raw_workbook, report, result_columns
 
 MB = 1 << 20
@@ -207,7 +208,7 @@ def test_members_with_unsafe_names_are_not_copied_into_the_result(tmp_path):
 def test_an_unsafe_member_a_relationship_points_at_is_left_to_openpyxl(tmp_path):
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     package_rels = (
-        '<?xml version="1.0" encoding="UTF-8"?><Relationships '
+        "<Relationships "  # raw_workbook gives it the XML declaration
         'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
         f'<Relationship Id="rId9" Type="{rel}/customXml" Target="../../evil.xml"/></Relationships>'

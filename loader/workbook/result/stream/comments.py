@@ -1,0 +1,230 @@
+"""A data sheet's comments (pbload's notes merged with the user's) and the VML drawing Excel shows them with.
+
+The comments part is XML and edited with lxml: the user's comments stay as they are, pbload's notes
+of an earlier result go, the new notes join them in cell order. The VML drawing is Excel's legacy
+format, which is not well-formed XML (Excel itself writes unclosed `<br>`), so its shapes are found
+and written as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from openpyxl.utils import get_column_letter
+
+from loader.workbook.result.stream.ooxml import MAIN_NS, XML_DECL, Part, cell_text, parse_part, split_ref
+from loader.workbook.result.stream.refusals import Unsupported
+from loader.workbook.result.stream.xml import Element, etree, first, kids, local, new_child
+
+_MAIN = MAIN_NS.decode()
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_SHAPE_ID = re.compile(r"_x0000_s(\d+)")
+
+
+@dataclass
+class ExistingComments:
+    """A sheet's comments part, split into the comments to keep and pbload's own, to drop."""
+
+    part: Part
+    authors: list[str]
+    kept: dict[tuple[int, int], Element]  # (row, col) -> the <comment> element
+    dropped: set[tuple[int, int]]
+
+    @classmethod
+    def parse(cls, data: bytes, ours: str, header_row: int) -> ExistingComments:
+        """Comments by `ours` below the header row are pbload's notes from an earlier result."""
+        part = parse_part(data, "a comments part")
+        if local(part.root) != "comments":
+            raise Unsupported("a comments part without <comments>")
+        block = first(part.root, "authors")
+        authors = [a.text or "" for a in kids(block, "author")] if block is not None else []
+        kept: dict[tuple[int, int], Element] = {}
+        dropped: set[tuple[int, int]] = set()
+        listed = first(part.root, "commentList")
+        for element in kids(listed, "comment") if listed is not None else []:
+            cell = split_ref(element.get("ref", ""))
+            author = int(element.get("authorId", "0") or 0)
+            name = authors[author] if author < len(authors) else ""
+            if name == ours and cell[0] > header_row:
+                dropped.add(cell)
+            else:
+                kept[cell] = element
+        return cls(part, authors, kept, dropped)
+
+
+def comments_part(
+    prefix: str, existing: ExistingComments | None, ours: dict[tuple[int, int], str], author: str
+) -> bytes:
+    """Kept comments and pbload's notes, in cell order; pbload is one more author if it was none.
+
+    `prefix` ('x:' or '') is the sheet's, for a new part."""
+    if existing is None:
+        root = etree.Element(f"{{{_MAIN}}}comments", nsmap={prefix[:-1] or None: _MAIN})
+        authors, listed, names = new_child(root, "authors"), new_child(root, "commentList"), []
+    else:
+        root, names = existing.part.root, list(existing.authors)
+        authors = _child(root, "authors", 0)
+        listed = _child(root, "commentList", 1)
+    if author not in names:
+        new_child(authors, "author", text=author)
+        names.append(author)
+    author_id = str(names.index(author))
+    elements = dict(existing.kept) if existing else {}
+    for (row, col), text in ours.items():
+        element = new_child(listed, "comment", {"ref": f"{get_column_letter(col)}{row}", "authorId": author_id})
+        elements[(row, col)] = element
+        t = new_child(new_child(element, "text"), "t", text=cell_text(text))
+        if text[:1].isspace() or text[-1:].isspace():
+            t.set(_XML_SPACE, "preserve")
+    for element in kids(listed, "comment"):
+        listed.remove(element)
+    for cell in sorted(elements):
+        elements[cell].tail = None
+        listed.append(elements[cell])
+    if existing is None:
+        return XML_DECL.encode() + etree.tostring(root, encoding="UTF-8")
+    return existing.part.render()
+
+
+def _child(root: Element, name: str, at: int) -> Element:
+    found = first(root, name)
+    if found is None:
+        found = new_child(root, name)
+        root.insert(at, found)
+    return found
+
+
+# --- VML, the drawing Excel shows comments with -----------------------------------------------
+
+_VML_NS = "urn:schemas-microsoft-com:vml"
+_OFFICE_NS = "urn:schemas-microsoft-com:office:office"
+_EXCEL_NS = "urn:schemas-microsoft-com:office:excel"
+_SHAPETYPE = (
+    '<{v}shapetype id="_x0000_t202" coordsize="21600,21600" {o}spt="202" path="m,l,21600r21600,l21600,xe">'
+    '<{v}stroke joinstyle="miter"/><{v}path gradientshapeok="t" {o}connecttype="rect"/></{v}shapetype>'
+)
+
+
+def _note_shape(v: str, o: str, x: str, shape_id: int, row: int, col: int, text: str) -> str:
+    lines = min(12, 2 + len(text) // 40 + text.count("\n"))
+    return (
+        f'<{v}shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+        f'margin-top:1.5pt;width:216pt;height:{15 * lines}pt;z-index:{shape_id};visibility:hidden" '
+        f'fillcolor="#ffffe1" {o}insetmode="auto"><{v}fill color2="#ffffe1"/><{v}shadow on="t" color="black" '
+        f'obscured="t"/><{v}path {o}connecttype="none"/><{v}textbox style="mso-direction-alt:auto">'
+        f'<div style="text-align:left"></div></{v}textbox><{x}ClientData ObjectType="Note"><{x}MoveWithCells/>'
+        f"<{x}SizeWithCells/><{x}Anchor>{col}, 15, {row - 1}, 2, {col + 3}, 15, {row - 1 + lines}, 4</{x}Anchor>"
+        f"<{x}AutoFill>False</{x}AutoFill><{x}Row>{row - 1}</{x}Row><{x}Column>{col - 1}</{x}Column>"
+        f"</{x}ClientData></{v}shape>"
+    )
+
+
+def new_vml(ours: dict[tuple[int, int], str], first_id: int = 1025) -> bytes:
+    v, o, x = "v:", "o:", "x:"
+    shapes = "".join(
+        _note_shape(v, o, x, first_id + n, row, col, text)
+        for n, ((row, col), text) in enumerate(sorted(ours.items()))
+    )
+    return (
+        f'<xml xmlns:v="{_VML_NS}" xmlns:o="{_OFFICE_NS}" xmlns:x="{_EXCEL_NS}"><o:shapelayout v:ext="edit">'
+        f'<o:idmap v:ext="edit" data="1"/></o:shapelayout>{_SHAPETYPE.format(v=v, o=o)}{shapes}</xml>'
+    ).encode()
+
+
+def merged_vml(
+    data: bytes, dropped: set[tuple[int, int]], ours: dict[tuple[int, int], str]
+) -> tuple[bytes, int]:
+    """The sheet's VML without pbload's old notes and with the new ones; and how many shapes it keeps.
+
+    VML that is well-formed XML (openpyxl's, whose prefixes change from element to element) is edited
+    as a tree; Excel's own, which is not, as text."""
+    try:
+        part = parse_part(data, "the comments' drawing")
+    except Unsupported:
+        return _merged_vml_text(data, dropped, ours)
+    return _merged_vml_tree(part, dropped, ours)
+
+
+def _merged_vml_tree(
+    part: Part, dropped: set[tuple[int, int]], ours: dict[tuple[int, int], str]
+) -> tuple[bytes, int]:
+    root = part.root
+    kept = 0
+    for shape in [e for e in root.iter(f"{{{_VML_NS}}}shape")]:
+        data = shape.find(f"{{{_EXCEL_NS}}}ClientData")
+        row = data.findtext(f"{{{_EXCEL_NS}}}Row") if data is not None else None
+        col = data.findtext(f"{{{_EXCEL_NS}}}Column") if data is not None else None
+        note = data is not None and data.get("ObjectType") == "Note"
+        if note and (row or "").strip().isdigit() and (col or "").strip().isdigit():
+            if (int(row) + 1, int(col) + 1) in dropped:
+                shape.getparent().remove(shape)
+                continue
+        kept += 1
+    ids = [int(m.group(1)) for e in root.iter() for m in [_SHAPE_ID.fullmatch(e.get("id") or "")] if m] or [1024]
+    v, o, x = "v:", "o:", "x:"
+    added = "".join(
+        _note_shape(v, o, x, max(ids) + 1 + n, row, col, text)
+        for n, ((row, col), text) in enumerate(sorted(ours.items()))
+    )
+    known = any(e.get("id") == "_x0000_t202" for e in root.iter())
+    xml = ("" if known else _SHAPETYPE.format(v=v, o=o)) + added
+    wrapper = etree.fromstring(
+        f'<wrap xmlns:v="{_VML_NS}" xmlns:o="{_OFFICE_NS}" xmlns:x="{_EXCEL_NS}">{xml}</wrap>'
+    )
+    for element in list(wrapper):
+        root.append(element)
+    return part.render(), kept + len(ours)
+
+
+def _merged_vml_text(
+    data: bytes, dropped: set[tuple[int, int]], ours: dict[tuple[int, int], str]
+) -> tuple[bytes, int]:
+    root = re.search(rb"<xml\b[^>]*>", data)
+    end = data.rfind(b"</xml>")
+    if not root or end < 0:
+        raise Unsupported("the comments' drawing is not the usual VML")
+    prefixes = {
+        uri: pre
+        for pre, uri in (
+            (m.group(1).decode(), m.group(2).decode())
+            for m in re.finditer(rb"xmlns:([\w.-]+)\s*=\s*[\"']([^\"']*)[\"']", root.group(0))
+        )
+    }
+    try:
+        v, o, x = (prefixes[ns] + ":" for ns in (_VML_NS, _OFFICE_NS, _EXCEL_NS))
+    except KeyError:
+        raise Unsupported("the comments' drawing does not declare the usual namespaces") from None
+    shape = re.compile(rb"<" + v.encode() + rb"shape\b.*?</" + v.encode() + rb"shape>", re.S)
+    cell = re.compile(
+        rb"<"
+        + x.encode()
+        + rb"Row>\s*(\d+)\s*</"
+        + x.encode()
+        + rb"Row>\s*<"
+        + x.encode()
+        + rb"Column>\s*(\d+)\s*</"
+        + x.encode()
+        + rb"Column>"
+    )
+    kept_shapes: list[bytes] = []
+    body = data[root.end() : end]
+    pieces, pos = [], 0
+    for m in shape.finditer(body):
+        found = cell.search(m.group(0))
+        is_note = b'ObjectType="Note"' in m.group(0)
+        if is_note and found and (int(found.group(1)) + 1, int(found.group(2)) + 1) in dropped:
+            pieces.append(body[pos : m.start()])
+            pos = m.end()
+            continue
+        kept_shapes.append(m.group(0))
+    pieces.append(body[pos:])
+    ids = [int(n) for n in re.findall(rb"_x0000_s(\d+)", data)] or [1024]
+    first_id = max(ids) + 1
+    added = "".join(
+        _note_shape(v, o, x, first_id + n, row, col, text)
+        for n, ((row, col), text) in enumerate(sorted(ours.items()))
+    )
+    shapetype = "" if b'id="_x0000_t202"' in data else _SHAPETYPE.format(v=v, o=o)
+    new = data[: root.end()] + b"".join(pieces) + (shapetype + added).encode() + data[end:]
+    return new, len(kept_shapes) + len(ours)
