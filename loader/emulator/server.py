@@ -1,32 +1,38 @@
-"""The emulator over real HTTP: a threaded HTTP/1.1 server for any WSGI app, standard library only.
+"""The emulator over real HTTP: any WSGI app served by cheroot, CherryPy's threaded HTTP/1.1 server.
 
 `EmulatorServer` runs a WSGI app (normally the emulator wrapped in a `faults.FaultInjector`) on a
-socket, one daemon thread per connection, with keep-alive: every response carries ``Content-Length``
-and the connection stays open unless the client asks to close it. ``wsgiref`` is not used because its
-handler answers one request per connection. The app's response is buffered whole and written in one
-``send``, which with ``TCP_NODELAY`` avoids the delayed-ACK stall of a header-then-body write.
+socket, with a pool of worker threads and keep-alive: every answer carries ``Content-Length`` and the
+connection stays open unless the client asks to close it. Between the server and the app sits
+`_Exchange`, which does what the fault injection and the emulator need of the HTTP side:
 
-When the app raises `faults.DropConnection` the socket is shut down without a byte of response, as a
-dropped connection looks to a client. `serve` is what ``pbload emulator serve`` runs.
+* the request body is read whole first (``Content-Length`` or chunked, at most `MAX_BODY_BYTES`),
+  so the app always sees a plain ``wsgi.input`` of ``CONTENT_LENGTH`` bytes;
+* the answer is buffered whole and sent with its ``Content-Length``;
+* when the app raises `faults.DropConnection` the connection is closed without a byte of response
+  (as a dropped connection, or an answer lost after the commit, looks to a client): the exchange
+  raises `ConnectionAbortedError`, which cheroot treats as a peer gone away and closes the socket;
+* an app that fails answers a JSON 500 (``EMU-INTERNAL``) and the server goes on serving.
+
+`serve` is what ``pbload emulator serve`` runs.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import ipaddress
 import json
 import logging
 import os
-import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import unquote
+
+from cheroot import wsgi
 
 from . import errors
 from .app import StartResponse, create_app
@@ -36,6 +42,9 @@ from .faults import INTERNAL, DropConnection, FaultInjector, Faults
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8790  # DESIGN §8
+SERVER_NAME = "pbload-emulator"  # the Server header
+WORKER_THREADS = 80  # requests answered at once: the loader's 64 connections at most, plus its look-ups
+KEEP_ALIVE_LIMIT = 256  # idle keep-alive connections held open (cheroot closes the ones beyond)
 IDLE_TIMEOUT_S = 30  # a keep-alive connection with no request for this long is closed
 POLL_INTERVAL_S = 0.05  # how quickly stop() is noticed
 LISTEN_BACKLOG = 128  # many clients may connect at once
@@ -50,26 +59,27 @@ class EmulatorServer:
     """Serve ``app`` over HTTP on ``host``:``port`` (0: a free port); bound as soon as it is built.
 
     Use ``start()``/``stop()`` (or ``with``) to serve from a background thread, or ``serve_forever()``
-    to serve from the calling thread until ``stop()`` or KeyboardInterrupt.
+    to serve from the calling thread until ``stop()`` or KeyboardInterrupt. Raises OSError when the
+    address cannot be bound.
     """
 
     def __init__(
         self, app: WsgiApp, host: str = DEFAULT_HOST, port: int = 0, *, verbose: bool = False
     ) -> None:
-        self._httpd = _HttpServer((host, port), app, verbose)
+        self._server = _Server((host, port), _Exchange(app, host, verbose))
+        self._server.bind_now()
         self._thread: threading.Thread | None = None
-        self._serving = False
         self._stopped = False
 
     @property
     def host(self) -> str:
         """The address listened on."""
-        return str(self._httpd.server_address[0])
+        return str(self._server.bind_addr[0])
 
     @property
     def port(self) -> int:
         """The port listened on (the one picked, when built with port 0)."""
-        return int(self._httpd.server_address[1])
+        return int(self._server.bind_addr[1])
 
     @property
     def url(self) -> str:
@@ -79,33 +89,25 @@ class EmulatorServer:
 
     def start(self) -> Self:
         """Serve from a daemon thread; return self."""
-        self._serving = True  # before the thread runs, so an immediate stop() still waits for it
-        self._thread = threading.Thread(target=self._loop, name=f"emulator-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve, name=f"emulator-server-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve from the calling thread until `stop` is called from another one (or an exception)."""
-        self._serving = True
-        self._loop()
+        self._server.serve()
 
     def stop(self) -> None:
-        """Stop accepting, close open connections and the listening socket; safe to call twice."""
+        """Stop accepting, close open connections (kept-alive ones too) and the listening socket; safe
+        to call twice."""
         if self._stopped:
             return
         self._stopped = True
-        if self._serving:
-            self._httpd.shutdown()
-        self._httpd.close_connections()
-        self._httpd.server_close()
+        self._server.stop()
         if self._thread is not None:
             self._thread.join()
-
-    def _loop(self) -> None:
-        try:
-            self._httpd.serve_forever(poll_interval=POLL_INTERVAL_S)
-        finally:
-            self._serving = False
 
     def __enter__(self) -> Self:
         return self.start()
@@ -189,156 +191,105 @@ def exposure_warning(host: str) -> str | None:
 # The HTTP side ----------------------------------------------------------------------------------
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = LISTEN_BACKLOG
+class _Server(wsgi.Server):
+    """cheroot's WSGI server with the emulator's sizes, its errors in the log, and bind errors as they are."""
 
-    def __init__(self, address: tuple[str, int], app: WsgiApp, verbose: bool) -> None:
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
+    expiration_interval = (
+        POLL_INTERVAL_S  # the connection loop's tick: how soon stop() and idle time-outs act
+    )
+    keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+
+    def __init__(self, address: tuple[str, int], app: WsgiApp) -> None:
+        super().__init__(
+            address,
+            app,
+            numthreads=WORKER_THREADS,
+            max=WORKER_THREADS,
+            server_name=SERVER_NAME,
+            request_queue_size=LISTEN_BACKLOG,
+            timeout=IDLE_TIMEOUT_S,
+        )
+        self._bind_error: OSError | None = None
+
+    def bind_now(self) -> None:
+        """Bind and listen (cheroot's ``prepare``); raise the OSError of the bind itself if it fails."""
+        try:
+            self.prepare()
+        except OSError as error:
+            # cheroot folds the cause into a message; the caller wants its errno and strerror
+            raise (self._bind_error or error) from None
+
+    def bind(self, family: Any, type: Any, proto: int = 0) -> Any:
+        try:
+            return super().bind(family, type, proto)
+        except OSError as error:
+            self._bind_error = error
+            raise
+
+    def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
+        logger.log(level, "%s", msg, exc_info=traceback)
+
+
+class _Exchange:
+    """The WSGI layer between cheroot and the app: a whole body in, a whole answer out (see the module)."""
+
+    def __init__(self, app: WsgiApp, host: str, verbose: bool) -> None:
         self.app = app
+        self.host = host
         self.verbose = verbose
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall on DNS; the address will do.
-        TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that goes away mid-answer is normal (time-outs, dropped faults); anything else is a bug.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            logger.exception("The emulator's server failed on a connection from %s", client_address)
-
-    def close_connections(self) -> None:
-        """Shut down every open connection, so keep-alive clients cannot reach a stopped server."""
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            _shut(connection)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "pbload-emulator"
-    sys_version = ""
-    disable_nagle_algorithm = True
-    timeout = IDLE_TIMEOUT_S
-    server: _HttpServer
-
-    def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except _BadRequest as problem:
-            self.close_connection = True  # the rest of the stream cannot be trusted
-            self._write(*_error_response(problem.status, str(problem)))
-            return
-        try:
-            status, headers, payload = _call(self.server.app, self._environ(body))
-        except DropConnection:
-            self.close_connection = True
-            _shut(self.connection)
-            return
-        except Exception:
-            logger.exception("The emulator failed on %s %s", self.command, self.path)
-            status, headers, payload = _error_response(500, "The emulator failed; see its log")
-        self._write(status, headers, payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise _BadRequest(400, "Content-Length is not a number") from None
-        if length < 0 or length > MAX_BODY_BYTES:
-            raise _BadRequest(413 if length > 0 else 400, f"The body must be 0 to {MAX_BODY_BYTES} bytes")
-        return self.rfile.read(length)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            try:
-                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"x", 16)
-            except ValueError:
-                raise _BadRequest(400, "Malformed chunked body") from None
-            if size == 0:
-                while self.rfile.readline(1024).strip():  # trailers, up to the blank line
-                    pass
-                return b"".join(chunks)
-            total += size
-            if total > MAX_BODY_BYTES:
-                raise _BadRequest(413, f"The body must be 0 to {MAX_BODY_BYTES} bytes")
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
-
-    def _environ(self, body: bytes) -> dict[str, Any]:
-        path, _, query = self.path.partition("?")
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": self.command,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote(path, "latin-1"),  # PEP 3333: bytes as latin-1 text
-            "QUERY_STRING": query,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "SERVER_NAME": self.server.server_name,
-            "SERVER_PORT": str(self.server.server_port),
-            "SERVER_PROTOCOL": self.request_version,
-            "REMOTE_ADDR": self.client_address[0],
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        for name, value in self.headers.items():
-            key = "HTTP_" + name.upper().replace("-", "_")
-            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                environ[key] = f"{environ[key]},{value}" if key in environ else value
-        return environ
-
-    def _write(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> None:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        # The control plane's own-host check compares the Host header with the address listened on.
+        environ["SERVER_NAME"] = self.host
+        status, headers, payload = self._answer(environ)
         kept = [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
-        names = {name.lower() for name, _ in kept}
-        if "content-length" not in names:
+        if not any(name.lower() == "content-length" for name, _ in kept):
             kept.append(("Content-Length", str(len(payload))))
-        if "date" not in names:
-            kept.append(("Date", self.date_time_string()))
-        kept.append(("Server", self.server_version))
-        if self.close_connection:
-            kept.append(("Connection", "close"))
-        head = f"{self.protocol_version} {status}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in kept) + "\r\n"
-        self.wfile.write(head.encode("latin-1") + (b"" if self.command == "HEAD" else payload))
-        if self.server.verbose:
-            self.log_request(status.split(" ")[0], len(payload))
+        if self.verbose:
+            _log_request(environ, status, len(payload))
+        start_response(status, kept)
+        return [payload]
 
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
+    def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        try:
+            body = _read_body(environ)
+        except _BadRequest as problem:
+            return _error_response(problem.status, str(problem))
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is now a plain one
+        try:
+            return _call(self.app, environ)
+        except DropConnection as drop:
+            # cheroot closes a connection whose peer is gone (ECONNABORTED) without answering
+            raise ConnectionAbortedError(errno.ECONNABORTED, str(drop)) from None
+        except Exception:
+            logger.exception(
+                "The emulator failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+            )
+            return _error_response(500, "The emulator failed; see its log")
 
 
 class _BadRequest(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The whole request body, by its Content-Length or its chunks; raise `_BadRequest` if it is too big."""
+    stream = environ["wsgi.input"]
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        try:
+            body = stream.read(MAX_BODY_BYTES + 1)
+        except ValueError:  # cheroot's word for a malformed chunk
+            raise _BadRequest(400, "Malformed chunked body") from None
+        if len(body) > MAX_BODY_BYTES:
+            raise _BadRequest(413, f"The body must be 0 to {MAX_BODY_BYTES} bytes")
+        return bytes(body)
+    length = int(environ.get("CONTENT_LENGTH") or 0)  # cheroot has refused one that is not a number
+    if length > MAX_BODY_BYTES:
+        raise _BadRequest(413, f"The body must be 0 to {MAX_BODY_BYTES} bytes")
+    return bytes(stream.read(length)) if length > 0 else b""
 
 
 def _call(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -372,8 +323,13 @@ def _error_response(status: int, message: str) -> tuple[str, list[tuple[str, str
     return f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json")], payload
 
 
-def _shut(connection: socket.socket) -> None:
-    try:
-        connection.shutdown(socket.SHUT_RDWR)
-    except OSError:  # already closed by the other side
-        pass
+def _log_request(environ: dict[str, Any], status: str, size: int) -> None:
+    """One line per request on stderr, as ``--verbose`` promises (the common log format)."""
+    when = time.strftime("%d/%b/%Y %H:%M:%S")
+    query = f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
+    line = (
+        f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}{query} {environ.get('SERVER_PROTOCOL')}"
+    )
+    sys.stderr.write(
+        f'{environ.get("REMOTE_ADDR", "-")} - - [{when}] "{line}" {status.split(" ")[0]} {size}\n'
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -108,6 +109,33 @@ def test_a_crashing_app_answers_500_and_keeps_serving() -> None:
     assert failed.status_code == 500
     assert errors_of(failed) == [("EMU-INTERNAL", [])]
     assert (fine.status_code, fine.text, fine.headers["Content-Length"]) == (200, "fine", "4")
+
+
+def test_a_dropped_connection_ends_without_a_byte_and_the_server_goes_on() -> None:
+    with served() as s:
+        s.set_faults(drop_rate=1)
+        with socket.create_connection((s.server.host, s.server.port), timeout=5) as raw:
+            raw.sendall(
+                b"GET /shippingservices/fulfillment/v1/products/X HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            )
+            answer = raw.recv(1024)
+        s.set_faults()
+
+        assert answer == b""
+        assert fetch_token(s.client)  # a new connection is served as usual
+
+
+def test_a_body_over_the_limit_is_refused_with_413(http: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = http.api()
+    monkeypatch.setattr("loader.emulator.server.MAX_BODY_BYTES", 100)
+
+    response = api.call(
+        "POST", "/v1/products/bulk", json={"products": [product(f"BIG-{n}") for n in range(3)]}
+    )
+
+    assert response.status_code == 413
+    assert errors_of(response) == [("EMU-BAD-REQUEST", [])]
+    assert response.headers["Connection"] == "close"
 
 
 def test_stop_closes_kept_alive_connections() -> None:
