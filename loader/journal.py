@@ -27,7 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,10 @@ class RunRecord:
     counts: dict[str, int]
     options: dict[str, Any]
     resumed_by: str | None = None
+
+
+# The columns of the runs table that make a RunRecord, in the order of its fields.
+RUN_COLUMNS = tuple(f.name for f in fields(RunRecord))
 
 
 @dataclass(frozen=True)
@@ -306,15 +310,12 @@ class Journal:
 
     def _runs(self, where: str, params: tuple[Any, ...], limit: int) -> list[RunRecord]:
         rows = self._read(
-            "SELECT run_id, command, input_path, input_sha256, output_path, environment, target, base_url,"
-            f" state, started, ended, counts, options, resumed_by FROM runs WHERE {where}"
+            f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE {where}"
             " ORDER BY started DESC, rowid DESC LIMIT ?",
             (*params, limit),
         )
         try:
-            return [
-                RunRecord(*r[:11], json.loads(r[11] or "{}"), json.loads(r[12] or "{}"), r[13]) for r in rows
-            ]
+            return [_run_record(r) for r in rows]
         except ValueError as exc:  # a damaged record reads as a damaged file
             raise JournalError(
                 journal_problem(self.path, sqlite3.DatabaseError(f"a run record is damaged: {exc}"))
@@ -417,6 +418,14 @@ class Journal:
             "SELECT resource, key FROM items WHERE run_id = ? AND state = 'in_flight'", (run_id,)
         )
         return {(r[0], r[1]) for r in rows}
+
+
+def _run_record(row: Any) -> RunRecord:
+    """A run as `Journal._runs` selects it (`RUN_COLUMNS`), its counts and options kept as JSON."""
+    record = dict(zip(RUN_COLUMNS, row, strict=True))
+    record["counts"] = json.loads(record["counts"] or "{}")
+    record["options"] = json.loads(record["options"] or "{}")
+    return RunRecord(**record)
 
 
 def journal_problem(path: Path, exc: BaseException) -> str:
@@ -530,8 +539,16 @@ def report_from_json(text: str) -> tuple[RunReport, dict[str, dict[str, int]], l
 
 def _outcome(status: str, rest: list[Any]) -> Outcome:
     """An outcome as `report_to_json` kept it (reports kept before changes were named have none)."""
+    pb_id, error_code, message, transaction_id = rest[:4]
     changes = tuple(Change(*c) for c in rest[4]) if len(rest) > 4 else ()
-    return Outcome(Status(status), *rest[:4], changes=changes)
+    return Outcome(
+        Status(status),
+        pb_id=pb_id,
+        error_code=error_code,
+        message=message,
+        transaction_id=transaction_id,
+        changes=changes,
+    )
 
 
 def _plain(value: Any) -> Any:

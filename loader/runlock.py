@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -24,7 +25,7 @@ LOCKS_DIR = "locks"
 # note, which stays readable at the start of the file.
 _WINDOWS_LOCK_OFFSET = 1 << 30
 
-if os.name == "nt":  # pragma: no cover - CI runs on Linux
+if sys.platform == "win32":  # pragma: no cover - CI runs on Linux (a platform test mypy follows)
     import msvcrt
 
     def _try_lock(handle: IO[bytes]) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from loader.api.error_body import parse_errors
 from loader.api.retry import is_throttled
@@ -105,7 +105,7 @@ def first_paths(record: Any) -> dict[str, Any]:
     return paths
 
 
-def is_objects(value: Any) -> bool:
+def is_objects(value: Any) -> TypeGuard[list[dict[str, Any]]]:
     """Whether `value` is a non-empty array of objects."""
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
