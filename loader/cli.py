@@ -35,8 +35,9 @@ from loader.models import RunReport
 from loader.redact import redact
 
 if TYPE_CHECKING:
+    import httpx
+
     from loader import console, pipeline
-    from loader.journal import RunRecord
     from loader.settings import Settings
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
@@ -320,6 +321,7 @@ def validate(
                 payloads=payloads,
                 offline=offline,
                 progress=progress,
+                transport=None if offline else _transport(settings),
             ),
         )
     _show_timings(ctx, timings)
@@ -423,7 +425,15 @@ def plan_command(
     with _graceful_stop() as stop, _progress_display(ctx, no_progress) as progress:
         report = _run(
             ctx,
-            lambda: pipeline.plan(workbook, settings, output, timings=timings, stop=stop, progress=progress),
+            lambda: pipeline.plan(
+                workbook,
+                settings,
+                output,
+                timings=timings,
+                transport=_transport(settings),
+                stop=stop,
+                progress=progress,
+            ),
         )
     _show_timings(ctx, timings)
     changes = change_counts(report)
@@ -457,7 +467,14 @@ def _load(
         report = _run(
             ctx,
             lambda: pipeline.load(
-                workbook, settings, output, progress=progress, timings=timings, stop=stop, payloads=payloads
+                workbook,
+                settings,
+                output,
+                progress=progress,
+                timings=timings,
+                transport=_transport(settings),
+                stop=stop,
+                payloads=payloads,
             ),
         )
     _show_timings(ctx, timings)
@@ -543,46 +560,19 @@ def resume(
       pbload resume                  # the newest unfinished run
       pbload resume 3f2a9c1b7d4e     # a run that `pbload runs` lists
     """
-    from loader import pipeline
-    from loader.journal import UNWRITTEN
+    from loader import runs
 
     base = _settings(ctx, env="local", state_dir=state_dir)
-    record = _run(ctx, lambda: _journal_run(base.state_dir, run_id))
-    if record is None and run_id:
-        raise Failure(f"No run {run_id} in the journal; `pbload runs` lists them.")
-    if record is None:
-        _nothing_to_do(ctx, "Every run has finished: there is nothing to resume. `pbload runs` lists them.")
+    found = _run(ctx, lambda: runs.resumption(base.state_dir, run_id))
+    if found.nothing is not None:
+        _nothing_to_do(ctx, found.nothing, found.run.run_id if found.run else None)
         return
-    if record.state == "finished":
-        _nothing_to_do(
-            ctx, f"Run {record.run_id} finished at {record.ended}: nothing to resume.", record.run_id
-        )
+    if found.write_only:
+        _write_kept(ctx, found.run_id, base, output)
         return
-    if record.resumed_by:
-        _nothing_to_do(
-            ctx,
-            f"Run {record.run_id} was finished by run {record.resumed_by}: nothing to resume.",
-            record.run_id,
-        )
-        return
-    if not Path(record.input_path).exists():
-        raise Failure(
-            f"Run {record.run_id} loaded {record.input_path}, which is no longer there. "
-            "Put it back, or load the workbook you have."
-        )
-    if record.state == UNWRITTEN:
-        _write_kept(ctx, record, base, output)
-        return
-    settings = _settings(
-        ctx,
-        env=record.environment,
-        base_url=record.base_url,
-        state_dir=state_dir,
-        **{k: v for k, v in record.options.items() if k in pipeline.RESUMED_SETTINGS},
-    )
-    _say(ctx, f"Resuming run {record.run_id} of {record.input_path}.")
-    output = output or (Path(record.output_path) if record.output_path else None)
-    _load(ctx, Path(record.input_path), settings, output, no_progress)
+    settings = _settings(ctx, state_dir=state_dir, **found.settings_flags())
+    _say(ctx, f"Resuming run {found.run_id} of {found.input_path}.")
+    _load(ctx, found.input_path, settings, output or found.output, no_progress)
 
 
 def _nothing_to_do(ctx: click.Context, message: str, run_id: str | None = None) -> None:
@@ -607,22 +597,12 @@ def _nothing_to_do(ctx: click.Context, message: str, run_id: str | None = None) 
         click.echo(message)
 
 
-def _journal_run(state_dir: Path, run_id: str | None) -> RunRecord | None:
-    from loader.journal import Journal
-
-    journal = Journal(state_dir)
-    try:
-        return journal.run(run_id)
-    finally:
-        journal.close()
-
-
-def _write_kept(ctx: click.Context, record: RunRecord, settings: Settings, output: Path | None) -> None:
+def _write_kept(ctx: click.Context, run_id: str, settings: Settings, output: Path | None) -> None:
     """The run sent everything it was going to; only its result workbook is missing."""
     from loader import pipeline
 
-    _say(ctx, f"Writing the result workbook of run {record.run_id} from the journal; nothing is sent.")
-    report = _run(ctx, lambda: pipeline.write_kept_result(record.run_id, settings, output))
+    _say(ctx, f"Writing the result workbook of run {run_id} from the journal; nothing is sent.")
+    report = _run(ctx, lambda: pipeline.write_kept_result(run_id, settings, output))
     if report.interrupted:
         click.echo(
             f"Stopped before every row was sent. Run `pbload resume {report.run_id}` (or load the same "
@@ -645,10 +625,10 @@ def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
       pbload runs
       pbload runs -n 5 --state-dir ./pbload-state
     """
-    from loader.journal import UNWRITTEN
+    from loader import runs as kept
 
     settings = _settings(ctx, env="local", state_dir=state_dir)
-    records = _run(ctx, lambda: _journal_runs(settings.state_dir, limit))
+    records = _run(ctx, lambda: kept.recent_runs(settings.state_dir, limit))
     if not records:
         click.echo("No runs yet.")
     for r in records:
@@ -657,22 +637,27 @@ def runs(ctx: click.Context, state_dir: Path | None, limit: int) -> None:
             f"{r.run_id}  {r.started[:19].replace('T', ' ')}  {r.state:<11}  {r.environment:<10}  "
             f"{Path(r.input_path).name}: {counts}"
         )
-    for r in records:
-        if r.state == UNWRITTEN and not r.resumed_by:
-            click.echo(
-                f"Run {r.run_id} has no result workbook yet: `pbload resume {r.run_id}` writes it from the "
-                "journal, sending nothing."
-            )
+    for r in kept.without_result(records):
+        click.echo(
+            f"Run {r.run_id} has no result workbook yet: `pbload resume {r.run_id}` writes it from the "
+            "journal, sending nothing."
+        )
 
 
-def _journal_runs(state_dir: Path, limit: int) -> list[RunRecord]:
-    from loader.journal import Journal
+def _transport(settings: Settings) -> Callable[[], httpx.BaseTransport] | None:
+    """The `local` environment's API: the built-in emulator, in this process, on its SQLite file, made when
+    the run first calls the API (None: the environment's API over HTTP)."""
+    if not settings.uses_builtin_emulator:
+        return None
 
-    journal = Journal(state_dir)
-    try:
-        return journal.runs(limit)
-    finally:
-        journal.close()
+    def emulator() -> httpx.BaseTransport:
+        import httpx
+
+        from loader.emulator import create_app
+
+        return httpx.WSGITransport(app=create_app(settings.emulator_db))
+
+    return emulator
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
@@ -835,7 +820,7 @@ def export_command(
     target = output or Path(f"{what}-export.xlsx")
     _refuse_overwrite(target, force)
     click.echo(_environment_line(settings))
-    path, count = _run(ctx, lambda: pipeline.export(what, settings, target))
+    path, count = _run(ctx, lambda: pipeline.export(what, settings, target, _transport(settings)))
     noun = _EXPORT_NOUNS[what] + ("" if count == 1 else "s")
     click.echo(f"Exported {count} {noun} to {path}")
 

@@ -19,7 +19,7 @@ from loader.api import FulfillmentClient
 from loader.api.client import timeout
 from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
-from loader.errors import ApiError, JournalError, PbloadError, ResultError, WorkbookError
+from loader.errors import ApiError, JournalError, PbloadError, ResultError, SettingsError, WorkbookError
 from loader.export import export as export_records
 from loader.journal import IN_FLIGHT, UNWRITTEN, Journal, RunRecord
 from loader.models import LOADED_STATUSES, Item, Outcome, RunReport, SheetReport, Status
@@ -28,19 +28,21 @@ from loader.plan import Dependencies, plan_sheet
 from loader.resources import Resource
 from loader.resources.products import PRODUCTS
 from loader.runlock import RunLock
+from loader.runs import RESUMED_SETTINGS
 from loader.send import Recorder, Stopped, known_keys, sender_for
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
 from loader.workbook.writer import check_writable, result_path_for, write_problem, write_result
 
-# The settings of a run that `pbload resume` uses again (credentials always come from the environment).
-RESUMED_SETTINGS = ("chunk_size", "concurrency", "max_rps", "strict", "max_attempts", "retry_deadline")
 # The in-process emulator answers any host; this one names it in messages.
 LOCAL_BASE_URL = "http://emulator.local"
 # Called as progress(phase, done, total, failed) while a run goes on: `phase` says what is being done
 # ("Checking Orders", "Sending Orders"), counts are rows; a phase starts at 0 and ends with done == total;
 # total 0: not known yet.
 Progress = Callable[[str, int, int, int], None]
+# How the API is reached instead of over HTTP (a test's recorder, the built-in emulator): a transport, or
+# what makes one when the run first calls the API.
+Transport = httpx.BaseTransport | Callable[[], httpx.BaseTransport]
 
 
 def _no_progress(phase: str, done: int, total: int, failed: int = 0) -> None:
@@ -66,7 +68,7 @@ def validate(
     payloads: Path | None = None,
     offline: bool = False,
     progress: Progress = _no_progress,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport | None = None,
     stop: threading.Event | None = None,
 ) -> RunReport:
     """Check every row of the workbook, sending nothing; write the result workbook.
@@ -186,7 +188,7 @@ def load(
     output: Path | None = None,
     progress: Progress = _no_progress,
     timings: Timings | None = None,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport | None = None,
     stop: threading.Event | None = None,
     payloads: Path | None = None,
 ) -> RunReport:
@@ -209,7 +211,7 @@ def _load_locked(
     output: Path | None,
     progress: Progress,
     timings: Timings | None,
-    transport: httpx.BaseTransport | None,
+    transport: Transport | None,
     stop: threading.Event | None,
     payloads: Path | None,
     run_id: str,
@@ -371,7 +373,7 @@ def plan(
     settings: Settings,
     output: Path | None = None,
     timings: Timings | None = None,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport | None = None,
     stop: threading.Event | None = None,
     progress: Progress = _no_progress,
 ) -> RunReport:
@@ -486,7 +488,7 @@ def _looking_up(sheet: SheetReport) -> str:
 
 
 def export(
-    what: str, settings: Settings, output: Path, transport: httpx.BaseTransport | None = None
+    what: str, settings: Settings, output: Path, transport: Transport | None = None
 ) -> tuple[Path, int]:
     """Export PB's `what` into a workbook at `output`."""
     with _client(settings, transport) as client:
@@ -686,12 +688,15 @@ def _write_kept(journal: Journal, record: RunRecord, path: Path, output: Path | 
 
 
 @contextmanager
-def _client(settings: Settings, transport: httpx.BaseTransport | None) -> Iterator[FulfillmentClient]:
+def _client(settings: Settings, transport: Transport | None) -> Iterator[FulfillmentClient]:
     base_url = settings.base_url or LOCAL_BASE_URL
     if settings.uses_builtin_emulator and transport is None:
-        from loader.emulator import create_app  # the `local` environment: PB's API, emulated in-process
-
-        transport = httpx.WSGITransport(app=create_app(settings.emulator_db))
+        raise SettingsError(
+            "The local environment's API is pbload's built-in emulator, which runs in the caller's process: "
+            "give its transport, httpx.WSGITransport(app=loader.emulator.create_app(settings.emulator_db))."
+        )
+    if callable(transport) and not isinstance(transport, httpx.BaseTransport):
+        transport = transport()
     policy = RetryPolicy(max_attempts=settings.max_attempts, deadline_s=settings.retry_deadline)
     client = FulfillmentClient(
         base_url,
