@@ -65,9 +65,8 @@ class Field:
     pattern: str | None = None  # a regular expression the whole value must match
     pattern_hint: str = ""  # how to say the pattern to a person
     required_with: tuple[str, ...] = ()  # required when any of these columns (by name) has a value
-    required_if: tuple[str, tuple[str, ...]] | None = (
-        None  # required when that column has one of these values
-    )
+    # required when that column has one of these values
+    required_if: tuple[str, tuple[str, ...]] | None = None
     product_ref: bool = False  # the value is a SKU that must be a product (in the workbook or at PB)
     # other sheets (resource names) whose item of this value, when the run has one, must not have failed:
     # a work order's kit waits for its bill of materials
@@ -76,12 +75,10 @@ class Field:
     width: int = 16
     datetime_format: str = ORDER_DATETIME
     default: Any = None  # sent when the cell is blank (PB's or pbload's documented default)
-    fixed: tuple[
-        tuple[str, Any], ...
-    ] = ()  # (path, value) sent beside a given value, e.g. an identifier's source
-    separator: str | None = (
-        None  # the cell lists several values (sent as an array), e.g. "Damaged; Too small"
-    )
+    # (path, value) sent beside a given value, e.g. an identifier's source
+    fixed: tuple[tuple[str, Any], ...] = ()
+    # the cell lists several values (sent as an array), e.g. "Damaged; Too small"
+    separator: str | None = None
 
     @property
     def name(self) -> str:
@@ -161,12 +158,10 @@ class ApiSpec:
     lookup_fields: tuple[dict[str, Any], ...] = ()  # searchFields added to every lookup by key
 
 
-PayloadFinish = Callable[
-    [dict[str, Any]], None
-]  # completes a built payload in place (e.g. a product's sides, longest first)
-RowCheck = Callable[
-    [str, "pd.DataFrame"], list[Issue]
-]  # (sheet, typed values) -> problems found across a row
+# completes a built payload in place (e.g. a product's sides, longest first)
+PayloadFinish = Callable[[dict[str, Any]], None]
+# (sheet, typed values) -> problems found across a row
+RowCheck = Callable[[str, "pd.DataFrame"], list[Issue]]
 
 
 @dataclass(frozen=True)
