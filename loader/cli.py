@@ -305,9 +305,8 @@ def validate(
         ctx, env=env or ("local" if offline else None), base_url=base_url, strict=strict, state_dir=state_dir
     )
     mail = _mailer(ctx, email_to)
-    if not (
-        offline or settings.uses_builtin_emulator
-    ):  # which account the look-ups ask (never where it sends)
+    # which account the look-ups ask (never where it sends)
+    if not (offline or settings.uses_builtin_emulator):
         _say(ctx, _environment_line(settings, "read-only look-ups"))
     timings = pipeline.Timings()
     with _progress_display(ctx, no_progress) as progress:

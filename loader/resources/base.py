@@ -186,9 +186,8 @@ class Resource:
     carried: tuple[str, ...] = ()
     carried_lines: tuple[str, ...] = ()
     unique_lines: tuple[str, ...] = ()  # line fields whose values may appear once per group
-    not_key: tuple[
-        str, ...
-    ] = ()  # line fields that must differ from the group's key (a kit is not its own part)
+    # line fields that must differ from the group's key (a kit is not its own part)
+    not_key: tuple[str, ...] = ()
     api: ApiSpec | None = None
     finish: PayloadFinish | None = None
     row_checks: tuple[RowCheck, ...] = ()
@@ -354,9 +353,8 @@ def format_datetime(value: datetime | date, style: str) -> str:
 
 
 LINE_MARK = "[]."
-_SLOT = re.compile(
-    r"([\w.\[\]]*?\w)\[\d+\]"
-)  # the array before a numbered slot: `details.identifiers` of `[0]`
+# the array before a numbered slot: `details.identifiers` of `[0]`
+_SLOT = re.compile(r"([\w.\[\]]*?\w)\[\d+\]")
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 
