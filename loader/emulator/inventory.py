@@ -29,20 +29,64 @@ def adjust_stock(
     store: Store, client_id: str, node: str, sku: str, on_hand_delta: int = 0, allocated_delta: int = 0
 ) -> dict[str, Any]:
     """Add the deltas to the stock of ``sku`` at ``node`` (a new SKU/node starts at zero); return the record."""
-    key = json.dumps([node, sku])  # unambiguous whatever characters a SKU holds
+    key = _key(node, sku)
     with store.atomic():
         old = store.get(RESOURCE, client_id, key) or {"onHand": 0, "allocated": 0}
-        on_hand, allocated = old["onHand"] + on_hand_delta, old["allocated"] + allocated_delta
-        record = {
-            "sku": sku,
-            "node": node,
-            "onHand": on_hand,
-            "allocated": allocated,
-            "available": on_hand - allocated,
-        }
+        record = _stock(sku, node, old["onHand"] + on_hand_delta, old["allocated"] + allocated_delta)
         if not store.replace(RESOURCE, client_id, key, record):
             store.insert(RESOURCE, client_id, key, record)
     return record
+
+
+class StockChanges:
+    """Stock deltas per ``(node, sku)``, added up in memory and applied by `apply` in three statements.
+
+    What a bulk call of orders allocates: the same result as one `adjust_stock` per line, a new
+    SKU/node stored in the order of first use.
+    """
+
+    def __init__(self) -> None:
+        self._deltas: dict[tuple[str, str], list[int]] = {}  # (node, sku) -> [onHand, allocated] deltas
+
+    def add(self, node: str, sku: str, on_hand_delta: int = 0, allocated_delta: int = 0) -> None:
+        """Remember a change of the stock of ``sku`` at ``node``."""
+        delta = self._deltas.setdefault((node, sku), [0, 0])
+        delta[0] += on_hand_delta
+        delta[1] += allocated_delta
+
+    def apply(self, store: Store, client_id: str) -> None:
+        """Put the changes into the store (inside the operation's transaction) and forget them."""
+        if not self._deltas:
+            return
+        keys = {_key(node, sku): (node, sku) for node, sku in self._deltas}
+        old = store.many(RESOURCE, client_id, list(keys))
+        changed, new = [], []
+        for key, (node, sku) in keys.items():
+            on_hand, allocated = self._deltas[node, sku]
+            before = old.get(key)
+            if before is None:
+                new.append((key, _stock(sku, node, on_hand, allocated)))
+            else:
+                changed.append(
+                    (key, _stock(sku, node, before["onHand"] + on_hand, before["allocated"] + allocated))
+                )
+        store.replace_many(RESOURCE, client_id, changed)
+        store.insert_many(RESOURCE, client_id, new)
+        self._deltas = {}
+
+
+def _key(node: str, sku: str) -> str:
+    return json.dumps([node, sku])  # unambiguous whatever characters a SKU holds
+
+
+def _stock(sku: str, node: str, on_hand: int, allocated: int) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "node": node,
+        "onHand": on_hand,
+        "allocated": allocated,
+        "available": on_hand - allocated,
+    }
 
 
 class Inventory:

@@ -22,8 +22,8 @@ from . import bets, errors, references, search, shipments
 from .addresses import SHIP_TO_REQUIRED, address_rule
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
-from .inventory import adjust_stock
-from .keyed import KeyedRecords
+from .inventory import StockChanges, adjust_stock
+from .keyed import KeyedRecords, Pending
 from .lifecycle import Lifecycle, require_status
 from .routing import Reply, Request, Route, bulk_array, bulk_items, parse_json, require_empty
 from .store import Store
@@ -179,29 +179,42 @@ class Orders:
     def create(self, client_id: str, order: dict[str, Any]) -> dict[str, Any]:
         """O1: store a new order and return its record; raise 400 if invalid or the key exists."""
         self._check(client_id, order, self.rules)
-        record = self._insert(client_id, order)
-        if record is None:
-            existing = self.records.by_key(client_id, order[KEY_FIELD]) or {}
-            raise HttpError(400, [duplicate(order[KEY_FIELD], existing.get(ID_FIELD, ""))])
+        key = order[KEY_FIELD]
+        pending, stock = self.records.pending(client_id, [key]), StockChanges()
+        if key in pending.by_key:
+            raise HttpError(400, [duplicate(key, pending.by_key[key][ID_FIELD])])
+        record = self._insert(pending, stock, order)
+        self._write(client_id, pending, stock)
         return record
 
     def replace(self, client_id: str, order_id: str, order: dict[str, Any]) -> dict[str, Any]:
         """O2: replace the whole order; 400 if invalid or its status forbids, 404 if missing."""
         self._check(client_id, order, self.rules)
-        return self._update(client_id, self.get(client_id, order_id), order)
+        return self._update_one(client_id, self.get(client_id, order_id), order)
 
     def change_items(self, client_id: str, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """O4: replace only the order's lines; the rest of ``body`` is checked, and read for its key alone."""
         self._check(client_id, body, self.items_change_rules)
         old = self.get(client_id, order_id)
         fields = {name: value for name, value in old.items() if name not in RESPONSE_ONLY}
-        return self._update(client_id, old, {**fields, KEY_FIELD: body[KEY_FIELD], LINES: body[LINES]})
+        return self._update_one(client_id, old, {**fields, KEY_FIELD: body[KEY_FIELD], LINES: body[LINES]})
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """O3: create or update each order independently; return one result per order, in order."""
-        return [
-            self._bulk_result(item) for item in self._bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY)
-        ]
+        """O3: create or update each order independently; return one result per order, in order.
+
+        The orders are checked first (their SKUs in one query), the valid ones' keys looked up in one
+        more, and what they change is written at the end in a few statements (`Pending`, `StockChanges`).
+        """
+        items = self._bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY)
+        client_id = self.config.client_id  # every item's, as `bulk_items` checked
+        problems = self._problems(client_id, items)
+        pending = self.records.pending(
+            client_id, [o[KEY_FIELD] for o, p in zip(items, problems, strict=True) if not p]
+        )
+        stock = StockChanges()
+        results = [self._bulk_result(pending, stock, o, p) for o, p in zip(items, problems, strict=True)]
+        self._write(client_id, pending, stock)
+        return results
 
     def get(self, client_id: str, order_id: str) -> dict[str, Any]:
         """O5: return the stored order; raise 404 if there is none."""
@@ -248,29 +261,57 @@ class Orders:
     # refused bulk item leaves no trace although the whole request is one store transaction.
 
     def _check(self, client_id: str, order: dict[str, Any], rules: Rule) -> None:
-        problems = rules.check(order, "")
-        named = [(f"{LINES}[{i}].sku", item.get("sku")) for i, item in _lines(order.get(LINES))]
-        problems += references.product_problems(self.store, client_id, named, references.flagged(problems))
+        [problems] = self._problems(client_id, [order], rules)
         if problems:
             raise HttpError(400, problems)
 
-    def _insert(self, client_id: str, order: dict[str, Any]) -> dict[str, Any] | None:
+    def _problems(
+        self, client_id: str, orders: list[dict[str, Any]], rules: Rule | None = None
+    ) -> list[list[ErrorDetail]]:
+        """Each order's problems: its rules', then its unknown SKUs' (all orders' SKUs in one query)."""
+        rules = rules or self.rules
+        problems = [rules.check(order, "") for order in orders]
+        wanted = [
+            references.checked_names(
+                [(f"{LINES}[{i}].sku", line.get("sku")) for i, line in _lines(order.get(LINES))],
+                references.flagged(found),
+            )
+            for order, found in zip(orders, problems, strict=True)
+        ]
+        types = references.product_types(self.store, client_id, [sku for named in wanted for _, sku in named])
+        return [
+            found + references.problems_of(named, types)
+            for found, named in zip(problems, wanted, strict=True)
+        ]
+
+    def _insert(self, pending: Pending, stock: StockChanges, order: dict[str, Any]) -> dict[str, Any]:
         now = pb_timestamp(self.clock())
-        record = self.records.create(client_id, order[KEY_FIELD], _record(order, CREATED, now, now))
-        if record is not None:
-            self._allocate(client_id, record, +1)
+        record = pending.create(order[KEY_FIELD], _record(order, CREATED, now, now))
+        self._allocate(stock, record, +1)
         return record
 
-    def _update(self, client_id: str, old: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+    def _update_one(self, client_id: str, old: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+        pending, stock = self.records.pending(client_id, []), StockChanges()
+        record = self._update(pending, stock, old, order)
+        self._write(client_id, pending, stock)
+        return record
+
+    def _update(
+        self, pending: Pending, stock: StockChanges, old: dict[str, Any], order: dict[str, Any]
+    ) -> dict[str, Any]:
         if order[KEY_FIELD] != old[KEY_FIELD]:
             message = f"clientOrderId must stay {old[KEY_FIELD]} for order {old[ID_FIELD]}"
             raise bad_request(errors.BAD_REQUEST, message, KEY_FIELD, f"Given: {order[KEY_FIELD]}")
         require_status(_noun(old), old, CHANGEABLE, "updated")
         record = _record(order, old["status"], old["pbCreateDate"], pb_timestamp(self.clock()), old)
-        self._allocate(client_id, old, -1)
-        self._allocate(client_id, record, +1)
-        self.records.save(client_id, record)
+        self._allocate(stock, old, -1)
+        self._allocate(stock, record, +1)
+        pending.save(record[KEY_FIELD], record)
         return record
+
+    def _write(self, client_id: str, pending: Pending, stock: StockChanges) -> None:
+        pending.flush()
+        stock.apply(self.store, client_id)
 
     def _cancel(self, client_id: str, record: dict[str, Any]) -> dict[str, Any]:
         require_status(_noun(record), record, CHANGEABLE, "canceled")
@@ -280,7 +321,9 @@ class Orders:
         """Put a checked move into effect: release on cancel; take stock and record a shipment on ship."""
         now = pb_timestamp(self.clock())
         if status == CANCELED:
-            self._allocate(client_id, record, -1)
+            stock = StockChanges()
+            self._allocate(stock, record, -1)
+            stock.apply(self.store, client_id)
         elif LIFECYCLE.reaches(record["status"], status, SHIPPED):
             record[ACTUAL_SHIPPING] = self._ship(client_id, record, now)
         record.update(status=status, pbUpdateDate=now)
@@ -303,10 +346,10 @@ class Orders:
             "trackingNumber": shipment["trackingNumber"],
         }
 
-    def _allocate(self, client_id: str, order: dict[str, Any], sign: int) -> None:
+    def _allocate(self, stock: StockChanges, order: dict[str, Any], sign: int) -> None:
         node = self._node(order)
         for line in order[LINES]:
-            adjust_stock(self.store, client_id, node, line["sku"], allocated_delta=sign * line[QUANTITY])
+            stock.add(node, line["sku"], allocated_delta=sign * line[QUANTITY])
 
     def _node(self, order: dict[str, Any]) -> str:
         return order.get("fromNode") or self.config.nodes[0]
@@ -316,23 +359,23 @@ class Orders:
     def _bulk_items(self, items: Any, name: str) -> list[dict[str, Any]]:
         return bulk_items(items, name, "objects", self.config.max_bulk_items, self.config.client_id)
 
-    def _bulk_result(self, order: dict[str, Any]) -> dict[str, Any]:
+    def _bulk_result(
+        self, pending: Pending, stock: StockChanges, order: dict[str, Any], problems: list[ErrorDetail]
+    ) -> dict[str, Any]:
         try:
-            record = self._upsert(order)
+            if problems:
+                raise HttpError(400, problems)
+            record = self._upsert(pending, stock, order)
         except HttpError as error:
             return {KEY_FIELD: order.get(KEY_FIELD), **_errors(error)}
         return _success(record)
 
-    def _upsert(self, order: dict[str, Any]) -> dict[str, Any]:
+    def _upsert(self, pending: Pending, stock: StockChanges, order: dict[str, Any]) -> dict[str, Any]:
         """Update the order with this clientOrderId if there is one, else create it (api §21.3)."""
-        client_id = order["clientId"]
-        self._check(client_id, order, self.rules)
-        old = self.records.by_key(client_id, order[KEY_FIELD])
+        old = pending.by_key.get(order[KEY_FIELD])
         if old is not None:
-            return self._update(client_id, old, order)
-        record = self._insert(client_id, order)
-        assert record is not None  # the key was free a moment ago, inside the same transaction
-        return record
+            return self._update(pending, stock, old, order)
+        return self._insert(pending, stock, order)
 
     def _cancel_result(self, item: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -26,8 +26,24 @@ def product_problems(
     store: Store, client_id: str, named: Iterable[tuple[str, Any]], skip: set[str], kit: bool = False
 ) -> list[ErrorDetail]:
     """Return a problem for each ``(path, sku)`` not in ``skip`` whose sku is no product (or no KIT)."""
-    wanted = [(path, sku) for path, sku in named if path not in skip and isinstance(sku, str)]
-    types = store.fields(products.RESOURCE, client_id, [sku for _, sku in wanted], "productType")  # one query
+    wanted = checked_names(named, skip)
+    return problems_of(wanted, product_types(store, client_id, [sku for _, sku in wanted]), kit)
+
+
+def checked_names(named: Iterable[tuple[str, Any]], skip: set[str]) -> list[tuple[str, str]]:
+    """The ``(path, sku)`` pairs to look up: a string SKU whose path has no problem yet."""
+    return [(path, sku) for path, sku in named if path not in skip and isinstance(sku, str)]
+
+
+def product_types(store: Store, client_id: str, skus: Iterable[str]) -> dict[str, Any]:
+    """Return ``{sku: productType}`` for those of ``skus`` that are products of the client, in one query."""
+    return store.fields(products.RESOURCE, client_id, list(skus), "productType")
+
+
+def problems_of(
+    wanted: Iterable[tuple[str, str]], types: dict[str, Any], kit: bool = False
+) -> list[ErrorDetail]:
+    """Return a problem for each ``(path, sku)`` whose sku is not in ``types`` (or, with ``kit``, no KIT)."""
     problems: list[ErrorDetail] = []
     for path, sku in wanted:
         if sku not in types:

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS transaction_ids (
 );
 """
 TABLES = ("records", "tokens", "transaction_ids")
+MAX_KEYS_PER_QUERY = 500  # keys in one ``IN (...)``: well under SQLite's limit on a statement's parameters
 
 
 class Store:
@@ -115,31 +116,57 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def many(self, resource: str, client_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        """Return ``{key: record}`` for those of ``keys`` that are stored, in one query (per 500 keys)."""
+        rows = self._select_in("SELECT key, body FROM records", (), resource, client_id, keys)
+        return {key: json.loads(body) for key, body in rows}
+
     def fields(self, resource: str, client_id: str, keys: Collection[str], name: str) -> dict[str, Any]:
-        """Return ``{key: record[name]}`` for those of ``keys`` that are stored, in one query.
+        """Return ``{key: record[name]}`` for those of ``keys`` that are stored, in one query (per 500 keys).
 
         For checks that need one field of many records (is each SKU a product, and a KIT?); the
         records are not parsed in Python. A stored record without the field maps to None.
         """
-        if not keys:
-            return {}
-        unique = list(dict.fromkeys(keys))
-        marks = ", ".join("?" * len(unique))
-        sql = (
-            "SELECT key, json_extract(body, '$.' || ?) FROM records"
-            f" WHERE resource = ? AND client_id = ? AND key IN ({marks})"  # only placeholders are spliced in
-        )
-        rows = self._execute(sql, (name, resource, client_id, *unique)).fetchall()
-        return dict(rows)
+        sql = "SELECT key, json_extract(body, '$.' || ?) FROM records"
+        return dict(self._select_in(sql, (name,), resource, client_id, keys))
 
-    def increment(self, resource: str, client_id: str, key: str, name: str) -> int:
-        """Add one to the number ``name`` of the record at the key (created at 1) and return it, in one statement."""
+    def insert_many(self, resource: str, client_id: str, rows: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Store new records ``(key, record)`` in one statement; a taken key is a bug (IntegrityError)."""
+        params = [(resource, client_id, key, json.dumps(record)) for key, record in rows]
+        with self._lock:
+            self._conn.executemany(
+                "INSERT INTO records (resource, client_id, key, body) VALUES (?, ?, ?, ?)", params
+            )
+
+    def replace_many(self, resource: str, client_id: str, rows: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Overwrite existing records ``(key, record)`` in one statement (a missing key is skipped)."""
+        params = [(json.dumps(record), resource, client_id, key) for key, record in rows]
+        with self._lock:
+            self._conn.executemany(
+                "UPDATE records SET body = ? WHERE resource = ? AND client_id = ? AND key = ?", params
+            )
+
+    def _select_in(
+        self, select: str, leading: Sequence[Any], resource: str, client_id: str, keys: Collection[str]
+    ) -> list[tuple[Any, ...]]:
+        """Run ``select ... WHERE resource, client_id and key IN keys``, 500 keys at a time."""
+        unique = list(dict.fromkeys(keys))
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(unique), MAX_KEYS_PER_QUERY):
+            part = unique[start : start + MAX_KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))  # only placeholders are spliced in
+            sql = f"{select} WHERE resource = ? AND client_id = ? AND key IN ({marks})"
+            rows += self._execute(sql, (*leading, resource, client_id, *part)).fetchall()
+        return rows
+
+    def increment(self, resource: str, client_id: str, key: str, name: str, by: int = 1) -> int:
+        """Add ``by`` to the number ``name`` of the record at the key (created at ``by``) and return it, in one statement."""
         row = self._execute(
-            "INSERT INTO records (resource, client_id, key, body) VALUES (?, ?, ?, json_object(?, 1))"
+            "INSERT INTO records (resource, client_id, key, body) VALUES (?, ?, ?, json_object(?, ?))"
             " ON CONFLICT (resource, client_id, key)"
-            " DO UPDATE SET body = json_set(body, '$.' || ?, json_extract(body, '$.' || ?) + 1)"
+            " DO UPDATE SET body = json_set(body, '$.' || ?, json_extract(body, '$.' || ?) + ?)"
             " RETURNING json_extract(body, '$.' || ?)",
-            (resource, client_id, key, name, name, name, name),
+            (resource, client_id, key, name, by, name, name, by, name),
         ).fetchone()
         return int(row[0])
 
