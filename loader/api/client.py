@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from loader.api.retry import (
     NOT_SENT_ERRORS,
     THROTTLE_CODES,
     RetryPolicy,
+    is_pushback,
     is_throttled,
     is_transient,
     may_have_been_carried_out,
@@ -55,6 +56,8 @@ class ApiResponse:
     errors: tuple[ErrorDetail, ...] = field(default=())
     attempts: int = 1
     uncertain: bool = False  # an earlier attempt may have been carried out although its answer was lost
+    seconds: float = 0.0  # how long the last attempt took to be answered, by the client's clock
+    pushback: int = 0  # attempts PB answered "slow down": throttled, or 503 (the adaptive concurrency's cue)
 
     @property
     def ok(self) -> bool:
@@ -190,13 +193,15 @@ class FulfillmentClient:
         deadline = self._clock() + self.policy.deadline_s
         extensions = {RESEND_HOOK: on_attempt} if on_attempt is not None else None
         uncertain = False
+        pushback = 0
         for attempt in range(1, self.policy.max_attempts + 1):
             self.breaker.check()  # the API is down: nothing more leaves, not even a retry
             transaction_id = new_transaction_id()
             if on_attempt is not None:
                 on_attempt(transaction_id)
             limiter.acquire()
-            last = attempt == self.policy.max_attempts or self._clock() >= deadline
+            sent_at = self._clock()
+            last = attempt == self.policy.max_attempts or sent_at >= deadline
             try:
                 raw = self._http.request(
                     method,
@@ -214,7 +219,10 @@ class FulfillmentClient:
                 self.stats.count(exc.__class__.__name__)
                 self._sleep(self.policy.delay(attempt, None, self._rng))
                 continue
-            response = _to_response(raw, attempt, uncertain)
+            response = _to_response(raw, attempt, uncertain, self._clock() - sent_at, pushback)
+            if is_pushback(response.status, response.codes):
+                pushback += 1
+                response = replace(response, pushback=pushback)
             if response.throttled:
                 limiter.throttled(self.policy.retry_after(raw.headers.get("Retry-After")))
             else:
@@ -257,11 +265,15 @@ class FulfillmentClient:
         return self.base_url + FULFILLMENT_PREFIX + path
 
 
-def _to_response(response: httpx.Response, attempts: int, uncertain: bool) -> ApiResponse:
+def _to_response(
+    response: httpx.Response, attempts: int, uncertain: bool, seconds: float, pushback: int
+) -> ApiResponse:
     body = response_body(response)
     transaction_id = response.request.headers.get("X-PB-TransactionId", "")
     errors = parse_errors(body) if response.status_code >= 400 else ()
-    return ApiResponse(response.status_code, body, transaction_id, errors, attempts, uncertain)
+    return ApiResponse(
+        response.status_code, body, transaction_id, errors, attempts, uncertain, seconds, pushback
+    )
 
 
 def _retry_reason(response: ApiResponse) -> str:

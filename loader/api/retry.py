@@ -25,6 +25,9 @@ NOT_CARRIED_OUT = frozenset({429, 503})
 # not carried out, so slow down and send it again after a pause.
 THROTTLE_STATUSES = frozenset({429})
 THROTTLE_CODES = frozenset({"PB-APIM-ERR-1006"})
+# Answers that say "slow down": a throttle, or the service unavailable (overloaded). Single-call
+# resources send fewer requests at once after one (`loader.send.adaptive`).
+PUSHBACK_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class RetryPolicy:
 def is_throttled(status: int, codes: Collection[str] = ()) -> bool:
     """Whether the API said "too many requests", by status or by PB's gateway code (§21.4)."""
     return status in THROTTLE_STATUSES or not THROTTLE_CODES.isdisjoint(codes)
+
+
+def is_pushback(status: int, codes: Collection[str] = ()) -> bool:
+    """Whether an answer asks the caller to send less at once: a throttle, or 503."""
+    return status in PUSHBACK_STATUSES or is_throttled(status, codes)
 
 
 def is_transient(status: int, codes: Collection[str] = ()) -> bool:
