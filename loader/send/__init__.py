@@ -7,8 +7,11 @@ UNCHANGED and not sent. The rest goes out in one of two ways, chosen by the reso
 * ASNs, bills of materials and work orders, which have no bulk endpoint, as concurrent single
   calls (`keyed.SingleSender`).
 
-Look-ups (`lookup.find_by_key`) go through every chunk of keys and every page; the jobs run in a
-pool (`pool.Pool`) that hands each answer over as it arrives and stops within seconds of Ctrl-C.
+Look-ups (`lookup.find_by_key`) go through every chunk of keys and every page. A sender's look-ups
+and writes share one pool (`pool.Pool`): the chunks are looked up several at a time, each one's
+writes leave as soon as it is settled, every answer is handed over as it arrives, and Ctrl-C stops
+it within seconds. Single calls keep as many requests in flight as PB keeps up with
+(`adaptive.AdaptiveLimit`).
 """
 
 from __future__ import annotations

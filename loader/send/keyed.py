@@ -9,15 +9,19 @@ An item in doubt is looked up again, and PB holding it as sent means it went thr
 result that does not name its item (§21.3), an item the answer has no result for, a create refused
 as a duplicate after an answer was lost (and the request retried) or after an earlier run was cut short.
 
-Look-ups go 200 keys a search, every page of each, the chunks `concurrency` at a time. Outcomes
+Look-ups go 200 keys a search, every page of each, the chunks several at a time; each chunk's
+writes go out as soon as it is settled, while later chunks are still being looked up, all within
+`concurrency` requests in flight (for single calls, the adaptive limit of `adaptive.py`). Outcomes
 are kept as they arrive (`Recorder.outcomes`): a request that runs out of tries fails its own
 items and the rest goes on; only the breaker (the API down as a whole) or Ctrl-C ends a sheet early.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +31,7 @@ from loader.models import Action, Change, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
 from loader.resources.merge import changes, merge, pb_view
+from loader.send.adaptive import SINGLE_CALL_CAP, AdaptiveLimit
 from loader.send.common import (
     BulkResults,
     Lookup,
@@ -42,8 +47,10 @@ from loader.send.common import (
     state_message,
     unchecked,
 )
-from loader.send.lookup import find_by_key
+from loader.send.lookup import LOOKUP_CHUNK, find_by_key, look_up_chunk
 from loader.send.pool import STOP_GRACE_SECONDS, Pool, Stopped
+
+WRITES = 1  # the pool's lane for writes; look-ups go in lane 0
 
 CANCELED = "CANCELED"
 Job = Callable[[], list[tuple[Item, Outcome]]]
@@ -79,33 +86,55 @@ class KeyedSender:
         self.concurrency = max(1, concurrency)
         self.recorder = recorder or Recorder()
         self.grace_s = grace_s
+        self._lock = threading.Lock()
+        self._left = 0  # chunks of this `send` not yet looked up
 
     def send(self, items: Sequence[Item]) -> dict[str, Outcome]:
         """The outcome of every item settled, by client key (items never answered are absent).
 
         The outcomes are also in `recorder.outcomes` as they arrive, so that they survive a raise:
-        `ApiDownError` when the breaker opens (the API down as a whole), or a refused token.
+        `ApiDownError` when the breaker opens (the API down as a whole), or a refused token. Items
+        are looked up 200 at a time, several chunks at once, and each chunk's writes go out as soon as
+        it is settled, while later chunks are still being looked up. Ctrl-C before a chunk was looked
+        up leaves its items undecided: nothing is decided blind.
         """
-        try:
-            looked = self.lookup([i.key for i in items])
-        except Stopped:  # Ctrl-C before every item was looked up: nothing may be decided blind
-            return dict(self.recorder.outcomes)
-        steps: list[Step] = []
+        looking = list(chunks(items, LOOKUP_CHUNK))
+        pool: Pool[list[tuple[Item, Outcome]]] = Pool(
+            self.workers, self.recorder.stop, self.grace_s, self.allowed
+        )
+        with self._lock:
+            self._left = len(looking)
+            self.start()
+        pool.run([partial(self._look_up, pool, chunk) for chunk in looking], self.recorder.settled)
+        return dict(self.recorder.outcomes)
+
+    def _look_up(
+        self, pool: Pool[list[tuple[Item, Outcome]]], chunk: Sequence[Item]
+    ) -> list[tuple[Item, Outcome]]:
+        """Look one chunk up, settle what needs no call, and queue the writes of the rest."""
+        looked = look_up_chunk(self.client, self.resource, [i.key for i in chunk])
         settled: list[tuple[Item, Outcome]] = []
-        for item in items:
-            if item.key in looked.failed:
-                settled.append((item, lookup_failed(looked.failed[item.key])))
-                continue
-            decided = decide(
-                item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt
-            )
+        steps: list[Step] = []
+        for item, decided in self._decide(chunk, looked):
             if isinstance(decided, Outcome):
                 settled.append((item, decided))
             else:
                 steps.append(decided)
-        self.recorder.settled(settled)
-        self._run(self.jobs(steps))
-        return dict(self.recorder.outcomes)
+        with self._lock:  # the last chunk's jobs send whatever the earlier ones left over
+            self._left -= 1
+            jobs = self.jobs(steps, last=self._left == 0)
+        pool.add(jobs, WRITES)
+        return settled
+
+    def _decide(self, items: Sequence[Item], looked: Lookup) -> Iterator[tuple[Item, Step | Outcome]]:
+        """Each item settled against what its look-up found: an outcome now, or the call to make."""
+        for item in items:
+            failed = looked.failed.get(item.key)
+            if failed is not None:
+                yield item, lookup_failed(failed)
+                continue
+            record = looked.found.get(item.key)
+            yield item, decide(item, record, self.resource, self.spec, self.recorder.in_doubt)
 
     def preview(self, items: Sequence[Item]) -> dict[str, Outcome]:
         """What `send` would do with every item, by client key, having made only its look-ups.
@@ -118,16 +147,10 @@ class KeyedSender:
             looked = self.lookup([i.key for i in items])
         except Stopped:
             return {}
-        outcomes: dict[str, Outcome] = {}
-        for item in items:
-            if item.key in looked.failed:
-                outcomes[item.key] = lookup_failed(looked.failed[item.key])
-                continue
-            decided = decide(
-                item, looked.found.get(item.key), self.resource, self.spec, self.recorder.in_doubt
-            )
-            outcomes[item.key] = decided if isinstance(decided, Outcome) else self._would(decided)
-        return outcomes
+        return {
+            item.key: decided if isinstance(decided, Outcome) else self._would(decided)
+            for item, decided in self._decide(items, looked)
+        }
 
     def _would(self, step: Step) -> Outcome:
         status = {"create": Status.WOULD_CREATE, "update": Status.WOULD_UPDATE}.get(
@@ -135,21 +158,24 @@ class KeyedSender:
         )
         return Outcome(status, pb_id=_pb_id(step.record, self.spec), changes=step.changes)
 
-    def _run(self, jobs: list[Job]) -> None:
-        """Run jobs `concurrency` at a time, keeping and committing each job's outcomes as it is answered.
-
-        If one job fails outright (the API down, the token refused), no new job starts and the
-        failure is raised once the jobs under way are answered or abandoned.
-        """
-        Pool(self.concurrency, self.recorder.stop, self.grace_s).run(jobs, self.recorder.settled)
-
     def lookup(self, keys: list[str]) -> Lookup:
         """PB's records for `keys`, by client key (keys PB does not have are absent)."""
         return find_by_key(
             self.client, self.resource, keys, self.concurrency, self.recorder.stop, self.grace_s
         )
 
-    def jobs(self, steps: list[Step]) -> list[Job]:  # pragma: no cover
+    @property
+    def workers(self) -> int:
+        """Threads of the pool: the most requests in flight at once."""
+        return self.concurrency
+
+    allowed: Callable[[], int] | None = None  # how many may be in flight now, if fewer than `workers`
+
+    def start(self) -> None:
+        """Before a `send`: forget what an earlier one left."""
+
+    def jobs(self, steps: list[Step], last: bool = True) -> list[Job]:  # pragma: no cover
+        """The jobs that send `steps`; `last` when no more steps will come in this `send`."""
         raise NotImplementedError
 
     def _put_body(self, item: Item) -> dict[str, Any]:
@@ -258,12 +284,29 @@ def _pb_id(record: dict[str, Any] | None, spec: ApiSpec) -> str | None:
 class BulkSender(KeyedSender):
     """Products, orders and returns: creates and updates in bulk calls, order cancels in bulk cancel calls."""
 
-    def jobs(self, steps: list[Step]) -> list[Job]:
-        writes = [s for s in steps if s.verb in ("create", "update")]
-        cancels = [s for s in steps if s.verb == "cancel"]
-        return [
-            lambda c=chunk: self._halving(c, self._write) for chunk in chunks(writes, self.chunk_size)
-        ] + [lambda c=chunk: self._halving(c, self._cancel) for chunk in chunks(cancels, self.chunk_size)]
+    def start(self) -> None:
+        self._writes: list[Step] = []  # creates and updates waiting for a full chunk
+        self._cancels: list[Step] = []
+
+    def jobs(self, steps: list[Step], last: bool = True) -> list[Job]:
+        """Full chunks of writes, and of cancels; with `last`, what is left too (so that a sheet takes
+        as many bulk calls as if it had been looked up whole)."""
+        self._writes.extend(s for s in steps if s.verb in ("create", "update"))
+        self._cancels.extend(s for s in steps if s.verb == "cancel")
+        return self._chunked(self._writes, self._write, last) + self._chunked(
+            self._cancels, self._cancel, last
+        )
+
+    def _chunked(
+        self,
+        waiting: list[Step],
+        send: Callable[[Sequence[Step]], tuple[ApiResponse, Callable[[Step], Status]]],
+        last: bool,
+    ) -> list[Job]:
+        cut = len(waiting) if last else len(waiting) - len(waiting) % self.chunk_size
+        ready = waiting[:cut]
+        del waiting[:cut]
+        return [partial(self._halving, chunk, send) for chunk in chunks(ready, self.chunk_size)]
 
     def _halving(
         self,
@@ -347,27 +390,52 @@ class BulkSender(KeyedSender):
 
 
 class SingleSender(KeyedSender):
-    """ASNs, bills of materials and work orders: one call per item, several at a time."""
+    """ASNs, bills of materials and work orders: one call per item, as many at a time as PB keeps up with
+    (`adaptive.AdaptiveLimit`: from `concurrency` up to its cap)."""
 
-    def jobs(self, steps: list[Step]) -> list[Job]:
-        return [lambda s=step: self._one(s) for step in steps]
+    def __init__(
+        self,
+        client: FulfillmentClient,
+        resource: Resource,
+        spec: ApiSpec,
+        chunk_size: int,
+        concurrency: int,
+        recorder: Recorder | None = None,
+        grace_s: float = STOP_GRACE_SECONDS,
+        cap: int = SINGLE_CALL_CAP,
+    ) -> None:
+        super().__init__(client, resource, spec, chunk_size, concurrency, recorder, grace_s)
+        self.adaptive = AdaptiveLimit(self.concurrency, cap)
+        self.allowed = self.adaptive.allowed
+
+    @property
+    def workers(self) -> int:
+        return self.adaptive.cap
+
+    def jobs(self, steps: list[Step], last: bool = True) -> list[Job]:
+        return [partial(self._one, step) for step in steps]
 
     def _one(self, step: Step) -> list[tuple[Item, Outcome]]:
         if self.recorder.stopped:
             return []
+        left_in = self.adaptive.leaving()
         try:
-            return [(step.item, self._call(step))]
+            response, done = self._call(step)
         except NoAnswerError as exc:  # this request is out of tries; the API is not down (no breaker)
+            self.adaptive.answered(left_in, None)
             return [(step.item, no_answer(exc))]
+        self.adaptive.answered(left_in, response.seconds, response.pushback > 0)
+        return [(step.item, self._outcome(step, response, done))]
 
-    def _call(self, step: Step) -> Outcome:
-        """Create, update or cancel one item, and what came of it."""
+    def _call(self, step: Step) -> tuple[ApiResponse, Status]:
+        """Create, update or cancel one item: PB's answer, and the status it gives if it went through."""
         mark = self.recorder.sending([step.item])
         if step.verb == "create":
             body = self.recorder.body(step.item, self._put_body(step.item), f"POST {self.spec.create_path}")
-            response = self.client.call("POST", self.spec.create_path or "", body, on_attempt=mark)
-            done = Status.CREATED
-        elif step.verb == "update":
+            return self.client.call(
+                "POST", self.spec.create_path or "", body, on_attempt=mark
+            ), Status.CREATED
+        if step.verb == "update":
             body = self.recorder.body(step.item, self._put_body(step.item), f"PUT {self.spec.item_path}")
             response = self.client.call(
                 "PUT",
@@ -376,10 +444,11 @@ class SingleSender(KeyedSender):
                 operation=f"PUT {self.spec.item_path}",
                 on_attempt=mark,
             )
-            done = Status.UPDATED
-        else:
-            response = self._cancel(step, mark)
-            done = Status.CANCELED
+            return response, Status.UPDATED
+        return self._cancel(step, mark), Status.CANCELED
+
+    def _outcome(self, step: Step, response: ApiResponse, done: Status) -> Outcome:
+        """What came of one item's call (a refused create may be confirmed by a look-up)."""
         if not response.ok:
             outcome = replace(failure(response), pb_id=_pb_id(step.record, self.spec))
             return self.confirm(step, outcome, done, response, response.errors)

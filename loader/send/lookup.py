@@ -71,6 +71,13 @@ def find_by_key(
     return Lookup(dict(sorted(found.items())), dict(sorted(failed.items())))
 
 
+def look_up_chunk(client: FulfillmentClient, resource: Resource, keys: Sequence[str]) -> Lookup:
+    """PB's records for one chunk of at most 200 keys, every page; or, if its search is refused or
+    gets no answer, the keys in `failed` with why (`ApiDownError` is raised)."""
+    chunk, result = _look_up(client, resource, sorted(set(keys)))
+    return Lookup(failed=dict.fromkeys(chunk, result)) if isinstance(result, str) else Lookup(found=result)
+
+
 def _look_up(client: FulfillmentClient, resource: Resource, chunk: Sequence[str]) -> Answer:
     """One chunk's records, or why it could not be looked up (its search out of tries, or refused)."""
     try:

@@ -1,5 +1,12 @@
 """Run a sender's jobs a few at a time, hand each answer over as it arrives, and stop in seconds.
 
+Jobs wait in lanes (a sheet's look-ups in one, the writes they lead to in the next) and a job may
+add more while it runs: a look-up adds the writes of the items it settled, so that they go out
+while later chunks are still being looked up. A free worker takes from the lane with the fewest jobs
+running (the first lane on a tie), so look-ups and writes share the workers and each operation keeps
+its own rate limit busy. How many jobs run at once is `workers`, or fewer when `limit` says so
+(the adaptive concurrency of single-call resources).
+
 The jobs run in daemon threads, not a `ThreadPoolExecutor`: a request that never gets an answer must
 not hold up a Ctrl-C (an executor joins its threads on the way out, and so does the interpreter).
 Once `stop` is set, no new job starts, the jobs in flight get `grace_s` seconds to finish, and then
@@ -12,14 +19,16 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 # Seconds the requests in flight get to finish after the first Ctrl-C before they are abandoned.
 STOP_GRACE_SECONDS = 3.0
-POLL_SECONDS = 0.1  # how often a wait for answers looks at the stop signal
+POLL_SECONDS = 0.1  # how often a wait for answers, or for a job, looks at the stop signal
 
 T = TypeVar("T")
+Job = Callable[[], T]
 
 
 class Stopped(Exception):
@@ -31,60 +40,110 @@ class _Done:
 
 
 class Pool(Generic[T]):
-    """Runs jobs at most `workers` at a time; `on_result` is called in the caller's thread, one result at a time."""
+    """Runs jobs at most `workers` (or `limit()`) at a time; `on_result` is called in the caller's thread,
+    one result at a time."""
 
-    def __init__(self, workers: int, stop: threading.Event, grace_s: float = STOP_GRACE_SECONDS) -> None:
+    def __init__(
+        self,
+        workers: int,
+        stop: threading.Event,
+        grace_s: float = STOP_GRACE_SECONDS,
+        limit: Callable[[], int] | None = None,
+    ) -> None:
         self.workers = max(1, workers)
         self.stop = stop
         self.grace_s = grace_s
+        self.limit = limit
         self.abandoned = False  # jobs in flight were given up on after the grace period
         self.unstarted = 0  # jobs that never started because the pool stopped
+        self._ready = threading.Condition()
+        self._lanes: list[deque[Job[T]]] = []
+        self._running: list[int] = []
+        self._halt = threading.Event()  # set by a failed job; the caller's `stop` by Ctrl-C
+        self._answers: queue.Queue[object] | None = None  # while `run` runs
+        self._started = 0  # workers started by this run
 
     @property
     def complete(self) -> bool:
         """Whether every job of the last `run` ran to its end and was handed over."""
         return not self.abandoned and self.unstarted == 0
 
-    def run(self, jobs: Sequence[Callable[[], T]], on_result: Callable[[T], None]) -> None:
-        """Run `jobs`; the first exception of a job (other than `Stopped`) stops the rest and is raised.
+    def add(self, jobs: Iterable[Job[T]], lane: int = 0) -> None:
+        """Queue more jobs in `lane` (0 first); a running job may call this before it returns."""
+        with self._ready:
+            while len(self._lanes) <= lane:
+                self._lanes.append(deque())
+                self._running.append(0)
+            self._lanes[lane].extend(jobs)
+            self._spawn()
+            self._ready.notify_all()
+
+    def _spawn(self) -> None:
+        """Start workers for the jobs waiting, up to `workers` (with `_ready` held)."""
+        if self._answers is None:
+            return
+        wanted = min(self.workers, sum(self._running) + sum(len(lane) for lane in self._lanes))
+        while self._started < wanted:
+            self._started += 1
+            threading.Thread(target=self._work, args=(self._answers,), daemon=True).start()
+
+    def run(self, jobs: Sequence[Job[T]], on_result: Callable[[T], None]) -> None:
+        """Run `jobs`, and every job they add, until none is left; the first exception of a job (other
+        than `Stopped`) stops the rest and is raised.
 
         A failed job (the API down) stops the pool like `stop` does: no new job, a grace period for
         the jobs in flight, which may be waiting for an API that no longer answers.
         """
-        halt = threading.Event()  # set by a failed job; the caller's `stop` by Ctrl-C
+        self._halt.clear()
         answers: queue.Queue[object] = queue.Queue()
-        pending = iter(jobs)
-        lock = threading.Lock()
-        count = min(self.workers, len(jobs))
-        for _ in range(count):
-            threading.Thread(target=self._work, args=(pending, lock, halt, answers), daemon=True).start()
-        failure = self._collect(answers, count, halt, on_result)
-        with lock:
-            self.unstarted = sum(1 for _ in pending)
+        with self._ready:
+            self._answers, self._started = answers, 0
+        self.add(jobs)
+        failure = self._collect(answers, on_result)
+        with self._ready:
+            self._answers = None
+            self.unstarted = sum(len(lane) for lane in self._lanes)
+            for lane in self._lanes:
+                lane.clear()
         if failure is not None:
             raise failure
 
-    def _work(
-        self, pending: object, lock: threading.Lock, halt: threading.Event, answers: queue.Queue
-    ) -> None:
-        while not (halt.is_set() or self.stop.is_set()):
-            with lock:
-                job = next(pending, None)  # type: ignore[call-overload]
-            if job is None:
-                break
+    def _work(self, answers: queue.Queue) -> None:
+        while (taken := self._next()) is not None:
+            lane, job = taken
             try:
                 answers.put(job())
             except BaseException as exc:  # handed to the caller's thread, which decides
+                if not isinstance(exc, Stopped):
+                    self._halt.set()
                 answers.put(exc)
+            finally:
+                with self._ready:
+                    self._running[lane] -= 1
+                    self._ready.notify_all()
         answers.put(_Done())
 
-    def _collect(
-        self, answers: queue.Queue, running: int, halt: threading.Event, on_result: Callable[[T], None]
-    ) -> BaseException | None:
+    def _next(self) -> tuple[int, Job[T]] | None:
+        """The next job to run, once one may start; None when the pool stops or no job is left."""
+        with self._ready:
+            while not (self._halt.is_set() or self.stop.is_set()):
+                running = sum(self._running)
+                waiting = [n for n, lane in enumerate(self._lanes) if lane]
+                if waiting and running < max(1, self.limit() if self.limit else self.workers):
+                    lane = min(waiting, key=lambda n: (self._running[n], n))
+                    self._running[lane] += 1
+                    return lane, self._lanes[lane].popleft()
+                if not waiting and not running:
+                    return None  # nothing left, and no job running that could add more
+                self._ready.wait(POLL_SECONDS)
+            return None
+
+    def _collect(self, answers: queue.Queue, on_result: Callable[[T], None]) -> BaseException | None:
         failure: BaseException | None = None
         deadline: float | None = None
-        while running:
-            if deadline is None and (self.stop.is_set() or halt.is_set()):
+        finished = 0
+        while finished < self._started:  # a worker starts only while another job runs, or in `run`
+            if deadline is None and (self.stop.is_set() or self._halt.is_set()):
                 deadline = time.monotonic() + self.grace_s
             wait = POLL_SECONDS if deadline is None else min(POLL_SECONDS, deadline - time.monotonic())
             if wait <= 0:
@@ -95,12 +154,12 @@ class Pool(Generic[T]):
             except queue.Empty:
                 continue
             if isinstance(answer, _Done):
-                running -= 1
+                finished += 1
             elif isinstance(answer, Stopped):
                 continue
             elif isinstance(answer, BaseException):
-                halt.set()
+                self._halt.set()
                 failure = failure or answer
             else:
-                on_result(answer)  # type: ignore[arg-type]
+                on_result(answer)
         return failure
