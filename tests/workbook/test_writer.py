@@ -13,9 +13,9 @@ from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
 
 from loader.models import Change, Issue, Outcome, Status
-from loader.workbook.result import content as result_content
 from loader.workbook.hints import HINTS
 from loader.workbook.result import OPENPYXL, STREAM
+from loader.workbook.result import content as result_content
 from loader.workbook.result import write_result as write_result_workbook
 from tests.helpers import product_row, read_statuses, write_products
 from tests.workbook.result_cases import (

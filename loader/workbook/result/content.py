@@ -197,7 +197,6 @@ def is_pbload_rule(formula: str) -> bool:
     return formula == INVALID_MARK_FORMULA or bool(_TINT_FORMULA.match(formula))
 
 
-
 def quote_sheet(name: str) -> str:
     """A sheet name as formulas and links write it: 'Products', 'O''Brien'."""
     return "'" + name.replace("'", "''") + "'"

@@ -7,6 +7,7 @@ hands over (a table over the data, a macro-enabled workbook, drawings it cannot 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from openpyxl.comments import Comment

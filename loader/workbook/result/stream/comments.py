@@ -72,7 +72,9 @@ def comments_part(
     author_id = str(names.index(author))
     elements = dict(existing.kept) if existing else {}
     for (row, col), text in ours.items():
-        element = new_child(listed, "comment", {"ref": f"{get_column_letter(col)}{row}", "authorId": author_id})
+        element = new_child(
+            listed, "comment", {"ref": f"{get_column_letter(col)}{row}", "authorId": author_id}
+        )
         elements[(row, col)] = element
         t = new_child(new_child(element, "text"), "t", text=cell_text(text))
         if text[:1].isspace() or text[-1:].isspace():
@@ -137,13 +139,17 @@ def merged_vml(
 ) -> tuple[bytes, int]:
     """The sheet's VML without pbload's old notes and with the new ones; and how many shapes it keeps.
 
-    VML that is well-formed XML (openpyxl's, whose prefixes change from element to element) is edited
-    as a tree; Excel's own, which is not, as text."""
+    Excel's VML is not well-formed XML (it writes unclosed `<br>`): it is edited as text, its shapes
+    found with the prefixes its root declares. VML whose root declares none of them (openpyxl's with
+    lxml installed: the prefixes change from element to element) is well-formed, and edited as a tree."""
     try:
-        part = parse_part(data, "the comments' drawing")
-    except Unsupported:
         return _merged_vml_text(data, dropped, ours)
-    return _merged_vml_tree(part, dropped, ours)
+    except _NoPrefixes:
+        return _merged_vml_tree(parse_part(data, "the comments' drawing"), dropped, ours)
+
+
+class _NoPrefixes(Unsupported):
+    """The VML's root does not declare the usual namespaces."""
 
 
 def _merged_vml_tree(
@@ -153,15 +159,17 @@ def _merged_vml_tree(
     kept = 0
     for shape in [e for e in root.iter(f"{{{_VML_NS}}}shape")]:
         data = shape.find(f"{{{_EXCEL_NS}}}ClientData")
-        row = data.findtext(f"{{{_EXCEL_NS}}}Row") if data is not None else None
-        col = data.findtext(f"{{{_EXCEL_NS}}}Column") if data is not None else None
+        row = (data.findtext(f"{{{_EXCEL_NS}}}Row") or "").strip() if data is not None else ""
+        col = (data.findtext(f"{{{_EXCEL_NS}}}Column") or "").strip() if data is not None else ""
         note = data is not None and data.get("ObjectType") == "Note"
-        if note and (row or "").strip().isdigit() and (col or "").strip().isdigit():
+        if note and row.isdigit() and col.isdigit():
             if (int(row) + 1, int(col) + 1) in dropped:
                 shape.getparent().remove(shape)
                 continue
         kept += 1
-    ids = [int(m.group(1)) for e in root.iter() for m in [_SHAPE_ID.fullmatch(e.get("id") or "")] if m] or [1024]
+    ids = [int(m.group(1)) for e in root.iter() for m in [_SHAPE_ID.fullmatch(e.get("id") or "")] if m] or [
+        1024
+    ]
     v, o, x = "v:", "o:", "x:"
     added = "".join(
         _note_shape(v, o, x, max(ids) + 1 + n, row, col, text)
@@ -194,7 +202,7 @@ def _merged_vml_text(
     try:
         v, o, x = (prefixes[ns] + ":" for ns in (_VML_NS, _OFFICE_NS, _EXCEL_NS))
     except KeyError:
-        raise Unsupported("the comments' drawing does not declare the usual namespaces") from None
+        raise _NoPrefixes("the comments' drawing does not declare the usual namespaces") from None
     shape = re.compile(rb"<" + v.encode() + rb"shape\b.*?</" + v.encode() + rb"shape>", re.S)
     cell = re.compile(
         rb"<"

@@ -81,7 +81,14 @@ from loader.workbook.result.stream.parts import (
     summary_sheet,
 )
 from loader.workbook.result.stream.refusals import Unsupported
-from loader.workbook.result.stream.rows import Header, RowValues, SharedStrings, SheetEdit, last_value_column, read_header
+from loader.workbook.result.stream.rows import (
+    Header,
+    RowValues,
+    SharedStrings,
+    SheetEdit,
+    last_value_column,
+    read_header,
+)
 from loader.workbook.result.stream.sheet_edges import Columns, Edges, Marks
 from loader.workbook.result.stream.styles import StylesEditor
 from loader.workbook.result.stream.workbook_part import DataSheetNames, NewSheet, WorkbookPart
@@ -142,7 +149,9 @@ class _Looks:
 class Planner:
     """Reads what it needs of the input (never a whole data sheet) and decides every change."""
 
-    def __init__(self, book: zipfile.ZipFile, report: RunReport, positions: Positions, scan: bool = False) -> None:
+    def __init__(
+        self, book: zipfile.ZipFile, report: RunReport, positions: Positions, scan: bool = False
+    ) -> None:
         self.book, self.report, self.positions, self.scan = book, report, positions, scan
         self.names = set(book.namelist())
         self.unsafe = {name for name in self.names if unsafe_name(name)}
@@ -168,7 +177,9 @@ class Planner:
             del types.overrides[name]
         workbook = self._workbook_part(types)
         wb_rels = self.rels(workbook)
-        plan = Plan(workbook, types, list(wb_rels), WorkbookPart(self.read(workbook)), removed=set(self.unsafe))
+        plan = Plan(
+            workbook, types, list(wb_rels), WorkbookPart(self.read(workbook)), removed=set(self.unsafe)
+        )
         plan.sheet_parts = {r.target for r in wb_rels if r.type in SHEET_TYPES}
         styles_rel = [r for r in wb_rels if r.type == REL_STYLES]
         if not styles_rel:
@@ -239,7 +250,13 @@ class Planner:
             plan.sheets.append(data)
 
     def _data_sheet(
-        self, sheet: SheetReport, part: str, strings: SharedStrings, looks: _Looks, notes: Cells, comments: Cells
+        self,
+        sheet: SheetReport,
+        part: str,
+        strings: SharedStrings,
+        looks: _Looks,
+        notes: Cells,
+        comments: Cells,
     ) -> DataSheet:
         rels = list(self.rels(part))
         for rel in rels:
@@ -248,7 +265,9 @@ class Planner:
         header = read_header(self.book, part, strings)
         first = _first_result_column(header)
         reuse = header.values.get(first, "").strip() == RESULT_COLUMNS[0]
-        if self.scan and not reuse:  # values beyond the headers: pbload's columns go after them, not over them
+        if (
+            self.scan and not reuse
+        ):  # values beyond the headers: pbload's columns go after them, not over them
             first = max(first, last_value_column(self.book, part, header.prefix) + 1)
         last_row = max([HEADER_ROW, *sheet.rows])
         names = result_columns(header.values.get, first, reuse)
@@ -353,7 +372,9 @@ class Planner:
         errors = self._new_sheet_part(plan)
         last = min(len(found), MAX_ERROR_ROWS) + 1
         plan.new_sheets.append(
-            NewSheet(ERRORS_SHEET, plan.workbook_rels[-1].id, f"A1:{get_column_letter(len(ERRORS_HEADER))}{last}")
+            NewSheet(
+                ERRORS_SHEET, plan.workbook_rels[-1].id, f"A1:{get_column_letter(len(ERRORS_HEADER))}{last}"
+            )
         )
         lines = capped_notes(len(found), self.notes)
         plan.added[errors] = lambda: errors_sheet(found, formats, lines)

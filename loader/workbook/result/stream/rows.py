@@ -29,10 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from loader.errors import ResultError
-from loader.models import Outcome, Status
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from loader.errors import ResultError
+from loader.models import Outcome, Status
 from loader.workbook.reader import HEADER_ROW
 from loader.workbook.result.content import result_values
 from loader.workbook.result.stream.ooxml import MAIN_NS, STRICT_NS, t_element
@@ -503,13 +503,13 @@ class SheetRewriter:
                 raise Unsupported(f"row {row} comes after row {self.last}")
             self.last = row
             if row == HEADER_ROW:
-                new: tuple[str | None, ...] | None = self.edit.header_names
+                new: tuple[str | None, ...] = self.edit.header_names
                 style = self.edit.header_style
             else:
-                new = take(row)
-                if new is None:
+                values = take(row)
+                if values is None:
                     continue
-                style = 0
+                new, style = values, 0
             if m.group(2):  # <row .../>: no cells yet
                 tag = _SPANS.sub(b"", m.group(0))
                 append(block[pos : m.start()])
@@ -583,5 +583,7 @@ class SheetRewriter:
                     f"{get_column_letter(col)}{row} has a value where pbload meant to put its columns"
                 )
             elif self.pat["formula"].search(text):
-                raise Unsupported(f"a formula in {get_column_letter(col)}{row}, where pbload writes its columns")
+                raise Unsupported(
+                    f"a formula in {get_column_letter(col)}{row}, where pbload writes its columns"
+                )
         return b"".join(before) + self._cells(row, new, style) + b"".join(after) + block[cursor:end]

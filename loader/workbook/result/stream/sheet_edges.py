@@ -254,7 +254,9 @@ def edit_tail(
         _without_our_rules(root, block)
     top = _shift_priorities(root, len(marks.ranges))
     filter_ref = _widen_filter(root, columns)
-    xml = invalid_marks("", marks.ranges, marks.invalid_dxf, 1) + row_tints("", marks.area, marks.rules, top + 1)
+    xml = invalid_marks("", marks.ranges, marks.invalid_dxf, 1) + row_tints(
+        "", marks.area, marks.rules, top + 1
+    )
     for element in fragments(root, xml.decode()) if xml else []:
         place(root, element, WORKSHEET_ORDER)
     _legacy_drawing(root, legacy_rel, drop_legacy)

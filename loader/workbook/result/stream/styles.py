@@ -70,7 +70,11 @@ class StylesEditor:
     ) -> int:
         """A font like the workbook's default one, with the given changes."""
         fonts = self.items["fonts"]
-        base = {local(k): k.get("val") for k in fonts[0] if local(k) and k.get("val") is not None} if fonts else {}
+        base = (
+            {local(k): k.get("val") for k in fonts[0] if local(k) and k.get("val") is not None}
+            if fonts
+            else {}
+        )
         parts = [
             "<b/>" if bold else "",
             "<u/>" if underline else "",
@@ -90,7 +94,9 @@ class StylesEditor:
         )
         xf = f'<xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" borderId="0"{parent}{applied}'
         if wrap:
-            return self._add("cellXfs", f'{xf} applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>')
+            return self._add(
+                "cellXfs", f'{xf} applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
+            )
         return self._add("cellXfs", f"{xf}/>")
 
     def solid(self, rgb: str) -> int:
@@ -150,4 +156,3 @@ class StylesEditor:
                 fragment(section, item)
             section.set("count", str(len([k for k in section if local(k)])))
         return self.part.render()
-

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from loader.workbook.result.content import PRINT_TITLE_ROWS, quote_sheet
-from loader.workbook.result.stream.ooxml import REL_NS, Part, cell_text, parse_part, spreadsheet_root, split_range
+from loader.workbook.result.stream.ooxml import (
+    REL_NS,
+    Part,
+    cell_text,
+    parse_part,
+    split_range,
+    spreadsheet_root,
+)
 from loader.workbook.result.stream.refusals import Unsupported
 from loader.workbook.result.stream.xml import Element, etree, first, kids, new_child, place
 
@@ -134,42 +141,55 @@ class WorkbookPart:
         existing = kids(block, "definedName")
         for element in list(block):
             block.remove(element)
-        for n, sheet in enumerate(new):
-            if sheet.filter_ref:
-                _filter_name(block, n, sheet.name, sheet.filter_ref)
-        for n, sheet in enumerate(new):
-            if sheet.filter_ref:
-                _titles_name(block, n, sheet.name)
-        seen_filter: set[int] = set()
-        seen_titles: set[int] = set()
+        filtered = [(n, s) for n, s in enumerate(new) if s.filter_ref]
+        for n, added in filtered:
+            _filter_name(block, n, added.name, added.filter_ref)
+        for n, added in filtered:
+            _titles_name(block, n, added.name)
+        seen: set[tuple[str | None, int]] = set()  # (name, old sheet index) of the names kept
         for element in existing:
-            local_id = element.get("localSheetId")
-            if local_id is not None and local_id.isdigit():
-                old = int(local_id)
-                if old not in new_index:
-                    continue  # a name of a sheet that is gone
-                element.set("localSheetId", str(new_index[old]))
-                name, sheet = element.get("name"), by_old.get(old)
-                if sheet and name == FILTER_NAME and sheet.filter_ref:
-                    seen_filter.add(old)
-                    element.text = _absolute(sheet.name, sheet.filter_ref)
-                elif sheet and name == PRINT_AREA_NAME and element.text:
-                    element.text = _wider_print_area(element.text, sheet)
-                elif name == PRINT_TITLES_NAME:
-                    seen_titles.add(old)
-            element.tail = None
-            block.append(element)
+            if _repointed(element, new_index, by_old, seen):
+                element.tail = None
+                block.append(element)
         for old, sheet in by_old.items():
-            if old not in seen_filter and sheet.filter_ref:
+            if (FILTER_NAME, old) not in seen and sheet.filter_ref:
                 _filter_name(block, new_index[old], sheet.name, sheet.filter_ref)
-            if old not in seen_titles:
+            if (PRINT_TITLES_NAME, old) not in seen:
                 _titles_name(block, new_index[old], sheet.name)
         if not len(block):
             root.remove(block)
 
 
+def _repointed(
+    element: Element,
+    new_index: dict[int, int],
+    by_old: dict[int, DataSheetNames],
+    seen: set[tuple[str | None, int]],
+) -> bool:
+    """Point a sheet's defined name at the sheet's new place (False: its sheet is gone); a data sheet's
+    filter and print area cover pbload's columns."""
+    local_id = element.get("localSheetId")
+    if local_id is None or not local_id.isdigit():
+        return True  # a name of the workbook
+    old = int(local_id)
+    if old not in new_index:
+        return False
+    element.set("localSheetId", str(new_index[old]))
+    name, sheet = element.get("name"), by_old.get(old)
+    if sheet and name == FILTER_NAME and sheet.filter_ref:
+        seen.add((name, old))
+        element.text = _absolute(sheet.name, sheet.filter_ref)
+    elif sheet and name == PRINT_AREA_NAME and element.text:
+        element.text = _wider_print_area(element.text, sheet)
+    elif name == PRINT_TITLES_NAME:
+        seen.add((name, old))
+    return True
+
+
 def _entry(element: Element) -> SheetEntry:
-    rid = next((v for k, v in element.attrib.items() if k.startswith("{") and etree.QName(k).localname == "id"), "")
+    rid = next(
+        (v for k, v in element.attrib.items() if k.startswith("{") and etree.QName(k).localname == "id"), ""
+    )
     return SheetEntry(element, element.get("name", ""), rid, element.get("sheetId", "0"))
 
 
@@ -196,4 +216,3 @@ def _wider_print_area(text: str, sheet: DataSheetNames) -> str:
     if not m or column_index_from_string(m.group(2)) != sheet.first - 1:
         return text
     return m.group(1) + get_column_letter(sheet.last) + m.group(3)
-

@@ -61,7 +61,9 @@ def first(parent: Element, name: str) -> Element | None:
     return found[0] if found else None
 
 
-def new_child(parent: Element, name: str, attrib: dict[str, str] | None = None, text: str | None = None) -> Element:
+def new_child(
+    parent: Element, name: str, attrib: dict[str, str] | None = None, text: str | None = None
+) -> Element:
     """A new last child of `parent` in `parent`'s namespace (written with the prefix in scope there)."""
     ns = etree.QName(parent).namespace
     element = etree.SubElement(parent, f"{{{ns}}}{name}" if ns else name)

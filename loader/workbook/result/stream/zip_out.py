@@ -73,7 +73,9 @@ def _info(name: str, like: zipfile.ZipInfo | None, level: int) -> zipfile.ZipInf
     return info
 
 
-def _copy(book: zipfile.ZipFile, out: zipfile.ZipFile, info: zipfile.ZipInfo, level: int, untab: bool) -> None:
+def _copy(
+    book: zipfile.ZipFile, out: zipfile.ZipFile, info: zipfile.ZipInfo, level: int, untab: bool
+) -> None:
     """Copy a part unchanged (a sheet other than the data: without its tab selected); never an unsafe name."""
     if unsafe_name(info.filename):
         return
