@@ -3,15 +3,25 @@ kept until their result is written, and plain words when SQLite or its disk fail
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from loader.codes import Code
 from loader.errors import JournalError
-from loader.journal import IN_FLIGHT, JOURNAL_FILE, SETTLED, UNWRITTEN, Journal
-from loader.models import Action, Issue, Item, Outcome, RunReport, Severity, SheetReport, Status
+from loader.journal import (
+    IN_FLIGHT,
+    JOURNAL_FILE,
+    SETTLED,
+    UNWRITTEN,
+    Journal,
+    report_from_json,
+    report_to_json,
+)
+from loader.models import Action, Change, Issue, Item, Outcome, RunReport, Severity, SheetReport, Status
 
 ITEM = Item("Orders", "SO-1", (2, 3), Action.UPSERT, {"clientOrderId": "SO-1"})
 
@@ -130,3 +140,36 @@ def test_a_damaged_journal_says_so_and_what_to_do(tmp_path):
         f"to {JOURNAL_FILE}.broken), then run the command again: pbload starts a new journal, and a load looks up "
         "what PB already has, so nothing is sent twice."
     )
+
+
+def test_a_kept_report_keeps_codes_and_changes_and_reads_one_kept_before_changes_were_named(tmp_path):
+    journal = Journal(tmp_path)
+    start(journal, "run-1", tmp_path / "p.xlsx")
+    report = RunReport("run-1", "load", "p.xlsx", "sha", "local", datetime(2026, 12, 2, 9, tzinfo=UTC))
+    sheet = SheetReport("Products", [2, 3])
+    sheet.outcomes = {
+        2: Outcome(Status.UPDATED, "P1", changes=(Change("Brand", "Acme", "ACME", row=2),)),
+        3: Outcome(Status.FAILED, error_code=Code.NO_ANSWER, message="Sent, but no answer came back."),
+    }
+    report.sheets.append(sheet)
+    report.issues.append(Issue("Products", 3, "Brand", Code.WHITESPACE, "Spaces removed.", Severity.WARNING))
+    text = report_to_json(report, {})
+
+    kept, _, _ = report_from_json(text)
+    assert kept == report
+    assert kept.issues[0].code == "whitespace" and kept.sheets[0].outcomes[3].error_code is not None
+    assert Code.of(kept.sheets[0].outcomes[3].error_code) is Code.NO_ANSWER
+
+    older = json.loads(text)
+    for outcome in older["sheets"][0]["outcomes"]:
+        del outcome[6:]  # no changes yet
+    kept, _, _ = report_from_json(json.dumps(older))
+    assert kept.sheets[0].outcomes[2] == Outcome(Status.UPDATED, "P1")
+
+
+def test_a_damaged_run_record_reads_as_a_damaged_journal(tmp_path):
+    journal = Journal(tmp_path)
+    start(journal, "run-1", tmp_path / "o.xlsx")
+    journal._conn.execute("UPDATE runs SET options = '{not json'")
+    with pytest.raises(JournalError, match="a run record is damaged"):
+        journal.run("run-1")
