@@ -1,7 +1,7 @@
 """Every problem code pbload gives a row itself, with its severity and the hint the user reads.
 
 One registry, in the spirit of frictionless's error classes: a check, the reader, the planner or the
-sender names a problem by a `Code`, and the Errors sheet, the console summary and the e-mail take
+sender names a problem by a `Code`, and the Errors sheet and the console summary take
 the hint from here. A `Code` is a `str` (`Code.UNKNOWN_SKU == "unknown-sku"`), so codes kept in a
 journal or compared as text keep working.
 
@@ -231,7 +231,8 @@ class Code(str, enum.Enum):
     @classmethod
     def of(cls, text: str | None) -> Code | None:
         """The code `text` names, or None for a code that is not pbload's (PB's, or none at all)."""
-        return cls._value2member_map_.get(text) if text else None  # type: ignore[return-value]
+        member = cls._value2member_map_.get(text) if text else None
+        return member if isinstance(member, Code) else None
 
 
 # Any other code on a FAILED row is PB's answer to what was sent.
