@@ -176,7 +176,11 @@ class Products:
         return record
 
     def bulk(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """Create or update each item independently; return one result per item, in order."""
+        """Create or update each item independently; return one result per item, in order.
+
+        The items are checked first, the valid ones' SKUs looked up in one query, and what they create
+        or change is written at the end in one statement each (`_BulkWrites`).
+        """
         items = bulk_items(
             bulk_array(body, BULK_ARRAY),
             BULK_ARRAY,
@@ -184,7 +188,16 @@ class Products:
             self.config.max_bulk_items,
             self.config.client_id,
         )
-        return [self._bulk_result(item) for item in items]
+        problems = [validate_product(item, BULK_ITEM_RULES) for item in items]
+        client_id = self.config.client_id  # every item's, as `bulk_items` checked
+        skus = [item["sku"] for item, found in zip(items, problems, strict=True) if not found]
+        writes = _BulkWrites(self.store.many(RESOURCE, client_id, skus))
+        results = [
+            self._bulk_result(writes, item, found) for item, found in zip(items, problems, strict=True)
+        ]
+        self.store.insert_many(RESOURCE, client_id, writes.created.items())
+        self.store.replace_many(RESOURCE, client_id, writes.changed.items())
+        return results
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's products matching ``searchFields``, sorted by ``sort``."""
@@ -222,9 +235,11 @@ class Products:
             self.store.replace(RESOURCE, client_id, sku, record)
         return record
 
-    def _bulk_result(self, item: dict[str, Any]) -> dict[str, Any]:
-        # Rules first; only a valid item touches the store (and may then meet a duplicate or a missing sku).
-        problems = validate_product(item, BULK_ITEM_RULES) or self._apply(item)
+    def _bulk_result(
+        self, writes: _BulkWrites, item: dict[str, Any], problems: list[ErrorDetail]
+    ) -> dict[str, Any]:
+        # Rules first; only a valid item is applied (and may then meet a duplicate or a missing sku).
+        problems = problems or self._apply(writes, item)
         result = {
             "clientId": item.get("clientId"),
             "sku": item.get("sku"),
@@ -233,11 +248,29 @@ class Products:
             return {**result, bets.BULK_RESULT.errors: [problem.to_json() for problem in problems]}
         return {**result, bets.BULK_RESULT.status: PUBLISHED}
 
-    def _apply(self, item: dict[str, Any]) -> list[ErrorDetail]:
+    def _apply(self, writes: _BulkWrites, item: dict[str, Any]) -> list[ErrorDetail]:
         """Carry out a valid bulk item's operation; return the problem if the sku's state forbids it."""
+        sku, old = item["sku"], writes.current.get(item["sku"])
+        now = pb_timestamp(self.clock())
         if item["operation"] == "CREATE":
-            return [] if self._insert(item) else [duplicate(item["sku"])]
-        return [] if self._replace(item) else [not_found(item["sku"])]
+            if old is not None:
+                return [duplicate(sku)]
+            writes.create(
+                sku, {**_client_fields(item), "pbCreateDate": now, "pbUpdateDate": now, "status": PUBLISHED}
+            )
+            return []
+        if old is None:
+            return [not_found(sku)]
+        writes.change(
+            sku,
+            {
+                **_client_fields(item),
+                "pbCreateDate": old["pbCreateDate"],
+                "pbUpdateDate": now,
+                "status": PUBLISHED,
+            },
+        )
+        return []
 
     # HTTP binding ---------------------------------------------------------------------------------
 
@@ -257,6 +290,22 @@ class Products:
 
     def _get(self, request: Request) -> Reply:
         return Reply(200, self.get(request.client_id, request.path_params["sku"]))
+
+
+class _BulkWrites:
+    """What a bulk call creates and changes, by SKU, held until the call's end; ``current`` as it left them."""
+
+    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+        self.current = stored  # the stored record of each SKU looked up, then as the call changes it
+        self.created: dict[str, dict[str, Any]] = {}
+        self.changed: dict[str, dict[str, Any]] = {}
+
+    def create(self, sku: str, record: dict[str, Any]) -> None:
+        self.created[sku] = self.current[sku] = record
+
+    def change(self, sku: str, record: dict[str, Any]) -> None:
+        (self.created if sku in self.created else self.changed)[sku] = record
+        self.current[sku] = record
 
 
 def _client_fields(product: dict[str, Any]) -> dict[str, Any]:

@@ -504,9 +504,9 @@ def descending(*names: str) -> ObjectCheck:
     """
 
     def check(obj: Mapping[str, Any], prefix: str) -> list[ErrorDetail]:
-        numbers = [(name, obj.get(name)) for name in names]
-        numbers = [
-            (n, v) for n, v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+        given = [(name, obj.get(name)) for name in names]
+        numbers: list[tuple[str, float]] = [
+            (n, v) for n, v in given if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
         ]
         for (bigger, high), (smaller, low) in zip(numbers, numbers[1:], strict=False):
             if low > high:
