@@ -87,7 +87,7 @@ def __dir__() -> list[str]:
 # `plan` and `export` are also the names of submodules (loader/plan.py, loader/export.py). Importing a
 # submodule sets it as an attribute of its package, which would make `loader.plan` the function or the
 # module depending on what was imported first; the package keeps the function. The modules are
-# reached as `from loader.plan import ...`, through sys.modules, as ever.
+# reached as `from loader.plan import ...` (through sys.modules); `import loader.plan as m` gives the function.
 _SHADOWED = frozenset({"plan", "export"})
 
 
