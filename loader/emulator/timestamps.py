@@ -13,8 +13,8 @@ def pb_timestamp(epoch: float) -> str:
 
     ASSUMPTION: the docs only say "ISO 8601"; we reuse the Products format so one parser reads both.
     """
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    # isoformat truncates to the millisecond as strftime plus microsecond // 1000 did, without the locale calls
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")[:-6] + "+0000"
 
 
 def parse_instant(text: object, end_of_day: bool = False) -> datetime | None:
