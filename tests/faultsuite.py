@@ -64,7 +64,12 @@ class ServedEmulator:
         response.raise_for_status()
 
     def counts(self) -> dict[str, int]:
+        """How many Fulfillment requests the emulator saw, and how many of each fault it injected."""
         return self.http.get("/emulator/admin/faults", auth=ADMIN_AUTH).json()["counts"]
+
+    def counts_since(self, before: dict[str, int]) -> dict[str, int]:
+        """What `counts` has added since `before` (one emulator serves a module's tests in turn)."""
+        return {name: n - before.get(name, 0) for name, n in self.counts().items()}
 
     def wait_for_requests(self, at_least: int) -> None:
         """Block until the emulator has seen `at_least` Fulfillment requests (bounded)."""
@@ -85,13 +90,13 @@ class ServedEmulator:
                 raise TimeoutError(f"the emulator never held {at_least} orders")
             time.sleep(0.01)
 
-    def client_order_ids(self) -> list[str]:
-        """Every order's clientOrderId, through the search API."""
+    def client_order_ids(self, prefix: str = "") -> list[str]:
+        """Every order's clientOrderId (those starting with `prefix`), through the search API."""
         ids: list[str] = []
         page = 1
         while True:
             body = self._orders_page(page, 500)
-            ids += [o["clientOrderId"] for o in body["content"]]
+            ids += [o["clientOrderId"] for o in body["content"] if o["clientOrderId"].startswith(prefix)]
             if body["last"]:
                 return ids
             page += 1
@@ -168,11 +173,13 @@ def products_workbook(path: Path, skus: list[str] = SKUS) -> Path:
     )
 
 
-def orders_workbook(path: Path, lines: int, lines_per_order: int = 2) -> tuple[Path, list[str]]:
-    """An Orders sheet of `lines` lines; returns its path and the client order IDs."""
+def orders_workbook(
+    path: Path, lines: int, lines_per_order: int = 2, prefix: str = "FS"
+) -> tuple[Path, list[str]]:
+    """An Orders sheet of `lines` lines, client order IDs `prefix`-000000...; returns its path and the IDs."""
     rows, keys = [], []
     for n in range(lines // lines_per_order):
-        key = f"FS-{n:06d}"
+        key = f"{prefix}-{n:06d}"
         keys.append(key)
         for line in range(lines_per_order):
             row: dict[str, Any] = {
