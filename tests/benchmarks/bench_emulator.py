@@ -3,11 +3,15 @@
     python -m tests.benchmarks.bench_emulator [--clients 4] [--batches 25] [--size 200]
                                               [--operation products|orders|all] [--db PATH]
     python -m tests.benchmarks.bench_emulator --cpu [--runs 15] [--operation ...] [--db PATH]
+                                              [--before TREE [--rounds 3]]
 
-``--cpu`` serves the emulator from a child process and has it measure, with ``time.process_time``
-around each call, the CPU one bulk call of ``--size`` items costs the server; one client posts the
-calls one after another and the script prints the median and quartiles in ms. For a "before" figure,
-run this file with PYTHONPATH at another checkout (``git worktree add /tmp/emu-before HEAD``).
+``--cpu`` serves the emulator from a child process of its own (this checkout's code, or TREE's) and
+prints the CPU one bulk call of ``--size`` items costs it, two ways: the app's, measured by the child
+with ``time.process_time`` around each call (median and quartiles), and the whole child's (its HTTP
+server included) from ``/proc`` over the timed calls, per call. One client posts the calls one after
+another. With ``--before TREE`` (a checkout of the starting commit: ``git worktree add /tmp/emu-before
+COMMIT``) the two trees' servers take turns, ``--rounds`` pairs in alternating order, and the script
+prints each one's medians over all rounds and the ratio.
 
 Serves an emulator (in memory unless ``--db``) on a free port of 127.0.0.1 in this process, then
 K client threads, each with its own keep-alive connection, post bulk requests of ``--size`` items
@@ -20,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import multiprocessing
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -134,53 +141,121 @@ class ServerCpu:
         return [body]
 
 
-def _serve_child(db: str | None, urls: Any) -> None:
+THIS_TREE = Path(__file__).resolve().parents[2]
+
+
+def serve_child(db: str | None) -> None:
+    """The child's side: serve, print the URL, and stop when the parent closes our stdin."""
     emulator = create_app(db)
     with EmulatorServer(ServerCpu(FaultInjector(emulator))) as server:
-        urls.put(server.url)
-        threading.Event().wait()  # until the parent terminates this process
+        print(server.url, flush=True)
+        sys.stdin.read()
+    emulator.close()
+
+
+@dataclass
+class Served:
+    """A child process serving one tree's emulator."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+    @classmethod
+    def start(cls, tree: Path, db: str | None) -> Served:
+        # This file run as a script, with `loader` imported from `tree`: the tree's own emulator and server.
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        args = [sys.executable, str(Path(__file__).resolve()), "--serve-child", *(["--db", db] if db else [])]
+        process = subprocess.Popen(
+            args, env=env, cwd=tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None
+        return cls(process, process.stdout.readline().strip())
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU of the child so far, from /proc (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@dataclass
+class CpuFigures:
+    """One tree's figures for one operation: the app's CPU per call, and the whole process's per call."""
+
+    app_ms: list[float] = field(default_factory=list)
+    process_ms: list[float] = field(default_factory=list)
 
 
 def cpu_main(options: argparse.Namespace) -> None:
-    """Serve from a child process and print the server's CPU per bulk call, per operation."""
-    context = multiprocessing.get_context("spawn")
-    urls = context.Queue()
-    child = context.Process(target=_serve_child, args=(options.db, urls), daemon=True)
-    child.start()
-    try:
-        url = urls.get(timeout=60)
-        names = list(OPERATIONS) if options.operation == "all" else [options.operation]
-        for name in names:
-            _cpu_run(url, OPERATIONS[name], options)
-    finally:
-        child.terminate()
-        child.join()
+    """Serve each tree from a child process (alternating with --before) and print the CPU per bulk call."""
+    trees = (
+        {"this tree": THIS_TREE} if options.before is None else {"before": options.before, "after": THIS_TREE}
+    )
+    names = list(OPERATIONS) if options.operation == "all" else [options.operation]
+    figures = {(tree, name): CpuFigures() for tree in trees for name in names}
+    rounds = options.rounds if options.before is not None else 1
+    for round_ in range(rounds):
+        order = (
+            list(trees) if round_ % 2 == 0 else list(reversed(trees))
+        )  # ABBA...: neither goes first always
+        for tree in order:
+            served = Served.start(trees[tree], options.db)
+            try:
+                for name in names:
+                    _cpu_run(served, OPERATIONS[name], options, figures[tree, name])
+            finally:
+                served.stop()
+    print(
+        f"Server CPU per {options.size}-item bulk call (ms; app: median of {rounds} x {options.runs} calls, "
+        f"process: whole server process, median of {rounds} runs)"
+    )
+    for name in names:
+        line = [f"{name:9}"]
+        for tree in trees:
+            got = figures[tree, name]
+            q1, median, q3 = statistics.quantiles(got.app_ms, n=4)
+            line.append(
+                f"{tree}: app {median:.1f} ({q1:.1f}-{q3:.1f}), process {statistics.median(got.process_ms):.1f}"
+            )
+        if options.before is not None:
+            before, after = (statistics.median(figures[tree, name].app_ms) for tree in trees)
+            line.append(f"after/before {after / before:.2f}")
+        print("  ".join(line))
 
 
-def _cpu_run(url: str, operation: Operation, options: argparse.Namespace) -> None:
+def _cpu_run(served: Served, operation: Operation, options: argparse.Namespace, figures: CpuFigures) -> None:
+    url = served.url
     token = _token(url)
     if operation.name == "orders":
         _create_order_products(url, token)
-    numbers, spent = itertools.count(1_000_000 * (operation.name == "orders")), []
+    numbers = itertools.count(1_000_000 * (operation.name == "orders"))
     with httpx.Client(base_url=url + FULFILLMENT, timeout=60) as client:
-        for run in range(options.runs + 1):
-            items = [operation.item(next(numbers)) for _ in range(options.size)]
+        bodies = [
+            [operation.item(next(numbers)) for _ in range(options.size)] for _ in range(options.runs + 1)
+        ]
+        started = 0.0
+        for run, items in enumerate(bodies):
+            if run == 1:  # the first call warms up (compiling rules, SQLite's caches)
+                started = served.cpu_seconds()
             response = _post(client, token, operation, items)
             response.raise_for_status()
             if any(result.get("errors") for result in response.json()[operation.array]):
                 raise SystemExit(f"{operation.name}: a benchmark item was refused: {response.text[:500]}")
-            if run:  # the first call warms up (compiling rules, SQLite's caches)
-                spent.append(float(response.headers[CPU_HEADER]))
-    q1, median, q3 = statistics.quantiles(spent, n=4)
-    print(
-        f"{operation.name:9} server CPU per {options.size}-item bulk call: median {median:.1f} ms "
-        f"(quartiles {q1:.1f}-{q3:.1f} ms, {len(spent)} calls)"
-    )
+            if run:
+                figures.app_ms.append(float(response.headers[CPU_HEADER]))
+        figures.process_ms.append((served.cpu_seconds() - started) * 1000 / options.runs)
 
 
 def main() -> None:
     """Parse the options, serve an emulator, run the chosen operations, print the figures."""
     options = _parse()
+    if options.serve_child:
+        serve_child(options.db)
+        return
     if options.cpu:
         cpu_main(options)
         return
@@ -301,6 +376,11 @@ def _parse() -> argparse.Namespace:
         "--cpu", action="store_true", help="print the server's CPU per bulk call (own process)"
     )
     parser.add_argument("--runs", type=int, default=15, help="timed bulk calls per operation with --cpu")
+    parser.add_argument(
+        "--before", type=Path, help="with --cpu: a checkout to compare with, served in turns with this one"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --before: pairs of turns (default 3)")
+    parser.add_argument("--serve-child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
