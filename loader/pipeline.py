@@ -79,6 +79,8 @@ def validate(
     body is written there as `load` would send it (bulk items without their `operation`, which `load`
     decides after looking the item up at PB).
     """
+    if not offline:
+        _require_transport(settings, transport)
     timings = timings or Timings()
     stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "validate", output, timings, progress=progress)
@@ -199,6 +201,7 @@ def load(
     `payloads`, every body sent is written there with its sheet, rows and operation. One run at a
     time loads a workbook into a target: a second one raises BusyError naming the first.
     """
+    _require_transport(settings, transport)
     run_id = _new_run_id()
     with RunLock(settings.state_dir, path, settings.target) as lock:
         lock.acquire(run_id, _now().isoformat())
@@ -383,6 +386,7 @@ def plan(
     (`Sender.preview`): rows say WOULD CREATE, WOULD UPDATE (with its changes), UNCHANGED or WOULD
     CANCEL. Nothing is written to PB, and nothing to the journal: a plan is not a run to finish.
     """
+    _require_transport(settings, transport)
     timings = timings or Timings()
     stop = stop or threading.Event()
     report, book, checked = _read_and_check(path, settings, "plan", output, timings, progress=progress)
@@ -687,14 +691,19 @@ def _write_kept(journal: Journal, record: RunRecord, path: Path, output: Path | 
     return report
 
 
-@contextmanager
-def _client(settings: Settings, transport: Transport | None) -> Iterator[FulfillmentClient]:
-    base_url = settings.base_url or LOCAL_BASE_URL
+def _require_transport(settings: Settings, transport: Transport | None) -> None:
+    """The `local` environment is reached through the transport its caller gives (checked before any work)."""
     if settings.uses_builtin_emulator and transport is None:
         raise SettingsError(
             "The local environment's API is pbload's built-in emulator, which runs in the caller's process: "
             "give its transport, httpx.WSGITransport(app=loader.emulator.create_app(settings.emulator_db))."
         )
+
+
+@contextmanager
+def _client(settings: Settings, transport: Transport | None) -> Iterator[FulfillmentClient]:
+    base_url = settings.base_url or LOCAL_BASE_URL
+    _require_transport(settings, transport)
     if callable(transport) and not isinstance(transport, httpx.BaseTransport):
         transport = transport()
     policy = RetryPolicy(max_attempts=settings.max_attempts, deadline_s=settings.retry_deadline)
