@@ -3,6 +3,8 @@
     python -m tests.benchmarks.bench_memory [ROWS,...] [BAD]      (default 100,000,1,048,575 lines, 0 % bad)
     python -m tests.benchmarks.bench_memory --stages ROWS [BAD]   (memory stage by stage)
     python -m tests.benchmarks.bench_memory --trace ROWS [BAD]    (tracemalloc: the biggest allocation sites)
+    python -m tests.benchmarks.bench_memory --reader ROWS [BAD]   (the reader's steps: calamine, lists, frame)
+    python -m tests.benchmarks.bench_memory --parts ROWS [BAD]    (each structure's bytes: frames, items, outcomes)
 
 The default prints the peak memory (VmHWM) of a fresh process running `validate --offline` through the
 CLI on the Orders workbook of `tests.benchmarks.workbooks` at each size (target: at most 1.5 GiB at
@@ -162,7 +164,8 @@ def _stages(path: str, trace: bool) -> dict:
     if trace:
         tracemalloc.start(25)
     start_rss = rss_mb()
-    from loader import pipeline, plan
+    from loader import pipeline
+    from loader.plan import Dependencies  # not `loader.plan`: that attribute is the command
     from loader.settings import load_settings
 
     stages = Stages(trace)
@@ -170,7 +173,7 @@ def _stages(path: str, trace: bool) -> dict:
     stages.wrap(pipeline, "check_sheet", "check")
     stages.wrap(pipeline, "_validate_sheets", "plan+outcomes")
     stages.wrap(pipeline, "plan_sheet", "plan_sheet")
-    stages.wrap(plan.Dependencies, "resolve", "resolve")
+    stages.wrap(Dependencies, "resolve", "resolve")
     stages.wrap(pipeline, "_write", "write")
     imported = rss_mb()
     with tempfile.TemporaryDirectory() as state:
@@ -187,7 +190,8 @@ def _stages(path: str, trace: bool) -> dict:
         "end_with_report": kept,
         "end_without_report": rss_mb(),
         "structures": structures,
-        "peak_mb": peak_mb(),
+        # VmHWM was reset at each stage's start: the process's peak is the largest of theirs
+        "peak_mb": max([peak_mb()] + [row["peak"] for row in stages.rows]),
     }
 
 
@@ -230,12 +234,148 @@ def _print_stages(result: dict) -> None:
         print(f"    {name}: {value:,.1f}")
 
 
+# --- the reader, step by step ---------------------------------------------------------------------
+
+
+def _reader(path: str) -> dict:
+    """What each step of reading the Orders sheet holds: resident memory (all of it) and tracemalloc's live
+    Python memory (calamine's own cells are Rust memory, which only the first sees)."""
+    from python_calamine import CalamineWorkbook
+
+    from loader.resources.orders import ORDERS
+    from loader.workbook import reader
+
+    marks: list[tuple[str, float, float]] = []
+
+    def mark(what: str) -> None:  # resident memory less tracemalloc's own book-keeping
+        own = tracemalloc.get_tracemalloc_memory() / MB
+        marks.append((what, rss_mb() - own, tracemalloc.get_traced_memory()[0] / MB))
+
+    tracemalloc.start()
+    mark("imported")
+    book = CalamineWorkbook.from_path(path)
+    cells = book.get_sheet_by_name(ORDERS.sheet)
+    mark("sheet parsed: calamine's cells")
+    rows = cells.to_python(skip_empty_area=False)
+    mark("to_python: a list of Python values per row")
+    positions, _ = reader.map_headers(rows[0], ORDERS, ORDERS.sheet)
+    frame, _ = reader._frame(rows, positions, ORDERS.sheet)
+    mark("frame of object columns built")
+    del rows
+    mark("row lists dropped")
+    del cells, book
+    gc.collect()
+    mark("calamine's cells dropped (the frame alone)")
+    return {"marks": marks, "peak_mb": peak_mb(), "cells": int(frame.notna().sum().sum())}
+
+
+def _print_reader(result: dict) -> None:
+    print(f"  {result['cells']:,} non-empty cells")
+    print("  step                                          RSS*    Python (tracemalloc)")
+    for what, rss, traced in result["marks"]:
+        print(f"  {what:<44} {rss:>6.0f} MB {traced:>8.0f} MB")
+    print(f"  *: less tracemalloc's own memory; peak {result['peak_mb']:.0f} MB with it")
+
+
+# --- the structures, one by one -------------------------------------------------------------------
+
+
+def _parts(path: str) -> dict:
+    """Bytes held by each structure validate builds (sys.getsizeof, objects counted once; tracemalloc for
+    whole stages), and what sharing equal strings would leave of the raw frame's cells."""
+    import importlib
+
+    from loader.checks import check_sheet
+    from loader.models import Outcome, SheetReport, Status
+    from loader.workbook.reader import read_workbook
+
+    plan = importlib.import_module("loader.plan")  # `loader.plan` the attribute is the command
+    gc.disable()
+    tracemalloc.start(1)
+    sizes: dict[str, float] = {}
+
+    def traced() -> float:
+        return tracemalloc.get_traced_memory()[0] / MB
+
+    def stage(name: str, make: Callable[[], Any]) -> Any:
+        tracemalloc.reset_peak()
+        before = traced()
+        made = make()
+        sizes[f"{name}: kept"] = traced() - before
+        sizes[f"{name}: peak above its start"] = tracemalloc.get_traced_memory()[1] / MB - before
+        return made
+
+    book = stage("read_workbook", lambda: read_workbook(Path(path)))
+    sheet = book.sheets[0]
+    frame = sheet.frame
+    sizes["raw frame: pointer arrays"] = frame.memory_usage(deep=False).sum() / MB
+    cells, distinct = _cell_objects(frame)
+    sizes["raw frame: cell objects"] = cells
+    sizes["raw frame: cell objects if equal strings were one object"] = distinct
+    checked = stage("check_sheet", lambda: check_sheet(sheet))
+    sizes["checked frame: pointer arrays"] = checked.values.memory_usage(deep=False).sum() / MB
+    planned = stage(
+        "plan_sheet(bodies=False)", lambda: plan.plan_sheet(checked, checked.invalid_rows(), False)
+    )
+    items = planned.items
+    size = sys.getsizeof
+    sizes["  Item objects and their __dict__"] = sum(size(i) + size(i.__dict__) for i in items) / MB
+    sizes["  Item.rows tuples"] = sum(size(i.rows) for i in items) / MB
+    sizes["  Item.references: Reference objects, __dict__, tuples"] = (
+        sum(size(r) + size(r.__dict__) for i in items for r in i.references)
+        + sum(size(i.references) for i in items)
+    ) / MB
+    sizes["  Item.extra dicts"] = sum(size(i.extra) for i in items) / MB
+    sizes["  Item.cleared frozensets"] = (
+        sum(size(i.cleared) for i in items if i.cleared is not frozenset()) / MB
+    )
+    sources = [i.source for i in items if i.source is not None]
+    sizes["  Item.source objects"] = sum(size(o) + size(getattr(o, "__dict__", {})) for o in sources) / MB
+    shared = {id(getattr(o, "sheet", None)): getattr(o, "sheet", None) for o in sources}
+    columns = [c for v in shared.values() for c in getattr(v, "_columns", {}).values()]
+    sizes[f"  plan's converted columns ({len(columns)} lists)"] = sum(size(c) for c in columns) / MB
+    report = stage("SheetReport.rows", lambda: SheetReport(sheet.sheet, list(frame.index)))
+
+    def outcomes() -> None:
+        for item in items:
+            one = Outcome(Status.VALID)  # as validate makes them: one per item
+            report.outcomes.update({row: one for row in item.rows})
+
+    stage("SheetReport.outcomes (dict, one Outcome per item)", outcomes)
+    return {"sizes": sizes, "items": len(items), "rows": len(frame), "peak_mb": peak_mb()}
+
+
+def _cell_objects(frame: Any) -> tuple[float, float]:
+    """MB of the frame's distinct cell objects, and of what is left if equal strings of a column were one."""
+    held = shared = 0
+    for name in frame.columns:
+        column = [v for v in frame[name].tolist() if v is not None]
+        held += sum(sys.getsizeof(v) for v in {id(v): v for v in column}.values())
+        texts = {v for v in column if type(v) is str}
+        shared += sum(sys.getsizeof(v) for v in texts) + sum(
+            sys.getsizeof(v) for v in column if type(v) is not str
+        )
+    return held / MB, shared / MB
+
+
+def _print_parts(result: dict) -> None:
+    print(
+        f"  {result['rows']:,} rows, {result['items']:,} items (tracemalloc on: its figures are Python memory)"
+    )
+    for name, value in result["sizes"].items():
+        print(f"  {name:<62} {value:>8.1f} MB")
+
+
 # --- the parent -----------------------------------------------------------------------------------
 
 
 def _child(kind: str, path: str) -> None:
     if kind == "peak":
         result = _peak(path)
+    elif kind == "reader":
+        result = _reader(path)
+    elif kind == "parts":
+        result = _parts(path)
     else:
         result = _stages(path, trace=kind == "trace")
     print(json.dumps(result))
@@ -251,12 +391,13 @@ def main() -> None:
     if args[:1] == ["--child"]:
         _child(args[1], args[2])
         return
-    if args[:1] in (["--stages"], ["--trace"]):
+    if args[:1] in (["--stages"], ["--trace"], ["--reader"], ["--parts"]):
         kind, rows = args[0][2:], int(args[1])
         bad = float(args[2]) if len(args) > 2 else 0.0
         path = orders(rows, bad / 100)
         print(f"validate --offline, {rows:,} order lines, {bad:g}% bad ({kind}); {load()}")
-        _print_stages(in_child(MODULE, kind, str(path)))
+        result = in_child(MODULE, kind, str(path))
+        {"reader": _print_reader, "parts": _print_parts}.get(kind, _print_stages)(result)
         print(f"done; {load()}")
         return
     sizes = [int(n) for n in args[0].split(",")] if args else [100_000, 1_048_575]

@@ -55,16 +55,17 @@ def _calamine(path: str) -> dict:
 def _stages(path: str) -> dict:
     """validate --offline in this process, each stage timed."""
     start = time.perf_counter()
-    from loader import pipeline, plan
+    from loader import pipeline
     from loader.models import Status
+    from loader.plan import Dependencies  # not `loader.plan`: that attribute is the command
     from loader.settings import load_settings
 
     imports = time.perf_counter() - start
     spent: dict[str, float] = {}
     _wrap(pipeline, "plan_sheet", spent, "plan")
     _wrap(pipeline, "_validate_sheets", spent, "sheets")
-    _wrap(plan.Dependencies, "resolve", spent, "resolve")
-    _wrap(plan.Dependencies, "record", spent, "resolve")
+    _wrap(Dependencies, "resolve", spent, "resolve")
+    _wrap(Dependencies, "record", spent, "resolve")
     timings = pipeline.Timings()
     with tempfile.TemporaryDirectory() as state:
         settings = load_settings({"state_dir": state, "env": "local"}, environ={})
