@@ -24,13 +24,15 @@ LATENCY_MS = 10
 RUNS = 2
 
 
-def child(items: int) -> dict:
+def child(items: int, emulator_tree: str | None = None) -> dict:
     from loader.api import FulfillmentClient
     from loader.models import Action, Item
     from loader.resources.products import PRODUCTS
     from loader.send.keyed import BulkSender
     from tests.faultsuite import CLIENT, ServedEmulator
 
+    if emulator_tree:  # the served emulator's process runs that tree's code
+        os.environ["PYTHONPATH"] = emulator_tree
     with ServedEmulator() as emulator:
         emulator.set_faults(rate_limit_per_s=LIMIT_PER_S, latency_ms=LATENCY_MS)
         to_send = [
@@ -76,7 +78,7 @@ def measure(tree: Path, items: int) -> dict:
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--child"]:
-        print(json.dumps(child(int(args[1]))))
+        print(json.dumps(child(int(args[1]), args[2] if len(args) > 2 else None)))
         return
     before = Path(args[args.index("--before") + 1]) if "--before" in args else None
     items = int(args[0]) if args and args[0].isdigit() else 600

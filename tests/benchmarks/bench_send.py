@@ -1,6 +1,7 @@
 """The send phase against its latency ideal, and the share of a rate limit reached (a script, not a test).
 
-    python -m tests.benchmarks.bench_send [ORDERS] [--before TREE] [--latencies 0,20,50] [--no-rate]
+    python -m tests.benchmarks.bench_send [ORDERS] [--before TREE] [--after TREE] [--emulator TREE]
+                                          [--latencies 0,20,50] [--no-rate]
 
 Loads one workbook of PRODUCTS products and ORDERS orders of two lines each (default 10,000: 20,000
 order lines) with `loader.pipeline.load` into `pbload emulator serve` (its own process, real HTTP,
@@ -10,7 +11,9 @@ send phase (from each sheet's "Sending" progress at 0 rows to its last row), the
 latency ideal: requests ÷ concurrency × latency (none at 0 ms), and the CPU seconds the loader and
 the emulator's process spent in that phase (the emulator's bounds what any sender can reach). Then the share of a `--rate-limit 20`
 server reached (`bench_ratelimit`, 10 ms latency). With `--before TREE` (a `git worktree add` of an
-earlier commit) each figure is measured for that tree and this one, alternating, in fresh processes.
+earlier commit) each figure is measured for that tree and this one (or `--after TREE`), alternating,
+in fresh processes, against one emulator: the before tree's (or `--emulator TREE`'s), so that the
+figures compare senders, not servers.
 """
 
 from __future__ import annotations
@@ -61,14 +64,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def child(path: Path, latency_ms: int) -> dict:
-    """Load `path` into a fresh served emulator at `latency_ms`; the send phase's requests and seconds."""
+def child(path: Path, latency_ms: int, emulator_tree: Path) -> dict:
+    """Load `path` into a fresh served emulator (`emulator_tree`'s) at `latency_ms`; the send phase's
+    requests and seconds."""
     from loader.pipeline import load
     from loader.settings import Settings
     from tests.faultsuite import CLIENT, ServedEmulator
 
     phases: dict[str, dict[str, float]] = {}
 
+    os.environ["PYTHONPATH"] = str(emulator_tree)  # the served emulator's process runs that tree's code
     with ServedEmulator() as emulator, tempfile.TemporaryDirectory() as state:
         emulator.set_faults(latency_ms=latency_ms)
 
@@ -123,9 +128,10 @@ def measure(tree: Path, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def rate_share(tree: Path) -> dict:
+def rate_share(tree: Path, emulator: Path) -> dict:
+    script = HERE / "tests/benchmarks/bench_ratelimit.py"
     out = subprocess.run(
-        [sys.executable, str(HERE / "tests/benchmarks/bench_ratelimit.py"), "--child", str(RATE_ITEMS)],
+        [sys.executable, str(script), "--child", str(RATE_ITEMS), str(emulator)],
         env={**os.environ, "PYTHONPATH": str(tree)},
         cwd=tree,
         check=True,
@@ -142,15 +148,18 @@ def option(args: list[str], name: str, default: str) -> str:
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--child"]:
-        print(json.dumps(child(Path(args[1]), int(args[2]))))
+        print(json.dumps(child(Path(args[1]), int(args[2]), Path(args[3]))))
         return
     orders = int(args[0]) if args and args[0].isdigit() else 10_000
     before = Path(option(args, "--before", "")) if "--before" in args else None
     latencies = [int(n) for n in option(args, "--latencies", ",".join(map(str, LATENCIES_MS))).split(",")]
-    trees = {"before": before, "after": HERE} if before else {"now": HERE}
+    after = Path(option(args, "--after", str(HERE)))
+    trees = {"before": before, "after": after} if before else {"now": after}
+    # one emulator for every tree, so that the figures compare senders, not servers
+    emulator = Path(option(args, "--emulator", str(before or after)))
     print(
         f"{orders:,} orders x 2 lines + {PRODUCTS:,} products, concurrency {CONCURRENCY}, served emulator; "
-        f"load {os.getloadavg()[0]:.2f}",
+        f"emulator of {emulator}; load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     print(f"{'tree':<7} {'latency':>7} {'run':>3} {'requests':>8} {'seconds':>8} {'x ideal':>8}", flush=True)
@@ -160,7 +169,7 @@ def main() -> None:
         for latency in latencies:
             for run in range(1, RUNS + 1):
                 for name, tree in trees.items():
-                    r = measure(tree, str(path), str(latency))
+                    r = measure(tree, str(path), str(latency), str(emulator))
                     results.setdefault((name, latency), []).append(r)
                     ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
                     print(
@@ -181,7 +190,7 @@ def main() -> None:
     shares: dict[str, list[float]] = {name: [] for name in trees}
     for _ in range(RUNS):
         for name, tree in trees.items():
-            r = rate_share(tree)
+            r = rate_share(tree, emulator)
             shares[name].append(r["share"])
             print(
                 f"{name}: --rate-limit 20: {r['created']} created in {r['seconds']:.1f} s, share {r['share']:.0%}"
