@@ -70,6 +70,7 @@ class EmulatorServer:
         self._server.bind_now()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._done = threading.Event()
 
     @property
     def host(self) -> str:
@@ -96,8 +97,17 @@ class EmulatorServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve from the calling thread until `stop` is called from another one (or an exception)."""
-        self._server.serve()
+        """Serve until `stop` is called from another thread, or KeyboardInterrupt (which stops first).
+
+        cheroot runs in its own thread even here, so that a Ctrl+C interrupts this wait and never
+        cheroot halfway through handing over a connection.
+        """
+        self.start()
+        try:
+            while not self._done.wait(POLL_INTERVAL_S):
+                pass
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         """Stop accepting, close open connections (kept-alive ones too) and the listening socket; safe
@@ -108,6 +118,7 @@ class EmulatorServer:
         self._server.stop()
         if self._thread is not None:
             self._thread.join()
+        self._done.set()
 
     def __enter__(self) -> Self:
         return self.start()
