@@ -212,7 +212,7 @@ def test_the_breaker_opening_during_a_later_look_up_keeps_the_first_chunks_answe
     recorder = Recorder()
     sender = bulk_sender(pb, concurrency=2, recorder=recorder, attempts=1, breaker_threshold=1)
     with pytest.raises(ApiDownError):
-        sender.send(items(600))
+        sender.send(items(400))
     assert Counter(o.status for o in recorder.outcomes.values()) == {Status.CREATED: 200}
     assert set(recorder.outcomes) == {f"S-{n:04}" for n in range(200)}
     assert pb.calls(BULK) == 1
