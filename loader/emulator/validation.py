@@ -14,12 +14,15 @@ same way, with a description saying PB sets it: a request carries request fields
 A value of ``null`` or a blank string counts as "not given": the natural reading of an empty cell.
 That applies to known fields only; an unknown key is refused whatever its value.
 
-Compiled once per schema: an `Obj`, `Arr` or `Checked` turns its rules into one closure the first
-time it checks (`compiled`), with each field's name, Required flag and checker looked up in advance.
-A leaf rule (`Str`, `Num`, `Int`, `Bool`) offers ``ok``, a yes/no test that builds nothing, and its
-``check`` is called only when ``ok`` says no, so the problems (and their paths) of a bad value are
-exactly what ``check`` says, while a good value costs no path strings and no lists. Unknown keys are
-found with one set test per object; only an object that has some is scanned key by key.
+Compiled once per schema: an `Obj`, `Arr` or `Checked` turns its rules into two closures the first
+time it checks, with each field's name, Required flag and test looked up in advance: a ``predicate``
+that says yes or no and builds nothing, and ``compiled``, which lists the problems. A leaf rule (`Str`,
+`Num`, `Int`, `Bool`) offers ``ok``, the same yes/no test, specialised to the bounds it has. Checking
+runs the predicate first; only a value it refuses is walked again by ``compiled``, which itself
+skips the fields and items whose predicate says yes. So a valid bulk item costs one walk with no
+path strings and no lists, and the problems (and their paths) of a bad one are exactly what the
+leaves' ``check`` say. Unknown keys are found with one set test per object; only an object that has
+some is scanned key by key.
 """
 
 from __future__ import annotations
