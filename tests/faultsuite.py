@@ -40,6 +40,8 @@ ADDRESS = {
 }
 START_TIMEOUT = 30.0
 WAIT_TIMEOUT = 120.0
+# How often a wait asks the emulator (five requests each: it shares the two cores with the loader under test).
+POLL_S = 0.05
 
 
 class ServedEmulator:
@@ -77,7 +79,7 @@ class ServedEmulator:
         while self.counts()["requests"] < at_least:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the emulator never saw {at_least} requests")
-            time.sleep(0.01)
+            time.sleep(POLL_S)
 
     def order_count(self) -> int:
         return int(self._orders_page(1, 1)["totalElements"])
@@ -88,7 +90,7 @@ class ServedEmulator:
         while self.order_count() < at_least and (loader is None or loader.poll() is None):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the emulator never held {at_least} orders")
-            time.sleep(0.01)
+            time.sleep(POLL_S)
 
     def client_order_ids(self, prefix: str = "") -> list[str]:
         """Every order's clientOrderId (those starting with `prefix`), through the search API."""
