@@ -310,38 +310,50 @@ def _read_head(chunks: _Chunks, p: bytes | None) -> tuple[bytearray, bytes, int,
 def read_header(book: zipfile.ZipFile, part: str, shared: SharedStrings) -> Header:
     """The header row of a data sheet: its texts and styles, read from the start of the part only."""
     with book.open(part) as stream:
-        chunks = _Chunks(stream)
-        grown, p, _, data_start = _read_head(chunks, None)
-        if grown[:2] in (b"\xff\xfe", b"\xfe\xff") or re.match(
-            rb"<\?xml[^>]*encoding=[\"']utf-16", grown, re.I
-        ):
-            raise Unsupported("the sheet is not UTF-8")
-        root = re.search(rb"<" + re.escape(p) + rb"worksheet\b[^>]*>", grown)
-        check_namespace(root.group(0) if root else b"", p)
-        pat = _patterns(p)
-        close = b"</" + p + b"row>"
-        row_from = close_from = data_start  # where the searches for the header row's tag and its end go on
-        while True:
-            m, row_from = _first_match(pat["row"], grown, row_from, b"<" + p + b"row", _ROW_NAME_END)
-            if m and m.group(2):
-                end = m.end()
-                break
-            if m:
-                end = grown.find(close, max(m.end(), close_from))
-                if end >= 0:
-                    break
-                close_from = max(m.end(), len(grown) - len(close) + 1)
-            if chunks.done or len(grown) > MAX_HEAD:
-                raise Unsupported("no header row found")
-            grown += chunks.more()
-        buf = bytes(grown)
+        buf, p, m, end = _header_row(_Chunks(stream))
     number = _ROW_NUMBER.search(m.group(1))
     if (int(number.group(1)) if number else 1) != HEADER_ROW:
         raise Unsupported("the first row of the sheet is not its header row")
+    values, styles, pending = _header_cells(buf, m.end(), end, _patterns(p))
+    for col, index in pending.items():
+        text = shared.get(index)
+        if text.strip():
+            values[col] = text
+    return Header(p, values, styles)
+
+
+def _header_row(chunks: _Chunks) -> tuple[bytes, bytes, re.Match[bytes], int]:
+    """The sheet's start read up to the end of its first row: (bytes, prefix, the row's tag, its end)."""
+    grown, p, _, data_start = _read_head(chunks, None)
+    if grown[:2] in (b"\xff\xfe", b"\xfe\xff") or re.match(rb"<\?xml[^>]*encoding=[\"']utf-16", grown, re.I):
+        raise Unsupported("the sheet is not UTF-8")
+    root = re.search(rb"<" + re.escape(p) + rb"worksheet\b[^>]*>", grown)
+    check_namespace(root.group(0) if root else b"", p)
+    pattern = _patterns(p)["row"]
+    close = b"</" + p + b"row>"
+    row_from = close_from = data_start  # where the searches for the header row's tag and its end go on
+    while True:
+        m, row_from = _first_match(pattern, grown, row_from, b"<" + p + b"row", _ROW_NAME_END)
+        if m and m.group(2):
+            return bytes(grown), p, m, m.end()
+        if m:
+            end = grown.find(close, max(m.end(), close_from))
+            if end >= 0:
+                return bytes(grown), p, m, end
+            close_from = max(m.end(), len(grown) - len(close) + 1)
+        if chunks.done or len(grown) > MAX_HEAD:
+            raise Unsupported("no header row found")
+        grown += chunks.more()
+
+
+def _header_cells(
+    buf: bytes, start: int, end: int, pat: dict[str, re.Pattern[bytes]]
+) -> tuple[dict[int, str], dict[int, int], dict[int, int]]:
+    """The header row's texts and styles by column, and the shared strings it still needs (column -> index)."""
     values: dict[int, str] = {}
     styles: dict[int, int] = {}
     pending: dict[int, int] = {}
-    for n, cell in enumerate(pat["cell"].finditer(buf, m.end(), end), start=1):
+    for n, cell in enumerate(pat["cell"].finditer(buf, start, end), start=1):
         a = attrs(cell.group(1))
         col = column_index_from_string(re.sub(r"\d", "", a["r"])) if "r" in a else n
         styles[col] = int(a.get("s", "0") or 0)
@@ -357,11 +369,7 @@ def read_header(book: zipfile.ZipFile, part: str, shared: SharedStrings) -> Head
                 continue
         if text.strip():
             values[col] = text
-    for col, index in pending.items():
-        text = shared.get(index)
-        if text.strip():
-            values[col] = text
-    return Header(p, values, styles)
+    return values, styles, pending
 
 
 def last_value_column(book: zipfile.ZipFile, part: str, prefix: bytes) -> int:
@@ -442,6 +450,7 @@ class SheetRewriter:
         self.plain = f'" t="inlineStr"><{p}is>'
         self.styled = '" s="{}"' + self.plain[1:]
         self.cell_close = f"</{p}is></{p}c>"
+        self.cell_open = b"<" + prefix + b"c"
 
     def run(self, source: IO[bytes], write: Callable[[bytes], object]) -> None:
         chunks = _Chunks(source)
@@ -486,60 +495,72 @@ class SheetRewriter:
         The hot loop of the writer: a row that only gains cells costs two searches and two slices.
         """
         out: list[bytes] = []
-        append = out.append
         pos = 0
-        take = self.edit.values.take
-        cell_r = self.pat["cell_r"].match
-        close = self.close
-        first = self.edit.first
-        lt = b"<" + self.p + b"c"
-        skip = len(lt)
-        cells = self._cells
         for m in self.pat["row"].finditer(block):
-            tag_attrs = m.group(1)
-            number = _ROW_NUMBER.search(tag_attrs)
-            row = int(number.group(1)) if number else self.last + 1
-            if row <= self.last:
-                raise Unsupported(f"row {row} comes after row {self.last}")
-            self.last = row
+            row = self._number(m.group(1))
             if row == HEADER_ROW:
-                new: tuple[str | None, ...] = self.edit.header_names
+                new: tuple[str | None, ...] | None = self.edit.header_names
                 style = self.edit.header_style
             else:
-                values = take(row)
-                if values is None:
-                    continue
-                new, style = values, 0
-            if m.group(2):  # <row .../>: no cells yet
-                tag = _SPANS.sub(b"", m.group(0))
-                append(block[pos : m.start()])
-                append(tag[:-2].rstrip() + b">" + cells(row, new, style) + close)
-                pos = m.end()
-                continue
-            tag_end = m.end()
-            end = block.find(close, tag_end)
-            if end < 0:
-                raise Unsupported("a row without its end")
-            last = block.rfind(lt, tag_end, end)
-            while last >= 0 and block[last + skip] not in _TAG_END:  # <color> in rich text is no cell
-                last = block.rfind(lt, tag_end, last)
-            if last >= 0:
-                cell = cell_r(block, last)
-                if cell is None or _col(cell.group(1)) >= first:
-                    append(block[pos : m.start()])
-                    append(_SPANS.sub(b"", m.group(0)))
-                    append(self._row_cells(block, tag_end, end, row, new, style))
-                    pos = end
-                    continue
-            if b"spans" in tag_attrs:  # only a hint for readers, and wrong once the row is longer
-                append(block[pos : m.start()])
-                append(_SPANS.sub(b"", m.group(0)))
-                pos = tag_end
-            append(block[pos:end])
-            append(cells(row, new, style))
-            pos = end
-        append(block[pos:])
+                new, style = self.edit.values.take(row), 0
+            if new is not None:
+                pos = self._row(block, m, pos, row, new, style, out)
+        out.append(block[pos:])
         return b"".join(out)
+
+    def _number(self, tag_attrs: bytes) -> int:
+        """The row's number (`r`, or the one after the last), which must grow."""
+        number = _ROW_NUMBER.search(tag_attrs)
+        row = int(number.group(1)) if number else self.last + 1
+        if row <= self.last:
+            raise Unsupported(f"row {row} comes after row {self.last}")
+        self.last = row
+        return row
+
+    def _row(
+        self,
+        block: bytes,
+        m: re.Match[bytes],
+        pos: int,
+        row: int,
+        new: tuple[str | None, ...],
+        style: int,
+        out: list[bytes],
+    ) -> int:
+        """Append the bytes from `pos` through row `m` with pbload's cells to `out`; return where it ended."""
+        if m.group(2):  # <row .../>: no cells yet
+            tag = _SPANS.sub(b"", m.group(0))
+            out += (
+                block[pos : m.start()],
+                tag[:-2].rstrip() + b">",
+                self._cells(row, new, style),
+                self.close,
+            )
+            return m.end()
+        tag_end = m.end()
+        end = block.find(self.close, tag_end)
+        if end < 0:
+            raise Unsupported("a row without its end")
+        if self._reaches_ours(block, tag_end, end):
+            out += (block[pos : m.start()], _SPANS.sub(b"", m.group(0)))
+            out.append(self._row_cells(block, tag_end, end, row, new, style))
+            return end
+        if b"spans" in m.group(1):  # only a hint for readers, and wrong once the row is longer
+            out += (block[pos : m.start()], _SPANS.sub(b"", m.group(0)))
+            pos = tag_end
+        out += (block[pos:end], self._cells(row, new, style))
+        return end
+
+    def _reaches_ours(self, block: bytes, start: int, end: int) -> bool:
+        """True if the row's last cell is in or after pbload's columns, or has no `r` (then every cell is read)."""
+        lt = self.cell_open
+        last = block.rfind(lt, start, end)
+        while last >= 0 and block[last + len(lt)] not in _TAG_END:  # <color> in rich text is no cell
+            last = block.rfind(lt, start, last)
+        if last < 0:
+            return False
+        cell = self.pat["cell_r"].match(block, last)
+        return cell is None or _col(cell.group(1)) >= self.edit.first
 
     def _cells(self, row: int, values: tuple[str | None, ...], style: int) -> bytes:
         """pbload's cells for one row, as inline strings (never formulas)."""
