@@ -222,8 +222,15 @@ def _writer() -> Any:
         def write_result(source, target, report, positions, method=None):  # type: ignore[no-redef]
             return write_result_workbook(source, target, report, positions, method=method)
 
-    content.__version__ = VERSION  # type: ignore[attr-defined]
-    return write_result
+    def write(*args: Any, **kwargs: Any) -> Any:
+        kept = content.__version__  # type: ignore[attr-defined]
+        content.__version__ = VERSION  # type: ignore[attr-defined]
+        try:
+            return write_result(*args, **kwargs)
+        finally:
+            content.__version__ = kept  # type: ignore[attr-defined]
+
+    return write
 
 
 def canonical(data: bytes) -> str | None:

@@ -10,6 +10,7 @@ replaced instead of stacked, and no cell of the data has to be restyled one by o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -78,6 +79,15 @@ COMMENT_AUTHOR = "pbload"  # the author of pbload's notes: a result loaded again
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+@functools.lru_cache(maxsize=4096)  # statuses, codes and messages repeat from row to row
+def _safe_text(text: str) -> str:
+    text = redact(text)  # the one mask (loader/redact.py), also for the terminal and e-mail
+    text = _CONTROL.sub("", text)
+    if len(text) > MAX_CELL_TEXT:
+        text = text[: MAX_CELL_TEXT - 1] + "…"
+    return text
+
+
 def outside_text(value: Any) -> str | None:
     """Text from outside (the API, the user's values echoed in messages) made safe to write.
 
@@ -86,11 +96,7 @@ def outside_text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    text = redact(str(value))  # the one mask (loader/redact.py), also for the terminal and e-mail
-    text = _CONTROL.sub("", text)
-    if len(text) > MAX_CELL_TEXT:
-        text = text[: MAX_CELL_TEXT - 1] + "…"
-    return text
+    return _safe_text(str(value))
 
 
 def result_values(outcome: Outcome) -> tuple[str | None, ...]:

@@ -101,6 +101,8 @@ STYLES_ORDER = (
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 _ESCAPED_LITERAL = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _DRIVE = re.compile(r"[A-Za-z]:")
+# Text that t_element writes as it is: no space at either end, nothing to escape, no `_x`, no CR.
+_PLAIN = re.compile(r"(?:[^\s&<>_\r]|_(?!x))(?:[^&<>_\r]|_(?!x))*(?<!\s)")
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
@@ -149,6 +151,8 @@ def attr_escape(text: str) -> str:
 
 def t_element(text: str, prefix: str = "") -> str:
     """<t>text</t>, keeping leading and trailing spaces."""
+    if _PLAIN.fullmatch(text):  # nearly every value: nothing to escape or keep (the row scanner's hot path)
+        return f"<{prefix}t>{text}</{prefix}t>"
     if text[:1].isspace() or text[-1:].isspace():
         return f'<{prefix}t xml:space="preserve">{text_escape(text)}</{prefix}t>'
     return f"<{prefix}t>{text_escape(text)}</{prefix}t>"
