@@ -1,6 +1,6 @@
 """Moved to `loader.workbook.result`: these names stay until the modules that import them switch."""
 
-from loader.workbook.result import (  # noqa: F401  # noqa: F401
+from loader.workbook.result import (  # noqa: F401
     OPENPYXL,
     STREAM,
     check_writable,
