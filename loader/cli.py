@@ -334,7 +334,9 @@ def validate(
 @_base_url
 @click.option("--chunk-size", type=int, help="Items per bulk call (at most 200; or PBLOAD_CHUNK_SIZE).")
 @click.option(
-    "--concurrency", type=int, help="Requests in flight at once (default 4; or PBLOAD_CONCURRENCY)."
+    "--concurrency",
+    type=int,
+    help="Requests in flight at once (default 4; or PBLOAD_CONCURRENCY); one-call items (ASNs, BOMs, work orders) may grow to 16.",
 )
 @click.option(
     "--max-rps", type=float, help="Requests per second per operation (default 100; or PBLOAD_MAX_RPS)."
