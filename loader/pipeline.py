@@ -19,6 +19,7 @@ from loader.api import FulfillmentClient
 from loader.api.client import timeout
 from loader.api.retry import RetryPolicy
 from loader.checks import CheckedSheet, check_sheet
+from loader.codes import Code
 from loader.errors import ApiError, JournalError, PbloadError, ResultError, SettingsError, WorkbookError
 from loader.export import export as export_records
 from loader.journal import IN_FLIGHT, UNWRITTEN, Journal, RunRecord
@@ -96,7 +97,7 @@ def validate(
         except ApiError as exc:
             for sheet in report.sheets:
                 sheet.outcomes.clear()
-            report.issues = [i for i in report.issues if i.code != "unknown-sku"]
+            report.issues = [i for i in report.issues if i.code != Code.UNKNOWN_SKU]
             report.notes.append(
                 f"{exc} So pbload checked the rows without looking them up: {LOOKUPS_SKIPPED}"
             )
@@ -606,7 +607,7 @@ def _send_sheet(
 # A row whose request left but got no answer: neither loaded nor safe to call not sent.
 NO_ANSWER = Outcome(
     Status.FAILED,
-    error_code="no-answer",
+    error_code=Code.NO_ANSWER,
     message="Sent, but no answer came back. Load the same workbook again: pbload checks what PB has "
     "and finishes it without sending anything twice.",
 )

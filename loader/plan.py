@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from loader.checks import CheckedSheet
+from loader.codes import Code
 from loader.models import GOOD_STATUSES, Action, Issue, Item, Outcome, Reference, Status
 from loader.resources import BY_NAME, Resource
 from loader.resources.products import PRODUCTS as PRODUCT_RESOURCE
@@ -157,7 +158,7 @@ def _sibling_invalid(resource: Resource, key: Any, bad: list[int]) -> Outcome:
     where = f"row {bad[0]}" if len(bad) == 1 else "rows " + ", ".join(str(r) for r in bad)
     return Outcome(
         Status.INVALID,
-        error_code="invalid-group",
+        error_code=Code.INVALID_GROUP,
         message=f"Not sent: {where} of {resource.key_field.header} {key} "
         f"{'has a problem' if len(bad) == 1 else 'have problems'}.",
     )
@@ -226,7 +227,7 @@ class Dependencies:
     def _not_checked(self, ref: Reference) -> Outcome:
         return Outcome(
             Status.FAILED,
-            error_code="lookup-failed",
+            error_code=Code.LOOKUP_FAILED,
             message=f"Not sent: SKU {ref.key} could not be looked up at PB ({self._unchecked[ref.key]}). "
             "Load the same workbook again: pbload checks what PB has and finishes it without "
             "sending anything twice.",
@@ -249,7 +250,7 @@ def _unknown_sku(sheet: str, ref: Reference) -> Issue:
         sheet,
         ref.row,
         ref.column,
-        "unknown-sku",
+        Code.UNKNOWN_SKU,
         f"SKU {ref.key} is neither on the Products sheet nor known to PB. Add the product or correct the SKU.",
     )
 
@@ -260,9 +261,9 @@ def _unknown_outcomes(resource: Resource, item: Item, issues: list[Issue]) -> di
     outcomes = {row: _sibling_invalid(resource, item.key, bad) for row in item.rows if row not in bad}
     for row in bad:
         message = "; ".join(f"{i.column}: {i.message}" for i in issues if i.row == row)
-        outcomes[row] = Outcome(Status.INVALID, error_code="unknown-sku", message=message)
+        outcomes[row] = Outcome(Status.INVALID, error_code=Code.UNKNOWN_SKU, message=message)
     return outcomes
 
 
 def _blocked(reason: str) -> Outcome:
-    return Outcome(Status.BLOCKED, error_code="dependency-failed", message=f"Not sent: {reason}.")
+    return Outcome(Status.BLOCKED, error_code=Code.DEPENDENCY_FAILED, message=f"Not sent: {reason}.")

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from loader import bets
+from loader.codes import Code
 from loader.models import Action, Issue, Severity
 from loader.resources.address import COUNTRY_HINT, COUNTRY_PATTERN
 from loader.resources.base import PRODUCT_DATETIME, ApiSpec, Field, Kind, Resource
@@ -35,7 +36,6 @@ _WEIGHT_VALUE = f"{bets.WEIGHT}.{bets.WEIGHT_VALUE}"
 _WEIGHT_UNIT = f"{bets.WEIGHT}.{bets.WEIGHT_UNIT}"
 _HS_CODE, _HS_COUNTRY = "details.hsClassification[0].hsTariffCode", "details.hsClassification[0].countryCode"
 _OTHER_ID_SOURCE, _OTHER_ID = "details.identifiers[1].source", "details.identifiers[1].number"
-DIMENSIONS_REORDERED = "dimensions-reordered"
 
 
 def _dimension(header: str, path: str, which: str, example: float) -> Field:
@@ -313,7 +313,7 @@ def dimensions_reordered(sheet: str, values: pd.DataFrame) -> list[Issue]:
                 sheet,
                 int(row),
                 "Length",
-                DIMENSIONS_REORDERED,
+                Code.DIMENSIONS_REORDERED,
                 f"Length {length:g}, Height {height:g}, Width {width:g} were sent as length {longest:g}, height "
                 f"{second:g}, width {shortest:g}: PB takes the longest side as length and the shortest as width.",
                 Severity.WARNING,
