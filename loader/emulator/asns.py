@@ -193,7 +193,7 @@ class Asns:
     ) -> dict[str, Any]:
         """A4: return one page of the client's ASNs matching ``searchFields``, sorted by ``sort``."""
         view = _status_view if status_only else None
-        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, view=view)
+        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS, view=view)
 
     def cancel(self, client_id: str, asn_id: str) -> dict[str, Any]:
         """A5: cancel a CREATED ASN and return it."""

@@ -145,7 +145,7 @@ class BillsOfMaterials:
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's BOMs matching ``searchFields``; inactive ones only if asked."""
         return search.run(
-            self.records.all(client_id), query, body, SEARCH_FIELDS, {"includeInactive": _active}
+            self.records.searched(client_id, "sku"), query, body, SEARCH_FIELDS, {"includeInactive": _active}
         )
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from .search import Records
 from .store import Store
 
 SEQUENCES = "sequence"  # the counters' resource name; their client_id is blank (IDs are global)
@@ -71,6 +72,26 @@ class KeyedRecords:
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every record (of one client, or of all), oldest first."""
         return self.store.records(self.resource, client_id)
+
+    def searched(self, client_id: str, key_field: str) -> Records:
+        """Return the client's records for a search, found by PB ID or by client key (``key_field``) when
+        a filter names them, else all read."""
+        return Records(
+            lambda: self.all(client_id),
+            {
+                self.id_field: lambda ids: self.with_ids(client_id, ids),
+                key_field: lambda keys: self.with_keys(client_id, keys),
+            },
+        )
+
+    def with_ids(self, client_id: str, pb_ids: Collection[str]) -> list[dict[str, Any]]:
+        """Return the records with those of the PB IDs that are stored, oldest first."""
+        return self.store.under(self.resource, client_id, pb_ids)
+
+    def with_keys(self, client_id: str, keys: Collection[str]) -> list[dict[str, Any]]:
+        """Return the records with those of the client keys that are stored, oldest first."""
+        ids = self.store.fields(self.index, client_id, keys, self.id_field)
+        return self.with_ids(client_id, list(ids.values()))
 
     def _next_id(self) -> str:
         number = self.store.increment(SEQUENCES, "", self.resource, "last")

@@ -232,7 +232,7 @@ class Orders:
     ) -> dict[str, Any]:
         """O7: return one page of the client's orders matching ``searchFields``, sorted by ``sort``."""
         view = _status_view if status_only else None
-        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, view=view)
+        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS, view=view)
 
     def cancel(self, client_id: str, order_id: str) -> dict[str, Any]:
         """O8: cancel a CREATED or RELEASED order and return it."""

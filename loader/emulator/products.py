@@ -16,6 +16,7 @@ from . import bets, errors, search
 from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, detail
 from .routing import Reply, Request, Route, bulk_array, bulk_items
+from .search import Records
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import (
@@ -205,7 +206,7 @@ class Products:
         if not request.names() & DATE_SEARCH_FIELDS:
             start = datetime.fromtimestamp(self.clock(), UTC) - DEFAULT_WINDOW
             request.filters.append(("pbCreateDate", search.since("pbCreateDate", start)))
-        found = request.matching(self.store.records(RESOURCE, client_id))
+        found = request.matching(request.candidates(self._searched(client_id)))
         return search.page_of(search.sort_records(found, request.keys), request.page, request.size)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
@@ -213,6 +214,13 @@ class Products:
         return self.store.records(RESOURCE, client_id)
 
     # Helpers --------------------------------------------------------------------------------------
+
+    def _searched(self, client_id: str) -> Records:
+        # A product is stored under its SKU, so a search by SKU reads only those (search.Records).
+        return Records(
+            lambda: self.store.records(RESOURCE, client_id),
+            {"sku": lambda skus: self.store.under(RESOURCE, client_id, skus)},
+        )
 
     def _insert(self, product: dict[str, Any]) -> dict[str, Any] | None:
         now = pb_timestamp(self.clock())

@@ -167,7 +167,7 @@ class Returns:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's returns matching ``searchFields``, sorted by ``sort``."""
-        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS)
+        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS)
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
         """Move a return (by returnOrderId or returnClientOrderId) to ``status``, as the facility would."""

@@ -6,12 +6,18 @@ Paging is 1-based (``page``, ``size`` in the query); ``sort`` is a list of
 which turns the given values into a record predicate. The response envelope follows Spring Data's
 page JSON, the records in ``bets.SEARCH_RECORDS`` (BET-12).
 
+A search by a stored key (pbload's look-ups: 200 client keys a page) need not read the whole store:
+a resource hands `run` its records as a `Records`, which can fetch the few stored under given keys
+(one indexed query) for the fields whose value is the store's key. The same predicates then run over
+those few, in stored order, so the answer is the one a full scan gives.
+
 Strict (api §21.7): a search body holds ``clientId``, ``sort`` and ``searchFields`` only, and each
 ``searchFields`` entry ``name`` and ``values`` only; any other key is ``EMU-UNKNOWN-FIELD``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +42,7 @@ RECORDS = bets.SEARCH_RECORDS
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
 Matcher = Callable[[list[Any], str], Predicate]  # (values, path of values) -> predicate
+Lookup = Callable[[list[str]], list[Record]]  # keys -> the records stored under them, in stored order
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,22 @@ class SearchRequest:
     size: int
     keys: list[SortKey]
     filters: list[tuple[str, Predicate]]
+    equals: list[tuple[str, list[Any]]] = dataclasses.field(
+        default_factory=list
+    )  # (record field, values) of `exact`s
+
+    def candidates(self, records: Records) -> Sequence[Record]:
+        """Return the records the filters need to see: those under the keys one names, else all of them.
+
+        A filter qualifies when it matches a field in ``records.by_key`` and its values are all
+        non-blank strings (a stored key is one; a blank or non-string value may match a record that has
+        no key, so it is answered by the full scan); of several, the one with the fewest values.
+        """
+        keyed = [(name, values) for name, values in self.equals if name in records.by_key and _keys(values)]
+        if not keyed:
+            return records.every()
+        name, values = min(keyed, key=lambda pair: len(pair[1]))
+        return records.by_key[name](values)
 
     def matching(self, records: Sequence[Record]) -> list[Record]:
         """Return the records every filter accepts, in their stored order."""
@@ -62,6 +85,19 @@ class SearchRequest:
     def names(self) -> set[str]:
         """Return the searchFields names the request used."""
         return {name for name, _ in self.filters}
+
+
+@dataclass(frozen=True)
+class Records:
+    """A resource's records for one search: ``every()`` of them, and for each field in ``by_key`` (one
+    whose value is what the store keys the record by) a `Lookup` of the records with given values."""
+
+    every: Callable[[], Sequence[Record]]
+    by_key: Mapping[str, Lookup] = dataclasses.field(default_factory=dict)
+
+
+def _keys(values: list[Any]) -> bool:
+    return all(isinstance(value, str) and value.strip() for value in values)
 
 
 def parse_request(
@@ -76,7 +112,16 @@ def parse_request(
         raise HttpError(400, problems)
     page, size = paging(query)
     keys = parse_sort(body.get("sort"), sort_properties)
-    return SearchRequest(page, size, keys, parse_filters(body.get("searchFields"), matchers))
+    fields = body.get("searchFields")
+    return SearchRequest(page, size, keys, parse_filters(fields, matchers), _equals(fields, matchers))
+
+
+def _equals(fields: Any, matchers: Mapping[str, Matcher]) -> list[tuple[str, list[Any]]]:
+    """Return ``(record field, values)`` of the searchFields matched by `exact` (already checked)."""
+    found = [(matchers[item["name"]], item["values"]) for item in fields or ()]
+    return [
+        (matcher.field, values) for matcher, values in found if isinstance(matcher, Exact) and matcher.plain
+    ]
 
 
 def paging(query: Mapping[str, str]) -> tuple[int, int]:
@@ -151,13 +196,26 @@ def _filter(item: Any, path: str, matchers: Mapping[str, Matcher]) -> tuple[str,
     return name, matchers[name](values, f"{path}.values")
 
 
-def exact(field: str, default: Any = None) -> Matcher:
+@dataclass(frozen=True)
+class Exact:
     """Match records whose ``field`` (``default`` when absent) equals any of the values."""
 
-    def build(values: list[Any], path: str) -> Predicate:
-        return lambda record: any(_same(record.get(field, default), value) for value in values)
+    field: str
+    default: Any = None
 
-    return build
+    @property
+    def plain(self) -> bool:
+        """Tell whether a record lacking the field matches only a null (so a key look-up may answer)."""
+        return self.default is None
+
+    def __call__(self, values: list[Any], path: str) -> Predicate:
+        name, default = self.field, self.default
+        return lambda record: any(_same(record.get(name, default), value) for value in values)
+
+
+def exact(field: str, default: Any = None) -> Matcher:
+    """Match records whose ``field`` (``default`` when absent) equals any of the values."""
+    return Exact(field, default)
 
 
 def any_item(array: str, field: str) -> Matcher:
@@ -220,7 +278,7 @@ def _within(moment: datetime | None, low: datetime | None, high: datetime | None
 
 
 def run(
-    records: Sequence[Record],
+    records: Records,
     query: Mapping[str, str],
     body: Mapping[str, Any],
     matchers: Mapping[str, Matcher],
@@ -229,13 +287,16 @@ def run(
 ) -> dict[str, Any]:
     """One page of `records` matching a search request's ``searchFields``, sorted by its ``sort``.
 
+    Only the records under the keys of a keyed filter are read when there is one (`SearchRequest.candidates`).
+
     `defaults` are filters that apply unless the request names the same field itself; `view`
     turns each record of the page into what is answered (the status searches' smaller records).
     """
     request = parse_request(query, body, matchers)
     given = request.names()
     request.filters.extend((name, test) for name, test in (defaults or {}).items() if name not in given)
-    return page_of(sort_records(request.matching(records), request.keys), request.page, request.size, view)
+    found = request.matching(request.candidates(records))
+    return page_of(sort_records(found, request.keys), request.page, request.size, view)
 
 
 def sort_records(records: Sequence[Record], keys: Sequence[SortKey]) -> list[Record]:

@@ -84,7 +84,7 @@ class Shipments:
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's shipments matching ``searchFields``, earliest first by default."""
         request = search.parse_request(query, body, SEARCH_FIELDS, (SORT_PROPERTY,))
-        found = request.matching(self.records.all(client_id))
+        found = request.matching(request.candidates(self.records.searched(client_id, "orderId")))
         by_date = [search.SortKey("shippedDate", key.descending) for key in request.keys[:1]]
         return search.page_of(search.sort_records(found, by_date), request.page, request.size)
 

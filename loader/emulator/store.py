@@ -121,6 +121,14 @@ class Store:
         rows = self._select_in("SELECT key, body FROM records", (), resource, client_id, keys)
         return {key: json.loads(body) for key, body in rows}
 
+    def under(self, resource: str, client_id: str, keys: Collection[str]) -> list[dict[str, Any]]:
+        """Return the records stored under those of ``keys`` that are stored, oldest first, as `records` would.
+
+        One indexed query per 500 keys (the primary key's index); only these records are parsed.
+        """
+        rows = self._select_in("SELECT rowid, body FROM records", (), resource, client_id, keys)
+        return [json.loads(body) for _, body in sorted(rows)]
+
     def fields(self, resource: str, client_id: str, keys: Collection[str], name: str) -> dict[str, Any]:
         """Return ``{key: record[name]}`` for those of ``keys`` that are stored, in one query (per 500 keys).
 

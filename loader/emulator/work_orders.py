@@ -180,7 +180,7 @@ class WorkOrders:
     ) -> dict[str, Any]:
         """Return one page of the client's work orders matching ``searchFields``, sorted by ``sort``."""
         view = _status_view if status_only else None
-        return search.run(self.records.all(client_id), query, body, SEARCH_FIELDS, view=view)
+        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS, view=view)
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
         """Move a work order (by workOrderId or clientWorkOrderId) to ``status``, as the facility would."""
