@@ -25,6 +25,7 @@ from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status
 from .routing import Reply, Request, Route, require_empty
+from .search import Records
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import (
@@ -193,7 +194,7 @@ class Asns:
     ) -> dict[str, Any]:
         """A4: return one page of the client's ASNs matching ``searchFields``, sorted by ``sort``."""
         view = _status_view if status_only else None
-        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS, view=view)
+        return search.run(self.searched(client_id), query, body, SEARCH_FIELDS, view=view)
 
     def cancel(self, client_id: str, asn_id: str) -> dict[str, Any]:
         """A5: cancel a CREATED ASN and return it."""
@@ -208,6 +209,10 @@ class Asns:
             raise HttpError(404, [not_found(key)])
         LIFECYCLE.check_move(_noun(record), record["status"], status)
         return self._move(client_id, record, status)
+
+    def searched(self, client_id: str) -> Records:
+        """Return the client's records as a search reads them: by receivingASNId or clientASNId when a filter names them, else all."""
+        return self.records.searched(client_id, KEY_FIELD)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored ASN (of one client, or of all), oldest first."""

@@ -17,6 +17,7 @@ from .config import EmulatorConfig
 from .errors import ErrorDetail, HttpError, bad_request, detail
 from .keyed import KeyedRecords
 from .routing import Reply, Request, Route
+from .search import Records
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import Arr, Bool, Int, Obj, Rule, Str, zulu_date
@@ -144,9 +145,11 @@ class BillsOfMaterials:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's BOMs matching ``searchFields``; inactive ones only if asked."""
-        return search.run(
-            self.records.searched(client_id, "sku"), query, body, SEARCH_FIELDS, {"includeInactive": _active}
-        )
+        return search.run(self.searched(client_id), query, body, SEARCH_FIELDS, {"includeInactive": _active})
+
+    def searched(self, client_id: str) -> Records:
+        """Return the client's records as a search reads them: by billOfMaterialId or kit sku when a filter names them, else all."""
+        return self.records.searched(client_id, "sku")
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored BOM (of one client, or of all), oldest first."""

@@ -26,6 +26,7 @@ from .inventory import StockChanges, adjust_stock
 from .keyed import KeyedRecords, Pending
 from .lifecycle import Lifecycle, require_status
 from .routing import Reply, Request, Route, bulk_array, bulk_items, parse_json, require_empty
+from .search import Records
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import (
@@ -232,7 +233,7 @@ class Orders:
     ) -> dict[str, Any]:
         """O7: return one page of the client's orders matching ``searchFields``, sorted by ``sort``."""
         view = _status_view if status_only else None
-        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS, view=view)
+        return search.run(self.searched(client_id), query, body, SEARCH_FIELDS, view=view)
 
     def cancel(self, client_id: str, order_id: str) -> dict[str, Any]:
         """O8: cancel a CREATED or RELEASED order and return it."""
@@ -251,6 +252,10 @@ class Orders:
             raise HttpError(404, [not_found(key)])
         LIFECYCLE.check_move(_noun(record), record["status"], status)
         return self._move(client_id, record, status)
+
+    def searched(self, client_id: str) -> Records:
+        """Return the client's records as a search reads them: by orderId or clientOrderId when a filter names them, else all."""
+        return self.records.searched(client_id, KEY_FIELD)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored order (of one client, or of all), oldest first."""

@@ -206,21 +206,22 @@ class Products:
         if not request.names() & DATE_SEARCH_FIELDS:
             start = datetime.fromtimestamp(self.clock(), UTC) - DEFAULT_WINDOW
             request.filters.append(("pbCreateDate", search.since("pbCreateDate", start)))
-        found = request.matching(request.candidates(self._searched(client_id)))
+        found = request.matching(request.candidates(self.searched(client_id)))
         return search.page_of(search.sort_records(found, request.keys), request.page, request.size)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored product (of one client, or of all), oldest first."""
         return self.store.records(RESOURCE, client_id)
 
-    # Helpers --------------------------------------------------------------------------------------
-
-    def _searched(self, client_id: str) -> Records:
-        # A product is stored under its SKU, so a search by SKU reads only those (search.Records).
+    def searched(self, client_id: str) -> Records:
+        """Return the client's products as a search reads them: by SKU (their store key) when a filter
+        names SKUs, else all."""
         return Records(
             lambda: self.store.records(RESOURCE, client_id),
             {"sku": lambda skus: self.store.under(RESOURCE, client_id, skus)},
         )
+
+    # Helpers --------------------------------------------------------------------------------------
 
     def _insert(self, product: dict[str, Any]) -> dict[str, Any] | None:
         now = pb_timestamp(self.clock())

@@ -22,6 +22,7 @@ from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status, state_error
 from .routing import Reply, Request, Route, bulk_array, bulk_items
+from .search import Records
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import Arr, Int, Num, Obj, Rule, Str, iso_date
@@ -167,7 +168,7 @@ class Returns:
 
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's returns matching ``searchFields``, sorted by ``sort``."""
-        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS)
+        return search.run(self.searched(client_id), query, body, SEARCH_FIELDS)
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
         """Move a return (by returnOrderId or returnClientOrderId) to ``status``, as the facility would."""
@@ -181,6 +182,10 @@ class Returns:
             record.update(status=status, pbUpdateDate=pb_timestamp(self.clock()))
             self.records.save(client_id, record)
             return record
+
+    def searched(self, client_id: str) -> Records:
+        """Return the client's records as a search reads them: by returnOrderId or returnClientOrderId when a filter names them, else all."""
+        return self.records.searched(client_id, KEY_FIELD)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored return (of one client, or of all), oldest first."""

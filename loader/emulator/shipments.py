@@ -18,6 +18,7 @@ from . import bets, search
 from .config import EmulatorConfig
 from .keyed import KeyedRecords
 from .routing import Reply, Request, Route
+from .search import Records
 from .store import Store
 from .timestamps import Clock
 
@@ -84,9 +85,13 @@ class Shipments:
     def search(self, client_id: str, query: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Return one page of the client's shipments matching ``searchFields``, earliest first by default."""
         request = search.parse_request(query, body, SEARCH_FIELDS, (SORT_PROPERTY,))
-        found = request.matching(request.candidates(self.records.searched(client_id, "orderId")))
+        found = request.matching(request.candidates(self.searched(client_id)))
         by_date = [search.SortKey("shippedDate", key.descending) for key in request.keys[:1]]
         return search.page_of(search.sort_records(found, by_date), request.page, request.size)
+
+    def searched(self, client_id: str) -> Records:
+        """Return the client's records as a search reads them: by shipmentId or orderId when a filter names them, else all."""
+        return self.records.searched(client_id, "orderId")
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every shipment (of one client, or of all), oldest first."""

@@ -20,6 +20,7 @@ from .inventory import adjust_stock
 from .keyed import KeyedRecords
 from .lifecycle import Lifecycle, require_status
 from .routing import Reply, Request, Route
+from .search import Records
 from .store import Store
 from .timestamps import Clock, pb_timestamp
 from .validation import Int, Obj, Rule, Str, check_object, iso_date, zulu_date
@@ -180,7 +181,7 @@ class WorkOrders:
     ) -> dict[str, Any]:
         """Return one page of the client's work orders matching ``searchFields``, sorted by ``sort``."""
         view = _status_view if status_only else None
-        return search.run(self.records.searched(client_id, KEY_FIELD), query, body, SEARCH_FIELDS, view=view)
+        return search.run(self.searched(client_id), query, body, SEARCH_FIELDS, view=view)
 
     def advance(self, client_id: str, key: str, status: str) -> dict[str, Any]:
         """Move a work order (by workOrderId or clientWorkOrderId) to ``status``, as the facility would."""
@@ -197,6 +198,10 @@ class WorkOrders:
             )
             self.records.save(client_id, record)
             return record
+
+    def searched(self, client_id: str) -> Records:
+        """Return the client's records as a search reads them: by workOrderId or clientWorkOrderId when a filter names them, else all."""
+        return self.records.searched(client_id, KEY_FIELD)
 
     def all(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Return every stored work order (of one client, or of all), oldest first."""
