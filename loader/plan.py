@@ -80,6 +80,13 @@ class SheetValues:
         self.bodies = bodies
         self.rows = [int(r) for r in frame.index]
         self._columns: dict[str, list[Any]] = {}
+        # the columns naming what an item depends on: (name, header, a line field, resources it names)
+        self.references = tuple(
+            (f.name, f.header, f.is_line, ((PRODUCTS,) if f.product_ref else ()) + f.depends_on)
+            for f in resource.fields
+            if f.product_ref or f.depends_on
+        )
+        self.steering = tuple(f.name for f in resource.fields if f.path is None)  # Item.extra's columns
 
     def column(self, name: str) -> list[Any]:
         """The column's values by position; all None for a column the sheet does not have."""
@@ -125,13 +132,13 @@ def _item(
     first = positions[0]
     # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
     refs = tuple(
-        Reference(name, str(value), row, f.header)
+        Reference(target, str(value), row, header)
         for n, (row, at) in enumerate(zip(numbers, positions, strict=True))
-        for f in resource.fields
-        if (n == 0 or f.is_line) and (value := values.column(f.name)[at]) is not None
-        for name in ((PRODUCTS,) if f.product_ref else ()) + f.depends_on
+        for name, header, is_line, targets in values.references
+        if (n == 0 or is_line) and (value := values.column(name)[at]) is not None
+        for target in targets
     )
-    extra = {f.name: values.column(f.name)[first] for f in resource.fields if f.path is None}
+    extra = {name: values.column(name)[first] for name in values.steering}
     action = Action(values.column("action")[first] or Action.UPSERT.value)
     cleared = frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
     return Item(
