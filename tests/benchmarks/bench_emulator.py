@@ -13,6 +13,15 @@ another. With ``--before TREE`` (a checkout of the starting commit: ``git worktr
 COMMIT``) the two trees' servers take turns, ``--rounds`` pairs in alternating order, and the script
 prints each one's medians over all rounds and the ratio.
 
+    python -m tests.benchmarks.bench_emulator --search [--stores 1000,20000] [--runs 15]
+                                              [--before TREE [--rounds 3]]
+
+``--search`` serves each tree from a child process as ``--cpu`` does, fills its store with orders up
+to each of ``--stores`` (untimed), and then times searches as pbload's look-ups send them: ``POST
+/v1/orders/search`` with 200 ``clientOrderId`` values, ``size=200``, either all stored or none stored.
+It prints the app's CPU per search (median and quartiles of ``--runs`` x ``--rounds``) and the whole
+child's. With ``--before TREE`` both trees are filled alike and searched in alternating turns.
+
 Serves an emulator (in memory unless ``--db``) on a free port of 127.0.0.1 in this process, then
 K client threads, each with its own keep-alive connection, post bulk requests of ``--size`` items
 (``POST /v1/products/bulk`` or ``POST /v1/orders/bulk``) and the script prints items per second,
@@ -25,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -130,7 +140,8 @@ class ServerCpu:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        started, answer = time.process_time(), {}
+        answer: dict[str, Any] = {}
+        started = time.process_time()
 
         def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             answer.update(status=status, headers=headers)
@@ -250,11 +261,102 @@ def _cpu_run(served: Served, operation: Operation, options: argparse.Namespace, 
         figures.process_ms.append((served.cpu_seconds() - started) * 1000 / options.runs)
 
 
+SEARCH_KEYS = 200  # what one of pbload's look-ups sends (MAX_BULK_ITEMS)
+SEARCH_KINDS = ("stored", "absent")
+
+
+def search_main(options: argparse.Namespace) -> None:
+    """Fill each tree's store to each size and print the CPU per 200-key order search, in turns."""
+    trees = (
+        {"this tree": THIS_TREE} if options.before is None else {"before": options.before, "after": THIS_TREE}
+    )
+    sizes = [int(size) for size in options.stores.split(",")]
+    served = {tree: Served.start(path, options.db) for tree, path in trees.items()}
+    try:
+        tokens = {tree: _token(child.url) for tree, child in served.items()}
+        for tree, child in served.items():
+            _create_order_products(child.url, tokens[tree])
+        filled = 0
+        for size in sizes:
+            for tree, child in served.items():
+                _fill_orders(child.url, tokens[tree], filled, size)
+            filled = size
+            _search_rounds(served, tokens, size, options)
+    finally:
+        for child in served.values():
+            child.stop()
+
+
+def _fill_orders(url: str, token: str, start: int, stop: int) -> None:
+    with httpx.Client(base_url=url + FULFILLMENT, timeout=120) as client:
+        for first in range(start, stop, 200):
+            items = [order_item(n) for n in range(first, min(first + 200, stop))]
+            _post(client, token, OPERATIONS["orders"], items).raise_for_status()
+
+
+def _search_rounds(
+    served: dict[str, Served], tokens: dict[str, str], size: int, options: argparse.Namespace
+) -> None:
+    figures = {(tree, kind): CpuFigures() for tree in served for kind in SEARCH_KINDS}
+    rounds = options.rounds if len(served) > 1 else 1
+    for round_ in range(rounds):
+        order = list(served) if round_ % 2 == 0 else list(reversed(served))  # ABBA...
+        for tree in order:
+            for kind in SEARCH_KINDS:
+                _search_run(served[tree], tokens[tree], size, kind, options, figures[tree, kind])
+    print(
+        f"Server CPU per {SEARCH_KEYS}-key order search, store of {size:,} orders (ms; app: median (quartiles)"
+    )
+    print(f"  of {rounds} x {options.runs} searches; process: whole server process, median of {rounds} runs)")
+    for kind in SEARCH_KINDS:
+        line = [f"  keys {kind:6}"]
+        for tree in served:
+            got = figures[tree, kind]
+            q1, median, q3 = statistics.quantiles(got.app_ms, n=4)
+            line.append(
+                f"{tree}: app {median:.2f} ({q1:.2f}-{q3:.2f}), process {statistics.median(got.process_ms):.2f}"
+            )
+        if len(served) > 1:
+            before, after = (statistics.median(figures[tree, kind].app_ms) for tree in served)
+            line.append(f"after/before {after / before:.3f}")
+        print("  ".join(line))
+
+
+def _search_run(
+    served: Served, token: str, size: int, kind: str, options: argparse.Namespace, figures: CpuFigures
+) -> None:
+    rng = random.Random(size)
+    with httpx.Client(base_url=served.url + FULFILLMENT, timeout=120) as client:
+        started = 0.0
+        for run in range(options.runs + 1):
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "X-PB-TransactionId": f"bench-{next(_transaction_ids)}",
+            }
+            if run == 1:  # the first search warms up
+                started = served.cpu_seconds()
+            numbers = rng.sample(range(size), SEARCH_KEYS)
+            keys = [order_item(n)["clientOrderId"] + ("" if kind == "stored" else "-NEW") for n in numbers]
+            body = {"clientId": CLIENT_ID, "searchFields": [{"name": "clientOrderId", "values": keys}]}
+            response = client.post("/orders/search", json=body, params={"size": SEARCH_KEYS}, headers=headers)
+            if response.status_code != 200:
+                raise SystemExit(f"search of {kind} keys: {response.status_code} {response.text[:500]}")
+            expected = SEARCH_KEYS if kind == "stored" else 0
+            if response.json()["totalElements"] != expected:
+                raise SystemExit(f"search of {kind} keys found {response.json()['totalElements']}")
+            if run:
+                figures.app_ms.append(float(response.headers[CPU_HEADER]))
+        figures.process_ms.append((served.cpu_seconds() - started) * 1000 / options.runs)
+
+
 def main() -> None:
     """Parse the options, serve an emulator, run the chosen operations, print the figures."""
     options = _parse()
     if options.serve_child:
         serve_child(options.db)
+        return
+    if options.search:
+        search_main(options)
         return
     if options.cpu:
         cpu_main(options)
@@ -380,6 +482,14 @@ def _parse() -> argparse.Namespace:
         "--before", type=Path, help="with --cpu: a checkout to compare with, served in turns with this one"
     )
     parser.add_argument("--rounds", type=int, default=3, help="with --before: pairs of turns (default 3)")
+    parser.add_argument(
+        "--search", action="store_true", help="print the server's CPU per 200-key order search (own process)"
+    )
+    parser.add_argument(
+        "--stores",
+        default="1000,20000",
+        help="with --search: orders in the store, ascending (default 1000,20000)",
+    )
     parser.add_argument("--serve-child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 

@@ -236,7 +236,7 @@ def test_key_search_answers_what_reading_every_record_answers(
 ) -> None:
     emulator, _, _ = world
     cls, options, others = CASES[case]
-    resource = resource_of(emulator, cls)
+    resource: Any = resource_of(emulator, cls)
     twin, keyed = scanning(resource), stored_keys(resource)
     assert keyed, f"{case}: no searchFields answered by key"
     rng = random.Random(case)
