@@ -8,7 +8,7 @@ page JSON, the records in ``bets.SEARCH_RECORDS`` (BET-12).
 
 A search by a stored key (pbload's look-ups: 200 client keys a page) need not read the whole store:
 a resource hands `run` its records as a `Records`, which can fetch the few stored under given keys
-(one indexed query) for the fields whose value is the store's key. The same predicates then run over
+(one indexed query per 500 keys) for the fields whose value is the store's key. The same predicates then run over
 those few, in stored order, so the answer is the one a full scan gives.
 
 Strict (api §21.7): a search body holds ``clientId``, ``sort`` and ``searchFields`` only, and each
@@ -61,9 +61,8 @@ class SearchRequest:
     size: int
     keys: list[SortKey]
     filters: list[tuple[str, Predicate]]
-    equals: list[tuple[str, list[Any]]] = dataclasses.field(
-        default_factory=list
-    )  # (record field, values) of `exact`s
+    # (record field, values) of each filter made by `exact`, for `candidates`
+    equals: list[tuple[str, list[Any]]] = dataclasses.field(default_factory=list)
 
     def candidates(self, records: Records) -> Sequence[Record]:
         """Return the records the filters need to see: those under the keys one names, else all of them.
