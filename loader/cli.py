@@ -418,7 +418,7 @@ def plan_command(
       pbload plan products.xlsx --json | jq '.changes'
     """
     from loader import pipeline
-    from loader.workbook.result_content import change_counts
+    from loader.workbook.result.content import change_counts
 
     settings = _settings(ctx, env=env, base_url=base_url, strict=strict)
     _say(ctx, _environment_line(settings))
@@ -505,7 +505,7 @@ def _graceful_stop() -> Iterator[threading.Event]:
     as in flight, and the next load looks them up at PB before sending anything again.
     """
     from loader.send import STOP_GRACE_SECONDS
-    from loader.workbook.writer import discard_temporaries  # imported now: not inside a signal handler
+    from loader.workbook.result import discard_temporaries  # imported now: not inside a signal handler
 
     stop = threading.Event()
 

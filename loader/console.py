@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from loader.codes import hint_for
 from loader.models import Issue, RunReport, Severity, Status
-from loader.workbook.hints import hint_for
 
 PLAIN_INTERVAL_S = 5.0  # seconds between two lines of progress on a non-terminal
 RATE_AFTER_S = 1.0  # a rate (and the time left) is shown once a phase has run this long

@@ -19,8 +19,9 @@ from loader.api import FulfillmentClient
 from loader.errors import ApiError
 from loader.resources import BY_NAME, Field, Kind, Resource
 from loader.resources.base import LINE_MARK, value_at
+from loader.workbook.result import save_atomically
+from loader.workbook.result.fallback import set_text
 from loader.workbook.templates import build_template
-from loader.workbook.writer import save_atomically, set_text
 
 PAGE_SIZE = 200
 INVENTORY_PATH = "/v1/inventory/snapshot"

@@ -33,7 +33,7 @@ from loader.runs import RESUMED_SETTINGS
 from loader.send import Recorder, Stopped, known_keys, sender_for
 from loader.settings import Settings
 from loader.workbook.reader import WorkbookData, read_workbook
-from loader.workbook.writer import check_writable, result_path_for, write_problem, write_result
+from loader.workbook.result import check_writable, result_path_for, write_problem, write_result
 
 # The in-process emulator answers any host; this one names it in messages.
 LOCAL_BASE_URL = "http://emulator.local"
@@ -637,7 +637,7 @@ def _write_result(
     path: Path, target: Path, report: RunReport, positions: dict[str, dict[str, int]], again: str
 ) -> Path:
     try:
-        return write_result(path, target, report, positions)
+        return write_result(path, target, report, positions).path
     except OSError as exc:
         raise ResultError(
             f"Cannot write the result workbook {target}: {write_problem(exc, target)}. {again}"

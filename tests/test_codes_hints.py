@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from loader.workbook.hints import API_FAILURE_HINT, GATEWAY_HINT, THROTTLE_HINT, TOKEN_HINT, hint_for
+from loader.codes import (
+    API_FAILURE_HINT,
+    GATEWAY_HINT,
+    THROTTLE_HINT,
+    TOKEN_HINT,
+    UNKNOWN_HINT,
+    Code,
+    hint_for,
+)
 
 
 def test_gateway_codes_get_their_own_hint():
@@ -31,10 +39,9 @@ TRAP_CODES = [
 
 
 def test_each_trap_has_a_hint_of_its_own_and_a_line_in_the_readme():
-    from loader.workbook.hints import HINTS, UNKNOWN_HINT
     from tests.helpers import REPO
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for code in TRAP_CODES:
-        assert code in HINTS and hint_for(code) != UNKNOWN_HINT
+        assert code in {c.value for c in Code} and hint_for(code) != UNKNOWN_HINT
         assert f"`{code}`" in readme, code

@@ -13,7 +13,7 @@ from loader import pipeline
 from loader.emulator import create_app
 from loader.emulator.server import EmulatorServer
 from loader.settings import load_settings
-from loader.workbook.writer import set_text
+from loader.workbook.result.fallback import set_text
 from tests.helpers import SAMPLES, RecordingTransport, product_row, read_statuses, write_products
 
 FIRST_LINE = "Environment local: the built-in emulator of the Fulfillment API"

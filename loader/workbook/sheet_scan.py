@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from openpyxl.utils import column_index_from_string
 
@@ -41,7 +43,7 @@ class SheetFacts:
     filtered: bool = False  # an AutoFilter with a condition in force: hidden rows are filtered out
 
 
-def scan_sheet(book: zipfile.ZipFile, part: str, table_parts: list[str] = ()) -> SheetFacts:  # type: ignore[assignment]
+def scan_sheet(book: zipfile.ZipFile, part: str, table_parts: Sequence[str] = ()) -> SheetFacts:
     """Scan one sheet part (and the tables on it, for their filters)."""
     facts = SheetFacts()
     with book.open(part) as stream:
@@ -51,7 +53,7 @@ def scan_sheet(book: zipfile.ZipFile, part: str, table_parts: list[str] = ()) ->
     return facts
 
 
-def _reads(book: zipfile.ZipFile, parts: list[str]) -> list[bytes]:
+def _reads(book: zipfile.ZipFile, parts: Sequence[str]) -> list[bytes]:
     return [book.read(p) for p in parts if p in book.NameToInfo]
 
 
@@ -64,7 +66,7 @@ class _Scanner:
         self.row = 0  # the last row number seen so far
         self.in_data = False
 
-    def run(self, stream: zipfile.ZipExtFile) -> None:
+    def run(self, stream: IO[bytes]) -> None:
         pending: list[bytes] = []
         size = 0
         close = b""

@@ -85,7 +85,7 @@ def generate(path: Path, shape: str, size: int) -> tuple[int, int]:
 
 def _child(path: str, rows: int) -> None:
     from loader.models import Outcome, RunReport, SheetReport, Status
-    from loader.workbook.xlsx_stream import write_streamed
+    from loader.workbook.result.stream import write_streamed
 
     report = RunReport(
         "bench",

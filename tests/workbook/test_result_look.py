@@ -14,8 +14,9 @@ import openpyxl
 import pytest
 
 from loader.models import Issue, Outcome, RunReport, Severity, SheetReport, Status
-from loader.workbook import result_content as rc
-from loader.workbook.writer import OPENPYXL, STREAM, write_result_workbook
+from loader.workbook.result import OPENPYXL, STREAM
+from loader.workbook.result import content as rc
+from loader.workbook.result import write_result as write_result_workbook
 from tests.helpers import product_row, write_products
 from tests.workbook.result_cases import POSITIONS, SOFFICE_MISSING, report, styled_products, styled_report
 

@@ -12,8 +12,8 @@ from openpyxl.chart import BarChart
 from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
 
+from loader.codes import Code
 from loader.models import Change, Issue, Outcome, Status
-from loader.workbook.hints import HINTS
 from loader.workbook.result import OPENPYXL, STREAM
 from loader.workbook.result import content as result_content
 from loader.workbook.result import write_result as write_result_workbook
@@ -226,7 +226,7 @@ def test_errors_link_to_their_cell_with_a_hint(tmp_path, method):
             "error",
             "not-allowed",
             "Product Type 'BOX' is not allowed.",
-            HINTS["not-allowed"],
+            Code.NOT_ALLOWED.hint,
         ),
         (
             "Products",
@@ -234,7 +234,7 @@ def test_errors_link_to_their_cell_with_a_hint(tmp_path, method):
             "error",
             "required",
             "Weight Unit is required when Weight is filled in.",
-            HINTS["required"],
+            Code.REQUIRED.hint,
         ),
         (
             "Products",
@@ -242,7 +242,7 @@ def test_errors_link_to_their_cell_with_a_hint(tmp_path, method):
             "warning",
             "whitespace",
             "Description had spaces at its end.",
-            HINTS["whitespace"],
+            Code.WHITESPACE.hint,
         ),
         (
             "Products",

@@ -21,10 +21,10 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from loader import __version__
+from loader.codes import hint_for
 from loader.models import Change, Issue, Outcome, RunReport, SheetReport, Status
 from loader.redact import redact
 from loader.workbook import RESULT_COLUMNS
-from loader.workbook.hints import hint_for
 from loader.workbook.reader import HEADER_ROW
 
 # Light tints for whole rows, by status; a stronger fill for each invalid cell.

@@ -165,7 +165,7 @@ _LOOKS: dict[CellLook, tuple[Font, PatternFill | None, Alignment | None]] = {}
 
 
 def _look(cell: Any, look: CellLook | None) -> None:
-    """Give `cell` the format `look` (result_content), the one the stream editor writes to styles.xml."""
+    """Give `cell` the format `look` (result.content), the one the stream editor writes to styles.xml."""
     if look is None:
         return
     if look not in _LOOKS:

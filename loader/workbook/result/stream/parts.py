@@ -111,7 +111,7 @@ def summary_sheet(
     report: RunReport, look: Callable[[CellLook | None], int], drawing_rel: str | None
 ) -> tuple[bytes, int]:
     """The Summary sheet (with the chart's drawing when `drawing_rel`), and the row (0-based) for the chart;
-    `look` gives the cell format of each look (result_content.summary_rows)."""
+    `look` gives the cell format of each look (content.summary_rows)."""
     rows = summary_rows(report)
     xml_rows = [_row(r.number, r.values, [look(k) for k in r.looks], r.height) for r in rows]
     chart_row = rows[-1].number + 1
