@@ -16,7 +16,7 @@ class Severity(str, enum.Enum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Issue:
     """One problem found in a workbook, pointing at a cell (or a whole row when `column` is None)."""
 
@@ -65,7 +65,7 @@ class Action(str, enum.Enum):
     CANCEL = "CANCEL"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A cell that names another item this one depends on (a SKU that must be a product)."""
 
@@ -75,7 +75,7 @@ class Reference:
     column: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One field an update changes: its column as the user sees it, PB's value and the value sent.
 
@@ -148,7 +148,7 @@ Item.payload = _made_on_first_read(  # type: ignore[assignment]
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one item."""
 

@@ -21,6 +21,7 @@ from loader.models import GOOD_STATUSES, Action, Issue, Item, Outcome, Reference
 from loader.resources import BY_NAME, Resource
 from loader.resources.products import PRODUCTS as PRODUCT_RESOURCE
 
+NOTHING_CLEARED: frozenset[tuple[int, str]] = frozenset()
 PRODUCTS = PRODUCT_RESOURCE.name  # a SKU reference (Field.product_ref) names one of these
 # Asked with SKUs, says which PB knows and which could not be looked up (with why).
 ProductLookup = Callable[[set[str]], tuple[set[str], dict[str, str]]]
@@ -104,7 +105,7 @@ class SheetValues:
         return tuple({name: values[at] for name, values in columns} for at in positions)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Rows:
     """An item's rows in its sheet: where its values and body come from (models.ItemSource)."""
 
@@ -138,9 +139,13 @@ def _item(
         if (n == 0 or is_line) and (value := values.column(name)[at]) is not None
         for target in targets
     )
-    extra = {name: values.column(name)[first] for name in values.steering}
+    extra = {name: value for name in values.steering if (value := values.column(name)[first]) is not None}
     action = Action(values.column("action")[first] or Action.UPSERT.value)
-    cleared = frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
+    cleared = (
+        frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
+        if rows.cleared
+        else NOTHING_CLEARED
+    )
     return Item(
         rows.data.sheet,
         str(values.column(resource.key)[first]),
