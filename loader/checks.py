@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -130,7 +130,8 @@ Coercer = Callable[[Field, Any], "tuple[Any, _Problem | None]"]
 
 def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
     """Typed values for every column of the sheet, and the hygiene problems met on the way."""
-    typed: dict[str, list[Any]] = {}
+    typed: dict[str, Sequence[Any]] = {}
+    columns: dict[str, pd.Series] = {}
     joined: dict[str, str] = {}  # the texts of each clean text column, joined (for `text_traps`)
     issues: list[Issue] = []
     index = data.frame.index
@@ -139,18 +140,20 @@ def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
         values = raw.tolist()
         clean, text = _clean_column(f, values)
         if clean is not None:
-            typed[name] = clean
             if text is not None:
                 joined[name] = text
+            # a column that needs no change keeps the reader's array (copy-on-write keeps the two
+            # frames apart should either be edited)
+            typed[name] = raw.array
+            columns[name] = _series(f, values, index) if f.kind is Kind.DECIMAL else raw
             continue
         typed[name] = _coerce_cells(f, values, index.tolist(), data.sheet, issues)
-    frame = pd.DataFrame(
-        {n: _series(data.resource.by_name[n], v, index) for n, v in typed.items()}, index=index
-    )
+        columns[name] = _series(f, typed[name], index)
+    frame = pd.DataFrame(columns, index=index, copy=False)
     return frame, issues + text_traps(data, frame, typed, joined)
 
 
-def _series(f: Field, values: list[Any], index: pd.Index) -> pd.Series:
+def _series(f: Field, values: Sequence[Any], index: pd.Index) -> pd.Series:
     # numbers as float64 (blank = NaN) make the schema's checks on them vectorised; the rest stay
     # Python objects, exactly as typed
     if f.kind is Kind.DECIMAL:
@@ -413,7 +416,10 @@ _JOIN = "~"  # printable ASCII, so that a column of plain text stays ASCII once 
 
 
 def text_traps(
-    data: SheetData, values: pd.DataFrame, typed: dict[str, list[Any]], joined: dict[str, str] | None = None
+    data: SheetData,
+    values: pd.DataFrame,
+    typed: dict[str, Sequence[Any]],
+    joined: dict[str, str] | None = None,
 ) -> list[Issue]:
     """Control characters, character-set mix-ups and literal leading apostrophes in the sheet's texts.
 
@@ -580,12 +586,12 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
         # a key typed wrongly (a number) is already reported: only a blank one means "no header"
         for row in values.index[data.frame[resource.key].isna()]
     ]
-    values = values.copy()
     grouped = key.where(key.notna(), None)
     first_rows = {
         int(r) for r in grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min()
     }
     numbers = pd.Series(values.index, index=values.index)
+    filled: dict[str, pd.Series] = {}  # only the header columns a group fills in; the rest are shared
     for f in resource.header_fields:
         if f.name not in values.columns or f.name == resource.key:
             continue
@@ -599,7 +605,8 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
                 for row in values.index[differs]
             ]
         blank = column.isna() & first.notna()
-        values[f.name] = column.where(~blank, first)
+        filled[f.name] = column.where(~blank, first)
+    values = values.assign(**filled)
     issues += _repeated_lines(data, values, grouped)
     return values, first_rows, issues
 
@@ -744,7 +751,8 @@ def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int,
     """Run the schema lazily and turn each failure into an Issue (skipping cells already reported)."""
     schema = build_schema(data.resource, list(values.columns))
     try:
-        schema.validate(values, lazy=True)
+        # without coercion the schema changes nothing, so it may look at the frame itself, not a copy
+        schema.validate(values, lazy=True, inplace=True)
         return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases

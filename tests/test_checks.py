@@ -130,3 +130,13 @@ def test_a_key_typed_as_a_number_is_reported_once(tmp_path):
     data = read_workbook(write_workbook(tmp_path / "o.xlsx", {"Orders": rows})).sheets[0]
     keyed = [(i.row, i.code) for i in check_sheet(data).issues if i.column == "Client Order ID"]
     assert keyed == [(2, "number-in-text-column")]
+
+
+def test_the_checked_values_and_the_sheet_read_stay_apart(tmp_path):
+    # clean columns share the reader's arrays: an edit of either frame must not show in the other
+    data = read_workbook(write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B")])).sheets[0]
+    checked = check_sheet(data)
+    checked.values.loc[2, "sku"] = "EDITED"
+    data.frame.loc[3, "sku"] = "CHANGED"
+    assert data.frame["sku"].tolist() == ["A", "CHANGED"]
+    assert checked.values["sku"].tolist() == ["EDITED", "B"]
