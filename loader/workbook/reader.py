@@ -13,9 +13,11 @@ part of any file ends in a WorkbookError that says what to do.
 from __future__ import annotations
 
 import difflib
+import itertools
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ from loader.workbook.sheet_scan import SheetFacts, SheetTooLarge, scan_sheet
 
 HEADER_ROW = 1
 HEADER_SEARCH_ROWS = 20  # how far below row 1 a misplaced header row is looked for
+BAND_ROWS = 10_000  # rows made into Python lists at a time
 SUFFIXES = {XLSX: (".xlsx", ".xlsm"), ODS: (".ods",), XLS: (".xls",)}
 _IGNORED_HEADERS = frozenset(normalize_header(h) for h in RESULT_COLUMNS)
 _SIMILAR = 0.75  # how close an unknown header must be to a known one to be taken as a typo
@@ -277,14 +280,13 @@ def read_sheet(
     # the scan of the sheet's XML runs beside calamine's parse, which releases the GIL: on two cores it is free
     with ThreadPoolExecutor(1, thread_name_prefix="pbload-scan") as scanner:
         scanned = scanner.submit(_facts, package, sheet)
-        cells = _guarded(
-            package, sheet, lambda: book.get_sheet_by_name(sheet)
-        )  # parses the sheet: do it once
-        rows = _guarded(package, sheet, lambda: cells.to_python(skip_empty_area=False))
+        # parses the sheet: do it once
+        cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))
+        rows = _SheetRows(package, sheet, cells)
         facts = scanned.result()
-    if not any(any(v != "" for v in row) for row in rows[:HEADER_ROW]):
-        _header_below(rows, resource, sheet)
-        if any(row.count("") != len(row) for row in rows[HEADER_ROW:]):
+    if not any(any(v != "" for v in row) for row in rows.head[:HEADER_ROW]):
+        _header_below(rows.head, resource, sheet)
+        if any(row.count("") != len(row) for row in rows.rest()):
             raise WorkbookError(
                 f"Sheet '{sheet}' has no headers on row 1, where pbload reads them. Put the "
                 f"template's headers there (see `pbload template {resource.name}`) and load again."
@@ -292,17 +294,41 @@ def read_sheet(
         return None
     older = version is not None and version < resource.template_version
     try:
-        positions, issues = map_headers(rows[0] if rows else [], resource, sheet)
+        positions, issues = map_headers(rows.head[0] if rows.head else [], resource, sheet)
     except WorkbookError:
         if older:
             raise _older_template(sheet, resource, version) from None  # type: ignore[arg-type]
-        _header_below(rows, resource, sheet)
+        _header_below(rows.head, resource, sheet)
         raise
     if older and any(i.code == "unknown-column" for i in issues):
         raise _older_template(sheet, resource, version)  # type: ignore[arg-type]
+    merged = _merged_issues(cells, sheet)
     frame, blank_issues = _frame(rows, positions, sheet, facts.errors.keys() | facts.uncalculated)
     issues += _fact_issues(facts, frame, positions, resource, sheet)
-    return SheetData(resource, sheet, frame, positions, issues + blank_issues + _merged_issues(cells, sheet))
+    return SheetData(resource, sheet, frame, positions, issues + blank_issues + merged)
+
+
+class _SheetRows:
+    """A parsed sheet's rows from A1 as lists of values ("" for an empty cell): its first rows (`head`,
+    for finding the headers), then the rest in bands, so that the whole sheet is never held twice, once
+    by calamine and once as Python lists."""
+
+    def __init__(self, package: Package, sheet: str, cells: CalamineSheet) -> None:
+        self._package, self._sheet = package, sheet
+        self._rows = _guarded(package, sheet, lambda: iter(cells.iter_rows()))
+        # calamine's rows start at row 1 but at the first column with a cell: put the columns before it back
+        self._left = [""] * (cells.start[1] if cells.start else 0)
+        self.head = self._take(HEADER_SEARCH_ROWS)
+
+    def rest(self) -> Iterator[list[Any]]:
+        """The rows after the header row, in order, each once."""
+        yield from self.head[HEADER_ROW:]
+        while band := self._take(BAND_ROWS):
+            yield from band
+
+    def _take(self, count: int) -> list[list[Any]]:
+        rows = _guarded(self._package, self._sheet, lambda: list(itertools.islice(self._rows, count)))
+        return [self._left + row for row in rows] if self._left else rows
 
 
 def _header_below(rows: list[list[Any]], resource: Resource, sheet: str) -> None:
@@ -458,27 +484,38 @@ def _nearest(text: str, candidates: list[str]) -> str | None:
 
 
 def _frame(
-    rows: list[list[Any]], positions: dict[str, int], sheet: str, marked: Any = ()
+    rows: _SheetRows, positions: dict[str, int], sheet: str, marked: Any = ()
 ) -> tuple[pd.DataFrame, list[Issue]]:
     """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number.
 
     `marked` cells ((row, column) pairs) read as empty but are not: a row holding one is kept.
     """
-    body = rows[HEADER_ROW:]
     kept_rows = {row for row, col in marked if col in positions.values()}
-    # list.count runs in C: this keeps reading 100,000 rows close to calamine's own speed
-    numbers = [
-        n for n, row in enumerate(body, start=HEADER_ROW + 1) if row.count("") != len(row) or n in kept_rows
-    ]
-    kept = body if len(numbers) == len(body) else [rows[n - 1] for n in numbers]
     width = max(positions.values(), default=-1) + 1
-    padded = kept if all(len(r) >= width for r in kept) else [r + [""] * (width - len(r)) for r in kept]
+    numbers: list[int] = []
+    values: dict[str, list[Any]] = {name: [] for name in positions}
+    # calamine makes a new str for every cell: equal texts of a column (a carrier, a city, a SKU) share
+    # one object, which at a million rows is most of the sheet's memory
+    shared: dict[str, dict[str, str]] = {name: {} for name in positions}
+    first = HEADER_ROW + 1
+    rest = rows.rest()
+    while band := list(itertools.islice(rest, BAND_ROWS)):
+        # list.count runs in C: this keeps reading 100,000 rows close to calamine's own speed
+        kept = [
+            (n, row) for n, row in enumerate(band, start=first) if row.count("") != len(row) or n in kept_rows
+        ]
+        first += len(band)
+        numbers += (n for n, _ in kept)
+        padded = [row if len(row) >= width else row + [""] * (width - len(row)) for _, row in kept]
+        for name, col in positions.items():
+            seen = shared[name]
+            values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in [r[col] for r in padded]]
     index = pd.Index(numbers, name="row")
     columns = {}
-    for name, col in positions.items():
-        values = np.array([r[col] for r in padded], dtype=object)
-        values[values == ""] = None
-        columns[name] = values
+    for name in positions:
+        column = np.array(values.pop(name), dtype=object)
+        column[column == ""] = None
+        columns[name] = column
     # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise)
     return pd.DataFrame(columns, index=index, dtype=object), _blank_row_issues(sheet, numbers)
 

@@ -187,3 +187,46 @@ def test_an_older_template_whose_columns_still_fit_is_read(tmp_path):
         tmp_path / "old.xlsx", ["SKU", "Product Type", "Description", "Origin Country"], 1
     )
     assert read_workbook(path).sheets[0].frame.loc[2, "details.originCountryCode"] == "PT"
+
+
+@pytest.mark.parametrize("band", [7, 10_000])
+def test_rows_are_read_band_by_band_with_blank_rows_and_row_numbers_kept(tmp_path, monkeypatch, band):
+    """Rows are made into lists a band at a time: a band boundary loses, repeats or renumbers no row."""
+    from loader.workbook import reader
+
+    monkeypatch.setattr(reader, "BAND_ROWS", band)
+    headers = [h for h in product_row() if h != "Description"] + ["Description"]
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Products"
+    ws.append(headers)
+    expected = {}
+    for n in range(2, 60):
+        if n % 7 in (0, 1):  # blank rows, some at the edges of a band of 7
+            continue
+        row = product_row(f"S-{n:03}", Description="Mug" if n % 3 else None)
+        for col, header in enumerate(headers, start=1):
+            ws.cell(n, col, row[header])
+        expected[n] = (f"S-{n:03}", "Mug" if n % 3 else None)
+    path = tmp_path / "p.xlsx"
+    book.save(path)
+    frame = reader.read_workbook(path).sheets[0].frame
+    assert {int(r): (frame.at[r, "sku"], frame.at[r, "details.description"]) for r in frame.index} == expected
+    assert (
+        frame.at[59, "details.description"] is frame.at[58, "details.description"]
+    )  # equal texts share one object
+
+
+def test_a_sheet_whose_cells_start_in_column_b_keeps_its_columns(tmp_path):
+    headers = list(product_row())
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Products"
+    for col, header in enumerate(headers, start=2):
+        ws.cell(1, col, header)
+        ws.cell(2, col, product_row("S-1")[header])
+    path = tmp_path / "p.xlsx"
+    book.save(path)
+    data = read_workbook(path).sheets[0]
+    assert data.columns["sku"] == 1 + headers.index("SKU")
+    assert data.frame.at[2, "sku"] == "S-1"
