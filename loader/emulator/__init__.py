@@ -1,7 +1,8 @@
 """A local stand-in for the Pitney Bowes Fulfillment API, in the spirit of moto.
 
 It models the API (api/fulfillment-api.md and our §21 contract), never the loader's spreadsheets,
-so it imports nothing from the rest of ``loader``. Reach it in-process with::
+so it imports nothing from the rest of ``loader`` (but for the one exception its control client raises,
+``loader.errors.ControlError``). Reach it in-process with::
 
     emulator = create_app()                      # or create_app("state.db") to keep state
     client = httpx.Client(transport=httpx.WSGITransport(app=emulator), base_url="http://emulator.local")

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from loader.errors import ControlError
+
 from .app import ADVANCE_PATH, create_app
 from .config import EmulatorConfig
 from .errors import HttpError
@@ -29,10 +31,6 @@ ADVANCE_NAMES = {
     "return": "return",
     "returns": "return",
 }
-
-
-class ControlError(Exception):
-    """A control request failed; the message says why in plain words."""
 
 
 def advance(
