@@ -1,113 +1,102 @@
-"""`pbload plan`: the look-ups of a load and nothing else, and what each row would change."""
+"""loader/plan.py: rows into items, past a chunk of 200 — each item's values and body as its rows give them,
+the rows that must not be sent settled, and what an item depends on named by the resources."""
 
 from __future__ import annotations
 
-import httpx
+from datetime import datetime
 
-from loader import pipeline
-from loader.emulator import EmulatorConfig, create_app
-from loader.emulator.server import EmulatorServer
-from loader.models import Status
-from loader.settings import load_settings
-from tests.helpers import RecordingTransport, product_row, read_statuses, write_products, write_workbook
-from tests.test_merge import _full, _order_rows, _sparse
+import pandas as pd
 
-FIRST_LINE = "Environment local: the built-in emulator of the Fulfillment API"
+from loader.checks import check_sheet
+from loader.models import Reference, Status
+from loader.plan import plan_sheet
+from loader.resources import BY_NAME
+from loader.workbook.reader import read_workbook
+from tests.helpers import write_workbook
+from tests.test_resource_actions import WORK_ORDER
 
-
-def _only_reads(requests: list[httpx.Request]) -> None:
-    """Every request was the token or a search: nothing was written."""
-    paths = [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in requests]
-    assert paths and set(paths) <= {("POST", "token"), ("POST", "search")}, paths
+ORDERS = 230  # groups past one chunk of 200
 
 
-def test_plan_names_the_changes_and_writes_nothing(cli, tmp_path, local_emulator):
-    full = write_products(tmp_path / "full.xlsx", [_full("A"), _full("B")])
-    assert cli("load", full).exit_code == 0
-    before = {p["sku"]: p for p in local_emulator().products()}
-    path = write_products(
-        tmp_path / "p.xlsx",
-        [_sparse("A", Weight=0.45, Weight_Unit="LB", Brand="CLEAR"), _sparse("B"), _sparse("C")],
+def order_rows() -> list[dict]:
+    rows = []
+    for n in range(ORDERS):
+        for line in (1, 2):
+            row = {"SKU": f"P{line}", "Quantity": line + n % 3, "Line ID": line}
+            if line == 1:  # header values on the group's first row; some optional cells left blank
+                row |= {
+                    "Client Order ID": f"SO-{n:04}",
+                    "Order Date": datetime(2026, 11, 20, 9, n % 60),
+                    "Carrier": "USPS",
+                    "Service": "PRIORITY",
+                    "Ship-To Name": f"Customer {n}",
+                    "Ship-To Address Line 1": f"{n} Main Street",
+                    "Ship-To Address Line 2": "Suite 4" if n % 2 else None,
+                    "Ship-To City": "Shelton",
+                    "Ship-To State": "CT",
+                    "Ship-To Postal Code": "06484",
+                    "Ship-To Country": "US",
+                }
+            else:
+                row["Client Order ID"] = f"SO-{n:04}"
+            rows.append(row)
+    return rows
+
+
+def checked(tmp_path, sheet, rows):
+    return check_sheet(read_workbook(write_workbook(tmp_path / "w.xlsx", {sheet: rows})).sheets[0])
+
+
+def records(frame: pd.DataFrame) -> dict[int, dict]:
+    """Each row's values the way planning once made them: the whole frame at once, blanks None."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return dict(zip((int(r) for r in frame.index), plain.to_dict("records"), strict=True))
+
+
+def test_each_items_values_and_body_are_its_rows_past_a_chunk(tmp_path):
+    rows = checked(tmp_path, "Orders", order_rows())
+    plan = plan_sheet(rows, rows.invalid_rows())
+    assert (len(plan.items), plan.settled) == (ORDERS, {})
+    resource, by_row = rows.data.resource, records(rows.values)
+    for item in plan.items:
+        values = tuple(by_row[r] for r in item.rows)
+        assert item.values == values
+        assert item.payload == resource.build_payload(values[0], list(values))
+    last = plan.items[-1]
+    assert (last.key, last.rows) == (f"SO-{ORDERS - 1:04}", (2 * ORDERS, 2 * ORDERS + 1))
+    assert [line["sku"] for line in last.payload["orderItems"]] == ["P1", "P2"]
+    assert last.references == (
+        Reference("products", "P1", 2 * ORDERS, "SKU"),
+        Reference("products", "P2", 2 * ORDERS + 1, "SKU"),
     )
-    result = cli("plan", path)
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[0].startswith(FIRST_LINE)
-    assert lines[1:] == [
-        "Products: 3 rows — 1 unchanged, 1 would create, 1 would update",
-        "Products: 1 row would change Brand",
-        "Products: 1 row would change Weight",
-        f"Result: {tmp_path / 'p.result.xlsx'}",
-    ]
-    statuses = read_statuses(tmp_path / "p.result.xlsx")
-    assert [(r["Status"], r["Changes"]) for r in statuses.values()] == [
-        ("WOULD UPDATE", "Brand: Alfama → —; Weight: 0.4 → 0.45"),
-        ("UNCHANGED", None),
-        ("WOULD CREATE", None),
-    ]
-    assert {p["sku"]: p for p in local_emulator().products()} == before
 
 
-def test_plan_exits_1_with_a_problem(cli, tmp_path):
-    path = write_products(tmp_path / "p.xlsx", [product_row("A"), product_row("B", Product_Type="BOX")])
-    result = cli("plan", path)
-    assert result.exit_code == 1
-    assert "Products: 2 rows — 1 invalid, 1 would create" in result.output.splitlines()
+def test_without_bodies_items_keep_their_values_and_make_no_body(tmp_path):
+    rows = checked(tmp_path, "Orders", order_rows())
+    plan = plan_sheet(rows, rows.invalid_rows(), bodies=False)
+    assert len(plan.items) == ORDERS
+    assert all(item.payload == {} for item in plan.items)
+    assert plan.items[201].values[0]["clientOrderId"] == "SO-0201"
 
 
-def test_plan_sends_only_the_token_and_searches(tmp_path, state_dir):
-    emulator = create_app(None)
-    recorder = RecordingTransport(httpx.WSGITransport(app=emulator))
-    settings = load_settings({"state_dir": state_dir}, environ={})
-    products = [_full(f"S{n:03d}") for n in range(210)] + [product_row(s) for s in ("P1", "P2", "P3", "P4")]
-    first = write_workbook(
-        tmp_path / "o.xlsx", {"Products": products, "Orders": _order_rows([(1, "P1", 1), (2, "P2", 1)])}
+def test_a_bad_line_settles_its_whole_group_and_no_other(tmp_path):
+    bad = order_rows()
+    bad[2 * 210 + 1]["Quantity"] = "lots"  # order 210's second line, past the first chunk
+    rows = checked(tmp_path, "Orders", bad)
+    plan = plan_sheet(rows, rows.invalid_rows())
+    assert len(plan.items) == ORDERS - 1
+    first, second = 2 * 210 + 2, 2 * 210 + 3
+    assert plan.settled[second].status is Status.INVALID
+    assert plan.settled[first].error_code == "invalid-group"
+    assert plan.settled[first].message == f"Not sent: row {second} of Client Order ID SO-0210 has a problem."
+    assert set(plan.settled) == {first, second}
+
+
+def test_a_work_orders_kit_is_a_product_and_the_bill_of_materials_it_waits_for(tmp_path):
+    rows = checked(tmp_path, "Work Orders", [WORK_ORDER])
+    (item,) = plan_sheet(rows, rows.invalid_rows()).items
+    assert item.references == (
+        Reference("products", "KIT-1", 2, "Kit SKU"),
+        Reference("boms", "KIT-1", 2, "Kit SKU"),
     )
-    assert pipeline.load(first, settings, transport=recorder).all_ok
-    again = write_workbook(
-        tmp_path / "o2.xlsx",
-        {
-            "Products": [_sparse(f"S{n:03d}", Unit_Cost=20) for n in range(210)],
-            "Orders": _order_rows([(1, "P1", 2), (3, "P3", 1)]),
-        },
-    )
-    recorder.requests.clear()
-    report = pipeline.plan(again, settings, transport=recorder)
-    _only_reads(recorder.requests)
-    assert report.all_ok
-    products_sheet, orders_sheet = report.sheets
-    assert products_sheet.counts() == {Status.WOULD_UPDATE: 210}
-    changes = {c.column: (c.old, c.new) for c in products_sheet.outcomes[2].changes}
-    assert changes == {"Unit Cost": (18.5, 20)}
-    order = orders_sheet.outcomes[2]
-    assert order.status is Status.WOULD_UPDATE
-    assert [(c.column, c.line, c.what, c.old, c.new) for c in order.changes] == [
-        ("Quantity", 1, "changed", 1, 2),
-        ("Line ID", 3, "added", None, 3),
-        ("Line ID", 2, "removed", 2, None),
-    ]
-
-
-def test_plan_over_a_served_emulator(tmp_path):
-    config = EmulatorConfig()
-    environ = {
-        "PB_CLIENT_ID": config.client_id,
-        "PB_API_KEY": config.api_key,
-        "PB_API_SECRET": config.api_secret,
-    }
-    recorder = RecordingTransport(httpx.HTTPTransport())
-    with EmulatorServer(create_app(config=config)) as server:
-        settings = load_settings(
-            {"env": "sandbox", "base_url": server.url, "state_dir": tmp_path / "state"}, environ
-        )
-        full = write_products(tmp_path / "full.xlsx", [_full("A")])
-        assert pipeline.load(full, settings, transport=recorder).all_ok
-        recorder.requests.clear()
-        path = write_products(tmp_path / "p.xlsx", [_sparse("A", Category="Tops")])
-        report = pipeline.plan(path, settings, tmp_path / "plan.xlsx", transport=recorder)
-        _only_reads(recorder.requests)
-        assert [(c.column, c.old, c.new) for c in report.sheets[0].outcomes[2].changes] == [
-            ("Category", "Knitwear", "Tops")
-        ]
-        loaded = pipeline.load(path, settings, transport=recorder)
-        assert loaded.sheets[0].outcomes[2].changes == report.sheets[0].outcomes[2].changes
+    assert BY_NAME["boms"].dependency_label.format(key="KIT-1") == "the bill of materials for KIT-1"
