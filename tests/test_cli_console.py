@@ -6,7 +6,7 @@ import json
 import shutil
 
 from tests.helpers import SAMPLES, product_row, write_products, write_workbook
-from tests.test_merge import _order_rows
+from tests.resources.test_merge import _order_rows
 
 FIRST_LINE = "Environment local: the built-in emulator of the Fulfillment API"
 RUN_KEYS = {

@@ -10,7 +10,7 @@ from loader.emulator.server import EmulatorServer
 from loader.models import Status
 from loader.settings import load_settings
 from tests.helpers import RecordingTransport, product_row, read_statuses, write_products, write_workbook
-from tests.test_merge import _full, _order_rows, _sparse
+from tests.resources.test_merge import _full, _order_rows, _sparse
 
 FIRST_LINE = "Environment local: the built-in emulator of the Fulfillment API"
 

@@ -10,7 +10,7 @@ from loader import pipeline
 from loader.emulator import create_app
 from loader.settings import load_settings
 from tests.helpers import RecordingTransport, product_row, read_statuses, write_products, write_workbook
-from tests.test_merge import _order_rows
+from tests.resources.test_merge import _order_rows
 
 ROWS = 230  # past a chunk of 200 and a page of search results
 

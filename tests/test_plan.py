@@ -13,7 +13,7 @@ from loader.plan import plan_sheet
 from loader.resources import BY_NAME
 from loader.workbook.reader import read_workbook
 from tests.helpers import write_workbook
-from tests.test_resource_actions import WORK_ORDER
+from tests.resources.test_actions import WORK_ORDER
 
 ORDERS = 230  # groups past one chunk of 200
 

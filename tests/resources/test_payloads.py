@@ -287,7 +287,7 @@ def test_work_order_payload(tmp_path):
         "description": "For the catalogue",
         "brand": "Casa Alma",
     }
-    assert item.extra == {"cancelreason": "not yet", "action": None}
+    assert item.extra == {"cancelreason": "not yet"}  # a steering column left blank is not kept
 
 
 def test_each_work_order_row_is_one_item(tmp_path):
