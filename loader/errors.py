@@ -15,8 +15,8 @@ Exceptions are for runs that cannot go on; problems with single rows or items ar
     └── ApiError                the API could not be used at all
         ├── AuthenticationError the credentials were refused
         └── UnreachableError    no answer from the API after retries
-            ├── NoAnswerError   one request ran out of tries (loader.api.client; its row FAILED, the run goes on)
-            └── ApiDownError    the breaker opened: the API is down as a whole (loader.api.breaker)
+            ├── NoAnswerError   one request ran out of tries (its rows FAILED, the run goes on)
+            └── ApiDownError    the breaker opened: the API is down as a whole
 
 Every message is one or two plain sentences that say what to do next.
 """
@@ -69,3 +69,19 @@ class AuthenticationError(ApiError):
 
 class UnreachableError(ApiError):
     """The API did not answer."""
+
+
+class NoAnswerError(UnreachableError):
+    """One request got no answer after all its tries; the API may still be up (the breaker did not open)."""
+
+    def __init__(
+        self, message: str, attempts: int = 1, uncertain: bool = True, transaction_id: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.uncertain = uncertain  # an attempt may have reached PB and been carried out
+        self.transaction_id = transaction_id
+
+
+class ApiDownError(UnreachableError):
+    """The API is down as a whole: the breaker opened, nothing more is sent in this run."""

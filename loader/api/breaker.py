@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import threading
 
-from loader.errors import UnreachableError
+from loader.errors import ApiDownError
 
 # Requests in a row that end without a usable answer (no answer at all, or a transient error to the
 # last try) before the API is taken for down. Under heavy faults (30% 5xx, 20% 429, 10% drops) one
 # request runs out of six tries about once in twenty; five in a row is a dead API, not bad luck.
 BREAKER_THRESHOLD = 5
-
-
-class ApiDownError(UnreachableError):
-    """The API is down as a whole: the breaker opened, nothing more is sent in this run."""
 
 
 class Breaker:

@@ -30,7 +30,7 @@ from loader.api.retry import (
     is_transient,
     may_have_been_carried_out,
 )
-from loader.errors import UnreachableError
+from loader.errors import NoAnswerError, UnreachableError
 
 FULFILLMENT_PREFIX = "/shippingservices/fulfillment"
 # Every request, the token request included, waits at most this long to connect and for each read:
@@ -82,18 +82,6 @@ class ApiResponse:
         """The answer for a message: `HTTP 429, PB-APIM-ERR-1006: Spike arrest violation`."""
         described = describe_errors(self.errors)
         return f"HTTP {self.status}, {described}" if described else f"HTTP {self.status}"
-
-
-class NoAnswerError(UnreachableError):
-    """One request got no answer after all its tries; the API may still be up (the breaker did not open)."""
-
-    def __init__(
-        self, message: str, attempts: int = 1, uncertain: bool = True, transaction_id: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.uncertain = uncertain  # an attempt may have reached PB and been carried out
-        self.transaction_id = transaction_id
 
 
 def timeout(connect_s: float = CONNECT_TIMEOUT_S, read_s: float = READ_TIMEOUT_S) -> httpx.Timeout:
