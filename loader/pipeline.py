@@ -496,6 +496,7 @@ def export(
     what: str, settings: Settings, output: Path, transport: Transport | None = None
 ) -> tuple[Path, int]:
     """Export PB's `what` into a workbook at `output`."""
+    _require_transport(settings, transport)
     with _client(settings, transport) as client:
         return export_records(client, what, output)
 
@@ -704,7 +705,6 @@ def _require_transport(settings: Settings, transport: Transport | None) -> None:
 @contextmanager
 def _client(settings: Settings, transport: Transport | None) -> Iterator[FulfillmentClient]:
     base_url = settings.base_url or LOCAL_BASE_URL
-    _require_transport(settings, transport)
     if callable(transport) and not isinstance(transport, httpx.BaseTransport):
         transport = transport()
     policy = RetryPolicy(max_attempts=settings.max_attempts, deadline_s=settings.retry_deadline)

@@ -202,7 +202,7 @@ class Dependencies:
         self._ask_pb({r.key for item in items for r in item.references if self._at_pb(r)})
         ready, settled, issues = [], {}, []
         for item in items:
-            blocked = self._blocked_by(resource, item)
+            blocked = self._blocked_by(item)
             unchecked = [r for r in item.references if self._at_pb(r) and r.key in self._unchecked]
             unknown = [
                 r
@@ -245,7 +245,7 @@ class Dependencies:
             "sending anything twice.",
         )
 
-    def _blocked_by(self, resource: Resource, item: Item) -> Outcome | None:
+    def _blocked_by(self, item: Item) -> Outcome | None:
         """BLOCKED when an item this one depends on was in the run and did not load."""
         for ref in item.references:
             if not self._absent(ref):
