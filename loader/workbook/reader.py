@@ -31,6 +31,7 @@ from loader.errors import WorkbookError
 from loader.models import Issue, Severity
 from loader.resources import RESOURCES, Resource, normalize_header
 from loader.workbook import META_SHEET, RESULT_COLUMNS
+from loader.workbook.bands import bands_of, merged_ranges
 from loader.workbook.package import ODS, XLS, XLSX, Package, damaged, open_package, protected
 from loader.workbook.sheet_scan import SheetFacts, SheetTooLarge, scan_sheet
 
@@ -280,9 +281,13 @@ def read_sheet(
     # the scan of the sheet's XML runs beside calamine's parse, which releases the GIL: on two cores it is free
     with ThreadPoolExecutor(1, thread_name_prefix="pbload-scan") as scanner:
         scanned = scanner.submit(_facts, package, sheet)
-        # parses the sheet: do it once
-        cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))
-        rows = _SheetRows(package, sheet, cells)
+        bands = _guarded(package, sheet, lambda: bands_of(package, sheet))
+        if bands is None:
+            # parses the sheet: do it once
+            cells = _guarded(package, sheet, lambda: book.get_sheet_by_name(sheet))
+            rows = _SheetRows(package, sheet, _cell_rows(cells))
+        else:
+            rows = _SheetRows(package, sheet, bands.rows())
         facts = scanned.result()
     if not any(any(v != "" for v in row) for row in rows.head[:HEADER_ROW]):
         _header_below(rows.head, resource, sheet)
@@ -302,22 +307,19 @@ def read_sheet(
         raise
     if older and any(i.code == "unknown-column" for i in issues):
         raise _older_template(sheet, resource, version)  # type: ignore[arg-type]
-    merged = _merged_issues(cells, sheet)
     frame, blank_issues = _frame(rows, positions, sheet, facts.errors.keys() | facts.uncalculated)
+    merged = _merged_issues(bands.merged if bands else merged_ranges(cells), sheet)
     issues += _fact_issues(facts, frame, positions, resource, sheet)
     return SheetData(resource, sheet, frame, positions, issues + blank_issues + merged)
 
 
 class _SheetRows:
-    """A parsed sheet's rows from A1 as lists of values ("" for an empty cell): its first rows (`head`,
-    for finding the headers), then the rest in bands, so that the whole sheet is never held twice, once
-    by calamine and once as Python lists."""
+    """A sheet's rows from A1 as lists of values ("" for an empty cell): its first rows (`head`, for finding
+    the headers), then the rest in bands, so that the whole sheet is never held twice, once by the cell
+    reader and once as Python lists."""
 
-    def __init__(self, package: Package, sheet: str, cells: CalamineSheet) -> None:
-        self._package, self._sheet = package, sheet
-        self._rows = _guarded(package, sheet, lambda: iter(cells.iter_rows()))
-        # calamine's rows start at row 1 but at the first column with a cell: put the columns before it back
-        self._left = [""] * (cells.start[1] if cells.start else 0)
+    def __init__(self, package: Package, sheet: str, rows: Iterator[list[Any]]) -> None:
+        self._package, self._sheet, self._rows = package, sheet, rows
         self.head = self._take(HEADER_SEARCH_ROWS)
 
     def rest(self) -> Iterator[list[Any]]:
@@ -327,8 +329,15 @@ class _SheetRows:
             yield from band
 
     def _take(self, count: int) -> list[list[Any]]:
-        rows = _guarded(self._package, self._sheet, lambda: list(itertools.islice(self._rows, count)))
-        return [self._left + row for row in rows] if self._left else rows
+        return _guarded(self._package, self._sheet, lambda: list(itertools.islice(self._rows, count)))
+
+
+def _cell_rows(cells: CalamineSheet) -> Iterator[list[Any]]:
+    """A parsed sheet's rows from row 1, each from column A."""
+    rows = iter(cells.iter_rows())
+    # calamine's rows start at row 1 but at the first column with a cell: put the columns before it back
+    left = [""] * (cells.start[1] if cells.start else 0)
+    return (left + row for row in rows) if left else rows
 
 
 def _header_below(rows: list[list[Any]], resource: Resource, sheet: str) -> None:
@@ -540,12 +549,8 @@ def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:
     return issues
 
 
-def _merged_issues(cells: CalamineSheet, sheet: str) -> list[Issue]:
+def _merged_issues(ranges: list[Any], sheet: str) -> list[Issue]:
     """Merged cells in the data area hold a value on their first row only: report each range."""
-    try:
-        ranges = cells.merged_cell_ranges or []
-    except Exception:  # older files without merge information
-        return []
     issues = []
     for (r0, c0), (r1, c1) in ranges:
         if r1 + 1 <= HEADER_ROW:
