@@ -219,9 +219,8 @@ def problems(report: RunReport) -> list[Problem]:
     found = [_from_issue(issue) for issue in report.issues]
     flagged = {(i.sheet, i.row) for i in report.issues if i.is_error}
     for sheet in report.sheets:
-        for row in sorted(sheet.outcomes):
-            outcome = sheet.outcomes[row]
-            if outcome.status in OUTCOME_PROBLEMS and (sheet.sheet, row) not in flagged:
+        for row, outcome in sheet.outcomes.by_row(OUTCOME_PROBLEMS):
+            if (sheet.sheet, row) not in flagged:
                 found.append(
                     Problem(
                         sheet.sheet,

@@ -39,6 +39,7 @@ from loader.models import (
     Issue,
     Item,
     Outcome,
+    Outcomes,
     RunReport,
     Severity,
     SheetReport,
@@ -531,7 +532,7 @@ def report_from_json(text: str) -> tuple[RunReport, dict[str, dict[str, int]], l
         retries=data["retries"],
     )
     for sheet in data["sheets"]:
-        outcomes = {row: _outcome(status, rest) for row, status, *rest in sheet["outcomes"]}
+        outcomes = Outcomes((row, _outcome(status, rest)) for row, status, *rest in sheet["outcomes"])
         report.sheets.append(SheetReport(sheet["sheet"], sheet["rows"], outcomes))
     report.issues.extend(Issue(s, r, c, code, m, Severity(sev)) for s, r, c, code, m, sev in data["issues"])
     return report, data["positions"], data["supersedes"]

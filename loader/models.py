@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import operator
+from array import array
+from collections.abc import (
+    Callable,
+    Collection,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -160,20 +171,286 @@ class Outcome:
     changes: tuple[Change, ...] = ()  # what an update changed (or, for `plan`, would change)
 
 
+MAX_ROW = 1_048_576  # a worksheet's last row (Excel's limit): the highest row number an outcome can have
+SHARED_TEXTS = 4_096  # equal texts met within this many distinct ones are kept once (and read back as one)
+_STATUSES: tuple[Status, ...] = tuple(Status)
+_STATUS_CODE = {status: n for n, status in enumerate(_STATUSES, 1)}  # 0: no row at that position
+
+
+class _Texts:
+    """One text field of every row, by position: each text's UTF-8 bytes in one buffer, a row's text the
+    number of its entry (0: None). A text met again within `SHARED_TEXTS` distinct ones reuses its entry,
+    so transaction IDs (one a chunk), codes and messages are held about once; PB IDs cost their bytes.
+    A value that is not a plain str (a `Code`, which is a str too) is kept as the object it is, equal
+    ones once, under a negative entry."""
+
+    __slots__ = ("refs", "data", "ends", "known", "read", "objects", "object_refs")
+
+    def __init__(self) -> None:
+        self.refs = array("i")  # by position, only as far as the last one given a value
+        self.data = bytearray()
+        self.ends = array("q", [0])  # entry k is data[ends[k - 1]:ends[k]]
+        self.known: dict[str, int] = {}  # texts stored lately -> their entry
+        self.read: dict[int, str] = {}  # entries read lately -> their text (one str for equal texts)
+        self.objects: list[Any] = []  # entry -k is objects[k - 1]
+        self.object_refs: dict[tuple[type, Any], int] = {}  # (type, value) so that Code.X is not "x"
+
+    def set(self, position: int, ref: int) -> None:
+        refs = self.refs
+        if position < len(refs):
+            refs[position] = ref
+        elif ref:
+            refs.frombytes(bytes(4 * (position - len(refs))))
+            refs.append(ref)
+
+    def ref(self, value: Any) -> int:
+        """The entry for `value`, stored if it is new."""
+        if value is None:
+            return 0
+        if type(value) is not str:
+            return self._object_ref(value)
+        ref = self.known.get(value)
+        if ref is None:
+            if len(self.known) >= SHARED_TEXTS:
+                self.known.clear()
+            self.data += value.encode("utf-8", "surrogatepass")
+            self.ends.append(len(self.data))
+            ref = self.known[value] = len(self.ends) - 1
+        return ref
+
+    def _object_ref(self, value: Any) -> int:
+        try:
+            key = (type(value), value)
+            ref = self.object_refs.get(key)
+        except TypeError:  # unhashable: kept once per row
+            key, ref = None, None
+        if ref is None:
+            self.objects.append(value)
+            ref = -len(self.objects)
+            if key is not None:
+                self.object_refs[key] = ref
+        return ref
+
+    def get(self, position: int) -> Any:
+        refs = self.refs
+        ref = refs[position] if position < len(refs) else 0
+        if ref <= 0:
+            return self.objects[-ref - 1] if ref else None
+        text = self.read.get(ref)
+        if text is None:
+            if len(self.read) >= SHARED_TEXTS:
+                self.read.clear()
+            text = self.read[ref] = self.data[self.ends[ref - 1] : self.ends[ref]].decode(
+                "utf-8", "surrogatepass"
+            )
+        return text
+
+    def nbytes(self) -> int:
+        return len(self.data) + self.refs.itemsize * len(self.refs) + self.ends.itemsize * len(self.ends)
+
+
+class Outcomes(MutableMapping[int, Outcome]):
+    """The outcomes of one sheet's rows, by Excel row number: a mapping as a dict of them would be, held
+    in arrays instead (a million rows take tens of MB, not hundreds).
+
+    Rows keep the order they were first given an outcome, as a dict's keys do. Each row's status is one
+    byte; its texts are entries in per-field buffers (`_Texts`) and its changes, when it has any, a
+    tuple. An `Outcome` is made each time one is read: equal to the one given, never the same object.
+    Rows are 1 to `MAX_ROW`; another number is refused (ValueError) and never found.
+    """
+
+    __slots__ = (
+        "_at",
+        "_rows",
+        "_status",
+        "_pb_id",
+        "_error_code",
+        "_message",
+        "_transaction_id",
+        "_changes",
+    )
+
+    def __init__(self, outcomes: Mapping[int, Outcome] | Iterable[tuple[int, Outcome]] = ()) -> None:
+        self._empty()
+        self.update(outcomes)
+
+    def _empty(self) -> None:
+        self._at = array("i")  # by row: its position + 1, 0 for a row without an outcome
+        self._rows = array("i")  # by position: the row, 0 once it was deleted
+        self._status = bytearray()  # by position: _STATUS_CODE of its status, 0 once it was deleted
+        self._pb_id = _Texts()
+        self._error_code = _Texts()
+        self._message = _Texts()
+        self._transaction_id = _Texts()
+        self._changes: dict[int, tuple[Change, ...]] = {}  # by position, for the rows with changes
+
+    def _position(self, row: Any) -> int:
+        """Where `row`'s outcome is kept, -1 if it has none (or is no row number)."""
+        try:
+            row = operator.index(row)
+        except TypeError:
+            return -1
+        at = self._at
+        return at[row] - 1 if 0 < row < len(at) else -1
+
+    def __getitem__(self, row: int) -> Outcome:
+        position = self._position(row)
+        if position < 0:
+            raise KeyError(row)
+        return self._outcome(position)
+
+    def get(self, row: int, default: Any = None) -> Any:  # a dict's get, without a KeyError
+        position = self._position(row)
+        return self._outcome(position) if position >= 0 else default
+
+    def __contains__(self, row: object) -> bool:
+        return self._position(row) >= 0
+
+    def _outcome(self, position: int) -> Outcome:
+        return Outcome(
+            _STATUSES[self._status[position] - 1],
+            self._pb_id.get(position),
+            self._error_code.get(position),
+            self._message.get(position),
+            self._transaction_id.get(position),
+            self._changes.get(position, ()),
+        )
+
+    def __setitem__(self, row: int, outcome: Outcome) -> None:
+        try:
+            row = operator.index(row)
+        except TypeError:
+            raise TypeError(f"a row number is an int, not {type(row).__name__}") from None
+        if not 0 < row <= MAX_ROW:
+            raise ValueError(f"row {row} is outside a worksheet (rows 1 to {MAX_ROW:,})")
+        code = _STATUS_CODE[outcome.status]
+        at = self._at
+        if row >= len(at):
+            at.frombytes(bytes(4 * (min(MAX_ROW + 1, max(row + 1, 2 * len(at))) - len(at))))
+        position = at[row] - 1
+        if position < 0:
+            position = len(self._rows)
+            at[row] = position + 1
+            self._rows.append(row)
+            self._status.append(code)
+        else:
+            self._status[position] = code
+        for texts, value in (
+            (self._pb_id, outcome.pb_id),
+            (self._error_code, outcome.error_code),
+            (self._message, outcome.message),
+            (self._transaction_id, outcome.transaction_id),
+        ):
+            texts.set(position, texts.ref(value))
+        if outcome.changes:
+            self._changes[position] = outcome.changes
+        elif self._changes:
+            self._changes.pop(position, None)
+
+    def __delitem__(self, row: int) -> None:
+        position = self._position(row)
+        if position < 0:
+            raise KeyError(row)
+        self._at[self._rows[position]] = 0
+        self._rows[position] = self._status[position] = 0
+        for texts in (self._pb_id, self._error_code, self._message, self._transaction_id):
+            texts.set(position, 0)
+        self._changes.pop(position, None)
+
+    def __iter__(self) -> Iterator[int]:
+        return (row for row in self._rows if row)
+
+    def __len__(self) -> int:
+        return len(self._status) - self._status.count(0)
+
+    def items(self) -> ItemsView[int, Outcome]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[Outcome]:
+        return _Values(self)
+
+    def clear(self) -> None:
+        self._empty()
+
+    def _walk(self, statuses: Collection[Status] | None) -> Iterator[tuple[int, int]]:
+        """(row, position) of each row, in the order rows were given outcomes (only `statuses`' if given)."""
+        status = self._status
+        wanted = {_STATUS_CODE[s] for s in statuses} if statuses is not None else None
+        for position, row in enumerate(self._rows):
+            if row and (wanted is None or status[position] in wanted):
+                yield row, position
+
+    def by_row(self, statuses: Collection[Status] | None = None) -> Iterator[tuple[int, Outcome]]:
+        """(row, outcome) in ascending row order, only of rows in `statuses` when given; none made ahead."""
+        status, make = self._status, self._outcome
+        wanted = {_STATUS_CODE[s] for s in statuses} if statuses is not None else None
+        for row, at in enumerate(self._at):
+            if at and (wanted is None or status[at - 1] in wanted):
+                yield row, make(at - 1)
+
+    def column(self, name: str) -> Iterator[Any]:
+        """One field (an Outcome's attribute name) of every row, in the mapping's order, making no Outcome."""
+        if name == "status":
+            return (_STATUSES[self._status[p] - 1] for _, p in self._walk(None))
+        if name == "changes":
+            changes = self._changes
+            return (changes.get(p, ()) for _, p in self._walk(None))
+        texts: _Texts = getattr(self, f"_{name}")
+        return (texts.get(p) for _, p in self._walk(None))
+
+    def counts(self) -> dict[Status, int]:
+        """How many rows have each status, in the order of `Status`."""
+        counts = {status: self._status.count(code) for status, code in _STATUS_CODE.items()}
+        return {status: n for status, n in counts.items() if n}
+
+    def nbytes(self) -> int:
+        """About what the store holds, in bytes (its changes counted as the dict's pointers only)."""
+        texts = (self._pb_id, self._error_code, self._message, self._transaction_id)
+        return (
+            4 * (len(self._at) + len(self._rows))
+            + len(self._status)
+            + sum(t.nbytes() for t in texts)
+            + 100 * len(self._changes)
+        )
+
+    def __repr__(self) -> str:
+        return f"Outcomes({dict(self.items())!r})"
+
+
+class _Items(ItemsView[int, Outcome]):
+    _mapping: Outcomes
+
+    def __iter__(self) -> Iterator[tuple[int, Outcome]]:
+        outcomes = self._mapping
+        return ((row, outcomes._outcome(p)) for row, p in outcomes._walk(None))
+
+
+class _Values(ValuesView[Outcome]):
+    _mapping: Outcomes
+
+    def __iter__(self) -> Iterator[Outcome]:
+        outcomes = self._mapping
+        return (outcomes._outcome(p) for _, p in outcomes._walk(None))
+
+
 @dataclass
 class SheetReport:
-    """The rows of one sheet and the outcome of each (keyed by Excel row number)."""
+    """The rows of one sheet and the outcome of each (keyed by Excel row number).
+
+    `outcomes` is always an `Outcomes`: a dict given (or assigned later) is copied into one."""
 
     sheet: str
     rows: list[int]
-    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "outcomes" and not isinstance(value, Outcomes):
+            value = Outcomes(value)
+        object.__setattr__(self, name, value)
 
     def counts(self) -> dict[Status, int]:
         """How many rows ended in each status, in the order of `Status`."""
-        counts: dict[Status, int] = {}
-        for outcome in self.outcomes.values():
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        return {status: counts[status] for status in Status if status in counts}
+        return self.outcomes.counts()
 
 
 @dataclass

@@ -153,15 +153,11 @@ def summary_from_report(report: RunReport) -> Summary:
 def _failed_rows(report: RunReport) -> Iterator[FailedRow]:
     listed = 0
     for sheet in report.sheets:
-        for row in sorted(sheet.outcomes):
-            outcome = sheet.outcomes[row]
-            if outcome.status in FAILED_STATUSES:
-                if listed == MAX_LISTED_ROWS:
-                    return
-                listed += 1
-                yield FailedRow(
-                    sheet.sheet, row, redact(outcome.error_code or ""), redact(outcome.message or "")
-                )
+        for row, outcome in sheet.outcomes.by_row(FAILED_STATUSES):
+            if listed == MAX_LISTED_ROWS:
+                return
+            listed += 1
+            yield FailedRow(sheet.sheet, row, redact(outcome.error_code or ""), redact(outcome.message or ""))
 
 
 def summary_from_result(path: Path) -> Summary:

@@ -281,7 +281,7 @@ def _load_locked(
 def _sent_nothing(report: RunReport) -> bool:
     """No row got an answer from PB: nothing was loaded, nothing failed at PB (look-ups may have been made)."""
     answered = LOADED_STATUSES | {Status.FAILED}
-    return not any(o.status in answered for sheet in report.sheets for o in sheet.outcomes.values())
+    return not any(status in answered for sheet in report.sheets for status in sheet.counts())
 
 
 def _finish_run(
@@ -455,12 +455,12 @@ def plan_workbook(
         try:
             items, settled, issues = deps.resolve(resource, planned.items)
         except Stopped:
-            deps.record(resource, rows, sheet.outcomes)
+            deps.record(resource, rows, sheet.outcomes)  # type: ignore[arg-type]  # read as a Mapping
             continue
         settle(sheet, settled)
         report.issues.extend(issues)
         yield SheetStep(sheet, rows, items, total)
-        deps.record(resource, rows, sheet.outcomes)
+        deps.record(resource, rows, sheet.outcomes)  # type: ignore[arg-type]  # read as a Mapping
 
 
 def settle(sheet: SheetReport, outcomes: dict[int, Outcome]) -> None:

@@ -223,7 +223,8 @@ def _ours(path: str, rows: int) -> dict:
     write = _writer()
     report, positions = _report(path, rows)
     before = _status("VmRSS")
-    built = _status("VmHWM")  # the peak of building the report (its dicts resized), not the writer's
+    built = _status("VmHWM")  # the peak of building the report, not the writer's
+    store = getattr(report.sheets[0].outcomes, "nbytes", None)  # a dict before loader.models.Outcomes
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")  # Linux: the peak (VmHWM) starts again from what is resident now
     start = time.perf_counter()
@@ -236,6 +237,7 @@ def _ours(path: str, rows: int) -> dict:
         "method": written.method,
         "report_mb": before,
         "built_mb": built,
+        "outcomes_mb": store() / 1e6 if store is not None else None,
         "size_mb": size,
     }
 
@@ -356,11 +358,14 @@ def _memory(folder: Path, before: Path | None) -> None:
             if code is None:
                 continue
             result = _run("ours", path, rows, code)
+            store = result.get("outcomes_mb")
             print(
-                f"  {name}: {rows:,} rows: peak while writing {result['peak_mb']:.0f} MB (the report held "
-                f"{result['report_mb']:.0f} MB before writing, so the write added "
+                f"  {name}: {rows:,} rows: peak while writing {result['peak_mb']:.0f} MB (the process held "
+                f"{result['report_mb']:.0f} MB with the report before writing, so the write added "
                 f"{result['peak_mb'] - result['report_mb']:.0f} MB; building the report peaked at "
-                f"{result['built_mb']:.0f} MB), write {result['seconds']:.1f} s",
+                f"{result['built_mb']:.0f} MB"
+                + (f"; its outcomes store {store:.0f} MB" if store is not None else "")
+                + f"), write {result['seconds']:.1f} s",
                 flush=True,
             )
         path.unlink()

@@ -154,9 +154,7 @@ def change_notes(
     notes: dict[str, dict[tuple[int, int], str]] = {}
     for sheet in report.sheets:
         columns = positions.get(sheet.sheet, {})
-        for row, outcome in sheet.outcomes.items():
-            if outcome.status not in CHANGED_STATUSES:
-                continue
+        for row, outcome in sheet.outcomes.by_row(CHANGED_STATUSES):
             for change in outcome.changes:
                 col = columns.get(change.column)
                 if change.row == row and change.what == "changed" and col is not None:
@@ -183,12 +181,11 @@ def change_counts(report: RunReport) -> list[tuple[str, str, int]]:
     """(sheet, column, rows) for each column an update changed (or would change), most changed first."""
     counts: dict[tuple[str, str], int] = {}
     for sheet in report.sheets:
-        for row, outcome in sheet.outcomes.items():
-            if outcome.status in CHANGED_STATUSES:
-                for change in outcome.changes:
-                    if change.row == row:
-                        column = "Lines" if change.what != "changed" else change.column
-                        counts[(sheet.sheet, column)] = counts.get((sheet.sheet, column), 0) + 1
+        for row, outcome in sheet.outcomes.by_row(CHANGED_STATUSES):
+            for change in outcome.changes:
+                if change.row == row:
+                    column = "Lines" if change.what != "changed" else change.column
+                    counts[(sheet.sheet, column)] = counts.get((sheet.sheet, column), 0) + 1
     return sorted(((s, c, n) for (s, c), n in counts.items()), key=lambda t: (-t[2], t[0], t[1]))
 
 
@@ -237,13 +234,8 @@ def problems(report: RunReport, positions: dict[str, dict[str, int]]) -> list[Pr
     found = [_from_issue(i, positions.get(i.sheet, {})) for i in report.issues]
     flagged = {(i.sheet, i.row) for i in report.issues if i.is_error}
     for sheet in report.sheets:
-        for row in sorted(sheet.outcomes):
-            outcome = sheet.outcomes[row]
-            if (
-                outcome.status in (Status.FAILED, Status.BLOCKED, Status.INVALID)
-                and outcome.error_code
-                and (sheet.sheet, row) not in flagged
-            ):
+        for row, outcome in sheet.outcomes.by_row((Status.FAILED, Status.BLOCKED, Status.INVALID)):
+            if outcome.error_code and (sheet.sheet, row) not in flagged:
                 from_api = outcome.status is Status.FAILED
                 found.append(
                     Problem(
@@ -511,17 +503,17 @@ def _longest(texts: Iterable[Any]) -> int:
 
 def result_widths(sheet: SheetReport, columns: tuple[str, ...]) -> tuple[float, ...]:
     """Widths of pbload's columns on `sheet`, each fitting its header and its values (up to its cap)."""
-    outcomes = sheet.outcomes.values()
-    statuses = {o.status.value for o in outcomes}
-    if len(sheet.outcomes) < len(sheet.rows):
+    outcomes = sheet.outcomes  # each field read as a column: no Outcome is made
+    statuses = {status.value for status in outcomes.counts()}
+    if len(outcomes) < len(sheet.rows):
         statuses.add(Status.NOT_SENT.value)
     longest = (
         _longest(statuses),
-        _longest(o.pb_id for o in outcomes),
-        _longest(o.error_code for o in outcomes),
-        _longest(o.message for o in outcomes),
-        _longest(o.transaction_id for o in outcomes),
-        _longest(changes_text(o.changes) for o in outcomes if o.changes),
+        _longest(outcomes.column("pb_id")),
+        _longest(outcomes.column("error_code")),
+        _longest(outcomes.column("message")),
+        _longest(outcomes.column("transaction_id")),
+        _longest(changes_text(changes) for changes in outcomes.column("changes") if changes),
     )
     return tuple(fitted(name, n, cap) for name, n, cap in zip(columns, longest, RESULT_WIDTHS, strict=False))
 

@@ -25,7 +25,7 @@ import html
 import re
 import zipfile
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
@@ -138,7 +138,7 @@ class RowValues:
     Values are made as the rows are met, so a million rows never sit in memory as a second copy.
     """
 
-    def __init__(self, rows: list[int], outcomes: dict[int, Outcome]) -> None:
+    def __init__(self, rows: list[int], outcomes: Mapping[int, Outcome]) -> None:
         ordered = all(a < b for a, b in zip(rows, rows[1:], strict=False))
         self.rows = rows if ordered else sorted(set(rows))
         self.outcomes = outcomes
