@@ -20,6 +20,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from defusedxml.ElementTree import fromstring
@@ -29,7 +30,8 @@ from loader.errors import WorkbookError
 from loader.workbook.package import XLSX, Package, damaged
 
 MiB = 1024 * 1024
-BAND_BYTES = 32 * MiB  # the sheet XML read per band (about 30,000 rows of twenty cells)
+BAND_BYTES = 8 * MiB  # the sheet XML read per band (about 8,000 rows of twenty cells of inline text)
+STRINGS_SHARE = 4  # a band is at least this many times the shared strings' part (parsed for each band)
 BANDED_FROM = 64 * MiB  # sheet parts larger than this are read in bands
 _HEAD_BYTES = 1 * MiB  # where the sheet's root element and `<sheetData>` are looked for
 # What a band's package needs of the input besides the sheet: how cells are styled (dates) and shared texts.
@@ -86,13 +88,27 @@ class Bands:
 
     def rows(self) -> Iterator[list[Any]]:
         """Every row from row 1 in order, each a list of values from column A ("" for an empty cell; rows
-        with no cell at all may be empty lists)."""
-        with zipfile.ZipFile(self._package.path) as z:
+        with no cell at all may be empty lists).
+
+        The next band is cut and parsed in a thread of its own while this one's rows are given on
+        (calamine parses without the GIL): two bands are held at most."""
+        with (
+            zipfile.ZipFile(self._package.path) as z,
+            ThreadPoolExecutor(1, thread_name_prefix="pbload-band") as reader,
+        ):
             kept = _kept_parts(z, self._part)
+            # shared texts are parsed again for every band: bands are large enough for that to cost little
+            band_bytes = max(BAND_BYTES, STRINGS_SHARE * max((len(v) for v in kept.values()), default=0))
+            documents = self._band_xml(z, band_bytes)
+
+            def parse_next() -> Any:
+                xml = next(documents, None)
+                return None if xml is None else _read_band(kept, self._part, self._sheet, xml)
+
+            ahead = reader.submit(parse_next)
             next_row = 0  # 0-based: the row the next one given is
-            for xml in self._band_xml(z):
-                cells = _read_band(kept, self._part, self._sheet, xml)
-                del xml
+            while (cells := ahead.result()) is not None:
+                ahead = reader.submit(parse_next)
                 self.merged += merged_ranges(cells)
                 if cells.start is None:
                     continue
@@ -115,7 +131,7 @@ class Bands:
                 next_row = first + len(band)
                 del band
 
-    def _band_xml(self, z: zipfile.ZipFile) -> Iterator[bytes]:
+    def _band_xml(self, z: zipfile.ZipFile, band_bytes: int) -> Iterator[bytes]:
         """The sheet part as whole worksheets of a band of rows each; the last holds what follows the rows."""
         with z.open(self._part) as stream:
             data = stream.read(_HEAD_BYTES)
@@ -124,12 +140,12 @@ class Bands:
             pending = data[begin.end() :]
             more: bytes | bool = True
             while more:
-                cut = pending.rfind(self._row_end, 0, BAND_BYTES) if len(pending) >= BAND_BYTES else -1
-                if cut == -1 and len(pending) >= BAND_BYTES:
+                cut = pending.rfind(self._row_end, 0, band_bytes) if len(pending) >= band_bytes else -1
+                if cut == -1 and len(pending) >= band_bytes:
                     # one row longer than a band: it is a band of its own (the sheet scan refuses giant rows)
-                    cut = pending.find(self._row_end, BAND_BYTES)
+                    cut = pending.find(self._row_end, band_bytes)
                 if cut == -1:
-                    more = stream.read(BAND_BYTES)
+                    more = stream.read(band_bytes)
                     pending += more
                     continue
                 cut += len(self._row_end)

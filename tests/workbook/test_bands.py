@@ -43,6 +43,7 @@ def _both(path: Path, monkeypatch, band_bytes: int) -> tuple[object, object, int
 
     monkeypatch.setattr(bands, "BANDED_FROM", 0)
     monkeypatch.setattr(bands, "BAND_BYTES", band_bytes)
+    monkeypatch.setattr(bands, "STRINGS_SHARE", 0)
     monkeypatch.setattr(bands, "_read_band", counted)
     return whole, _read(path), len(count)
 
