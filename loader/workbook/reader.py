@@ -28,6 +28,7 @@ import pandas as pd
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from loader.errors import WorkbookError
+from loader.memory import give_back_large_blocks
 from loader.models import Issue, Severity
 from loader.resources import RESOURCES, Resource, normalize_header
 from loader.workbook import META_SHEET, RESULT_COLUMNS
@@ -67,6 +68,7 @@ class WorkbookData:
 
 def read_workbook(path: Path, resources: tuple[Resource, ...] = RESOURCES) -> WorkbookData:
     """Read every sheet of `path` that pbload knows; fail with a clear message if there is none."""
+    give_back_large_blocks()  # the read frees many blocks of megabytes: let them leave the process
     package = open_package(path)
     book = _open(package)
     template = _guarded(package, None, lambda: _template_info(book))

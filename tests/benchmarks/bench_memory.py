@@ -321,8 +321,8 @@ def _parts(path: str) -> dict:
     size = sys.getsizeof
     sizes["  Item objects and their __dict__"] = sum(size(i) + size(i.__dict__) for i in items) / MB
     sizes["  Item.rows tuples"] = sum(size(i.rows) for i in items) / MB
-    sizes["  Item.references: Reference objects, __dict__, tuples"] = (
-        sum(size(r) + size(r.__dict__) for i in items for r in i.references)
+    sizes["  Item.references: Reference objects (slotted), tuples"] = (
+        sum(size(r) for i in items for r in i.references)
         + sum(size(i.references) for i in items)
     ) / MB
     sizes["  Item.extra dicts"] = sum(size(i.extra) for i in items) / MB
