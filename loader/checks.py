@@ -35,6 +35,7 @@ EXCEL_DIGITS = 15
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 _NBSP = "\u00a0"
+_NONE_TYPE = type(None)
 MAX_ROWS_NAMED = 5  # other rows a duplicate-key message lists
 
 
@@ -126,11 +127,12 @@ class _Problem:
 
 
 Coercer = Callable[[Field, Any], "tuple[Any, _Problem | None]"]
+Cells = Sequence[Any] | np.ndarray  # a column's values
 
 
 def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
     """Typed values for every column of the sheet, and the hygiene problems met on the way."""
-    typed: dict[str, Sequence[Any]] = {}
+    typed: dict[str, Cells] = {}
     columns: dict[str, pd.Series] = {}
     joined: dict[str, str] = {}  # the texts of each clean text column, joined (for `text_traps`)
     issues: list[Issue] = []
@@ -138,7 +140,7 @@ def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
     for name, raw in data.frame.items():
         f = data.resource.by_name[name]
         values = raw.tolist()
-        clean, text = _clean_column(f, values)
+        clean, text = _clean_column(f, values, raw)
         if clean is not None:
             if text is not None:
                 joined[name] = text
@@ -147,17 +149,17 @@ def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
             typed[name] = raw.array
             columns[name] = _series(f, values, index) if f.kind is Kind.DECIMAL else raw
             continue
-        typed[name] = _coerce_cells(f, values, index.tolist(), data.sheet, issues)
+        typed[name] = _coerce_cells(f, raw, values, data.sheet, issues)
         columns[name] = _series(f, typed[name], index)
     frame = pd.DataFrame(columns, index=index, copy=False)
     return frame, issues + text_traps(data, frame, typed, joined)
 
 
-def _series(f: Field, values: Sequence[Any], index: pd.Index) -> pd.Series:
+def _series(f: Field, values: Cells, index: pd.Index) -> pd.Series:
     # numbers as float64 (blank = NaN) make the schema's checks on them vectorised; the rest stay
     # Python objects, exactly as typed
     if f.kind is Kind.DECIMAL:
-        return pd.Series(np.array([np.nan if v is None else v for v in values], dtype=float), index=index)
+        return pd.Series(np.array(values, dtype=float), index=index)  # None becomes NaN
     return pd.Series(values, index=index, dtype=object)
 
 
@@ -169,18 +171,20 @@ _CLEAN_TYPES: dict[Kind, set[type]] = {
 }
 
 
-def _clean_column(f: Field, values: list[Any]) -> tuple[list[Any] | None, str | None]:
+def _clean_column(f: Field, values: list[Any], raw: pd.Series) -> tuple[list[Any] | None, str | None]:
     """The column's values if it has nothing to convert or report, else None; and, for a text column
-    of texts only, those texts joined (`_JOIN` before each), which `text_traps` screens.
+    of texts only, its distinct texts joined (`_JOIN` before each), which `text_traps` screens.
 
     Most columns are clean; recognising that in a few C-speed passes, instead of looking at every
     cell in Python, is what keeps checking 100,000 rows within the time calamine takes to read them.
+    A column of texts repeats them (a carrier, a city): what holds for its distinct texts holds for
+    all its cells.
     """
     types = set(map(type, values)) - {type(None)}
     if f.is_text:
         if not types <= {str}:
             return None, None
-        present = [v for v in values if v is not None]
+        present = [v for v in pd.unique(raw.to_numpy()).tolist() if v is not None]
         joined = _JOIN + _JOIN.join(present)
         if list(map(str.strip, present)) != present or _NBSP in joined:
             return None, joined
@@ -193,28 +197,34 @@ def _clean_column(f: Field, values: list[Any]) -> tuple[list[Any] | None, str | 
     return values, None
 
 
-def _coerce_cells(f: Field, values: list[Any], rows: list[int], sheet: str, issues: list[Issue]) -> list[Any]:
-    """Convert a column cell by cell, reporting each cell that needed it."""
-    convert = _COERCERS[f.kind]
-    out: list[Any] = []
-    for row, value in zip(rows, values, strict=False):
-        if value is None:
-            out.append(None)
-            continue
-        result, problem = convert(f, value)
-        out.append(result)
-        if problem:
-            issues.append(
-                Issue(
-                    sheet,
-                    row,
-                    f.header,
-                    problem.code,
-                    problem.message.format(header=f.header, value=_show(value)),
-                    problem.severity,
-                )
-            )
-    return out
+def _coerce_cells(f: Field, raw: pd.Series, values: list[Any], sheet: str, issues: list[Issue]) -> np.ndarray:
+    """Convert a column, reporting each cell that needed it.
+
+    A column repeats its values (a carrier, a quantity, an order's date on each of its lines): each
+    distinct value is converted, and its message written, once, and the cells that already hold their
+    kind's type are not looked at. Values are told apart by type first, as 1, 1.0 and True are equal
+    but convert differently; -0.0 and 0.0 (equal too) convert alike outside a number column, where a
+    float is never converted.
+    """
+    cells = raw.to_numpy(dtype=object, copy=True)
+    rows = raw.index
+    types = np.fromiter(map(type, values), dtype=object, count=len(values))
+    todo = types != _NONE_TYPE  # elementwise, over the cells' types
+    for typed in _TYPED.get(f.kind, ()):
+        todo &= types != typed
+    for kind in dict.fromkeys(types[todo].tolist()):
+        at = np.flatnonzero(todo & (types == kind))
+        codes, distinct = pd.factorize(cells[at], use_na_sentinel=False)
+        done = [_COERCERS[f.kind](f, value) for value in distinct]
+        converted = np.empty(len(done), dtype=object)
+        converted[:] = [value for value, _ in done]
+        cells[at] = converted[codes]
+        for i in np.flatnonzero(np.array([p is not None for _, p in done])[codes]).tolist():
+            p = done[codes[i]][1]
+            assert p is not None
+            message = p.message.format(header=f.header, value=_show(distinct[codes[i]]))
+            issues.append(Issue(sheet, int(rows[at[i]]), f.header, p.code, message, p.severity))
+    return cells
 
 
 def _text(f: Field, value: Any) -> tuple[Any, _Problem | None]:
@@ -349,6 +359,15 @@ _COERCERS: dict[Kind, Coercer] = {
     Kind.DATETIME: _date,
 }
 
+# The values each kind's coercer returns as they are, reporting nothing
+_TYPED: dict[Kind, tuple[type, ...]] = {
+    Kind.INTEGER: (int,),
+    Kind.DECIMAL: (float,),
+    Kind.BOOLEAN: (bool,),
+    Kind.DATE: (date,),
+    Kind.DATETIME: (datetime, pd.Timestamp),
+}
+
 
 # ---------------------------------------------------------------------------------------------
 # Text traps: what the eye does not see in a cell's text
@@ -418,7 +437,7 @@ _JOIN = "~"  # printable ASCII, so that a column of plain text stays ASCII once 
 def text_traps(
     data: SheetData,
     values: pd.DataFrame,
-    typed: dict[str, Sequence[Any]],
+    typed: dict[str, Cells],
     joined: dict[str, str] | None = None,
 ) -> list[Issue]:
     """Control characters, character-set mix-ups and literal leading apostrophes in the sheet's texts.

@@ -1,0 +1,107 @@
+"""The shortcuts that keep checking big sheets fast report exactly what a cell-by-cell check would.
+
+Columns repeat their values: each distinct value is converted once, group headers are worked out
+once per column, and the schema looks only at rows that may fail. These sheets go past 200 rows,
+repeating a few values, good and bad mixed, so that every shortcut is taken, and check that each
+row is reported on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loader.checks import check_sheet
+from loader.workbook.reader import read_workbook
+from tests.helpers import product_row, write_products
+
+ROWS = 240
+
+
+def checked_products(tmp_path, rows):
+    return check_sheet(read_workbook(write_products(tmp_path / "p.xlsx", rows)).sheets[0])
+
+
+def test_a_repeated_value_is_converted_and_reported_on_every_row(tmp_path):
+    costs = [12.5, "12.5", "cheap", 3]  # a number, a number as text, not a number, a whole number
+    dates = [datetime(2026, 3, 31), "2026-03-31", "next tuesday", 45000]
+    types = ["ITEM", "item", "BUNDLE"]
+    rows = [
+        product_row(f"S{n}", Unit_Cost=costs[n % 4], Create_Date=dates[n % 4], Product_Type=types[n % 3])
+        for n in range(ROWS)
+    ]
+    checked = checked_products(tmp_path, rows)
+    found = {(i.row, i.column, i.code, i.message) for i in checked.issues}
+    expected = set()
+    for n in range(ROWS):
+        row = n + 2
+        if n % 4 == 1:
+            expected.add(
+                (
+                    row,
+                    "Unit Cost",
+                    "number-stored-as-text",
+                    "Unit Cost '12.5' is a number stored as text; pbload read it as a number.",
+                )
+            )
+            expected.add(
+                (
+                    row,
+                    "Create Date",
+                    "date-as-text",
+                    "Create Date '2026-03-31' is a date typed as text; pbload read it as a date.",
+                )
+            )
+        if n % 4 == 2:
+            expected.add((row, "Unit Cost", "wrong-type", "Unit Cost must be a number, not 'cheap'."))
+            expected.add(
+                (
+                    row,
+                    "Create Date",
+                    "wrong-type",
+                    "Create Date 'next tuesday' is not a date. Type it as a date, such as 2026-03-31, "
+                    "in a cell formatted as a date.",
+                )
+            )
+        if n % 4 == 3:
+            expected.add(
+                (
+                    row,
+                    "Create Date",
+                    "wrong-type",
+                    "Create Date holds the number 45000, not a date. Format the cell as a date (an Excel "
+                    "serial number shows that the format was lost).",
+                )
+            )
+        if n % 3 == 2:
+            expected.add(
+                (
+                    row,
+                    "Product Type",
+                    "not-allowed",
+                    "Product Type 'BUNDLE' is not allowed; use one of ITEM, KIT.",
+                )
+            )
+    assert found == expected
+    values = checked.values
+    cost = {0: 12.5, 1: 12.5, 3: 3.0}
+    assert [values.at[n + 2, "details.unitCost"] for n in range(ROWS) if n % 4 != 2] == [
+        cost[n % 4] for n in range(ROWS) if n % 4 != 2
+    ]
+    assert values["details.unitCost"].isna().tolist() == [n % 4 == 2 for n in range(ROWS)]
+    assert values["createDate"].tolist() == [
+        datetime(2026, 3, 31) if n % 4 < 2 else None for n in range(ROWS)
+    ]
+    assert values["productType"].tolist() == [["ITEM", "ITEM", "BUNDLE"][n % 3] for n in range(ROWS)]
+
+
+def test_equal_values_of_different_types_are_told_apart(tmp_path):
+    # 1, 1.0 and TRUE are equal in Python, but a number in a text column loses its leading zeros, a
+    # TRUE there is just text
+    skus = [1, "1", True]
+    rows = [product_row(f"S{n}", Description=skus[n % 3]) for n in range(ROWS)]
+    checked = checked_products(tmp_path, rows)
+    assert [(i.row, i.code) for i in checked.issues] == []
+    assert checked.values["details.description"].tolist() == [["1", "1", "TRUE"][n % 3] for n in range(ROWS)]
+    coded = [product_row(skus[n % 3] if n % 3 == 0 else f"S{n}") for n in range(ROWS)]
+    issues = [(i.row, i.column, i.code) for i in checked_products(tmp_path, coded).issues]
+    assert issues == [(n + 2, "SKU", "number-in-text-column") for n in range(0, ROWS, 3)]
