@@ -489,7 +489,7 @@ def report_to_json(
             "sheets": [
                 {
                     "sheet": s.sheet,
-                    "rows": s.rows,
+                    "rows": list(s.rows),
                     "outcomes": [
                         [
                             row,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import functools
+import itertools
 import operator
 from array import array
 from collections.abc import (
@@ -13,11 +15,12 @@ from collections.abc import (
     Iterator,
     Mapping,
     MutableMapping,
+    Sequence,
     ValuesView,
 )
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class Severity(str, enum.Enum):
@@ -177,51 +180,81 @@ _STATUSES: tuple[Status, ...] = tuple(Status)
 _STATUS_CODE = {status: n for n, status in enumerate(_STATUSES, 1)}  # 0: no row at that position
 
 
+class OutcomeFields(NamedTuple):
+    """An outcome's fields named as `Outcome`'s, as `Outcomes.fields` gives them: a tuple is quicker to make
+    than a frozen dataclass, for a reader that reads each row once (the result writer)."""
+
+    status: Status
+    pb_id: str | None
+    error_code: str | None
+    message: str | None
+    transaction_id: str | None
+    changes: tuple[Change, ...]
+
+
+_fields_of: Callable[[tuple[Any, ...]], OutcomeFields] = functools.partial(tuple.__new__, OutcomeFields)
+
+
 class _Texts:
     """One text field of every row, by position: each text's UTF-8 bytes in one buffer, a row's text the
-    number of its entry (0: None). A text met again within `SHARED_TEXTS` distinct ones reuses its entry,
-    so transaction IDs (one a chunk), codes and messages are held about once; PB IDs cost their bytes.
-    A value that is not a plain str (a `Code`, which is a str too) is kept as the object it is, equal
-    ones once, under a negative entry."""
+    number of its entry (0: None). A text met again within `SHARED_TEXTS` distinct ones reuses its entry
+    and is read back as one str, so transaction IDs (one a chunk), codes and messages are held about
+    once; PB IDs cost their bytes. A value that is not a plain str (a `Code`, a str too) is kept as the
+    object it is, equal ones once, under a negative entry."""
 
-    __slots__ = ("refs", "data", "ends", "known", "read", "objects", "object_refs")
+    __slots__ = ("refs", "data", "ends", "known", "shared", "objects", "object_refs", "exact")
 
     def __init__(self) -> None:
         self.refs = array("i")  # by position, only as far as the last one given a value
         self.data = bytearray()
         self.ends = array("q", [0])  # entry k is data[ends[k - 1]:ends[k]]
         self.known: dict[str, int] = {}  # texts stored lately -> their entry
-        self.read: dict[int, str] = {}  # entries read lately -> their text (one str for equal texts)
+        self.shared: dict[int, str] = {}  # entries given again lately -> their text
         self.objects: list[Any] = []  # entry -k is objects[k - 1]
-        self.object_refs: dict[tuple[type, Any], int] = {}  # (type, value) so that Code.X is not "x"
+        self.object_refs: dict[
+            tuple[type, Any], int
+        ] = {}  # by (type, value): Code.REQUIRED is not "required"
+        self.exact = True  # no row's value was replaced or taken away: every entry is some row's
 
-    def set(self, position: int, ref: int) -> None:
+    def put(self, position: int, value: Any) -> None:
+        """Give the row at `position` `value`."""
         refs = self.refs
+        if value is None:
+            if position < len(refs):
+                if refs[position]:
+                    self.exact = False
+                refs[position] = 0
+            return
+        if type(value) is str:
+            ref = self.known.get(value)
+            if ref is None:
+                ref = self._store(value)
+            elif ref not in self.shared:
+                if len(self.shared) >= SHARED_TEXTS:
+                    self.shared.clear()
+                self.shared[ref] = value
+        else:
+            ref = self._object_ref(value)
         if position < len(refs):
+            if refs[position] not in (0, ref):
+                self.exact = False
             refs[position] = ref
-        elif ref:
+        else:
             refs.frombytes(bytes(4 * (position - len(refs))))
             refs.append(ref)
 
-    def ref(self, value: Any) -> int:
-        """The entry for `value`, stored if it is new."""
-        if value is None:
-            return 0
-        if type(value) is not str:
-            return self._object_ref(value)
-        ref = self.known.get(value)
-        if ref is None:
-            if len(self.known) >= SHARED_TEXTS:
-                self.known.clear()
-            self.data += value.encode("utf-8", "surrogatepass")
-            self.ends.append(len(self.data))
-            ref = self.known[value] = len(self.ends) - 1
+    def _store(self, text: str) -> int:
+        if len(self.known) >= SHARED_TEXTS:
+            self.known.clear()
+        self.data += text.encode("utf-8", "surrogatepass")
+        self.ends.append(len(self.data))
+        ref = self.known[text] = len(self.ends) - 1
         return ref
 
     def _object_ref(self, value: Any) -> int:
         try:
-            key = (type(value), value)
-            ref = self.object_refs.get(key)
+            key: tuple[type, Any] | None = (type(value), value)
+            ref = self.object_refs.get(key)  # type: ignore[arg-type]
         except TypeError:  # unhashable: kept once per row
             key, ref = None, None
         if ref is None:
@@ -233,17 +266,29 @@ class _Texts:
 
     def get(self, position: int) -> Any:
         refs = self.refs
-        ref = refs[position] if position < len(refs) else 0
-        if ref <= 0:
-            return self.objects[-ref - 1] if ref else None
-        text = self.read.get(ref)
-        if text is None:
-            if len(self.read) >= SHARED_TEXTS:
-                self.read.clear()
-            text = self.read[ref] = self.data[self.ends[ref - 1] : self.ends[ref]].decode(
-                "utf-8", "surrogatepass"
-            )
-        return text
+        if position < len(refs):
+            ref = refs[position]
+            if ref > 0:
+                return self.shared.get(ref) or self._decode(ref)
+            if ref:
+                return self.objects[-ref - 1]
+        return None
+
+    def _decode(self, ref: int) -> str:
+        ends = self.ends
+        return self.data[ends[ref - 1] : ends[ref]].decode("utf-8", "surrogatepass")
+
+    def longest(self) -> int | None:
+        """The length of the longest `str()` of the values rows have (falsy ones left out), or None when
+        only reading every row can tell (a row's value was replaced or taken away)."""
+        if not self.exact:
+            return None
+        ends = self.ends
+        if self.data.isascii():  # a character a byte: the longest entry is the longest text
+            texts = max(map(operator.sub, itertools.islice(ends, 1, None), ends), default=0)
+        else:
+            texts = max((len(self._decode(k)) for k in range(1, len(ends))), default=0)
+        return max(texts, max((len(str(o)) for o in self.objects if o), default=0))
 
     def nbytes(self) -> int:
         return len(self.data) + self.refs.itemsize * len(self.refs) + self.ends.itemsize * len(self.ends)
@@ -251,7 +296,7 @@ class _Texts:
 
 class Outcomes(MutableMapping[int, Outcome]):
     """The outcomes of one sheet's rows, by Excel row number: a mapping as a dict of them would be, held
-    in arrays instead (a million rows take tens of MB, not hundreds).
+    in arrays instead (a million rows take about 45 MB, not 450).
 
     Rows keep the order they were first given an outcome, as a dict's keys do. Each row's status is one
     byte; its texts are entries in per-field buffers (`_Texts`) and its changes, when it has any, a
@@ -293,6 +338,11 @@ class Outcomes(MutableMapping[int, Outcome]):
         at = self._at
         return at[row] - 1 if 0 < row < len(at) else -1
 
+    def _positions(self) -> Iterable[int]:
+        """The positions that hold a row, in order."""
+        status = self._status
+        return range(len(status)) if 0 not in status else (p for p, code in enumerate(status) if code)
+
     def __getitem__(self, row: int) -> Outcome:
         position = self._position(row)
         if position < 0:
@@ -302,6 +352,22 @@ class Outcomes(MutableMapping[int, Outcome]):
     def get(self, row: int, default: Any = None) -> Any:  # a dict's get, without a KeyError
         position = self._position(row)
         return self._outcome(position) if position >= 0 else default
+
+    def fields(self, row: int) -> OutcomeFields | None:
+        """`row`'s outcome as a named tuple (quicker to make than an Outcome), None if it has none."""
+        position = self._position(row)
+        if position < 0:
+            return None
+        return _fields_of(
+            (
+                _STATUSES[self._status[position] - 1],
+                self._pb_id.get(position),
+                self._error_code.get(position),
+                self._message.get(position),
+                self._transaction_id.get(position),
+                self._changes.get(position, ()),
+            )
+        )
 
     def __contains__(self, row: object) -> bool:
         return self._position(row) >= 0
@@ -335,13 +401,10 @@ class Outcomes(MutableMapping[int, Outcome]):
             self._status.append(code)
         else:
             self._status[position] = code
-        for texts, value in (
-            (self._pb_id, outcome.pb_id),
-            (self._error_code, outcome.error_code),
-            (self._message, outcome.message),
-            (self._transaction_id, outcome.transaction_id),
-        ):
-            texts.set(position, texts.ref(value))
+        self._pb_id.put(position, outcome.pb_id)
+        self._error_code.put(position, outcome.error_code)
+        self._message.put(position, outcome.message)
+        self._transaction_id.put(position, outcome.transaction_id)
         if outcome.changes:
             self._changes[position] = outcome.changes
         elif self._changes:
@@ -354,11 +417,11 @@ class Outcomes(MutableMapping[int, Outcome]):
         self._at[self._rows[position]] = 0
         self._rows[position] = self._status[position] = 0
         for texts in (self._pb_id, self._error_code, self._message, self._transaction_id):
-            texts.set(position, 0)
+            texts.put(position, None)
         self._changes.pop(position, None)
 
     def __iter__(self) -> Iterator[int]:
-        return (row for row in self._rows if row)
+        return (row for row in self._rows if row) if 0 in self._status else iter(self._rows)
 
     def __len__(self) -> int:
         return len(self._status) - self._status.count(0)
@@ -372,14 +435,6 @@ class Outcomes(MutableMapping[int, Outcome]):
     def clear(self) -> None:
         self._empty()
 
-    def _walk(self, statuses: Collection[Status] | None) -> Iterator[tuple[int, int]]:
-        """(row, position) of each row, in the order rows were given outcomes (only `statuses`' if given)."""
-        status = self._status
-        wanted = {_STATUS_CODE[s] for s in statuses} if statuses is not None else None
-        for position, row in enumerate(self._rows):
-            if row and (wanted is None or status[position] in wanted):
-                yield row, position
-
     def by_row(self, statuses: Collection[Status] | None = None) -> Iterator[tuple[int, Outcome]]:
         """(row, outcome) in ascending row order, only of rows in `statuses` when given; none made ahead."""
         status, make = self._status, self._outcome
@@ -391,12 +446,20 @@ class Outcomes(MutableMapping[int, Outcome]):
     def column(self, name: str) -> Iterator[Any]:
         """One field (an Outcome's attribute name) of every row, in the mapping's order, making no Outcome."""
         if name == "status":
-            return (_STATUSES[self._status[p] - 1] for _, p in self._walk(None))
+            return (_STATUSES[code - 1] for code in self._status if code)
         if name == "changes":
-            changes = self._changes
-            return (changes.get(p, ()) for _, p in self._walk(None))
+            return map(self._changes.get, self._positions(), itertools.repeat(()))
         texts: _Texts = getattr(self, f"_{name}")
-        return (texts.get(p) for _, p in self._walk(None))
+        return map(texts.get, self._positions())
+
+    def longest(self, name: str) -> int:
+        """The length of the longest `str()` of a text field (pb_id, error_code, message, transaction_id)
+        over the rows, leaving out empty values (0 when no row has one)."""
+        texts: _Texts = getattr(self, f"_{name}")
+        found = texts.longest()
+        if found is None:
+            found = max((len(str(t)) for t in self.column(name) if t), default=0)
+        return found
 
     def counts(self) -> dict[Status, int]:
         """How many rows have each status, in the order of `Status`."""
@@ -422,7 +485,7 @@ class _Items(ItemsView[int, Outcome]):
 
     def __iter__(self) -> Iterator[tuple[int, Outcome]]:
         outcomes = self._mapping
-        return ((row, outcomes._outcome(p)) for row, p in outcomes._walk(None))
+        return zip(iter(outcomes), map(outcomes._outcome, outcomes._positions()), strict=True)
 
 
 class _Values(ValuesView[Outcome]):
@@ -430,22 +493,25 @@ class _Values(ValuesView[Outcome]):
 
     def __iter__(self) -> Iterator[Outcome]:
         outcomes = self._mapping
-        return (outcomes._outcome(p) for _, p in outcomes._walk(None))
+        return map(outcomes._outcome, outcomes._positions())
 
 
 @dataclass
 class SheetReport:
     """The rows of one sheet and the outcome of each (keyed by Excel row number).
 
-    `outcomes` is always an `Outcomes`: a dict given (or assigned later) is copied into one."""
+    Both are kept compactly whatever they are given as: `rows` as an array of ints (4 bytes a row, not a
+    list's 36), `outcomes` as an `Outcomes` (a dict given, or assigned later, is copied into one)."""
 
     sheet: str
-    rows: list[int]
+    rows: Sequence[int]
     outcomes: Outcomes = field(default_factory=Outcomes)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "outcomes" and not isinstance(value, Outcomes):
             value = Outcomes(value)
+        elif name == "rows" and not isinstance(value, array):
+            value = array("i", value)
         object.__setattr__(self, name, value)
 
     def counts(self) -> dict[Status, int]:

@@ -97,6 +97,25 @@ def test_every_combination_of_fields_comes_back_equal_and_of_its_type():
         assert list(outcomes.column(name)) == [getattr(o, name) for o in given.values()]
 
 
+def test_a_fields_longest_text_and_each_rows_fields_are_read_without_making_outcomes():
+    outcomes = Outcomes({2: Outcome(Status.FAILED, None, Code.REQUIRED, "é" * 7), 3: CREATED, 4: FAILED})
+    assert outcomes.longest("error_code") == max(len(str(Code.REQUIRED)), len("PB-4001"))
+    assert (outcomes.longest("message"), outcomes.longest("pb_id"), outcomes.longest("transaction_id")) == (
+        len(FAILED.message or ""),
+        4,
+        5,
+    )
+    outcomes[3] = Outcome(Status.CREATED, "P")  # replaced: its longer texts no longer count
+    del outcomes[4]
+    assert (outcomes.longest("pb_id"), outcomes.longest("transaction_id"), outcomes.longest("message")) == (
+        1,
+        0,
+        7,
+    )
+    assert outcomes.fields(2) == (Status.FAILED, None, Code.REQUIRED, "é" * 7, None, ())
+    assert outcomes.fields(3).pb_id == "P" and outcomes.fields(4) is None and outcomes.fields(5) is None
+
+
 def test_counts_are_by_status_in_the_order_of_status():
     outcomes = Outcomes({2: FAILED, 3: CREATED, 4: FAILED})
     assert list(outcomes.counts().items()) == [(Status.CREATED, 1), (Status.FAILED, 2)]
@@ -118,6 +137,7 @@ def test_a_sheet_report_given_a_dict_keeps_a_store_of_it():
     report.outcomes = {3: FAILED}
     assert isinstance(report.outcomes, Outcomes) and dict(report.outcomes.items()) == {3: FAILED}
     assert SheetReport("Products", [2]).outcomes == {}
+    assert list(report.rows) == [2, 3] and report.rows[-1] == 3  # kept as an array of ints
     assert report == SheetReport("Products", [2, 3], {3: FAILED})
     assert report.counts() == {Status.FAILED: 1}
 

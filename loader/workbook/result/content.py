@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from loader import __version__
 from loader.codes import hint_for
-from loader.models import Change, Issue, Outcome, RunReport, SheetReport, Status
+from loader.models import Change, Issue, Outcome, OutcomeFields, RunReport, SheetReport, Status
 from loader.redact import redact
 from loader.workbook import RESULT_COLUMNS
 from loader.workbook.reader import HEADER_ROW
@@ -99,7 +99,7 @@ def outside_text(value: Any) -> str | None:
     return _safe_text(str(value))
 
 
-def result_values(outcome: Outcome) -> tuple[str | None, ...]:
+def result_values(outcome: Outcome | OutcomeFields) -> tuple[str | None, ...]:
     """The values pbload writes on a row: Status, PB ID, Error Code, Message, Transaction ID, Changes."""
     return (
         outcome.status.value,
@@ -509,10 +509,10 @@ def result_widths(sheet: SheetReport, columns: tuple[str, ...]) -> tuple[float, 
         statuses.add(Status.NOT_SENT.value)
     longest = (
         _longest(statuses),
-        _longest(outcomes.column("pb_id")),
-        _longest(outcomes.column("error_code")),
-        _longest(outcomes.column("message")),
-        _longest(outcomes.column("transaction_id")),
+        outcomes.longest("pb_id"),
+        outcomes.longest("error_code"),
+        outcomes.longest("message"),
+        outcomes.longest("transaction_id"),
         _longest(changes_text(changes) for changes in outcomes.column("changes") if changes),
     )
     return tuple(fitted(name, n, cap) for name, n, cap in zip(columns, longest, RESULT_WIDTHS, strict=False))

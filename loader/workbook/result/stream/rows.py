@@ -25,14 +25,14 @@ import html
 import re
 import zipfile
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from loader.errors import ResultError
-from loader.models import Outcome, Status
+from loader.models import Outcome, Outcomes, Status
 from loader.workbook.reader import HEADER_ROW
 from loader.workbook.result.content import result_values
 from loader.workbook.result.stream.ooxml import MAIN_NS, STRICT_NS, t_element
@@ -138,10 +138,10 @@ class RowValues:
     Values are made as the rows are met, so a million rows never sit in memory as a second copy.
     """
 
-    def __init__(self, rows: list[int], outcomes: Mapping[int, Outcome]) -> None:
+    def __init__(self, rows: Sequence[int], outcomes: Mapping[int, Outcome]) -> None:
         ordered = all(a < b for a, b in zip(rows, rows[1:], strict=False))
         self.rows = rows if ordered else sorted(set(rows))
-        self.outcomes = outcomes
+        self.outcomes = outcomes if isinstance(outcomes, Outcomes) else Outcomes(outcomes)
         self.next = 0
 
     def take(self, row: int) -> tuple[str | None, ...] | None:
@@ -151,7 +151,7 @@ class RowValues:
             if self.rows[n] < row:
                 raise Unsupported(f"row {self.rows[n]} has a status but is not in the sheet's XML")
             self.next = n + 1
-            outcome = self.outcomes.get(row)
+            outcome = self.outcomes.fields(row)  # a tuple, not an Outcome: made a million times
             return result_values(outcome) if outcome is not None else _NOT_SENT
         return None
 
