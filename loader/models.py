@@ -20,6 +20,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 
@@ -104,6 +105,9 @@ class Change:
     what: str = "changed"  # "changed", or "added" / "removed" for a whole line
 
 
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class Item:
     """One API item built from one or more rows of a sheet.
@@ -121,7 +125,8 @@ class Item:
     action: Action
     payload: dict[str, Any] = None  # type: ignore[assignment]  # made from `source` when not given
     references: tuple[Reference, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)  # values of columns that steer pbload (Cancel Reason)
+    # values of columns that steer pbload (Cancel Reason); items without any share one empty mapping
+    extra: Mapping[str, Any] = field(default_factory=lambda: NO_EXTRA)
     values: tuple[dict[str, Any], ...] = field(default=None, compare=False, repr=False)  # type: ignore[arg-type]
     cleared: frozenset[tuple[int, str]] = frozenset()
     source: ItemSource | None = field(default=None, compare=False, repr=False)

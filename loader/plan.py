@@ -17,7 +17,7 @@ import pandas as pd
 
 from loader.checks import CheckedSheet
 from loader.codes import Code
-from loader.models import GOOD_STATUSES, Action, Issue, Item, Outcome, Reference, Status
+from loader.models import GOOD_STATUSES, NO_EXTRA, Action, Issue, Item, Outcome, Reference, Status
 from loader.resources import BY_NAME, Resource
 from loader.resources.products import PRODUCTS as PRODUCT_RESOURCE
 
@@ -139,7 +139,9 @@ def _item(
         if (n == 0 or is_line) and (value := values.column(name)[at]) is not None
         for target in targets
     )
-    extra = {name: value for name in values.steering if (value := values.column(name)[first]) is not None}
+    extra = {
+        name: value for name in values.steering if (value := values.column(name)[first]) is not None
+    } or NO_EXTRA
     action = Action(values.column("action")[first] or Action.UPSERT.value)
     cleared = (
         frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
