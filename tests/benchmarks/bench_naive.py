@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,6 @@ def naive(path: Path, url: str, output: Path) -> dict[str, Any]:
     written = time.perf_counter()
     errors = [s for column in statuses.values() for s in column if s != "CREATED"]
     return {
-        "products": len(products),
-        "orders": int(orders[key].nunique()),
         "rows": {sheet: len(column) for sheet, column in statuses.items()},
         "answers": answers,
         "first_error": errors[0][:300] if errors else None,
@@ -126,8 +125,6 @@ def records(frame: Any, resource: Any) -> list[dict[str, Any]]:
 
 
 def uuid_id() -> str:
-    import uuid
-
     return uuid.uuid4().hex[:24]  # PB allows 25 characters of [A-Za-z0-9_-]
 
 
@@ -256,7 +253,8 @@ def describe(side: str, r: dict[str, Any]) -> str:
     error = f"; first error: {r['first_error']}" if r["first_error"] else ""
     return (
         f"{sum(r['answers'].values()):,} POSTs answered {answers} "
-        f"(read {r['read']:.1f} s, send {r['send']:.1f} s, write-back {r['write']:.1f} s); {held}{error}"
+        f"(read {r['read']:.1f} s, send {r['send']:.1f} s, write-back {r['write']:.1f} s of Status on "
+        f"{sum(r['rows'].values()):,} rows); {held}{error}"
     )
 
 
