@@ -196,21 +196,18 @@ def _stages(path: str, trace: bool) -> dict:
 
 
 def _structures(report: Any) -> dict[str, float]:
-    """What the report itself holds at the end, measured by building it again (tracemalloc, MB)."""
-    tracemalloc.start()
+    """What the report itself holds at the end: its outcome arrays (by their own count) and rows lists."""
     sheets = report.sheets
+    tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    copies = [dict(s.outcomes) for s in sheets]  # the dict alone: its Outcome objects are shared
-    dicts = tracemalloc.get_traced_memory()[0] - base
     rows = [list(s.rows) for s in sheets]
-    lists = tracemalloc.get_traced_memory()[0] - base - dicts
+    lists = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
-    outcomes = {id(o): o for s in sheets for o in s.outcomes.values()}
-    del copies, rows
+    del rows
     return {
-        "outcome dicts (MB, without keys' ints)": dicts / MB,
+        "outcome arrays (MB)": sum(s.outcomes.nbytes() for s in sheets) / MB,
         "rows lists (MB, pointers only)": lists / MB,
-        "distinct Outcome objects": float(len(outcomes)),
+        "rows with an outcome": float(sum(len(s.outcomes) for s in sheets)),
         "issues": float(len(report.issues)),
     }
 
@@ -322,12 +319,11 @@ def _parts(path: str) -> dict:
     sizes["  Item objects and their __dict__"] = sum(size(i) + size(i.__dict__) for i in items) / MB
     sizes["  Item.rows tuples"] = sum(size(i.rows) for i in items) / MB
     sizes["  Item.references: Reference objects (slotted), tuples"] = (
-        sum(size(r) for i in items for r in i.references)
-        + sum(size(i.references) for i in items)
+        sum(size(r) for i in items for r in i.references) + sum(size(i.references) for i in items)
     ) / MB
-    sizes["  Item.extra dicts"] = sum(size(i.extra) for i in items) / MB
+    sizes["  Item.extra mappings"] = sum(size(e) for e in {id(i.extra): i.extra for i in items}.values()) / MB
     sizes["  Item.cleared frozensets"] = (
-        sum(size(i.cleared) for i in items if i.cleared is not frozenset()) / MB
+        sum(size(c) for c in {id(i.cleared): i.cleared for i in items}.values()) / MB
     )
     sources = [i.source for i in items if i.source is not None]
     sizes["  Item.source objects"] = sum(size(o) + size(getattr(o, "__dict__", {})) for o in sources) / MB
