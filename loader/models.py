@@ -336,12 +336,19 @@ class Outcomes(MutableMapping[int, Outcome]):
 
     def _position(self, row: Any) -> int:
         """Where `row`'s outcome is kept, -1 if it has none (or is no row number)."""
-        try:
-            row = operator.index(row)
-        except TypeError:
-            return -1
+        if type(row) is not int:
+            try:
+                row = operator.index(row)
+            except TypeError:
+                return -1
         at = self._at
         return at[row] - 1 if 0 < row < len(at) else -1
+
+    def among(self, rows: Iterable[int]) -> int:
+        """How many of `rows` have an outcome."""
+        at = self._at
+        end = len(at)
+        return sum(1 for row in map(operator.index, rows) if 0 < row < end and at[row])
 
     def _positions(self) -> Iterable[int]:
         """The positions that hold a row, in order."""
@@ -360,7 +367,8 @@ class Outcomes(MutableMapping[int, Outcome]):
 
     def fields(self, row: int) -> OutcomeFields | None:
         """`row`'s outcome as a named tuple (quicker to make than an Outcome), None if it has none."""
-        position = self._position(row)
+        at = self._at
+        position = at[row] - 1 if type(row) is int and 0 < row < len(at) else self._position(row)
         if position < 0:
             return None
         return _fields_of(

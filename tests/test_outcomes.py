@@ -34,6 +34,7 @@ def test_it_reads_and_writes_as_a_dict_by_row_would():
     assert list(outcomes.items()) == [(5, FAILED), (2, FAILED), (9, UPDATED)]
     assert list(outcomes.values()) == [FAILED, FAILED, UPDATED]
     assert sorted(outcomes) == [2, 5, 9] and outcomes == {2: FAILED, 5: FAILED, 9: UPDATED}
+    assert outcomes.among([2, 3, 5, 5, 0, MAX_ROW + 7]) == 3  # row 5 twice
     del outcomes[2]
     outcomes[2] = CREATED  # deleted, then given again: now the last
     assert list(outcomes) == [5, 9, 2] and len(outcomes) == 3

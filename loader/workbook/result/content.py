@@ -333,7 +333,7 @@ def chunked(items: list[str], size: int) -> Iterator[list[str]]:
 def row_counts(sheet: SheetReport) -> dict[Status, int]:
     """Rows per status as the sheet shows them: a row without an outcome says NOT SENT."""
     counts = sheet.counts()
-    unsettled = len(sheet.rows) - sum(1 for row in sheet.rows if row in sheet.outcomes)
+    unsettled = len(sheet.rows) - sheet.outcomes.among(sheet.rows)
     if unsettled:
         counts[Status.NOT_SENT] = counts.get(Status.NOT_SENT, 0) + unsettled
     return counts
