@@ -7,7 +7,7 @@ import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,14 +134,14 @@ def _validate_sheets(
     with _payload_log(payloads) as log:
         # the bodies are built only to be written out: validate's look-ups decide by keys and values
         for step in plan_workbook(report, checked, settings, deps, shown, timings, bodies=log is not None):
+            # what the look-ups refuse, by key; every other item is VALID
             found = _looked_up(client, settings, step, stop) if client is not None else {}
-            outcomes = {item.key: found.get(item.key, VALID) for item in step.items}
-            settle(step.sheet, _by_row(step.items, outcomes))
+            settle(step.sheet, _by_row(step.items, found, VALID))
             if log is not None:
                 for item in step.items:
-                    if outcomes[item.key] is VALID:
+                    if item.key not in found:
                         log.record(item, {"clientId": settings.client_id, **item.payload})
-            failed = sum(len(i.rows) for i in step.items if outcomes[i.key] is not VALID)
+            failed = sum(len(i.rows) for i in step.items if i.key in found)
             shown(_looking_up(step.sheet), step.total, step.total, failed)
 
 
@@ -463,19 +463,21 @@ def plan_workbook(
         deps.record(resource, rows, sheet.outcomes)  # type: ignore[arg-type]  # read as a Mapping
 
 
-def settle(sheet: SheetReport, outcomes: dict[int, Outcome]) -> None:
+def settle(sheet: SheetReport, outcomes: Mapping[int, Outcome] | Iterable[tuple[int, Outcome]]) -> None:
     """Give rows of a sheet their outcome: the one place a run's stages write on the report's rows."""
     sheet.outcomes.update(outcomes)
 
 
-def _by_row(items: list[Item], outcomes: dict[str, Outcome]) -> dict[int, Outcome]:
-    """Each item's outcome, by key, to each of its rows; items with none are left out."""
-    by_row: dict[int, Outcome] = {}
+def _by_row(
+    items: list[Item], outcomes: Mapping[str, Outcome], default: Outcome | None = None
+) -> Iterator[tuple[int, Outcome]]:
+    """Each item's outcome, by key (else `default`), for each of its rows; items with neither are left out.
+    Made as they are settled: a million rows' outcomes are never held a second time."""
     for item in items:
-        outcome = outcomes.get(item.key)
+        outcome = outcomes.get(item.key, default)
         if outcome is not None:
-            by_row.update(dict.fromkeys(item.rows, outcome))
-    return by_row
+            for row in item.rows:
+                yield row, outcome
 
 
 def _dependencies(
@@ -572,7 +574,7 @@ def _send_sheet(
     progress: Progress,
     stop: threading.Event,
     payloads: PayloadLog | None = None,
-) -> tuple[dict[int, Outcome], ApiError | JournalError | None]:
+) -> tuple[Iterator[tuple[int, Outcome]], ApiError | JournalError | None]:
     """Send one sheet's items: the outcome of each row that got one, and what stopped the sheet, if anything.
 
     The outcomes are taken from the recorder, which keeps them as they arrive, so the API going away
