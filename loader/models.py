@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import functools
 import itertools
 import operator
 from array import array
@@ -21,7 +20,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 
 class Severity(str, enum.Enum):
@@ -185,27 +184,17 @@ _STATUSES: tuple[Status, ...] = tuple(Status)
 _STATUS_CODE = {status: n for n, status in enumerate(_STATUSES, 1)}  # 0: no row at that position
 
 
-class OutcomeFields(NamedTuple):
-    """An outcome's fields named as `Outcome`'s, as `Outcomes.fields` gives them: a tuple is quicker to make
-    than a frozen dataclass, for a reader that reads each row once (the result writer)."""
-
-    status: Status
-    pb_id: str | None
-    error_code: str | None
-    message: str | None
-    transaction_id: str | None
-    changes: tuple[Change, ...]
-
-
-_fields_of: Callable[[tuple[Any, ...]], OutcomeFields] = functools.partial(tuple.__new__, OutcomeFields)
+# An outcome's fields as a plain tuple in Outcome's order (`Outcomes.fields`): quicker to make than an
+# Outcome, for a reader that reads each row once (the result writer).
+OutcomeFields = tuple[Status, str | None, str | None, str | None, str | None, tuple[Change, ...]]
 
 
 class _Texts:
     """One text field of every row, by position: each text's UTF-8 bytes in one buffer, a row's text the
     number of its entry (0: None). A text met again within `SHARED_TEXTS` distinct ones reuses its entry
     and is read back as one str, so transaction IDs (one a chunk), codes and messages are held about
-    once; PB IDs cost their bytes. A value that is not a plain str (a `Code`, a str too) is kept as the
-    object it is, equal ones once, under a negative entry."""
+    once; PB IDs cost their bytes. A value that is not a plain str (a `Code`, a str too) or that UTF-8
+    cannot hold (a lone surrogate) is kept as the object it is, equal ones once, under a negative entry."""
 
     __slots__ = ("refs", "data", "ends", "known", "shared", "objects", "object_refs", "exact")
 
@@ -249,9 +238,13 @@ class _Texts:
             refs.append(ref)
 
     def _store(self, text: str) -> int:
+        try:
+            encoded = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate (a cell can hold one): kept as the str it is
+            return self._object_ref(text)
         if len(self.known) >= SHARED_TEXTS:
             self.known.clear()
-        self.data += text.encode("utf-8", "surrogatepass")
+        self.data += encoded
         self.ends.append(len(self.data))
         ref = self.known[text] = len(self.ends) - 1
         return ref
@@ -274,14 +267,19 @@ class _Texts:
         if position < len(refs):
             ref = refs[position]
             if ref > 0:
-                return self.shared.get(ref) or self._decode(ref)
+                if self.shared:
+                    text = self.shared.get(ref)
+                    if text is not None:
+                        return text
+                ends = self.ends
+                return self.data[ends[ref - 1] : ends[ref]].decode()
             if ref:
                 return self.objects[-ref - 1]
         return None
 
     def _decode(self, ref: int) -> str:
         ends = self.ends
-        return self.data[ends[ref - 1] : ends[ref]].decode("utf-8", "surrogatepass")
+        return self.data[ends[ref - 1] : ends[ref]].decode()
 
     def longest(self) -> int | None:
         """The length of the longest `str()` of the values rows have (falsy ones left out), or None when
@@ -366,20 +364,18 @@ class Outcomes(MutableMapping[int, Outcome]):
         return self._outcome(position) if position >= 0 else default
 
     def fields(self, row: int) -> OutcomeFields | None:
-        """`row`'s outcome as a named tuple (quicker to make than an Outcome), None if it has none."""
+        """`row`'s outcome as a tuple of its fields in Outcome's order, None if it has none."""
         at = self._at
         position = at[row] - 1 if type(row) is int and 0 < row < len(at) else self._position(row)
         if position < 0:
             return None
-        return _fields_of(
-            (
-                _STATUSES[self._status[position] - 1],
-                self._pb_id.get(position),
-                self._error_code.get(position),
-                self._message.get(position),
-                self._transaction_id.get(position),
-                self._changes.get(position, ()),
-            )
+        return (
+            _STATUSES[self._status[position] - 1],
+            self._pb_id.get(position),
+            self._error_code.get(position),
+            self._message.get(position),
+            self._transaction_id.get(position),
+            self._changes.get(position, ()),
         )
 
     def __contains__(self, row: object) -> bool:

@@ -114,7 +114,11 @@ def test_a_fields_longest_text_and_each_rows_fields_are_read_without_making_outc
         7,
     )
     assert outcomes.fields(2) == (Status.FAILED, None, Code.REQUIRED, "é" * 7, None, ())
-    assert outcomes.fields(3).pb_id == "P" and outcomes.fields(4) is None and outcomes.fields(5) is None
+    assert (
+        outcomes.fields(3) == (Status.CREATED, "P", None, None, None, ())
+        and outcomes.fields(4) is None
+        and outcomes.fields(5) is None
+    )
 
 
 def test_counts_are_by_status_in_the_order_of_status():

@@ -99,15 +99,30 @@ def outside_text(value: Any) -> str | None:
     return _safe_text(str(value))
 
 
-def result_values(outcome: Outcome | OutcomeFields) -> tuple[str | None, ...]:
+def result_values(outcome: Outcome) -> tuple[str | None, ...]:
     """The values pbload writes on a row: Status, PB ID, Error Code, Message, Transaction ID, Changes."""
+    return field_values(
+        (
+            outcome.status,
+            outcome.pb_id,
+            outcome.error_code,
+            outcome.message,
+            outcome.transaction_id,
+            outcome.changes,
+        )
+    )
+
+
+def field_values(fields: OutcomeFields) -> tuple[str | None, ...]:
+    """`result_values` of an outcome's fields as a tuple in Outcome's order (`Outcomes.fields`)."""
+    status, pb_id, error_code, message, transaction_id, changes = fields
     return (
-        outcome.status.value,
-        outside_text(outcome.pb_id),
-        outside_text(outcome.error_code),
-        outside_text(outcome.message),
-        outside_text(outcome.transaction_id),
-        outside_text(changes_text(outcome.changes)),
+        status.value,
+        outside_text(pb_id),
+        outside_text(error_code),
+        outside_text(message),
+        outside_text(transaction_id),
+        outside_text(changes_text(changes)),
     )
 
 

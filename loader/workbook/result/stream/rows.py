@@ -34,7 +34,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from loader.errors import ResultError
 from loader.models import Outcome, Outcomes, Status
 from loader.workbook.reader import HEADER_ROW
-from loader.workbook.result.content import result_values
+from loader.workbook.result.content import field_values
 from loader.workbook.result.stream.ooxml import MAIN_NS, STRICT_NS, t_element
 from loader.workbook.result.stream.refusals import StrictWorkbook, Unsupported
 
@@ -152,7 +152,7 @@ class RowValues:
                 raise Unsupported(f"row {self.rows[n]} has a status but is not in the sheet's XML")
             self.next = n + 1
             outcome = self.outcomes.fields(row)  # a tuple, not an Outcome: made a million times
-            return result_values(outcome) if outcome is not None else _NOT_SENT
+            return field_values(outcome) if outcome is not None else _NOT_SENT
         return None
 
     def finish(self) -> None:
