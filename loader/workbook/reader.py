@@ -39,6 +39,7 @@ from loader.workbook.sheet_scan import SheetFacts, SheetTooLarge, scan_sheet
 HEADER_ROW = 1
 HEADER_SEARCH_ROWS = 20  # how far below row 1 a misplaced header row is looked for
 BAND_ROWS = 10_000  # rows made into Python lists at a time
+SHARED_TEXTS = 100_000  # a column's distinct texts kept to share equal ones across bands
 SUFFIXES = {XLSX: (".xlsx", ".xlsm"), ODS: (".ods",), XLS: (".xls",)}
 _IGNORED_HEADERS = frozenset(normalize_header(h) for h in RESULT_COLUMNS)
 _SIMILAR = 0.75  # how close an unknown header must be to a known one to be taken as a typo
@@ -502,11 +503,12 @@ def _frame(
     `marked` cells ((row, column) pairs) read as empty but are not: a row holding one is kept.
     """
     kept_rows = {row for row, col in marked if col in positions.values()}
-    width = max(positions.values(), default=-1) + 1
     numbers: list[int] = []
     values: dict[str, list[Any]] = {name: [] for name in positions}
     # calamine makes a new str for every cell: equal texts of a column (a carrier, a city, a SKU) share
-    # one object, which at a million rows is most of the sheet's memory
+    # one object, which at a million rows is most of the sheet's memory. A column of many different texts
+    # (order numbers) forgets them after SHARED_TEXTS: an order's lines, next to each other, still share
+    # theirs, and the sheet's every text is not held a second time in the dict.
     shared: dict[str, dict[str, str]] = {name: {} for name in positions}
     first = HEADER_ROW + 1
     rest = rows.rest()
@@ -515,20 +517,27 @@ def _frame(
         kept = [
             (n, row) for n, row in enumerate(band, start=first) if row.count("") != len(row) or n in kept_rows
         ]
-        first += len(band)
         numbers += (n for n, _ in kept)
-        padded = [row if len(row) >= width else row + [""] * (width - len(row)) for _, row in kept]
+        first += len(band)
+        # the band's columns, each a tuple (short rows filled with empty cells)
+        by_column = list(itertools.zip_longest(*(row for _, row in kept), fillvalue=""))
+        blank = ("",) * len(kept)
         for name, col in positions.items():
             seen = shared[name]
-            values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in [r[col] for r in padded]]
+            cells = by_column[col] if col < len(by_column) else blank
+            values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in cells]
+            if len(seen) > SHARED_TEXTS:
+                seen.clear()
     index = pd.Index(numbers, name="row")
     columns = {}
     for name in positions:
         column = np.array(values.pop(name), dtype=object)
         column[column == ""] = None
         columns[name] = column
-    # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise)
-    return pd.DataFrame(columns, index=index, dtype=object), _blank_row_issues(sheet, numbers)
+    # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise); not copied
+    # into one block: each column stays the array made here
+    frame = pd.DataFrame(columns, index=index, dtype=object, copy=False)
+    return frame, _blank_row_issues(sheet, numbers)
 
 
 def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:

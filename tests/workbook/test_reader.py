@@ -189,12 +189,14 @@ def test_an_older_template_whose_columns_still_fit_is_read(tmp_path):
     assert read_workbook(path).sheets[0].frame.loc[2, "details.originCountryCode"] == "PT"
 
 
-@pytest.mark.parametrize("band", [7, 10_000])
-def test_rows_are_read_band_by_band_with_blank_rows_and_row_numbers_kept(tmp_path, monkeypatch, band):
-    """Rows are made into lists a band at a time: a band boundary loses, repeats or renumbers no row."""
+@pytest.mark.parametrize(("band", "shared"), [(7, 3), (10_000, 100_000)])
+def test_rows_are_read_band_by_band_with_blank_rows_and_row_numbers_kept(tmp_path, monkeypatch, band, shared):
+    """Rows are made into lists a band at a time: a band boundary loses, repeats or renumbers no row, and
+    a column whose distinct texts outgrow what is kept for sharing keeps every value."""
     from loader.workbook import reader
 
     monkeypatch.setattr(reader, "BAND_ROWS", band)
+    monkeypatch.setattr(reader, "SHARED_TEXTS", shared)
     headers = [h for h in product_row() if h != "Description"] + ["Description"]
     book = openpyxl.Workbook()
     ws = book.active
