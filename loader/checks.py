@@ -606,28 +606,105 @@ def check_groups(data: SheetData, values: pd.DataFrame) -> tuple[pd.DataFrame, s
         for row in values.index[data.frame[resource.key].isna()]
     ]
     grouped = key.where(key.notna(), None)
-    first_rows = {
-        int(r) for r in grouped.dropna().index.to_series().groupby(grouped.dropna(), sort=False).min()
-    }
-    numbers = pd.Series(values.index, index=values.index)
+    groups = _Groups(grouped)
     filled: dict[str, pd.Series] = {}  # only the header columns a group fills in; the rest are shared
     for f in resource.header_fields:
         if f.name not in values.columns or f.name == resource.key:
             continue
         column = values[f.name]
-        first = column.groupby(grouped, sort=False).transform("first")
-        differs = column.notna() & first.notna() & (column != first)
-        if differs.any():
-            where = numbers.where(column.notna()).groupby(grouped, sort=False).transform("min")
-            issues += [
-                _mismatch(data, f, row, column[row], first[row], int(where[row]), grouped[row])
-                for row in values.index[differs]
-            ]
-        blank = column.isna() & first.notna()
-        filled[f.name] = column.where(~blank, first)
+        header = _GroupHeader(groups, column)
+        for at in header.differing():
+            issues.append(_mismatch(data, f, int(groups.rows[at]), *header.mismatch(at)))
+        if header.blank.any():
+            filled[f.name] = header.filled()
     values = values.assign(**filled)
     issues += _repeated_lines(data, values, grouped)
-    return values, first_rows, issues
+    return values, groups.first_rows(), issues
+
+
+class _Groups:
+    """The groups of a sheet's rows: each row's group number (-1 for a row naming none)."""
+
+    def __init__(self, grouped: pd.Series) -> None:
+        self.keys = grouped.to_numpy()
+        self.codes, uniques = pd.factorize(self.keys)
+        self.count = len(uniques)
+        self.grouped = self.codes >= 0
+        self.rows = grouped.index.to_numpy()
+
+    def first_rows(self) -> set[int]:
+        """The lowest row number of each group."""
+        return set(self.min_rows(self.grouped).tolist())
+
+    def min_rows(self, where: np.ndarray) -> np.ndarray:
+        """For each group, the lowest row number among the rows `where` holds."""
+        lowest = np.full(self.count, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(lowest, self.codes[where], self.rows[where])
+        return lowest
+
+    def first_of(self, where: np.ndarray) -> np.ndarray:
+        """For each group, the position of its first row `where` holds (-1 if none), and -1 last, for
+        the rows of no group (group number -1)."""
+        at = np.flatnonzero(where & self.grouped)
+        numbers, first = np.unique(self.codes[at], return_index=True)
+        positions = np.full(self.count + 1, -1, dtype=np.int64)
+        positions[numbers] = at[first]
+        return positions
+
+
+class _GroupHeader:
+    """One header column over the groups: each row's group value (its first filled cell), and what
+    differs from it or is blank.
+
+    The same as pandas' `groupby(...).transform("first")` and `where`, down to the type of a filled-in
+    value (a group's date is filled in as a pandas Timestamp), with the groups found once for all the
+    header columns and each cell compared in one pass.
+    """
+
+    def __init__(self, groups: _Groups, column: pd.Series) -> None:
+        self.groups, self.column = groups, column
+        self.cells = column.to_numpy()
+        self.present = column.notna().to_numpy()
+        self.first = groups.first_of(self.present)  # group number -> position of its first filled cell
+        self.at = self.first[groups.codes]  # row -> that position
+        self.blank = ~self.present & (self.at >= 0)
+        self._inferred: pd.Series | None = None
+        self._min_rows: np.ndarray | None = None
+
+    def differing(self) -> list[int]:
+        """Positions of the filled cells whose value differs from their group's first."""
+        others = np.flatnonzero(self.present & (self.at >= 0) & (self.at != np.arange(len(self.at))))
+        differs = np.asarray(self.cells[others] != self.cells[self.at[others]], dtype=bool)
+        return others[differs].tolist()
+
+    def group_values(self, groups: np.ndarray) -> np.ndarray:
+        """The first values of these groups as pandas infers them: dates become Timestamps."""
+        if self.cells.dtype != object:
+            return self.cells[self.first[groups]]
+        if self._inferred is None:
+            # each group's first value, NaN for a group with none; and NaN last, for the rows of no
+            # group (which take part in pandas' inference)
+            firsts = np.full(self.groups.count + 1, np.nan, dtype=object)
+            has = self.first >= 0
+            firsts[has] = self.cells[self.first[has]]
+            self._inferred = pd.Series(firsts if (self.groups.codes < 0).any() else firsts[:-1])
+        return self._inferred.iloc[groups].to_numpy(dtype=object)
+
+    def mismatch(self, at: int) -> tuple[Any, Any, int, Any]:
+        """What the message of a differing cell names: its value, the group's, where that is, the key."""
+        group = self.groups.codes[at]
+        if self._min_rows is None:
+            self._min_rows = self.groups.min_rows(self.present & self.groups.grouped)
+        first = self.group_values(np.array([group]))[0]
+        return self.cells[at], first, int(self._min_rows[group]), self.groups.keys[at]
+
+    def filled(self) -> pd.Series:
+        """The column with its blank cells filled in from their group."""
+        cells = self.cells.copy()
+        blank = np.flatnonzero(self.blank)
+        groups, which = np.unique(self.groups.codes[blank], return_inverse=True)
+        cells[blank] = self.group_values(groups)[which]
+        return pd.Series(cells, index=self.column.index, dtype=cells.dtype, name=self.column.name)
 
 
 def _mismatch(data: SheetData, f: Field, row: int, value: Any, first: Any, first_row: int, key: Any) -> Issue:

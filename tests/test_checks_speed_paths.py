@@ -12,7 +12,7 @@ from datetime import datetime
 
 from loader.checks import check_sheet
 from loader.workbook.reader import read_workbook
-from tests.helpers import product_row, write_products
+from tests.helpers import product_row, write_products, write_workbook
 
 ROWS = 240
 
@@ -105,3 +105,76 @@ def test_equal_values_of_different_types_are_told_apart(tmp_path):
     coded = [product_row(skus[n % 3] if n % 3 == 0 else f"S{n}") for n in range(ROWS)]
     issues = [(i.row, i.column, i.code) for i in checked_products(tmp_path, coded).issues]
     assert issues == [(n + 2, "SKU", "number-in-text-column") for n in range(0, ROWS, 3)]
+
+
+ADDRESS = {
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
+
+
+def order_lines(orders: int, lines: int):
+    """`orders` orders of `lines` lines each: the header on the first line only, every order alike."""
+    rows = []
+    for n in range(orders):
+        header = {
+            "Client Order ID": f"SO-{n}",
+            "Order Date": datetime(2026, 11, 20, 9, 15),
+            "Carrier": "USPS",
+            "Service": "PRIORITY",
+            **ADDRESS,
+        }
+        rows += [
+            {**(header if i == 0 else {"Client Order ID": f"SO-{n}"}), "SKU": "A", "Quantity": 1}
+            for i in range(lines)
+        ]
+    return rows
+
+
+def checked_orders(tmp_path, rows):
+    return check_sheet(read_workbook(write_workbook(tmp_path / "o.xlsx", {"Orders": rows})).sheets[0])
+
+
+def test_a_header_value_good_in_one_order_differs_in_another(tmp_path):
+    rows = order_lines(100, 3)  # 300 rows, the same city everywhere
+    for n in range(0, 100, 7):
+        rows[3 * n + 2]["Ship-To City"] = "Cambridge"  # differs on the last line of every 7th order
+    rows[3 * 5 + 1]["Ship-To City"] = "Shelton"  # repeats the same value: fine
+    checked = checked_orders(tmp_path, rows)
+    issues = [(i.row, i.column, i.code, i.message) for i in checked.issues]
+    assert issues == [
+        (
+            3 * n + 4,
+            "Ship-To City",
+            "header-mismatch",
+            f"Ship-To City 'Cambridge' differs from 'Shelton' on row {3 * n + 2}, the first row of Client "
+            f"Order ID SO-{n}. Leave it blank or repeat the same value.",
+        )
+        for n in range(0, 100, 7)
+    ]
+    values = checked.values
+    differs = {3 * n + 4 for n in range(0, 100, 7)}
+    assert values["shipToAddress.cityTown"].tolist() == [
+        "Cambridge" if row in differs else "Shelton" for row in range(2, 302)
+    ]
+    assert values["createDate"].tolist() == [datetime(2026, 11, 20, 9, 15)] * 300
+    assert values["inputShippingDetails.carrier"].tolist() == ["USPS"] * 300
+
+
+def test_a_header_value_missing_from_a_whole_order_is_reported_on_its_first_row(tmp_path):
+    rows = order_lines(90, 3)
+    for n in range(0, 90, 4):
+        del rows[3 * n]["Carrier"]
+    rows.insert(100, {"SKU": "B", "Quantity": 1})  # a line of no order, at row 102
+    checked = checked_orders(tmp_path, rows)
+    issues = [(i.row, i.column, i.code) for i in checked.issues if i.is_error]
+    missing = [3 * n + 2 + (n * 3 >= 100) for n in range(0, 90, 4)]
+    assert issues == sorted(
+        [(row, "Carrier", "required") for row in missing] + [(102, "Client Order ID", "no-header")]
+    )
+    carriers = checked.values["inputShippingDetails.carrier"]
+    assert carriers.isna().sum() == 3 * len(missing) + 1
