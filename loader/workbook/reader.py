@@ -498,7 +498,8 @@ def _nearest(text: str, candidates: list[str]) -> str | None:
 def _frame(
     rows: _SheetRows, positions: dict[str, int], sheet: str, marked: Any = ()
 ) -> tuple[pd.DataFrame, list[Issue]]:
-    """Non-blank data rows as a frame of raw values (None for empty cells), indexed by row number.
+    """Non-blank data rows as a frame of raw values (None for empty cells and empty texts), indexed by row
+    number.
 
     `marked` cells ((row, column) pairs) read as empty but are not: a row holding one is kept.
     """
@@ -525,15 +526,13 @@ def _frame(
         for name, col in positions.items():
             seen = shared[name]
             cells = by_column[col] if col < len(by_column) else blank
-            values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in cells]
+            values[name] += [(seen.setdefault(v, v) if v else None) if type(v) is str else v for v in cells]
             if len(seen) > SHARED_TEXTS:
                 seen.clear()
     index = pd.Index(numbers, name="row")
     columns = {}
     for name in positions:
-        column = np.array(values.pop(name), dtype=object)
-        column[column == ""] = None
-        columns[name] = column
+        columns[name] = np.array(values.pop(name), dtype=object)
     # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise); not copied
     # into one block: each column stays the array made here
     frame = pd.DataFrame(columns, index=index, dtype=object, copy=False)
