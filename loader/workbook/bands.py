@@ -2,11 +2,12 @@
 
 python-calamine loads every cell of a sheet before it gives the first one back: at a million rows its
 grid takes about 1.5 GB, held while the rows become Python values. A sheet part larger than
-`BANDED_FROM` (about 250,000 rows) is cut instead, as a stream of bytes, into bands of whole `<row>` elements of about
-`BAND_BYTES` each. Each band becomes a small in-memory package: the input's own workbook, styles and
-shared strings (so dates, the 1904 date system and shared texts read as they would) and a sheet part
-holding the band's rows, which keep their `r` numbers. python-calamine reads each of those; the band's
-rows are given on, and the band is dropped before the next is read.
+`BANDED_FROM` (about 250,000 rows) is cut instead, as a stream of bytes, into bands of whole `<row>`
+elements of about `BAND_BYTES` each. Each band becomes a small in-memory package: the input's own
+workbook, styles and shared strings (so dates, the 1904 date system and shared texts read as they
+would) and a sheet part holding the band's rows, which keep their `r` numbers. python-calamine reads
+each of those; the band's rows are given on, and the band is dropped once they are. The next band is
+parsed meanwhile, in a thread of its own.
 
 Cutting needs nothing but the markers of rows: the sheet's root element and `<sheetData>` are found in
 its first bytes, and a band ends after the last `</row>` in what has been read. A sheet whose XML this
