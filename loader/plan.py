@@ -50,10 +50,11 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int], bodies: bool = True) -> Pl
     for row in invalid:
         plan.settled[row] = invalid_outcome(rows, row, by_row.get(row, []))
     values = SheetValues(rows.values, resource, bodies)
+    deciding = _Deciding.of(values)
     if resource.lines is None:
         for at, row in enumerate(values.rows):
             if row not in invalid:
-                plan.items.append(_item(rows, values, (row,), (at,)))
+                plan.items.append(_item(rows, values, deciding, (row,), (at,)))
         return plan
     groups: dict[Any, list[int]] = {}  # key -> its rows' positions, in the order the sheet has them
     for at, key in enumerate(values.column(resource.key)):
@@ -67,7 +68,7 @@ def plan_sheet(rows: CheckedSheet, invalid: set[int], bodies: bool = True) -> Pl
                 if row not in invalid:
                     plan.settled[row] = _sibling_invalid(resource, key, bad)
             continue
-        plan.items.append(_item(rows, values, numbers, tuple(positions)))
+        plan.items.append(_item(rows, values, deciding, numbers, tuple(positions)))
     return plan
 
 
@@ -126,23 +127,50 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value))
 
 
+_ACTIONS = {action.value: action for action in Action}
+
+
+@dataclass(frozen=True, slots=True)
+class _Deciding:
+    """The columns that decide what each item is (key, action, references, steering), converted once."""
+
+    keys: list[Any]
+    actions: list[Any]
+    references: tuple[
+        tuple[list[Any], str, bool, tuple[str, ...]], ...
+    ]  # column, header, a line field, targets
+    steering: tuple[tuple[str, list[Any]], ...]
+
+    @classmethod
+    def of(cls, values: SheetValues) -> _Deciding:
+        return cls(
+            values.column(values.resource.key),
+            values.column("action"),
+            tuple(
+                (values.column(name), header, line, targets)
+                for name, header, line, targets in values.references
+            ),
+            tuple((name, values.column(name)) for name in values.steering),
+        )
+
+
 def _item(
-    rows: CheckedSheet, values: SheetValues, numbers: tuple[int, ...], positions: tuple[int, ...]
+    rows: CheckedSheet,
+    values: SheetValues,
+    deciding: _Deciding,
+    numbers: tuple[int, ...],
+    positions: tuple[int, ...],
 ) -> Item:
-    resource = values.resource
     first = positions[0]
     # a header field's SKU (a kit's) is the group's, named once on its first row like its other problems
-    refs = tuple(
-        Reference(target, str(value), row, header)
-        for n, (row, at) in enumerate(zip(numbers, positions, strict=True))
-        for name, header, is_line, targets in values.references
-        if (n == 0 or is_line) and (value := values.column(name)[at]) is not None
-        for target in targets
-    )
-    extra = {
-        name: value for name in values.steering if (value := values.column(name)[first]) is not None
-    } or NO_EXTRA
-    action = Action(values.column("action")[first] or Action.UPSERT.value)
+    refs: list[Reference] = []
+    for n, (row, at) in enumerate(zip(numbers, positions, strict=True)):
+        for column, header, is_line, targets in deciding.references:
+            if (n == 0 or is_line) and (value := column[at]) is not None:
+                key = str(value)
+                refs.extend(Reference(target, key, row, header) for target in targets)
+    extra = {name: value for name, column in deciding.steering if (value := column[first]) is not None}
+    action = deciding.actions[first]
     cleared = (
         frozenset((n, name) for n, row in enumerate(numbers) for name in rows.cleared.get(row, ()))
         if rows.cleared
@@ -150,11 +178,11 @@ def _item(
     )
     return Item(
         rows.data.sheet,
-        str(values.column(resource.key)[first]),
+        str(deciding.keys[first]),
         numbers,
-        action,
-        references=refs,
-        extra=extra,
+        _ACTIONS[action] if action in _ACTIONS else Action(action or Action.UPSERT.value),
+        references=tuple(refs),
+        extra=extra or NO_EXTRA,
         cleared=cleared,
         source=_Rows(values, positions),
     )
