@@ -408,6 +408,14 @@ class Outcomes(MutableMapping[int, Outcome]):
             at[row] = position + 1
             self._rows.append(row)
             self._status.append(code)
+            if (  # a new row with a status only (VALID, NOT SENT): no field has anything to keep
+                outcome.pb_id is None
+                and outcome.error_code is None
+                and outcome.message is None
+                and outcome.transaction_id is None
+                and not outcome.changes
+            ):
+                return
         else:
             self._status[position] = code
         self._pb_id.put(position, outcome.pb_id)

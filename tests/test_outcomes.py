@@ -40,6 +40,15 @@ def test_it_reads_and_writes_as_a_dict_by_row_would():
     assert list(outcomes) == [5, 9, 2] and len(outcomes) == 3
     with pytest.raises(KeyError):
         del outcomes[4]
+    outcomes[9] = Outcome(Status.NOT_SENT)  # a status only, over one with every field
+    assert outcomes[9] == Outcome(Status.NOT_SENT) and outcomes.fields(9) == (
+        Status.NOT_SENT,
+        None,
+        None,
+        None,
+        None,
+        (),
+    )
     outcomes.clear()
     assert len(outcomes) == 0 and list(outcomes) == [] and 5 not in outcomes and outcomes == {}
 
