@@ -98,9 +98,14 @@ SQLITE_BUSY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 5, 10, 1
 LOW_SPACE_BYTES = 1 << 20
 
 
+# One encoder for every fingerprint: json.dumps with options builds a new one per call, which was
+# almost half of the cost of a fingerprint (the text, and so the hash, is the same).
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
+
+
 def payload_hash(item: Item) -> str:
     """A stable fingerprint of what an item asks PB to hold (its action and payload)."""
-    text = json.dumps([item.action.value, item.payload], sort_keys=True, default=str, separators=(",", ":"))
+    text = _FINGERPRINT.encode([item.action.value, item.payload])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -157,6 +162,9 @@ class Journal:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / JOURNAL_FILE
         self._lock = threading.Lock()
+        # payload_hash of each item in flight, by the item object (kept, so its id is not reused): an
+        # item is hashed once when its first attempt is marked, not again by each retry and its outcome
+        self._hashes: dict[int, tuple[Item, str]] = {}
         with self._guard():
             state_dir.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -373,7 +381,7 @@ class Journal:
                     resource,
                     i.key,
                     run_id,
-                    payload_hash(i),
+                    self._hash_in_flight(i),
                     i.action.value,
                     transaction_id,
                     now,
@@ -402,7 +410,7 @@ class Journal:
                     resource,
                     i.key,
                     run_id,
-                    payload_hash(i),
+                    self._hash_settled(i),
                     i.action.value,
                     o.status.value,
                     o.pb_id,
@@ -412,6 +420,18 @@ class Journal:
                 for i, o in results
             ],
         )
+
+    def _hash_in_flight(self, item: Item) -> str:
+        kept = self._hashes.get(id(item))
+        if kept is not None and kept[0] is item:
+            return kept[1]
+        digest = payload_hash(item)
+        self._hashes[id(item)] = (item, digest)
+        return digest
+
+    def _hash_settled(self, item: Item) -> str:
+        kept = self._hashes.pop(id(item), None)
+        return kept[1] if kept is not None and kept[0] is item else payload_hash(item)
 
     def in_flight(self, run_id: str) -> set[tuple[str, str]]:
         """(resource, key) of this run's items still waiting for an answer."""
