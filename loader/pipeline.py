@@ -455,12 +455,12 @@ def plan_workbook(
         try:
             items, settled, issues = deps.resolve(resource, planned.items)
         except Stopped:
-            deps.record(resource, rows, sheet.outcomes)  # type: ignore[arg-type]  # read as a Mapping
+            deps.record(resource, rows, sheet.outcomes)
             continue
         settle(sheet, settled)
         report.issues.extend(issues)
         yield SheetStep(sheet, rows, items, total)
-        deps.record(resource, rows, sheet.outcomes)  # type: ignore[arg-type]  # read as a Mapping
+        deps.record(resource, rows, sheet.outcomes)
 
 
 def settle(sheet: SheetReport, outcomes: Mapping[int, Outcome] | Iterable[tuple[int, Outcome]]) -> None:

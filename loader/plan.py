@@ -9,7 +9,7 @@ up at PB (its search refused or out of tries) are FAILED, to be loaded again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,13 +216,16 @@ class Dependencies:
         self._unchecked: dict[str, str] = {}  # SKUs whose look-up failed, with why (asked again next sheet)
         self._settled: dict[str, dict[str, tuple[int, Status]]] = {}
 
-    def record(self, resource: Resource, rows: CheckedSheet, outcomes: dict[int, Outcome]) -> None:
-        """Remember the status each key of a sheet ended with (its first row's, for a group)."""
+    def record(self, resource: Resource, rows: CheckedSheet, outcomes: Mapping[int, Outcome]) -> None:
+        """Remember the status each key of a sheet ended with (its first row's with one, for a group)."""
         keys = rows.values[resource.key]
         seen: dict[str, tuple[int, Status]] = {}
-        for row, key in zip(keys.index, keys.array, strict=False):
-            if key is not None and not _blank(key) and int(row) in outcomes:
-                seen.setdefault(str(key), (int(row), outcomes[int(row)].status))
+        for row, key in zip(keys.index.tolist(), keys.tolist(), strict=False):
+            if key is None or _blank(key) or (key := str(key)) in seen:
+                continue
+            outcome = outcomes.get(row)
+            if outcome is not None:
+                seen[key] = (row, outcome.status)
         self._settled[resource.name] = seen
 
     def resolve(
