@@ -22,7 +22,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 # Seconds the requests in flight get to finish after the first Ctrl-C before they are abandoned.
@@ -51,8 +52,10 @@ class Pool(Generic[T]):
         stop: threading.Event,
         grace_s: float = STOP_GRACE_SECONDS,
         limit: Callable[[], int] | None = None,
+        slots: Slots | None = None,
     ) -> None:
         self.workers = max(1, workers)
+        self.slots = slots  # the jobs' requests take turns in these, in the order the jobs started
         self.stop = stop
         self.grace_s = grace_s
         self.limit = limit
@@ -120,6 +123,8 @@ class Pool(Generic[T]):
                     self._halt.set()
                 answers.put(exc)
             finally:
+                if self.slots is not None:
+                    self.slots.leave()
                 with self._ready:
                     self._running[lane] -= 1
                     self._ready.notify_all()
@@ -134,6 +139,8 @@ class Pool(Generic[T]):
                 if waiting and running < max(1, self.limit() if self.limit else self.workers):
                     lane = waiting[0]
                     self._running[lane] += 1
+                    if self.slots is not None:
+                        self.slots.enter()
                     return lane, self._lanes[lane].popleft()
                 if not waiting and not running:
                     return None  # nothing left, and no job running that could add more
@@ -165,3 +172,62 @@ class Pool(Generic[T]):
             else:
                 on_result(answer)
         return failure
+
+
+class Slots:
+    """At most `size` requests in flight, taken in the order the pool started the jobs.
+
+    The pool gives each job a place as it starts it (`enter`, in the worker's thread); the job may
+    then make its bodies, and waits for its turn (`turn`): the first job started goes first once a
+    slot is free, so a sheet's chunks leave in the order the pool started them, as they did when each
+    worker sent as soon as it started. A job that sends again (a chunk halved) queues at the back. A
+    Ctrl-C (`stop`) while waiting raises `Stopped`: nothing of the job leaves.
+    """
+
+    def __init__(self, size: int, stop: threading.Event) -> None:
+        self.free = max(1, size)
+        self.stop = stop
+        self._waiting: deque[object] = deque()
+        self._changed = threading.Condition()
+        self._mine = threading.local()  # the place of the job this thread runs
+
+    def enter(self) -> None:
+        """Give the job this thread starts now a place in the queue."""
+        place = self._mine.place = object()
+        with self._changed:
+            self._waiting.append(place)
+
+    def leave(self) -> None:
+        """The job this thread ran ended: give up its place if it never took its turn."""
+        place, self._mine.place = getattr(self._mine, "place", None), None
+        with self._changed:
+            if place is not None and place in self._waiting:
+                self._waiting.remove(place)
+                self._changed.notify_all()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for this job's turn and a free slot, and hold the slot for the block."""
+        place, self._mine.place = getattr(self._mine, "place", None), None
+        with self._changed:
+            if place is None:
+                place = object()
+                self._waiting.append(place)
+            try:
+                while not (self.free and self._waiting[0] is place):
+                    if self.stop.is_set():
+                        raise Stopped()
+                    self._changed.wait(POLL_SECONDS)
+            except BaseException:
+                self._waiting.remove(place)
+                self._changed.notify_all()
+                raise
+            self._waiting.popleft()
+            self.free -= 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.free += 1
+                self._changed.notify_all()

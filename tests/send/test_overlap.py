@@ -294,3 +294,16 @@ def test_throttled_single_calls_are_retried_and_back_the_limit_off():
 def test_a_user_concurrency_above_the_cap_is_kept():
     sender = asn_sender(FakeAsnPb(), concurrency=24)
     assert sender.adaptive.allowed() == 24 and sender.workers == 24
+
+
+def test_at_concurrency_one_the_requests_leave_one_at_a_time_in_the_sheets_order():
+    # the bulk sender runs a job more than --concurrency, to make a chunk's bodies while a request is
+    # in flight; the requests still take their turns one at a time, in the order the jobs started
+    pb = FakePb()
+    outcomes = bulk_sender(pb, concurrency=1).send(items(450))
+    assert Counter(o.status for o in outcomes.values()) == {Status.CREATED: 450}
+    assert pb.most_flying == 1
+    searched = [min(keys_of(body)) for path, body in pb.log if path == SEARCH]
+    written = [body["products"][0]["sku"] for path, body in pb.log if path == BULK]
+    assert searched == ["S-0000", "S-0200", "S-0400"]
+    assert written == ["S-0000", "S-0200", "S-0400"]
