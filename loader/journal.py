@@ -364,11 +364,10 @@ class Journal:
         self, run_id: str, target: str, resource: str, items: Sequence[Item], transaction_id: str
     ) -> None:
         """Mark items in flight with the transaction ID of the request about to leave."""
-        rows = [[i.key, self._hash_in_flight(i), i.action.value] for i in items]
+        now = _now()
         self._write(
             "INSERT INTO items (target, resource, key, run_id, payload_hash, intent, state, transaction_ids, attempts,"
-            " updated) SELECT ?, ?, json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'),"
-            " json_extract(value, '$[2]'), 'in_flight', json_array(?), 1, ? FROM json_each(?) WHERE true"
+            " updated) VALUES (?, ?, ?, ?, ?, ?, 'in_flight', json_array(?), 1, ?)"
             " ON CONFLICT (target, resource, key) DO UPDATE SET run_id = excluded.run_id,"
             " payload_hash = excluded.payload_hash, intent = excluded.intent, state = 'in_flight',"
             " status = NULL, error = NULL,"
@@ -376,34 +375,50 @@ class Journal:
             "   THEN json_insert(items.transaction_ids, '$[#]', ?) ELSE json_array(?) END,"
             " attempts = CASE WHEN items.run_id = excluded.run_id THEN items.attempts + 1 ELSE 1 END,"
             " updated = excluded.updated",
-            [(target, resource, run_id, transaction_id, _now(), _rows(rows), transaction_id, transaction_id)],
+            [
+                (
+                    target,
+                    resource,
+                    i.key,
+                    run_id,
+                    self._hash_in_flight(i),
+                    i.action.value,
+                    transaction_id,
+                    now,
+                    transaction_id,
+                    transaction_id,
+                )
+                for i in items
+            ],
         )
 
     def settled(
         self, run_id: str, target: str, resource: str, results: Sequence[tuple[Item, Outcome]]
     ) -> None:
         """Commit the outcomes of items (sent or settled without a call)."""
-        rows = [
-            [
-                i.key,
-                self._hash_settled(i),
-                i.action.value,
-                o.status.value,
-                o.pb_id,
-                o.message if o.status not in LOADED_STATUSES else None,
-            ]
-            for i, o in results
-        ]
+        now = _now()
         self._write(
             "INSERT INTO items (target, resource, key, run_id, payload_hash, intent, state, status, pb_id, error,"
-            " updated) SELECT ?, ?, json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'),"
-            " json_extract(value, '$[2]'), 'settled', json_extract(value, '$[3]'), json_extract(value, '$[4]'),"
-            " json_extract(value, '$[5]'), ? FROM json_each(?) WHERE true"
+            " updated) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?, ?, ?)"
             " ON CONFLICT (target, resource, key) DO UPDATE SET run_id = excluded.run_id,"
             " payload_hash = excluded.payload_hash, intent = excluded.intent, state = 'settled',"
             " status = excluded.status, pb_id = COALESCE(excluded.pb_id, items.pb_id), error = excluded.error,"
             " updated = excluded.updated",
-            [(target, resource, run_id, _now(), _rows(rows))],
+            [
+                (
+                    target,
+                    resource,
+                    i.key,
+                    run_id,
+                    self._hash_settled(i),
+                    i.action.value,
+                    o.status.value,
+                    o.pb_id,
+                    o.message if o.status not in LOADED_STATUSES else None,
+                    now,
+                )
+                for i, o in results
+            ],
         )
 
     def _hash_in_flight(self, item: Item) -> str:
@@ -424,13 +439,6 @@ class Journal:
             "SELECT resource, key FROM items WHERE run_id = ? AND state = 'in_flight'", (run_id,)
         )
         return {(r[0], r[1]) for r in rows}
-
-
-def _rows(rows: list[list[Any]]) -> str:
-    """A chunk's rows as one JSON array, which one statement inserts (`json_each`): row by row, SQLite
-    gave up Python's lock and took it back for every row, each time waiting behind the threads that
-    make bodies, so that marking 200 items in flight took ten times its CPU in waits."""
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 def _run_record(row: Any) -> RunRecord:
