@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loader.errors import PbloadError, WorkbookError
+from loader.memory import give_back_large_blocks
 from loader.models import RunReport
 from loader.workbook.package import open_package
 from loader.workbook.result.files import (
@@ -66,6 +67,7 @@ def write_result(
     `positions` maps each sheet to its columns: header text -> 0-based column, for pointing at the
     cells that have problems. `method` forces one way (tests, benchmarks).
     """
+    give_back_large_blocks()  # the write frees many blocks of megabytes (a part's chunks): let them go
     package = open_package(input_path, verify=False)  # the run has read it: only its kind matters here
     if not package.annotatable:
         return _rebuilt(input_path, output, report, positions, f"the input is {package.label}")
