@@ -367,8 +367,12 @@ class Outcomes(MutableMapping[int, Outcome]):
         """`row`'s outcome as a tuple of its fields in Outcome's order, None if it has none."""
         at = self._at
         position = at[row] - 1 if type(row) is int and 0 < row < len(at) else self._position(row)
-        if position < 0:
-            return None
+        return self._fields(position) if position >= 0 else None
+
+    def __contains__(self, row: object) -> bool:
+        return self._position(row) >= 0
+
+    def _fields(self, position: int) -> OutcomeFields:
         return (
             _STATUSES[self._status[position] - 1],
             self._pb_id.get(position),
@@ -378,18 +382,8 @@ class Outcomes(MutableMapping[int, Outcome]):
             self._changes.get(position, ()),
         )
 
-    def __contains__(self, row: object) -> bool:
-        return self._position(row) >= 0
-
     def _outcome(self, position: int) -> Outcome:
-        return Outcome(
-            _STATUSES[self._status[position] - 1],
-            self._pb_id.get(position),
-            self._error_code.get(position),
-            self._message.get(position),
-            self._transaction_id.get(position),
-            self._changes.get(position, ()),
-        )
+        return Outcome(*self._fields(position))
 
     def __setitem__(self, row: int, outcome: Outcome) -> None:
         try:
