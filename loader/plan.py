@@ -82,6 +82,7 @@ class SheetValues:
         self.bodies = bodies
         self.rows = [int(r) for r in frame.index]
         self._columns: dict[str, list[Any]] = {}
+        self._all: list[tuple[str, list[Any]]] | None = None
         # the columns naming what an item depends on: (name, header, a line field, resources it names)
         self.references = tuple(
             (f.name, f.header, f.is_line, ((PRODUCTS,) if f.product_ref else ()) + f.depends_on)
@@ -102,8 +103,9 @@ class SheetValues:
 
     def records(self, positions: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
         """The rows at these positions, each a dict by column name."""
-        columns = [(name, self.column(name)) for name in self._frame.columns]
-        return tuple({name: values[at] for name, values in columns} for at in positions)
+        if self._all is None:  # every column converted, once for the sheet's items
+            self._all = [(name, self.column(name)) for name in self._frame.columns]
+        return tuple({name: values[at] for name, values in self._all} for at in positions)
 
 
 @dataclass(frozen=True, slots=True)
