@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,8 @@ def check_sheet(data: SheetData) -> CheckedSheet:
             problems.append(issue)
     for row_check in data.resource.row_checks:
         problems += row_check(data.sheet, values)
-    problems.sort(key=lambda i: (i.row, _column_order(data.resource, i.column)))
+    order = _column_order(data.resource)
+    problems.sort(key=lambda i: (i.row, order.get(i.column, -1)))
     return CheckedSheet(data, values, data.issues + problems, cleared)
 
 
@@ -85,9 +86,12 @@ def take_clears(data: SheetData) -> tuple[dict[int, set[str]], list[Issue]]:
     issues: list[Issue] = []
     for name, raw in data.frame.items():
         f = data.resource.by_name[name]
-        if f.path is None or CLEAR not in raw.array:  # columns that steer pbload take no marker
+        if f.path is None:  # columns that steer pbload take no marker
             continue
-        rows = raw.index[raw.map(lambda v: v == CLEAR).to_numpy(dtype=bool)]
+        marked = np.asarray(raw.to_numpy() == CLEAR, dtype=bool)  # elementwise, as `v == CLEAR`
+        if not marked.any():
+            continue
+        rows = raw.index[marked]
         data.frame.loc[rows, name] = None
         for row in map(int, rows):
             if f.required:
@@ -106,9 +110,12 @@ def take_clears(data: SheetData) -> tuple[dict[int, set[str]], list[Issue]]:
     return cleared, issues
 
 
-def _column_order(resource: Resource, header: str | None) -> int:
-    headers = [f.header for f in resource.fields]
-    return headers.index(header) if header in headers else -1
+def _column_order(resource: Resource) -> dict[str | None, int]:
+    """Each column's place in the catalogue (a problem of the whole row, column None, comes first)."""
+    order: dict[str | None, int] = {}
+    for n, f in enumerate(resource.fields):
+        order.setdefault(f.header, n)
+    return order
 
 
 # ---------------------------------------------------------------------------------------------
@@ -762,55 +769,76 @@ def _repeated_lines(data: SheetData, values: pd.DataFrame, grouped: pd.Series) -
 # Schema: the catalogue's rules as a pandera schema
 
 
-def build_schema(resource: Resource, columns: list[str]) -> pa.DataFrameSchema:
-    """The pandera schema for the columns a sheet has; check names are pbload's issue codes."""
+ColumnRule = Callable[[pd.Series], pd.Series]  # a column's non-blank values -> which pass
+FrameRule = Callable[[pd.DataFrame], pd.Series]  # the frame -> which rows pass
+
+
+def build_schema(resource: Resource, columns: list[str], screen: _Screen | None = None) -> pa.DataFrameSchema:
+    """The pandera schema for the columns a sheet has; check names are pbload's issue codes.
+
+    With a `screen`, only the rules it found may fail are in it (the others would pass).
+    """
+
+    def kept(column: str, rule: str) -> bool:
+        return screen is None or screen.may_fail(column, rule)
+
     schema_columns = {
         f.name: pa.Column(
             float if f.kind is Kind.DECIMAL else object,
-            nullable=not f.required,
-            unique=f.name == resource.key and resource.lines is None,
+            nullable=not (f.required and kept(f.name, NOT_NULLABLE)),
+            unique=_unique(resource, f) and kept(f.name, UNIQUE),
             report_duplicates="all",
-            checks=_column_checks(f),
+            checks=[
+                pa.Check(rule, name=code, ignore_na=True)
+                for code, rule in _column_rules(f)
+                if kept(f.name, code)
+            ],
         )
         for f in resource.fields
-        if f.name in columns
+        if f.name in columns and (screen is None or screen.may_fail(f.name))
     }
-    filled = _FilledMasks()
     frame_checks = [
-        _required_with(f, [o for o in f.required_with if o in columns], filled)
-        for f in resource.fields
-        if f.required_with and f.name in columns
-    ]
-    frame_checks += [
-        _required_if(f, f.required_if[0], f.required_if[1], filled)
-        for f in resource.fields
-        if f.required_if and f.name in columns and f.required_if[0] in columns
+        pa.Check(rule, name=name, ignore_na=False)
+        for name, rule in _frame_rules(resource, columns, _FilledMasks())
+        if kept("", name)
     ]
     return pa.DataFrameSchema(schema_columns, checks=frame_checks, coerce=False)
 
 
-def _column_checks(f: Field) -> list[pa.Check]:
-    checks = []
-    if f.max_length:
-        checks.append(
-            pa.Check(lambda s, n=f.max_length: s.str.len() <= n, name=Code.TOO_LONG, ignore_na=True)
+def _unique(resource: Resource, f: Field) -> bool:
+    return f.name == resource.key and resource.lines is None
+
+
+def _column_rules(f: Field) -> list[tuple[str, ColumnRule]]:
+    """The rules of one column's values, each named by the code it reports."""
+    rules: list[tuple[str, ColumnRule]] = []
+    longest, choices, low, pattern = f.max_length, f.choices, f.minimum, f.pattern
+    if longest:
+        rules.append((Code.TOO_LONG, lambda s: s.str.len() <= longest))
+    if choices:
+        rules.append((Code.NOT_ALLOWED, lambda s: s.isin(choices)))
+    if low is not None:
+        strict = f.minimum_exclusive
+        rules.append(
+            (Code.OUT_OF_RANGE, lambda s: s.astype(float) > low if strict else s.astype(float) >= low)
         )
-    if f.choices:
-        checks.append(pa.Check(lambda s, c=f.choices: s.isin(c), name=Code.NOT_ALLOWED, ignore_na=True))
-    if f.minimum is not None:
-        low, strict = f.minimum, f.minimum_exclusive
-        checks.append(
-            pa.Check(
-                lambda s: s.astype(float) > low if strict else s.astype(float) >= low,
-                name=Code.OUT_OF_RANGE,
-                ignore_na=True,
-            )
-        )
-    if f.pattern:
-        checks.append(
-            pa.Check(lambda s, p=f.pattern: s.str.fullmatch(p), name=Code.BAD_FORMAT, ignore_na=True)
-        )
-    return checks
+    if pattern:
+        rules.append((Code.BAD_FORMAT, lambda s: s.str.fullmatch(pattern)))
+    return rules
+
+
+def _frame_rules(resource: Resource, columns: list[str], filled: _FilledMasks) -> list[tuple[str, FrameRule]]:
+    rules = [
+        (f"required-with:{f.name}", _required_with(f, [o for o in f.required_with if o in columns], filled))
+        for f in resource.fields
+        if f.required_with and f.name in columns
+    ]
+    rules += [
+        (f"required-if:{f.name}", _required_if(f, f.required_if[0], f.required_if[1], filled))
+        for f in resource.fields
+        if f.required_if and f.name in columns and f.required_if[0] in columns
+    ]
+    return rules
 
 
 class _FilledMasks:
@@ -825,37 +853,44 @@ class _FilledMasks:
         return self._masks[name]
 
 
-def _required_with(f: Field, others: list[str], filled: _FilledMasks) -> pa.Check:
+def _required_with(f: Field, others: list[str], filled: _FilledMasks) -> FrameRule:
     def check(frame: pd.DataFrame) -> pd.Series:
         needed = np.zeros(len(frame), dtype=bool)
         for other in others:
             needed |= filled(frame, other)
         return pd.Series(~needed | filled(frame, f.name), index=frame.index)
 
-    return pa.Check(check, name=f"required-with:{f.name}", ignore_na=False)
+    return check
 
 
-def _required_if(f: Field, other: str, values: tuple[str, ...], filled: _FilledMasks) -> pa.Check:
+def _required_if(f: Field, other: str, values: tuple[str, ...], filled: _FilledMasks) -> FrameRule:
     def check(frame: pd.DataFrame) -> pd.Series:
         needed = frame[other].isin(values).to_numpy()
         return pd.Series(~needed | filled(frame, f.name), index=frame.index)
 
-    return pa.Check(check, name=f"required-if:{f.name}", ignore_na=False)
+    return check
 
 
 def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int, str | None]]) -> list[Issue]:
-    """Run the schema lazily and turn each failure into an Issue (skipping cells already reported)."""
-    schema = build_schema(data.resource, list(values.columns))
+    """Run the schema lazily and turn each failure into an Issue (skipping cells already reported).
+
+    The schema validates only the rows, and runs only the rules, that a screen found may fail.
+    """
+    screen = _Screen(data.resource, values)
+    if not screen.rows.any():
+        return []
+    rows = values if screen.rows.all() else values.iloc[np.flatnonzero(screen.rows)]
+    schema = build_schema(data.resource, list(values.columns), screen)
     try:
         # without coercion the schema changes nothing, so it may look at the frame itself, not a copy
-        schema.validate(values, lazy=True, inplace=True)
+        schema.validate(rows, lazy=True, inplace=True)
         return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     issues: dict[tuple[int, str | None, str], Issue] = {}
     cancels = _cancel_rows(data.resource, values)
     rows_of = _RowsOf(values)
-    for case in cases.itertuples(index=False):
+    for case in _failure_cases(cases):
         issue = _issue_for(data, values, case, rows_of)
         # frame-wide checks report a failing row once per column; keep one issue per cell and code
         if (
@@ -865,6 +900,85 @@ def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int,
         ):
             issues.setdefault((issue.row, issue.column, issue.code), issue)
     return list(issues.values())
+
+
+NOT_NULLABLE, UNIQUE = "not_nullable", "field_uniqueness"  # pandera's names for its own checks
+
+
+class _Screen:
+    """Which rows of a sheet's values, and which rules of its schema, may fail: found in a few passes
+    over each column, so that pandera validates only those rows against only those rules.
+
+    A column's rule is tried on each distinct value of the column; a row can fail only if it holds a
+    value that fails, a blank in a required column, a repeated key, or fails a conditional rule.
+    Taking in more (rows or rules) than fail is harmless, leaving one out is not.
+    """
+
+    def __init__(self, resource: Resource, values: pd.DataFrame) -> None:
+        self.rows = np.zeros(len(values), dtype=bool)
+        self._failing: set[tuple[str, str]] = set()  # (column name, "" for the frame; rule name)
+        for f in resource.fields:
+            if f.name not in values.columns:
+                continue
+            column = values[f.name]
+            if f.required:
+                self._mark(f.name, NOT_NULLABLE, column.isna().to_numpy())
+            if _unique(resource, f):
+                self._mark(f.name, UNIQUE, column.duplicated(keep=False).to_numpy())
+            rules = _column_rules(f)
+            if rules:
+                distinct = _distinct(column)
+                for code, rule in rules:
+                    self._mark(f.name, code, _failing_cells(column, distinct, rule))
+        for name, frame_rule in _frame_rules(resource, list(values.columns), _FilledMasks()):
+            self._mark("", name, ~frame_rule(values).to_numpy(dtype=bool))
+
+    def _mark(self, column: str, rule: str, cells: np.ndarray) -> None:
+        if cells.any():
+            self.rows |= cells
+            self._failing.add((column, rule))
+
+    def may_fail(self, column: str, rule: str | None = None) -> bool:
+        """Whether the rule of the column (with no rule: any rule of it) may fail on some row."""
+        return any(c == column and rule in (None, r) for c, r in self._failing)
+
+
+def _distinct(column: pd.Series) -> pd.Series | None:
+    """The distinct values of a column of objects, blanks left out (a number column's values as they
+    are); None for values of several types, which may fare differently though equal (1 and True)."""
+    if column.dtype != object:
+        return column.dropna()
+    distinct = pd.unique(column.to_numpy())
+    present = pd.Series(distinct[~pd.isna(distinct)], dtype=object)
+    return present if len(set(map(type, present))) <= 1 else None
+
+
+def _failing_cells(column: pd.Series, distinct: pd.Series | None, rule: ColumnRule) -> np.ndarray:
+    """The cells of a column whose value fails the rule (every filled one where that is not known)."""
+    if distinct is None:
+        return column.notna().to_numpy()
+    try:
+        failing = ~rule(distinct).to_numpy(dtype=bool, na_value=False)
+    except Exception:  # the schema reports what becomes of it
+        return column.notna().to_numpy()
+    if not failing.any():
+        return np.zeros(len(column), dtype=bool)
+    return column.isin(distinct[failing]).to_numpy()
+
+
+class _Case(NamedTuple):
+    """One of pandera's failure cases."""
+
+    column: Any
+    check: Any
+    failure_case: Any
+    index: Any
+
+
+def _failure_cases(cases: pd.DataFrame) -> Iterator[_Case]:
+    # by columns, as Python values: `itertuples` over a column of str looks at every cell in Python
+    columns = [cases[name].tolist() for name in _Case._fields]
+    return map(_Case._make, zip(*columns, strict=True))
 
 
 def _cancel_rows(resource: Resource, values: pd.DataFrame) -> set[int]:

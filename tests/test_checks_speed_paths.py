@@ -178,3 +178,22 @@ def test_a_header_value_missing_from_a_whole_order_is_reported_on_its_first_row(
     )
     carriers = checked.values["inputShippingDetails.carrier"]
     assert carriers.isna().sum() == 3 * len(missing) + 1
+
+
+def test_the_schema_reports_each_failing_row_among_many_good_ones(tmp_path):
+    rows = [product_row(f"S{n}", UPC="0123", Origin_Country="US", Unit_Cost=2) for n in range(ROWS)]
+    bad = {
+        7: ("UPC", "bad-format", {"UPC": "0123O"}),
+        93: ("UPC", "bad-format", {"UPC": "0123O"}),  # the same bad value again
+        150: ("Origin Country", "bad-format", {"Origin Country": "Portugal"}),
+        201: ("Unit Cost", "out-of-range", {"Unit Cost": -1}),
+        222: ("Weight Unit", "required", {"Weight": 1.5}),
+        230: ("Product Type", "not-allowed", {"Product Type": "BUNDLE"}),
+    }
+    for n, (_, _, cells) in bad.items():
+        rows[n].update(cells)
+    rows[210]["SKU"] = rows[20]["SKU"] = "S20"  # a repeated key, reported on both rows
+    found = [(i.row, i.column, i.code) for i in checked_products(tmp_path, rows).issues]
+    expected = [(n + 2, column, code) for n, (column, code, _) in bad.items()]
+    expected += [(22, "SKU", "duplicate-key"), (212, "SKU", "duplicate-key")]
+    assert found == sorted(expected)
