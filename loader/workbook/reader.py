@@ -510,7 +510,8 @@ def _frame(
     # one object, which at a million rows is most of the sheet's memory. A column of many different texts
     # (order numbers) forgets them after SHARED_TEXTS: an order's lines, next to each other, still share
     # theirs, and the sheet's every text is not held a second time in the dict.
-    shared: dict[str, dict[str, str]] = {name: {} for name in positions}
+    # an empty text "shares" None: what an empty cell is once read
+    shared: dict[str, dict[str, str | None]] = {name: {"": None} for name in positions}
     first = HEADER_ROW + 1
     rest = rows.rest()
     while band := list(itertools.islice(rest, BAND_ROWS)):
@@ -526,9 +527,13 @@ def _frame(
         for name, col in positions.items():
             seen = shared[name]
             cells = by_column[col] if col < len(by_column) else blank
-            values[name] += [(seen.setdefault(v, v) if v else None) if type(v) is str else v for v in cells]
+            if set(map(type, cells)) <= {str}:  # texts only (most columns): shared in one pass in C
+                values[name] += map(seen.setdefault, cells, cells)
+            else:  # not numbers: 1, 1.0 and True are equal keys, but not the same value
+                values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in cells]
             if len(seen) > SHARED_TEXTS:
                 seen.clear()
+                seen[""] = None
     index = pd.Index(numbers, name="row")
     columns = {}
     for name in positions:
