@@ -16,6 +16,15 @@ from loader.workbook.templates import build_template
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 CREDENTIALS = ("PB_CLIENT_ID", "PB_API_KEY", "PB_API_SECRET")
+# A valid ship-to address of an order's header row, by header
+SHIP_TO = {
+    "Ship-To Name": "Maria Silva",
+    "Ship-To Address Line 1": "27 Waterview Drive",
+    "Ship-To City": "Shelton",
+    "Ship-To State": "CT",
+    "Ship-To Postal Code": "06484",
+    "Ship-To Country": "US",
+}
 
 
 def product_row(sku: str = "SKU-1", **overrides: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from loader.checks import check_sheet
 from loader.workbook.reader import read_workbook
-from tests.helpers import product_row, write_products, write_workbook
+from tests.helpers import SHIP_TO, product_row, write_products, write_workbook
 
 ROWS = 240
 
@@ -107,16 +107,6 @@ def test_equal_values_of_different_types_are_told_apart(tmp_path):
     assert issues == [(n + 2, "SKU", "number-in-text-column") for n in range(0, ROWS, 3)]
 
 
-ADDRESS = {
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
-
-
 def order_lines(orders: int, lines: int):
     """`orders` orders of `lines` lines each: the header on the first line only, every order alike."""
     rows = []
@@ -126,7 +116,7 @@ def order_lines(orders: int, lines: int):
             "Order Date": datetime(2026, 11, 20, 9, 15),
             "Carrier": "USPS",
             "Service": "PRIORITY",
-            **ADDRESS,
+            **SHIP_TO,
         }
         rows += [
             {**(header if i == 0 else {"Client Order ID": f"SO-{n}"}), "SKU": "A", "Quantity": 1}
