@@ -447,7 +447,7 @@ def plan_workbook(
     """
     for sheet, rows in zip(report.sheets, checked, strict=True):
         resource = rows.data.resource
-        with _timed(timings, "plan"):
+        with _timed(timings, "plan"), _gc_paused():
             planned = plan_sheet(rows, rows.invalid_rows(settings.strict), bodies)
         settle(sheet, planned.settled)
         total = sum(len(i.rows) for i in planned.items)
@@ -630,7 +630,7 @@ def _write(
     report.ended = report.ended or _now()
     target = _result_target(path, output)
     rows = sum(len(s.rows) for s in report.sheets)
-    with _timed(timings, "write"):
+    with _timed(timings, "write"), _gc_paused():
         progress(f"Writing {target.name}", 0, rows, 0)
         report.result_path = str(_write_result(path, target, report, _positions(book), again))
         progress(f"Writing {target.name}", rows, rows, 0)
@@ -728,7 +728,8 @@ def _client(settings: Settings, transport: Transport | None) -> Iterator[Fulfill
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Reading makes millions of small objects and no cycles: the cycle collector only slows it down."""
+    """Reading, checking, planning and writing make millions of small objects and no cycles: the cycle
+    collector, walking the whole heap again and again as they pile up, only slows them down."""
     enabled = gc.isenabled()
     gc.disable()
     try:
