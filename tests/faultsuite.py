@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import openpyxl
 
-from tests.helpers import write_workbook
+from tests.helpers import SHIP_TO, write_workbook
 
 CLIENT = {"PB_CLIENT_ID": "pbload-local", "PB_API_KEY": "local-key", "PB_API_SECRET": "local-secret"}
 ADMIN_AUTH = (
@@ -28,16 +28,7 @@ ADMIN_AUTH = (
     CLIENT["PB_API_SECRET"],
 )  # the control plane takes the emulator's credentials
 SKUS = [f"FS-{n:03d}" for n in range(10)]
-ADDRESS = {
-    "Carrier": "USPS",
-    "Service": "PRIORITY",
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
+ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", **SHIP_TO}
 START_TIMEOUT = 30.0
 WAIT_TIMEOUT = 120.0
 # How often a wait asks the emulator (five requests each: it shares the two cores with the loader under test).

@@ -26,20 +26,11 @@ from loader.emulator import create_app
 from loader.models import LOADED_STATUSES
 from loader.resources import BY_NAME
 from loader.settings import load_settings
-from tests.helpers import product_row, write_workbook
+from tests.helpers import SHIP_TO, product_row, write_workbook
 
 PRODUCTS = 230  # past one look-up chunk and one bulk call of 200
 ORDERS = 12
-ADDRESS = {
-    "Carrier": "USPS",
-    "Service": "PRIORITY",
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
+ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", **SHIP_TO}
 
 
 class Killed(BaseException):

@@ -14,16 +14,9 @@ from loader.emulator import create_app
 from loader.plan import plan_sheet
 from loader.settings import load_settings
 from loader.workbook.reader import read_workbook
-from tests.helpers import RecordingTransport, product_row, read_statuses, write_workbook
+from tests.helpers import SHIP_TO, RecordingTransport, product_row, read_statuses, write_workbook
 
-ADDRESS = {
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
+ADDRESS = SHIP_TO
 ORDER = {
     "Client Order ID": "SO-1",
     "Order Date": datetime(2026, 11, 20, 9, 15),

@@ -6,19 +6,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from tests.helpers import product_row, write_products, write_workbook
+from tests.helpers import SHIP_TO, product_row, write_products, write_workbook
 
-ORDER = {
-    "Order Date": datetime(2026, 11, 20, 9, 0),
-    "Carrier": "USPS",
-    "Service": "PRIORITY",
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
+ORDER = {"Order Date": datetime(2026, 11, 20, 9, 0), "Carrier": "USPS", "Service": "PRIORITY", **SHIP_TO}
 
 
 def lines(path: Path) -> list[dict]:

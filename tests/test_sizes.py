@@ -33,20 +33,18 @@ from loader.resources.products import PRODUCTS
 from loader.send import Recorder, find_by_key, known_keys, sender_for
 from loader.settings import load_settings
 from tests.emulator.helpers import CLIENT_ID, Api, fetch_token, http_client
-from tests.helpers import RecordingTransport, product_row, read_statuses, write_products, write_workbook
+from tests.helpers import (
+    SHIP_TO,
+    RecordingTransport,
+    product_row,
+    read_statuses,
+    write_products,
+    write_workbook,
+)
 
 SIZES = [1, 199, 200, 201, 401, 1001]
 API = "/shippingservices/fulfillment/v1"
-ADDRESS = {
-    "Carrier": "USPS",
-    "Service": "PRIORITY",
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
+ADDRESS = {"Carrier": "USPS", "Service": "PRIORITY", **SHIP_TO}
 # One valid row per resource, by header; the key column is replaced by K-00000, K-00001, ...
 ROWS = {
     "products": {"Product Type": "ITEM", "Description": "Widget"},

@@ -8,16 +8,9 @@ from loader.checks import check_sheet
 from loader.plan import plan_sheet
 from loader.resources import BY_NAME
 from loader.workbook.reader import read_workbook
-from tests.helpers import write_workbook
+from tests.helpers import SHIP_TO, write_workbook
 
-ADDRESS = {
-    "Ship-To Name": "Maria Silva",
-    "Ship-To Address Line 1": "27 Waterview Drive",
-    "Ship-To City": "Shelton",
-    "Ship-To State": "CT",
-    "Ship-To Postal Code": "06484",
-    "Ship-To Country": "US",
-}
+ADDRESS = SHIP_TO
 
 
 def items_for(tmp_path, sheet, *rows):
