@@ -138,9 +138,8 @@ class _Deciding:
 
     keys: list[Any]
     actions: list[Any]
-    references: tuple[
-        tuple[list[Any], str, bool, tuple[str, ...]], ...
-    ]  # column, header, a line field, targets
+    # each: the column, its header, whether it is a line field, the resources it names
+    references: tuple[tuple[list[Any], str, bool, tuple[str, ...]], ...]
     steering: tuple[tuple[str, list[Any]], ...]
 
     @classmethod
