@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,25 @@ SHIP_TO = {
     "Ship-To Postal Code": "06484",
     "Ship-To Country": "US",
 }
+# One valid row of an order (one line), an ASN and a BOM, by header
+ORDER_ROW = {
+    "Client Order ID": "SO-1",
+    "Order Date": datetime(2026, 11, 20, 9, 15),
+    "Carrier": "USPS",
+    "Service": "PRIORITY",
+    **SHIP_TO,
+    "SKU": "A",
+    "Quantity": 1,
+}
+ASN_ROW = {
+    "Client ASN ID": "ASN-1",
+    "Inbound Type": "ASN",
+    "Receiving Node": "157",
+    "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0),
+    "SKU": "A",
+    "Quantity": 10,
+}
+BOM_ROW = {"Kit SKU": "KIT-1", "Description": "Kit", "Component SKU": "A", "Component Quantity": 1}
 
 
 def product_row(sku: str = "SKU-1", **overrides: Any) -> dict[str, Any]:

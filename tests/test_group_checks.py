@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import httpx
 import pytest
@@ -14,27 +13,18 @@ from loader.emulator import create_app
 from loader.plan import plan_sheet
 from loader.settings import load_settings
 from loader.workbook.reader import read_workbook
-from tests.helpers import SHIP_TO, RecordingTransport, product_row, read_statuses, write_workbook
+from tests.helpers import (
+    ASN_ROW,
+    BOM_ROW,
+    ORDER_ROW,
+    SHIP_TO,
+    RecordingTransport,
+    product_row,
+    read_statuses,
+    write_workbook,
+)
 
-ADDRESS = SHIP_TO
-ORDER = {
-    "Client Order ID": "SO-1",
-    "Order Date": datetime(2026, 11, 20, 9, 15),
-    "Carrier": "USPS",
-    "Service": "PRIORITY",
-    **ADDRESS,
-    "SKU": "A",
-    "Quantity": 1,
-}
-ASN = {
-    "Client ASN ID": "ASN-1",
-    "Inbound Type": "ASN",
-    "Receiving Node": "157",
-    "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0),
-    "SKU": "A",
-    "Quantity": 10,
-}
-BOM = {"Kit SKU": "KIT-1", "Description": "Kit", "Component SKU": "A", "Component Quantity": 1}
+ADDRESS, ORDER, ASN, BOM = SHIP_TO, ORDER_ROW, ASN_ROW, BOM_ROW
 RETURN = {"Return Client Order ID": "RET-1", "SKU": "A", "Quantity": 1}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -20,27 +19,18 @@ from loader.emulator.work_orders import WorkOrders
 from loader.models import Status
 from loader.settings import load_settings
 from tests.emulator.helpers import CLIENT_ID, Api, fetch_token, http_client
-from tests.helpers import SHIP_TO, RecordingTransport, product_row, read_statuses, write_workbook
+from tests.helpers import (
+    ASN_ROW,
+    BOM_ROW,
+    ORDER_ROW,
+    SHIP_TO,
+    RecordingTransport,
+    product_row,
+    read_statuses,
+    write_workbook,
+)
 
-ADDRESS = SHIP_TO
-ORDER = {
-    "Client Order ID": "SO-1",
-    "Order Date": datetime(2026, 11, 20, 9, 15),
-    "Carrier": "USPS",
-    "Service": "PRIORITY",
-    **ADDRESS,
-    "SKU": "A",
-    "Quantity": 1,
-}
-ASN = {
-    "Client ASN ID": "ASN-1",
-    "Inbound Type": "ASN",
-    "Receiving Node": "157",
-    "Estimated Delivery Date": datetime(2026, 12, 1, 9, 0),
-    "SKU": "A",
-    "Quantity": 10,
-}
-BOM = {"Kit SKU": "KIT-1", "Description": "Kit", "Component SKU": "A", "Component Quantity": 1}
+ADDRESS, ORDER, ASN, BOM = SHIP_TO, ORDER_ROW, ASN_ROW, BOM_ROW
 WORK_ORDER = {
     "Client Work Order ID": "WO-1",
     "Work Order Name": "Kits",
