@@ -136,7 +136,7 @@ class ItemSource(Protocol):
 
     def values(self) -> tuple[dict[str, Any], ...]: ...
 
-    def payload(self, values: tuple[dict[str, Any], ...]) -> dict[str, Any]: ...
+    def payload(self) -> dict[str, Any]: ...
 
 
 def _made_on_first_read(name: str, make: Callable[[Item], Any]) -> property:
@@ -162,7 +162,7 @@ Item.values = _made_on_first_read(  # type: ignore[assignment]
     "values", lambda item: item.source.values() if item.source is not None else ()
 )
 Item.payload = _made_on_first_read(  # type: ignore[assignment]
-    "payload", lambda item: item.source.payload(item.values) if item.source is not None else {}
+    "payload", lambda item: item.source.payload() if item.source is not None else {}
 )
 
 

@@ -19,6 +19,7 @@ from loader.checks import CheckedSheet
 from loader.codes import Code
 from loader.models import GOOD_STATUSES, NO_EXTRA, Action, Issue, Item, Outcome, Reference, Status
 from loader.resources import BY_NAME, Resource
+from loader.resources.base import BodyMaker
 from loader.resources.products import PRODUCTS as PRODUCT_RESOURCE
 
 NOTHING_CLEARED: frozenset[tuple[int, str]] = frozenset()
@@ -83,6 +84,7 @@ class SheetValues:
         self.rows = [int(r) for r in frame.index]
         self._columns: dict[str, list[Any]] = {}
         self._all: list[tuple[str, list[Any]]] | None = None
+        self._bodies: BodyMaker | None = None
         # the columns naming what an item depends on: (name, header, a line field, resources it names)
         self.references = tuple(
             (f.name, f.header, f.is_line, ((PRODUCTS,) if f.product_ref else ()) + f.depends_on)
@@ -101,6 +103,15 @@ class SheetValues:
                 self._columns[name] = [None] * len(self.rows)
         return self._columns[name]
 
+    def body(self, positions: tuple[int, ...]) -> dict[str, Any]:
+        """The API body of the item at these positions: `Resource.build_payload` of its rows."""
+        if self._bodies is None:
+            present = set(self._frame.columns)
+            self._bodies = BodyMaker(
+                self.resource, lambda name: self.column(name) if name in present else None
+            )
+        return self._bodies.make(positions)
+
     def records(self, positions: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
         """The rows at these positions, each a dict by column name."""
         if self._all is None:  # every column converted, once for the sheet's items
@@ -118,11 +129,8 @@ class _Rows:
     def values(self) -> tuple[dict[str, Any], ...]:
         return self.sheet.records(self.positions)
 
-    def payload(self, values: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-        if not self.sheet.bodies:
-            return {}
-        resource = self.sheet.resource
-        return resource.build_payload(values[0], list(values) if resource.lines else None)
+    def payload(self) -> dict[str, Any]:
+        return self.sheet.body(self.positions) if self.sheet.bodies else {}
 
 
 def _blank(value: Any) -> bool:

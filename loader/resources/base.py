@@ -303,6 +303,111 @@ class Resource:
         return out
 
 
+# One field's place in a body, worked out once for a sheet (BodyMaker): its column (None where the sheet
+# has none), its default, its wire conversion (None: the value as it is), how it is put, and the fixed
+# values put beside it.
+_Putter = Callable[[dict[str, Any], Any], None]
+_Place = tuple[list[Any] | None, Any, Callable[[Any], Any] | None, _Putter, tuple[tuple[_Putter, Any], ...]]
+
+
+class BodyMaker:
+    """`Resource.build_payload` compiled for one sheet's columns: the same bodies, made from the columns.
+
+    `column(name)` gives a column's values by position, or None where the sheet has no such column.
+    Fields whose column is missing or blank throughout, and which have no default, are left out once
+    here instead of being looked at for every item. `make(positions)` is
+    `build_payload(rows[0], rows)` for the rows at those positions (`build_payload(rows[0])` for a
+    resource without lines), built without making each row's dict of values.
+    """
+
+    def __init__(self, resource: Resource, column: Callable[[str], list[Any] | None]) -> None:
+        self.resource = resource
+        self._header = tuple(
+            place
+            for f, path in resource._header_paths
+            if (place := _place(f, path, column(f.name))) is not None
+        )
+        numbering = resource.line_number
+        lines = []
+        for f in resource.line_fields:
+            numbered = f.name == numbering
+            place = _place(f, f.path.split(LINE_MARK, 1)[1], column(f.name), numbered)  # type: ignore[union-attr]
+            if place is not None:
+                lines.append((place, numbered))
+        self._lines = tuple(lines)
+        self._numbers = column(numbering) if numbering else None
+
+    def make(self, positions: tuple[int, ...]) -> dict[str, Any]:
+        resource = self.resource
+        payload: dict[str, Any] = {}
+        _fill(payload, self._header, positions[0])
+        if resource.lines is not None:
+            payload[resource.lines] = self._make_lines(positions)
+        _close_gaps(payload, resource._slot_arrays)
+        if resource.finish is not None:
+            resource.finish(payload)
+        return payload
+
+    def _make_lines(self, positions: tuple[int, ...]) -> list[dict[str, Any]]:
+        numbers = self._numbers
+        given = [n for at in positions if (n := numbers[at]) is not None] if numbers is not None else []
+        next_number = max(given, default=0) + 1
+        out = []
+        for at in positions:
+            line: dict[str, Any] = {}
+            for (values, default, wire, put, fixed), numbered in self._lines:
+                value = values[at] if values is not None else None
+                if value is None:
+                    if numbered:
+                        value, next_number = next_number, next_number + 1
+                    elif (value := default) is None:
+                        continue
+                put(line, wire(value) if wire is not None else value)
+                for put_fixed, fixed_value in fixed:
+                    put_fixed(line, fixed_value)
+            _close_gaps(line, self.resource._line_slot_arrays)
+            out.append(line)
+        return out
+
+
+def _fill(target: dict[str, Any], places: tuple[_Place, ...], at: int) -> None:
+    for values, default, wire, put, fixed in places:
+        value = values[at] if values is not None else None
+        if value is None and (value := default) is None:
+            continue
+        put(target, wire(value) if wire is not None else value)
+        for put_fixed, fixed_value in fixed:
+            put_fixed(target, fixed_value)
+
+
+def _place(f: Field, path: str, values: list[Any] | None, always: bool = False) -> _Place | None:
+    """A field's place in the bodies of a sheet whose column is `values`; None where it never fills one."""
+    if values is not None and all(v is None for v in values):
+        values = None
+    if values is None and f.default is None and not always:
+        return None
+    plain = f.kind not in (Kind.DATETIME, Kind.DATE, Kind.DECIMAL) and not f.separator
+    wire = None if plain else functools.partial(to_wire, f)
+    return values, f.default, wire, _putter(path), tuple((_putter(p), v) for p, v in f.fixed)
+
+
+def _putter(path: str) -> _Putter:
+    """What puts a value at `path`: a plain key set where the path is one name, else `_put`."""
+    segments = _segments(path)
+    if len(segments) == 1 and segments[0][1] is None:
+        name = segments[0][0]
+
+        def put_key(target: dict[str, Any], value: Any) -> None:
+            target[name] = value
+
+        return put_key
+    return functools.partial(_put_at, path)
+
+
+def _put_at(path: str, target: dict[str, Any], value: Any) -> None:
+    _put(target, path, value)
+
+
 def _put_field(target: dict[str, Any], f: Field, path: str, value: Any) -> None:
     """Put a field's value (or its default) at its path, with the fixed values that go beside it."""
     if value is None:
