@@ -9,6 +9,7 @@ up at PB (its search refused or out of tries) are FAILED, to be loaded again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,7 @@ class SheetValues:
         self._columns: dict[str, list[Any]] = {}
         self._all: list[tuple[str, list[Any]]] | None = None
         self._bodies: BodyMaker | None = None
+        self._making = threading.Lock()
         # the columns naming what an item depends on: (name, header, a line field, resources it names)
         self.references = tuple(
             (f.name, f.header, f.is_line, ((PRODUCTS,) if f.product_ref else ()) + f.depends_on)
@@ -105,17 +107,19 @@ class SheetValues:
 
     def body(self, positions: tuple[int, ...]) -> dict[str, Any]:
         """The API body of the item at these positions: `Resource.build_payload` of its rows."""
-        if self._bodies is None:
-            present = set(self._frame.columns)
-            self._bodies = BodyMaker(
-                self.resource, lambda name: self.column(name) if name in present else None
-            )
+        with self._making:  # the sender's threads ask at once: the maker is made once
+            if self._bodies is None:
+                present = set(self._frame.columns)
+                self._bodies = BodyMaker(
+                    self.resource, lambda name: self.column(name) if name in present else None
+                )
         return self._bodies.make(positions)
 
     def records(self, positions: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
         """The rows at these positions, each a dict by column name."""
-        if self._all is None:  # every column converted, once for the sheet's items
-            self._all = [(name, self.column(name)) for name in self._frame.columns]
+        with self._making:
+            if self._all is None:  # every column converted, once for the sheet's items
+                self._all = [(name, self.column(name)) for name in self._frame.columns]
         return tuple({name: values[at] for name, values in self._all} for at in positions)
 
 

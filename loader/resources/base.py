@@ -382,7 +382,7 @@ def _fill(target: dict[str, Any], places: tuple[_Place, ...], at: int) -> None:
 
 def _place(f: Field, path: str, values: list[Any] | None, always: bool = False) -> _Place | None:
     """A field's place in the bodies of a sheet whose column is `values`; None where it never fills one."""
-    if values is not None and all(v is None for v in values):
+    if values is not None and values.count(None) == len(values):
         values = None
     if values is None and f.default is None and not always:
         return None
@@ -392,16 +392,23 @@ def _place(f: Field, path: str, values: list[Any] | None, always: bool = False) 
 
 
 def _putter(path: str) -> _Putter:
-    """What puts a value at `path`: a plain key set where the path is one name, else `_put`."""
+    """What puts a value at `path`: a key set where the path is one or two names, else `_put`."""
     segments = _segments(path)
-    if len(segments) == 1 and segments[0][1] is None:
+    if any(index is not None for _, index in segments) or len(segments) > 2:
+        return functools.partial(_put_at, path)
+    if len(segments) == 1:
         name = segments[0][0]
 
         def put_key(target: dict[str, Any], value: Any) -> None:
             target[name] = value
 
         return put_key
-    return functools.partial(_put_at, path)
+    (parent, _), (child, _) = segments
+
+    def put_inside(target: dict[str, Any], value: Any) -> None:
+        target.setdefault(parent, {})[child] = value
+
+    return put_inside
 
 
 def _put_at(path: str, target: dict[str, Any], value: Any) -> None:
