@@ -59,6 +59,8 @@ def comments_part(
     """Kept comments and pbload's notes, in cell order; pbload is one more author if it was none.
 
     `prefix` ('x:' or '') is the sheet's, for a new part."""
+    if existing is None and not any(map(_NOT_XML.search, ours.values())) and not _NOT_XML.search(author):
+        return _new_comments_part(prefix, ours, author)
     if existing is None:
         root = etree.Element(f"{{{_MAIN}}}comments", nsmap={prefix[:-1] or None: _MAIN})
         authors, listed, names = new_child(root, "authors"), new_child(root, "commentList"), []
@@ -87,6 +89,38 @@ def comments_part(
     if existing is None:
         return XML_DECL.encode() + etree.tostring(root, encoding="UTF-8")
     return existing.part.render()
+
+
+# What lxml refuses to write (it raises): such texts take the lxml way, to fail as they always have.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _new_comments_part(prefix: str, ours: dict[tuple[int, int], str], author: str) -> bytes:
+    """A new comments part of pbload's notes, written as text: the bytes lxml writes for the tree
+    `comments_part` builds (ten thousand notes in a fraction of the time)."""
+    p = prefix
+    xmlns = f'xmlns:{p[:-1]}="{_MAIN}"' if p else f'xmlns="{_MAIN}"'
+    notes = []
+    for row, col in sorted(ours):
+        text = ours[row, col]
+        t = _lxml_text(cell_text(text))
+        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        notes.append(
+            f'<{p}comment ref="{get_column_letter(col)}{row}" authorId="0"><{p}text><{p}t{space}>{t}</{p}t>'
+            f"</{p}text></{p}comment>"
+        )
+    listed = f"<{p}commentList>{''.join(notes)}</{p}commentList>" if notes else f"<{p}commentList/>"
+    return (
+        f"{XML_DECL}<{p}comments {xmlns}><{p}authors><{p}author>{_lxml_text(author)}</{p}author></{p}authors>"
+        f"{listed}</{p}comments>"
+    ).encode()
+
+
+def _lxml_text(text: str) -> str:
+    """Text as lxml writes an element's content: `& < >` escaped, and a carriage return as a reference."""
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;") if "\r" in text else text
 
 
 def _child(root: Element, name: str, at: int) -> Element:

@@ -10,6 +10,7 @@ message beginning with `=` stays a message.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ from loader.workbook.result.content import (
     errors_height,
     errors_widths,
     excel_serial,
+    quote_sheet,
     status_chart,
     summary_rows,
     summary_widths,
@@ -80,8 +82,14 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
     if isinstance(value, datetime):
         return f'<c r="{ref}"{s}><v>{excel_serial(value)!r}</v></c>'
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f'<c r="{ref}"{s} t="inlineStr"><is>{t_element(str(value))}</is></c>'
+        return f'<c r="{ref}"{s}{_inline(str(value))}'
     return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+
+
+@functools.lru_cache(maxsize=8192)  # the Errors sheet's severities, codes, hints and many messages repeat
+def _inline(text: str) -> str:
+    """A text cell from after its style to its end: the type and the inline string."""
+    return f' t="inlineStr"><is>{t_element(text)}</is></c>'
 
 
 def _row(
@@ -162,36 +170,10 @@ def errors_sheet(found: list[Problem], formats: Formats, notes: list[str]) -> It
     header = [*ERRORS_HEADER, *((None, notes[0]) if notes else ())]
     yield _row(1, header, [formats.bold] * len(ERRORS_HEADER) + [0, formats.bold]).encode()
     batch = []
-    wrapped, severity = formats.wrapped, formats.severity
+    row = _ErrorsRow(formats, sized)
     for number, problem in enumerate(listed, start=2):
         note = notes[number - 1] if number - 1 < len(notes) else None
-        link = formats.link if number - 2 < MAX_LINKS else 0
-        batch.append(
-            _row(
-                number,
-                [
-                    problem.sheet,
-                    problem.cell,
-                    problem.severity,
-                    problem.code,
-                    problem.message,
-                    problem.hint,
-                    None,
-                    note,
-                ],
-                [
-                    0,
-                    link,
-                    severity.get(problem.severity, 0),
-                    0,
-                    wrapped,
-                    wrapped,
-                    0,
-                    formats.bold if note else 0,
-                ],
-                errors_height(problem, sized),
-            )
-        )
+        batch.append(row(number, problem, note, number - 2 < MAX_LINKS))
         if len(batch) == _BATCH:
             yield "".join(batch).encode()
             batch = []
@@ -199,13 +181,61 @@ def errors_sheet(found: list[Problem], formats: Formats, notes: list[str]) -> It
     yield f'</sheetData><autoFilter ref="A1:{get_column_letter(len(ERRORS_HEADER))}{last}"/>'.encode()
     if listed:
         yield b"<hyperlinks>"
+        sheets: dict[str, str] = {}  # a sheet's name as the start of a link's location
         for start in range(0, min(len(listed), MAX_LINKS), _BATCH):
-            yield "".join(
-                f'<hyperlink ref="B{n}" location="{attr_escape(p.target)}" display="{attr_escape(p.cell)}"/>'
-                for n, p in enumerate(listed[start : start + _BATCH], start=start + 2)
-            ).encode()
+            links = []
+            for n, p in enumerate(listed[start : start + _BATCH], start=start + 2):
+                where = sheets.get(p.sheet)
+                if where is None:
+                    where = sheets[p.sheet] = attr_escape(quote_sheet(p.sheet) + "!")
+                cell = p.cell  # a column's letters and a row's number, or "row 12": nothing to escape
+                at = cell if p.col else f"A{p.row}"  # `Problem.target`'s cell
+                links.append(f'<hyperlink ref="B{n}" location="{where}{at}" display="{cell}"/>')
+            yield "".join(links).encode()
         yield b"</hyperlinks>"
     yield f"{_MARGINS}{page_setup()}</worksheet>".encode()
+
+
+class _ErrorsRow:
+    """One problem's row of the Errors sheet: the cells `_row` makes of its sheet, cell, severity, code,
+    message, hint and note, made with the Errors sheet's fixed columns and formats in mind (a million
+    rows): its texts' XML and its height looked up once for texts that repeat."""
+
+    def __init__(self, formats: Formats, widths: tuple[float, ...]) -> None:
+        self.formats, self.widths = formats, widths
+        self.heights: dict[tuple[str, str], str] = {}  # (message, hint) -> the row's height attributes
+
+    def __call__(self, number: int, problem: Problem, note: str | None, linked: bool) -> str:
+        formats, n = self.formats, str(number)
+        key = (problem.message, problem.hint)
+        tall = self.heights.get(key)
+        if tall is None:
+            if len(self.heights) >= _HEIGHTS:
+                self.heights.clear()
+            height = errors_height(problem, self.widths)
+            tall = self.heights[key] = f' ht="{height}" customHeight="1"' if height else ""
+        return (
+            f'<row r="{n}"{tall}>{_text("A", n, problem.sheet, 0)}'
+            f"{_text('B', n, problem.cell, formats.link if linked else 0)}"
+            f"{_text('C', n, problem.severity, formats.severity.get(problem.severity, 0))}"
+            f"{_text('D', n, problem.code, 0)}{_text('E', n, problem.message, formats.wrapped)}"
+            f"{_text('F', n, problem.hint, formats.wrapped)}"
+            f"{_text('H', n, note, formats.bold) if note else ''}</row>"
+        )
+
+
+_HEIGHTS = 4096  # (message, hint) pairs whose row height is kept
+
+
+def _text(letter: str, number: str, value: Any, style: int) -> str:
+    """`_cell` of `letter` + `number`, a text taking the short way."""
+    if type(value) is str and value:
+        return (
+            f'<c r="{letter}{number}" s="{style}"{_inline(value)}'
+            if style
+            else f'<c r="{letter}{number}"{_inline(value)}'
+        )
+    return _cell(f"{letter}{number}", value, style)
 
 
 # --- conditional formats ----------------------------------------------------------------------
