@@ -421,6 +421,12 @@ class Journal:
             ],
         )
 
+    def fingerprint(self, items: Sequence[Item]) -> None:
+        """Make the items' fingerprints ahead of `sending`, which then only reads them: a sender makes
+        them while other requests are in flight, not while its own request holds a place."""
+        for item in items:
+            self._hash_in_flight(item)
+
     def _hash_in_flight(self, item: Item) -> str:
         kept = self._hashes.get(id(item))
         if kept is not None and kept[0] is item:

@@ -83,6 +83,14 @@ class Recorder:
 
         return mark
 
+    def prepare(self, items: Sequence[Item]) -> None:
+        """Make the items' bodies and journal fingerprints now, before the request that sends them
+        waits for its turn, so that its turn is spent on the request alone."""
+        for item in items:
+            item.payload  # noqa: B018 (made on first read)
+        if self.journal is not None:
+            self.journal.fingerprint(items)
+
     def body(self, item: Item, body: dict[str, Any], operation: str) -> dict[str, Any]:
         """`body`, once written to the payloads file as what `operation` sends for `item`."""
         if self.payloads is not None:

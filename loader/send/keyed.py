@@ -356,9 +356,7 @@ class BulkSender(KeyedSender):
         """Send one chunk, halving it while PB rejects it whole with a 400, until the bad items are alone."""
         if self.recorder.stopped:
             return []
-        for step in chunk:  # a create's body made (on first read) before its turn
-            if step.verb == "create":
-                step.item.payload  # noqa: B018
+        self.recorder.prepare([s.item for s in chunk])
         try:
             with self._turn():
                 response, done = send(chunk)
@@ -464,6 +462,7 @@ class SingleSender(KeyedSender):
     def _one(self, step: Step) -> list[tuple[Item, Outcome]]:
         if self.recorder.stopped:
             return []
+        self.recorder.prepare([step.item])
         left_in = self.adaptive.leaving()
         try:
             response, done = self._call(step)
