@@ -1,7 +1,9 @@
 """A client-side request rate per operation, that settles just under the API's limit (§7, §21.5).
 
 PB throttles each operation separately at about 100 requests per second. Each operation gets its
-own limiter: requests are spaced to the current rate. A throttle pauses the operation until its
+own limiter: at most the current rate of requests leave in any one second (a window that slides, as
+the emulator's --rate-limit counts), so a few requests started together leave together instead of
+being spaced apart, and no second, however it is cut, holds more than the rate. A throttle pauses the operation until its
 `Retry-After`, and sets the rate to just under what the server granted over the last window (so it
 never collapses below what the server allows), or halves it when too little passed to tell. Each
 window without a throttle adds a fixed step, up to the user's maximum (--max-rps), so the rate
@@ -21,10 +23,13 @@ WINDOW_S = 1.0  # PB, and the emulator's --rate-limit, count requests per second
 BACKOFF = 0.95  # a throttle sets the rate to this share of the rate granted over the last window
 MIN_GRANTED = 2  # fewer passes in the window say nothing of the server's limit: then the rate is halved
 STEP_RPS = 0.05  # added after each window without a throttle: slow, since each throttle costs a pause
+# A request waiting for a place leaves this long after the one it waits on has left the window: the
+# server counts arrivals, and two requests a window apart may arrive closer than they left.
+EDGE_S = 0.01
 
 
 class RateLimiter:
-    """Spaces requests of one operation to at most `rate` per second."""
+    """Lets at most `rate` requests of one operation leave in any window of WINDOW_S seconds."""
 
     def __init__(
         self,
@@ -36,7 +41,7 @@ class RateLimiter:
         self.rate = max_rps
         self._clock = clock
         self._sleep = sleep
-        self._next = 0.0  # when the next request may leave
+        self._sent: deque[float] = deque()  # when requests left (or will leave), over the last window
         self._paused_until = 0.0
         self._grown = clock()  # when the rate last grew (or was cut)
         self._passes: deque[float] = deque()  # when requests passed, over the last window
@@ -46,8 +51,16 @@ class RateLimiter:
         """Wait for this request's turn."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._next)
-            self._next = start + 1.0 / self.rate
+            sent = self._sent
+            while sent and sent[0] <= now - WINDOW_S:
+                sent.popleft()
+            allowed = max(1, int(self.rate * WINDOW_S))
+            start = max(now, self._paused_until)
+            if len(sent) >= allowed:  # wait until the request `allowed` places back leaves the window
+                start = max(start, sent[-allowed] + WINDOW_S + EDGE_S)
+            if sent:
+                start = max(start, sent[-1])  # in the order the requests asked
+            sent.append(start)
         if start > now:
             self._sleep(start - now)
 
@@ -61,7 +74,6 @@ class RateLimiter:
             learned = BACKOFF * min(self.rate, granted) if granted * WINDOW_S >= MIN_GRANTED else 0.0
             self.rate = max(MIN_RPS, learned or self.rate / 2)
             self._paused_until = now + (retry_after_s or 0.0)
-            self._next = max(self._next, self._paused_until)
             self._grown = self._paused_until
 
     def passed(self) -> None:

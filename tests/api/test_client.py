@@ -10,7 +10,7 @@ import pytest
 
 from loader.api import ApiDownError, FulfillmentClient, NoAnswerError
 from loader.api.client import timeout
-from loader.api.ratelimit import RateLimiter
+from loader.api.ratelimit import EDGE_S, RateLimiter
 from loader.api.retry import RetryPolicy
 from loader.errors import AuthenticationError, UnreachableError
 from loader.models import Action, Item, Status
@@ -194,12 +194,14 @@ def test_backoff_grows_and_is_capped():
     assert policy.delay(1, "120", rng) == 8  # a Retry-After beyond the cap waits the cap
 
 
-def test_rate_limiter_spaces_requests():
+def test_rate_limiter_lets_its_rate_leave_each_second():
     now, waits = [0.0], []
-    limiter = RateLimiter(10, clock=lambda: now[0], sleep=waits.append)
+    limiter = RateLimiter(2, clock=lambda: now[0], sleep=waits.append)
     for _ in range(3):
         limiter.acquire()
-    assert waits == pytest.approx([0.1, 0.2])  # how it backs off: tests/api/test_ratelimit.py
+    # two leave at once, the third a second later (with EDGE_S to spare); how it backs off:
+    # tests/api/test_ratelimit.py
+    assert waits == pytest.approx([1.0 + EDGE_S])
 
 
 def test_a_bulk_call_rejected_whole_is_halved_until_the_bad_item_is_found():
@@ -271,7 +273,7 @@ def test_a_bare_gateway_error_is_understood_and_described():
 
 @pytest.mark.parametrize("status", [429, 500])
 def test_spike_arrest_is_a_throttle_whatever_its_status(status):
-    api = FakeApi({BULK: [httpx.Response(status, json=SPIKE, headers={"Retry-After": "2"}), ok(), ok()]})
+    api = FakeApi({BULK: [httpx.Response(status, json=SPIKE, headers={"Retry-After": "2"})] + [ok()] * 6})
     client, slept, _ = timed_client(api, max_rps=10)
     seen: list[str] = []
     response = client.call("POST", "/v1/products/bulk", {}, on_attempt=seen.append)
@@ -279,8 +281,10 @@ def test_spike_arrest_is_a_throttle_whatever_its_status(status):
     assert slept == [2.0]  # Retry-After honoured
     assert client.stats.retries == {"PB-APIM-ERR-1006": 1}
     assert len(set(seen)) == 2 and seen == [c["x-pb-transactionid"] for c in api.api_calls()]
-    client.call("POST", "/v1/products/bulk", {})
-    assert slept[-1] == pytest.approx(0.2)  # the operation slowed down: 5 requests a second, not 10
+    for _ in range(5):
+        client.call("POST", "/v1/products/bulk", {})
+    # the operation slowed down: 5 requests a second (the one sent again and four more), not 10
+    assert slept == [2.0, pytest.approx(1.0 + EDGE_S)]
 
 
 @pytest.mark.parametrize("status", [429, 500])

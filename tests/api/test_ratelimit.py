@@ -113,3 +113,22 @@ def test_the_users_cap_is_a_ceiling_under_a_generous_server():
     assert not server.throttled
     assert len(server.granted) <= 10 * 60 + 1
     assert limiter.rate == 10
+
+
+def test_requests_started_together_leave_together_up_to_the_rate():
+    clock = FakeClock()
+    limiter = RateLimiter(3, clock=clock, sleep=clock.sleep)
+    left = []
+    for _ in range(7):  # seven asked at once, one after another on this clock
+        limiter.acquire()
+        left.append(clock.now)
+    # three a second, each second's three at once: none waits for a place that is free
+    assert left == pytest.approx([0.0, 0.0, 0.0, 1.01, 1.01, 1.01, 2.02])
+
+
+@pytest.mark.parametrize("limit", [5, 20, 100])
+def test_no_second_holds_more_than_the_rate_however_it_is_cut(limit):
+    server, limiter = run(limit, max_rps=limit)
+    assert not server.throttled  # the server's own window, sliding, never saw more than its limit
+    granted = server.granted
+    assert max(sum(1 for t in granted[n:] if t < start + 1.0) for n, start in enumerate(granted)) == limit
