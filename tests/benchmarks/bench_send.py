@@ -1,7 +1,7 @@
 """The send phase against its latency ideal, and the share of a rate limit reached (a script, not a test).
 
     python -m tests.benchmarks.bench_send [ORDERS] [--before TREE] [--after TREE] [--emulator TREE]
-                                          [--latencies 0,20,50] [--no-rate]
+                                          [--latencies 0,20,50] [--runs 2] [--no-rate]
 
 Loads one workbook of PRODUCTS products and ORDERS orders of two lines each (default 10,000: 20,000
 order lines) with `loader.pipeline.load` into `pbload emulator serve` (its own process, real HTTP,
@@ -167,7 +167,7 @@ def main() -> None:
         path = workbook(Path(folder) / "bench-send.xlsx", orders)
         results: dict[tuple[str, int], list[dict]] = {}
         for latency in latencies:
-            for run in range(1, RUNS + 1):
+            for run in range(1, int(option(args, "--runs", str(RUNS))) + 1):
                 for name, tree in trees.items():
                     r = measure(tree, str(path), str(latency), str(emulator))
                     results.setdefault((name, latency), []).append(r)
