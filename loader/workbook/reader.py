@@ -519,15 +519,20 @@ def _frame(
         kept = [
             (n, row) for n, row in enumerate(band, start=first) if row.count("") != len(row) or n in kept_rows
         ]
-        numbers += (n for n, _ in kept)
+        if len(kept) == len(band):  # no blank row in the band (most bands)
+            numbers += range(first, first + len(band))
+            kept_cells = band
+        else:
+            numbers += (n for n, _ in kept)
+            kept_cells = [row for _, row in kept]
         first += len(band)
         # the band's columns, each a tuple (short rows filled with empty cells)
-        by_column = list(itertools.zip_longest(*(row for _, row in kept), fillvalue=""))
+        by_column = list(itertools.zip_longest(*kept_cells, fillvalue=""))
         blank = ("",) * len(kept)
         for name, col in positions.items():
             seen = shared[name]
             cells = by_column[col] if col < len(by_column) else blank
-            if set(map(type, cells)) <= {str}:  # texts only (most columns): shared in one pass in C
+            if _texts_only(cells):  # most columns: shared in one pass in C
                 values[name] += map(seen.setdefault, cells, cells)
             else:  # not numbers: 1, 1.0 and True are equal keys, but not the same value
                 values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in cells]
@@ -537,11 +542,23 @@ def _frame(
     index = pd.Index(numbers, name="row")
     columns = {}
     for name in positions:
-        columns[name] = np.array(values.pop(name), dtype=object)
+        column = values.pop(name)
+        # fromiter copies the pointers in one pass (np.array looks into each value for a nested sequence)
+        columns[name] = np.fromiter(column, dtype=object, count=len(column))
     # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise); not copied
     # into one block: each column stays the array made here
     frame = pd.DataFrame(columns, index=index, dtype=object, copy=False)
     return frame, _blank_row_issues(sheet, numbers)
+
+
+def _texts_only(cells: tuple[Any, ...]) -> bool:
+    """Whether every cell is a text: joining them, in C, fails at the first that is not (calamine's texts
+    are plain `str`, never a subclass)."""
+    try:
+        "".join(cells)
+    except TypeError:
+        return False
+    return True
 
 
 def _blank_row_issues(sheet: str, numbers: list[int]) -> list[Issue]:
