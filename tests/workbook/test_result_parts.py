@@ -108,3 +108,25 @@ def test_a_new_comments_part_is_what_lxml_writes(prefix, seed, monkeypatch):
 def test_a_note_lxml_cannot_write_fails_as_before():
     with pytest.raises(ValueError):
         comments.comments_part("", None, {(2, 1): "bad\x01"}, "pbload")
+
+
+def test_row_cells_kept_for_repeated_values_carry_each_rows_number():
+    from loader.workbook.result.stream.ooxml import t_element
+    from loader.workbook.result.stream.rows import SheetEdit, SheetRewriter
+
+    names = ("Status", "PB ID", "Error Code", "Message", "Transaction ID")
+    edit = SheetEdit(27, None, names, 3, (10,) * 5, 9, lambda tail, prefix: tail)
+    rnd = random.Random(5)
+    pool = [tuple(rnd.choice([None, "", *ODD]) for _ in names) for _ in range(30)]
+    for prefix in (b"", b"x:"):
+        rewriter = SheetRewriter(edit, prefix)
+        p = prefix.decode()
+        for row in rnd.sample(range(2, 1_048_576), 3000):
+            values, style = rnd.choice(pool), rnd.choice([0, 0, 0, 3])
+            s = f' s="{style}"' if style else ""
+            expected = "".join(
+                f'<{p}c r="{letter}{row}"{s} t="inlineStr"><{p}is>{t_element(v, p)}</{p}is></{p}c>'
+                for letter, v in zip(("AA", "AB", "AC", "AD", "AE"), values, strict=True)
+                if v
+            )
+            assert rewriter._cells(row, values, style) == expected.encode()

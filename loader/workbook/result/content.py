@@ -116,13 +116,14 @@ def result_values(outcome: Outcome) -> tuple[str | None, ...]:
 def field_values(fields: OutcomeFields) -> tuple[str | None, ...]:
     """`result_values` of an outcome's fields as a tuple in Outcome's order (`Outcomes.fields`)."""
     status, pb_id, error_code, message, transaction_id, changes = fields
+    safe = _safe_text  # `outside_text` of each, inline: a million rows
     return (
         status.value,
-        outside_text(pb_id),
-        outside_text(error_code),
-        outside_text(message),
-        outside_text(transaction_id),
-        outside_text(changes_text(changes)),
+        None if pb_id is None else safe(str(pb_id)),
+        None if error_code is None else safe(str(error_code)),
+        None if message is None else safe(str(message)),
+        None if transaction_id is None else safe(str(transaction_id)),
+        outside_text(changes_text(changes)) if changes else None,
     )
 
 

@@ -55,6 +55,7 @@ _ROW_NAME_END = re.compile(rb"[\s/>]")  # what may follow `<row` in a row's tag 
 _DATA_NAME_END = re.compile(rb"\W")  # what may follow `<sheetData` (its pattern's \b)
 _SI_CLOSE = re.compile(rb"</(?:[\w.-]+:)?si>")
 _SI_OVERLAP = 64  # a closing </x:si> cut by a chunk is found if its prefix is shorter; else at the next one
+_MADE, _MADE_BYTES = 1024, 4 << 20  # the rows' values (and bytes) whose cells `SheetRewriter._cells` keeps
 _ATTR = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
@@ -451,6 +452,9 @@ class SheetRewriter:
         self.styled = '" s="{}"' + self.plain[1:]
         self.cell_close = f"</{p}is></{p}c>"
         self.cell_open = b"<" + prefix + b"c"
+        self.made: dict[tuple[tuple[str | None, ...], int], list[bytes]] = {}  # (values, style) -> `_pieces`
+        self.made_size = 0
+        self.cols: dict[bytes, int] = {}  # a cell reference's letters -> its column
 
     def run(self, source: IO[bytes], write: Callable[[bytes], object]) -> None:
         chunks = _Chunks(source)
@@ -560,17 +564,47 @@ class SheetRewriter:
         if last < 0:
             return False
         cell = self.pat["cell_r"].match(block, last)
-        return cell is None or _col(cell.group(1)) >= self.edit.first
+        if cell is None:
+            return True
+        letters = cell.group(1)
+        col = self.cols.get(letters)
+        if col is None:
+            col = self.cols[letters] = _col(letters)  # at most 16,384 of them
+        return col >= self.edit.first
 
     def _cells(self, row: int, values: tuple[str | None, ...], style: int) -> bytes:
-        """pbload's cells for one row, as inline strings (never formulas)."""
+        """pbload's cells for one row, as inline strings (never formulas).
+
+        Rows with the same values (every VALID row, a group's INVALID rows) differ only in their
+        number: the bytes around the row numbers are kept for the values met lately."""
+        try:
+            pieces = self.made.get((values, style))
+        except TypeError:  # a value that is no text (a test's): made every time
+            pieces = None
+        if pieces is None:
+            pieces = self._pieces(values, style)
+            size = sum(map(len, pieces))
+            if len(self.made) >= _MADE or self.made_size + size > _MADE_BYTES:
+                self.made.clear()
+                self.made_size = 0
+            try:
+                self.made[values, style] = pieces
+                self.made_size += size
+            except TypeError:
+                pass
+        return str(row).encode().join(pieces)
+
+    def _pieces(self, values: tuple[str | None, ...], style: int) -> list[bytes]:
+        """pbload's cells for a row of `values`, cut where the row's number goes."""
         body = self.styled.format(style) if style else self.plain
         close, p = self.cell_close, self.pd
-        return "".join(
-            f"{start}{row}{body}{t_element(value, p)}{close}"
-            for start, value in zip(self.starts, values, strict=False)
-            if value
-        ).encode()
+        pieces, after = [], ""
+        for start, value in zip(self.starts, values, strict=False):
+            if value:
+                pieces.append(f"{after}{start}".encode())
+                after = f"{body}{t_element(value, p)}{close}"
+        pieces.append(after.encode())
+        return pieces
 
     def _row_cells(
         self, block: bytes, start: int, end: int, row: int, new: tuple[str | None, ...], style: int
