@@ -10,8 +10,8 @@ a shipment for want of stock (PB's backorder rules are not in our docs), so ``on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from . import search
@@ -23,6 +23,7 @@ from .timestamps import Clock
 RESOURCE = "inventory"
 SORT_PROPERTIES = ("sku",)  # sku-asc (default) or sku-desc; ties are broken by node
 SEARCH_FIELDS: dict[str, search.Matcher] = {"sku": search.exact("sku"), "node": search.exact("node")}
+STOCK_NUMBERS = ("onHand", "allocated", "available")  # a stock record's numbers, each changed by adding
 
 
 def adjust_stock(
@@ -39,7 +40,7 @@ def adjust_stock(
 
 
 class StockChanges:
-    """Stock deltas per ``(node, sku)``, added up in memory and applied by `apply` in three statements.
+    """Stock deltas per ``(node, sku)``, added up in memory and applied by `apply` in one statement.
 
     What a bulk call of orders allocates: the same result as one `adjust_stock` per line, a new
     SKU/node stored in the order of first use.
@@ -56,27 +57,19 @@ class StockChanges:
 
     def apply(self, store: Store, client_id: str) -> None:
         """Put the changes into the store (inside the operation's transaction) and forget them."""
-        if not self._deltas:
-            return
-        keys = {_key(node, sku): (node, sku) for node, sku in self._deltas}
-        old = store.many(RESOURCE, client_id, list(keys))
-        changed, new = [], []
-        for key, (node, sku) in keys.items():
-            on_hand, allocated = self._deltas[node, sku]
-            before = old.get(key)
-            if before is None:
-                new.append((key, _stock(sku, node, on_hand, allocated)))
-            else:
-                changed.append(
-                    (key, _stock(sku, node, before["onHand"] + on_hand, before["allocated"] + allocated))
-                )
-        store.replace_many(RESOURCE, client_id, changed)
-        store.insert_many(RESOURCE, client_id, new)
+        changes = [
+            (_key(node, sku), _stock(sku, node, on_hand, allocated))
+            for (node, sku), (on_hand, allocated) in self._deltas.items()
+        ]
+        if changes:
+            store.add_many(RESOURCE, client_id, changes, STOCK_NUMBERS)
         self._deltas = {}
 
 
 def _key(node: str, sku: str) -> str:
-    return json.dumps([node, sku])  # unambiguous whatever characters a SKU holds
+    """``json.dumps([node, sku])``, unambiguous whatever characters a SKU holds, made by its string
+    encoder alone (a bulk call of orders makes one per line)."""
+    return f"[{encode_basestring_ascii(node)}, {encode_basestring_ascii(sku)}]"
 
 
 def _stock(sku: str, node: str, on_hand: int, allocated: int) -> dict[str, Any]:

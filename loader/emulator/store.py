@@ -154,6 +154,32 @@ class Store:
                 "UPDATE records SET body = ? WHERE resource = ? AND client_id = ? AND key = ?", params
             )
 
+    def add_many(
+        self,
+        resource: str,
+        client_id: str,
+        rows: Iterable[tuple[str, dict[str, Any]]],
+        numbers: Sequence[str],
+    ) -> None:
+        """For each ``(key, record)``: store ``record`` when the key has none, else add its ``numbers``
+        to the stored record's (the rest of that record kept), in one statement run by SQLite.
+
+        For running totals (stock): ``record`` holds the changes, which is what a new key starts with.
+        """
+        if not all(name.isidentifier() for name in numbers):
+            raise ValueError(f"number names must be plain names: {list(numbers)}")
+        sums = ", ".join(
+            f"'$.{name}', json_extract(body, '$.{name}') + json_extract(excluded.body, '$.{name}')"
+            for name in numbers
+        )  # only checked names are spliced in
+        params = [(resource, client_id, key, json.dumps(record)) for key, record in rows]
+        with self._lock:
+            self._conn.executemany(
+                "INSERT INTO records (resource, client_id, key, body) VALUES (?, ?, ?, ?)"
+                f" ON CONFLICT (resource, client_id, key) DO UPDATE SET body = json_set(body, {sums})",
+                params,
+            )
+
     def _select_in(
         self, select: str, leading: Sequence[Any], resource: str, client_id: str, keys: Collection[str]
     ) -> list[tuple[Any, ...]]:

@@ -9,7 +9,7 @@ import pytest
 
 from loader.emulator import Emulator, EmulatorConfig, create_app
 from loader.emulator.errors import HttpError
-from loader.emulator.inventory import adjust_stock
+from loader.emulator.inventory import StockChanges, adjust_stock
 
 from .helpers import (
     ADMIN_AUTH,
@@ -446,6 +446,23 @@ def test_adjust_stock_adds_deltas_and_returns_the_record(emulator: Emulator) -> 
     assert record == {"sku": "A", "node": "157", "onHand": 4, "allocated": 3, "available": 1}
     assert emulator.stock() == [record]
     assert emulator.stock("someone-else") == []
+
+
+def test_stock_changes_add_up_as_adjust_stock_would(emulator: Emulator) -> None:
+    adjust_stock(emulator.store, CLIENT_ID, "157", "A", on_hand_delta=5, allocated_delta=1)
+    changes = StockChanges()
+    changes.add("157", 'B"é', allocated_delta=2)  # new; a SKU that JSON must escape
+    changes.add("157", "A", on_hand_delta=-1, allocated_delta=3)
+    changes.add("157", 'B"é', allocated_delta=1)
+
+    with emulator.store.atomic():
+        changes.apply(emulator.store, CLIENT_ID)
+
+    assert emulator.stock() == [  # the stored ones first, new ones in the order first changed
+        {"sku": "A", "node": "157", "onHand": 4, "allocated": 4, "available": 0},
+        {"sku": 'B"é', "node": "157", "onHand": 0, "allocated": 3, "available": -3},
+    ]
+    assert adjust_stock(emulator.store, CLIENT_ID, "157", 'B"é', on_hand_delta=1)["available"] == -2
 
 
 def test_snapshot_sorts_by_sku_then_node(api: Api, emulator: Emulator) -> None:
