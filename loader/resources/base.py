@@ -322,19 +322,24 @@ class BodyMaker:
 
     def __init__(self, resource: Resource, column: Callable[[str], list[Any] | None]) -> None:
         self.resource = resource
-        self._header = tuple(
-            place
-            for f, path in resource._header_paths
-            if (place := _place(f, path, column(f.name))) is not None
-        )
+        header, filled = [], []
+        for f, path in resource._header_paths:
+            if (place := _place(f, path, column(f.name))) is not None:
+                header.append(place)
+                filled += [path, *(p for p, _ in f.fixed)]
+        self._header = tuple(header)
         numbering = resource.line_number
-        lines = []
+        lines, line_filled = [], []
         for f in resource.line_fields:
             numbered = f.name == numbering
-            place = _place(f, f.path.split(LINE_MARK, 1)[1], column(f.name), numbered)  # type: ignore[union-attr]
-            if place is not None:
+            path = f.path.split(LINE_MARK, 1)[1]  # type: ignore[union-attr]
+            if (place := _place(f, path, column(f.name), numbered)) is not None:
                 lines.append((place, numbered))
+                line_filled += [path, *(p for p, _ in f.fixed)]
         self._lines = tuple(lines)
+        # the slot arrays whose gaps are closed: only where a kept field fills more than the first slot
+        self._gapped = _gapped(resource._slot_arrays, filled)
+        self._gapped_lines = _gapped(resource._line_slot_arrays, line_filled)
         self._numbers = column(numbering) if numbering else None
 
     def make(self, positions: tuple[int, ...]) -> dict[str, Any]:
@@ -343,7 +348,8 @@ class BodyMaker:
         _fill(payload, self._header, positions[0])
         if resource.lines is not None:
             payload[resource.lines] = self._make_lines(positions)
-        _close_gaps(payload, resource._slot_arrays)
+        if self._gapped:
+            _close_gaps(payload, self._gapped)
         if resource.finish is not None:
             resource.finish(payload)
         return payload
@@ -352,6 +358,7 @@ class BodyMaker:
         numbers = self._numbers
         given = [n for at in positions if (n := numbers[at]) is not None] if numbers is not None else []
         next_number = max(given, default=0) + 1
+        gapped = self._gapped_lines
         out = []
         for at in positions:
             line: dict[str, Any] = {}
@@ -365,7 +372,8 @@ class BodyMaker:
                 put(line, wire(value) if wire is not None else value)
                 for put_fixed, fixed_value in fixed:
                     put_fixed(line, fixed_value)
-            _close_gaps(line, self.resource._line_slot_arrays)
+            if gapped:
+                _close_gaps(line, gapped)
             out.append(line)
         return out
 
@@ -386,9 +394,33 @@ def _place(f: Field, path: str, values: list[Any] | None, always: bool = False) 
         values = None
     if values is None and f.default is None and not always:
         return None
-    plain = f.kind not in (Kind.DATETIME, Kind.DATE, Kind.DECIMAL) and not f.separator
-    wire = None if plain else functools.partial(to_wire, f)
+    wire: Callable[[Any], Any] | None = None
+    if f.separator or f.kind is Kind.DECIMAL:
+        wire = functools.partial(to_wire, f)
+    elif f.kind in (Kind.DATETIME, Kind.DATE):
+        wire = _formatted_once(f)
     return values, f.default, wire, _putter(path), tuple((_putter(p), v) for p, v in f.fixed)
+
+
+def _formatted_once(f: Field) -> Callable[[Any], Any]:
+    """`to_wire` for a date or date-time field, each naive value formatted once for the sheet: its dates
+    repeat (the day's orders), and strftime was the dearest step of an order's body.
+
+    A value is known again by its type as well as its value (a pandas Timestamp equals its datetime); an
+    aware one is formatted each time, as equal instants in other zones are written apart.
+    """
+    made: dict[tuple[type, Any], Any] = {}
+
+    def wire(value: Any) -> Any:
+        if getattr(value, "tzinfo", None) is not None:
+            return to_wire(f, value)
+        key = (type(value), value)
+        text = made.get(key)
+        if text is None:
+            text = made[key] = to_wire(f, value)
+        return text
+
+    return wire
 
 
 def _putter(path: str) -> _Putter:
@@ -433,6 +465,13 @@ def _paths(f: Field, path: str | None) -> list[str]:
     return [path, *(p.split(LINE_MARK, 1)[-1] for p, _ in f.fixed)]
 
 
+def _gapped(arrays: tuple[str, ...], paths: list[str]) -> tuple[str, ...]:
+    """Those of `arrays` that `paths` fill beyond their first slot: a gap opens only where a later slot is
+    filled and an earlier one is not."""
+    beyond = {m.group(1) for path in paths for m in _SLOT_AT.finditer(path) if int(m.group(2)) > 0}
+    return tuple(a for a in arrays if a in beyond)
+
+
 def _close_gaps(target: dict[str, Any], arrays: tuple[str, ...]) -> None:
     """Close the gaps numbered slots leave (Address Line 2 without Line 1): PB takes no null in an array."""
     for path in arrays:
@@ -467,6 +506,7 @@ def format_datetime(value: datetime | date, style: str) -> str:
 LINE_MARK = "[]."
 # the array before a numbered slot: `details.identifiers` of `[0]`
 _SLOT = re.compile(r"([\w.\[\]]*?\w)\[\d+\]")
+_SLOT_AT = re.compile(r"([\w.\[\]]*?\w)\[(\d+)\]")  # the same, and the slot's number
 _SEGMENT = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 
 

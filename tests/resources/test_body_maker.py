@@ -4,14 +4,16 @@ its rows: the same fields, values, defaults, numbered lines and slots, in the sa
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loader.resources import RESOURCES
 from loader.resources.base import BodyMaker, Field, Kind, Resource
+from loader.resources.products import PRODUCTS
 
 # what a checked cell of each kind holds (blank: None), a few values each so that groups repeat them
 _VALUES = {
@@ -62,3 +64,27 @@ def test_bodies_from_columns_are_build_payloads_bodies(sheet):
         want = resource.build_payload(rows[0], rows if resource.lines else None)
         # the same keys in the same order: the bodies sent, and their fingerprints, are the same bytes
         assert json.dumps(maker.make(positions)) == json.dumps(want)
+
+
+def test_dates_formatted_once_are_told_apart_by_zone_and_type():
+    """A sheet's repeated dates are formatted once; equal values written differently are not taken for one."""
+    utc, plus_two = UTC, timezone(timedelta(hours=2))
+    noon = datetime(2026, 11, 20, 12, 0)
+    column = [
+        noon,
+        noon,
+        pd.Timestamp(noon),
+        noon.replace(tzinfo=utc),
+        datetime(2026, 11, 20, 14, 0, tzinfo=plus_two),  # the same instant as the one before
+        noon.replace(tzinfo=utc),
+    ]
+    columns = {"sku": [f"S{n}" for n in range(len(column))], "createDate": column}
+    maker = BodyMaker(PRODUCTS, columns.get)
+    for at in range(len(column)):
+        row = {name: values[at] for name, values in columns.items()}
+        assert json.dumps(maker.make((at,))) == json.dumps(PRODUCTS.build_payload(row))
+    assert [maker.make((at,))["createDate"] for at in (0, 3, 4)] == [
+        "2026-11-20T12:00:00.000+0000",
+        "2026-11-20T12:00:00.000+0000",
+        "2026-11-20T14:00:00.000+0200",
+    ]
