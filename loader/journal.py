@@ -99,8 +99,10 @@ LOW_SPACE_BYTES = 1 << 20
 
 
 # One encoder for every fingerprint: json.dumps with options builds a new one per call, which was
-# almost half of the cost of a fingerprint (the text, and so the hash, is the same).
-_FINGERPRINT = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
+# almost half of the cost of a fingerprint (the text, and so the hash, is the same). It does not look
+# for circular containers, which cost a seventh of each encoding: a payload is a tree of fresh dicts and
+# lists, and the text of one is the same either way.
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"), check_circular=False)
 
 
 def payload_hash(item: Item) -> str:

@@ -4,7 +4,8 @@ kept until their result is written, and plain words when SQLite or its disk fail
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,33 @@ from loader.journal import (
     SETTLED,
     UNWRITTEN,
     Journal,
+    payload_hash,
     report_from_json,
     report_to_json,
 )
 from loader.models import Action, Change, Issue, Item, Outcome, RunReport, Severity, SheetReport, Status
 
 ITEM = Item("Orders", "SO-1", (2, 3), Action.UPSERT, {"clientOrderId": "SO-1"})
+
+
+def test_an_items_fingerprint_stays_what_earlier_runs_kept():
+    """A resumed run compares fingerprints with those its journal kept: the same item, the same digest."""
+    item = Item(
+        "Orders",
+        "SO-1",
+        (2, 3),
+        Action.CREATE,
+        {
+            "clientOrderId": "SO-1",
+            "shipToAddress": {"name": "Zoë Łukasz", "addressLines": ["1 Main St", "Flat 2"]},
+            "orderItems": [{"sku": "A", "orderedQuantity": 2, "unitPrice": 2.5}],
+            "createDate": date(2026, 11, 20),
+            "cost": Decimal("1.10"),
+            "active": True,
+            "note": None,
+        },
+    )
+    assert payload_hash(item) == "34d0ba96b7df58244e0a38211def78d1b898f5349e828c7d251950ddd5dffe79"
 
 
 def start(journal: Journal, run_id: str, path: Path) -> None:
