@@ -236,11 +236,18 @@ def _print_stages(result: dict) -> None:
 
 def _reader(path: str) -> dict:
     """What each step of reading the Orders sheet holds: resident memory (all of it) and tracemalloc's live
-    Python memory (calamine's own cells are Rust memory, which only the first sees)."""
+    Python memory (calamine's own cells are Rust memory, which only the first sees).
+
+    The steps are `reader.read_sheet`'s: the sheet parsed whole by calamine (or, for a sheet part over
+    `bands.BANDED_FROM`, cut into bands parsed one at a time), its rows made into Python lists a band of
+    `reader.BAND_ROWS` at a time while the frame's columns are built, then the cells dropped.
+    """
     from python_calamine import CalamineWorkbook
 
     from loader.resources.orders import ORDERS
     from loader.workbook import reader
+    from loader.workbook.bands import bands_of
+    from loader.workbook.package import open_package
 
     marks: list[tuple[str, float, float]] = []
 
@@ -250,17 +257,21 @@ def _reader(path: str) -> dict:
 
     tracemalloc.start()
     mark("imported")
+    package = open_package(Path(path))
     book = CalamineWorkbook.from_path(path)
-    cells = book.get_sheet_by_name(ORDERS.sheet)
-    mark("sheet parsed: calamine's cells")
-    rows = cells.to_python(skip_empty_area=False)
-    mark("to_python: a list of Python values per row")
-    positions, _ = reader.map_headers(rows[0], ORDERS, ORDERS.sheet)
+    bands = bands_of(package, ORDERS.sheet)
+    if bands is None:
+        cells = book.get_sheet_by_name(ORDERS.sheet)
+        rows = reader._SheetRows(package, ORDERS.sheet, reader._cell_rows(cells))
+        mark("sheet parsed: calamine's cells")
+    else:
+        cells = None
+        rows = reader._SheetRows(package, ORDERS.sheet, bands.rows())
+        mark("first band parsed: its cells")
+    positions, _ = reader.map_headers(rows.head[0], ORDERS, ORDERS.sheet)
     frame, _ = reader._frame(rows, positions, ORDERS.sheet)
-    mark("frame of object columns built")
-    del rows
-    mark("row lists dropped")
-    del cells, book
+    mark(f"frame built, {reader.BAND_ROWS:,} row lists at a time")
+    del rows, cells, book, bands
     gc.collect()
     mark("calamine's cells dropped (the frame alone)")
     return {"marks": marks, "peak_mb": peak_mb(), "cells": int(frame.notna().sum().sum())}
