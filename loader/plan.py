@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from loader.checks import CheckedSheet
@@ -99,21 +100,23 @@ class SheetValues:
         """The column's values by position; all None for a column the sheet does not have."""
         if name not in self._columns:
             if name in self._frame.columns:
-                column = self._frame[name]
-                self._columns[name] = column.astype(object).where(column.notna(), None).tolist()
+                self._columns[name] = _as_list(self._frame[name])
             else:
                 self._columns[name] = [None] * len(self.rows)
         return self._columns[name]
 
     def body(self, positions: tuple[int, ...]) -> dict[str, Any]:
         """The API body of the item at these positions: `Resource.build_payload` of its rows."""
-        with self._making:  # the sender's threads ask at once: the maker is made once
-            if self._bodies is None:
-                present = set(self._frame.columns)
-                self._bodies = BodyMaker(
-                    self.resource, lambda name: self.column(name) if name in present else None
-                )
-        return self._bodies.make(positions)
+        maker = self._bodies
+        if maker is None:  # once made, the maker is read without the lock
+            with self._making:  # the sender's threads ask at once: the maker is made once
+                if self._bodies is None:
+                    present = set(self._frame.columns)
+                    self._bodies = BodyMaker(
+                        self.resource, lambda name: self.column(name) if name in present else None
+                    )
+                maker = self._bodies
+        return maker.make(positions)
 
     def records(self, positions: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
         """The rows at these positions, each a dict by column name."""
@@ -121,6 +124,19 @@ class SheetValues:
             if self._all is None:  # every column converted, once for the sheet's items
                 self._all = [(name, self.column(name)) for name in self._frame.columns]
         return tuple({name: values[at] for name, values in self._all} for at in positions)
+
+
+def _as_list(column: pd.Series) -> list[Any]:
+    """`column.astype(object).where(column.notna(), None).tolist()`, made without a second Series: a
+    numpy column's objects, blanks as None (a column blank throughout, as most of a sheet's are, at once)."""
+    if not isinstance(column.dtype, np.dtype):  # an extension type: its objects as astype makes them
+        return column.astype(object).where(column.notna(), None).tolist()
+    blank = column.isna().to_numpy()
+    if blank.all():
+        return [None] * len(blank)
+    values = column.to_numpy(dtype=object, copy=True)
+    values[blank] = None
+    return values.tolist()
 
 
 @dataclass(frozen=True, slots=True)

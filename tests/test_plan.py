@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from loader.checks import check_sheet
 from loader.models import Reference, Status
-from loader.plan import plan_sheet
+from loader.plan import _as_list, plan_sheet
 from loader.resources import BY_NAME
 from loader.workbook.reader import read_workbook
 from tests.helpers import write_workbook
@@ -100,3 +101,26 @@ def test_a_work_orders_kit_is_a_product_and_the_bill_of_materials_it_waits_for(t
         Reference("boms", "KIT-1", 2, "Kit SKU"),
     )
     assert BY_NAME["boms"].dependency_label.format(key="KIT-1") == "the bill of materials for KIT-1"
+
+
+def test_a_columns_values_are_its_objects_with_blanks_as_none():
+    """Every kind of column a checked frame can hold converts as `astype(object)` and `where` convert it."""
+    columns = [
+        pd.Series([1.5, np.nan, 2.0]),
+        pd.Series([1, 2, 3]),
+        pd.Series([True, False]),
+        pd.Series(["a", None, np.nan, pd.NA, pd.NaT]),
+        pd.Series([datetime(2026, 1, 1), None]),
+        pd.Series(pd.to_datetime(["2026-01-01", None])),
+        pd.Series([None, None]),
+        pd.Series([np.nan, np.nan]),
+        pd.Series([], dtype=object),
+        pd.Series(["a", None], dtype="string"),
+        pd.Series([1, None], dtype="Int64"),
+        pd.Series(["x", "y", "x"], dtype="category"),
+    ]
+    for column in columns:
+        want = column.astype(object).where(column.notna(), None).tolist()
+        got = _as_list(column)
+        assert [type(v) for v in got] == [type(v) for v in want]
+        assert [v if v == v else "NaN" for v in got] == [v if v == v else "NaN" for v in want]

@@ -390,7 +390,8 @@ def _fill(target: dict[str, Any], places: tuple[_Place, ...], at: int) -> None:
 
 def _place(f: Field, path: str, values: list[Any] | None, always: bool = False) -> _Place | None:
     """A field's place in the bodies of a sheet whose column is `values`; None where it never fills one."""
-    if values is not None and values.count(None) == len(values):
+    # blank throughout: a column whose first value is given is not, and needs no count
+    if values is not None and (not values or values[0] is None) and values.count(None) == len(values):
         values = None
     if values is None and f.default is None and not always:
         return None
