@@ -6,7 +6,8 @@ Two stages, both over frames indexed by Excel row number:
   as a number, a date typed as text, stray spaces) and what the eye does not see in a text (a line
   break, a character-set mix-up, a literal leading apostrophe);
 * schema: a pandera schema derived from the resource catalogue, validated lazily, so every
-  required, length, choice, range, format, uniqueness and conditional rule is reported together.
+  required, length, choice, range, format, uniqueness and conditional rule is reported together
+  (its failures are mostly found without running pandera: see `schema_issues`).
 
 Each problem becomes an `Issue(sheet, row, column, code, message)` with a stable code.
 """
@@ -15,20 +16,22 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from loader.codes import Code
 from loader.models import Action, Issue, Severity
 from loader.resources import Field, Kind, Resource
 from loader.resources.base import CLEAR
 from loader.workbook.reader import SheetData
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 # Excel keeps 15 significant digits; a longer number typed into a cell has already changed.
 EXCEL_DIGITS = 15
@@ -778,6 +781,7 @@ def build_schema(resource: Resource, columns: list[str], screen: _Screen | None 
 
     With a `screen`, only the rules it found may fail are in it (the others would pass).
     """
+    import pandera.pandas as pa  # 0.35 s to import, and most sheets are checked without it
 
     def kept(column: str, rule: str) -> bool:
         return screen is None or screen.may_fail(column, rule)
@@ -872,25 +876,47 @@ def _required_if(f: Field, other: str, values: tuple[str, ...], filled: _FilledM
 
 
 def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int, str | None]]) -> list[Issue]:
-    """Run the schema lazily and turn each failure into an Issue (skipping cells already reported).
+    """The schema's failures, each an Issue (skipping cells already reported).
 
-    The schema validates only the rows, and runs only the rules, that a screen found may fail.
+    A screen finds which cells may fail which rule. Where it knows they do fail, and no cell fails
+    two rules, its cells are the failures pandera would report, found without it. Otherwise the
+    schema is run lazily over only the rows, and with only the rules, that the screen found may fail.
     """
     screen = _Screen(data.resource, values)
     if not screen.rows.any():
         return []
+    found = screen.failure_cases(values)
+    if found is not None:
+        issues = _issues(data, values, found, already)
+        # pandera orders its failures with an unstable sort: when two issues meet at one cell, only it
+        # says which comes first
+        if len({(row, column) for row, column, _ in issues}) == len(issues):
+            return list(issues.values())
+    return list(_issues(data, values, _pandera_cases(data, values, screen), already).values())
+
+
+def _pandera_cases(data: SheetData, values: pd.DataFrame, screen: _Screen) -> Iterator[_Case]:
+    """The schema's failures as pandera reports them."""
+    import pandera.pandas as pa
+
     rows = values if screen.rows.all() else values.iloc[np.flatnonzero(screen.rows)]
     schema = build_schema(data.resource, list(values.columns), screen)
     try:
         # without coercion the schema changes nothing, so it may look at the frame itself, not a copy
         schema.validate(rows, lazy=True, inplace=True)
-        return []
+        return iter(())
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
+        return _failure_cases(exc.failure_cases)
+
+
+def _issues(
+    data: SheetData, values: pd.DataFrame, cases: Iterable[_Case], already: set[tuple[int, str | None]]
+) -> dict[tuple[int, str | None, str], Issue]:
+    """One issue per cell and code, the first case's (skipping cells already reported)."""
     issues: dict[tuple[int, str | None, str], Issue] = {}
     cancels = _cancel_rows(data.resource, values)
     rows_of = _RowsOf(values)
-    for case in _failure_cases(cases):
+    for case in cases:
         issue = _issue_for(data, values, case, rows_of)
         # frame-wide checks report a failing row once per column; keep one issue per cell and code
         if (
@@ -899,7 +925,7 @@ def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int,
             and not _needless(data.resource, issue, cancels)
         ):
             issues.setdefault((issue.row, issue.column, issue.code), issue)
-    return list(issues.values())
+    return issues
 
 
 NOT_NULLABLE, UNIQUE = "not_nullable", "field_uniqueness"  # pandera's names for its own checks
@@ -911,12 +937,16 @@ class _Screen:
 
     A column's rule is tried on each distinct value of the column; a row can fail only if it holds a
     value that fails, a blank in a required column, a repeated key, or fails a conditional rule.
-    Taking in more (rows or rules) than fail is harmless, leaving one out is not.
+    Taking in more (rows or rules) than fail is harmless, leaving one out is not; `exact` says
+    whether the screen took in only cells that fail.
     """
 
     def __init__(self, resource: Resource, values: pd.DataFrame) -> None:
         self.rows = np.zeros(len(values), dtype=bool)
-        self._failing: set[tuple[str, str]] = set()  # (column name, "" for the frame; rule name)
+        # (column name, "" for the frame; rule name) -> the cells that may fail it
+        self.failing: dict[tuple[str, str], np.ndarray] = {}
+        self.exact = True
+        self._rules: dict[tuple[str, str], ColumnRule] = {}
         for f in resource.fields:
             if f.name not in values.columns:
                 continue
@@ -924,23 +954,67 @@ class _Screen:
             if f.required:
                 self._mark(f.name, NOT_NULLABLE, column.isna().to_numpy())
             if _unique(resource, f):
-                self._mark(f.name, UNIQUE, column.duplicated(keep=False).to_numpy())
+                # pandera leaves repeated blanks out (a blank key is reported as required)
+                repeated = column.duplicated(keep=False).to_numpy() & column.notna().to_numpy()
+                self._mark(f.name, UNIQUE, repeated)
             rules = _column_rules(f)
             if rules:
                 distinct = _distinct(column)
                 for code, rule in rules:
-                    self._mark(f.name, code, _failing_cells(column, distinct, rule))
+                    cells, exact = _failing_cells(column, distinct, rule)
+                    if self._mark(f.name, code, cells):
+                        self._rules[f.name, code] = rule
+                        self.exact &= exact
         for name, frame_rule in _frame_rules(resource, list(values.columns), _FilledMasks()):
             self._mark("", name, ~frame_rule(values).to_numpy(dtype=bool))
 
-    def _mark(self, column: str, rule: str, cells: np.ndarray) -> None:
-        if cells.any():
-            self.rows |= cells
-            self._failing.add((column, rule))
+    def _mark(self, column: str, rule: str, cells: np.ndarray) -> bool:
+        if not cells.any():
+            return False
+        self.rows |= cells
+        self.failing[column, rule] = cells
+        return True
 
     def may_fail(self, column: str, rule: str | None = None) -> bool:
         """Whether the rule of the column (with no rule: any rule of it) may fail on some row."""
-        return any(c == column and rule in (None, r) for c, r in self._failing)
+        return any(c == column and rule in (None, r) for c, r in self.failing)
+
+    def failure_cases(self, values: pd.DataFrame) -> list[_Case] | None:
+        """The failures pandera would find, as it reports them; None where the screen cannot tell.
+
+        The frame's conditional rules come first, as pandera sorts them first: where one and a
+        column's own rule report the same cell (both say it is required), the conditional rule's
+        message is the one kept. Two conditional rules of one column failing on one row are left
+        to pandera, whose order decides which message is kept.
+        """
+        if not self.exact:
+            return None
+        index = values.index.to_numpy()
+        cases: list[_Case] = []
+        conditional: dict[str, np.ndarray] = {}  # column -> rows failing one of its conditional rules
+        for (column, rule), cells in self.failing.items():
+            if column:
+                continue
+            name = rule.split(":", 1)[1]
+            if name in conditional and (conditional[name] & cells).any():
+                return None
+            conditional[name] = conditional.get(name, cells) | cells
+            cases += (_Case(None, rule, None, row) for row in index[cells].tolist())
+        for (column, rule), cells in self.failing.items():
+            if not column:
+                continue
+            at = np.flatnonzero(cells)
+            cell_values = values[column].iloc[at]
+            if (column, rule) in self._rules:
+                # the cells hold values equal to failing ones: ask the rule of each cell's own value
+                try:
+                    fails = ~self._rules[column, rule](cell_values).to_numpy(dtype=bool, na_value=False)
+                except Exception:  # the schema reports what becomes of it
+                    return None
+                at, cell_values = at[fails], cell_values[fails]
+            shown = [None] * len(at) if rule == NOT_NULLABLE else cell_values.tolist()
+            cases += map(_Case, itertools.repeat(column), itertools.repeat(rule), shown, index[at].tolist())
+        return cases
 
 
 def _distinct(column: pd.Series) -> pd.Series | None:
@@ -953,17 +1027,20 @@ def _distinct(column: pd.Series) -> pd.Series | None:
     return present if len(set(map(type, present))) <= 1 else None
 
 
-def _failing_cells(column: pd.Series, distinct: pd.Series | None, rule: ColumnRule) -> np.ndarray:
-    """The cells of a column whose value fails the rule (every filled one where that is not known)."""
+def _failing_cells(
+    column: pd.Series, distinct: pd.Series | None, rule: ColumnRule
+) -> tuple[np.ndarray, bool]:
+    """The cells of a column whose value fails the rule (every filled one where that is not known),
+    and whether that is known."""
     if distinct is None:
-        return column.notna().to_numpy()
+        return column.notna().to_numpy(), False
     try:
         failing = ~rule(distinct).to_numpy(dtype=bool, na_value=False)
     except Exception:  # the schema reports what becomes of it
-        return column.notna().to_numpy()
+        return column.notna().to_numpy(), False
     if not failing.any():
-        return np.zeros(len(column), dtype=bool)
-    return column.isin(distinct[failing]).to_numpy()
+        return np.zeros(len(column), dtype=bool), True
+    return column.isin(distinct[failing]).to_numpy(), True
 
 
 class _Case(NamedTuple):
