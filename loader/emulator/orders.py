@@ -208,13 +208,15 @@ class Orders:
         """
         items = self._bulk_items(bulk_array(body, BULK_ARRAY), BULK_ARRAY)
         client_id = self.config.client_id  # every item's, as `bulk_items` checked
-        problems = self._problems(client_id, items)
-        pending = self.records.pending(
-            client_id, [o[KEY_FIELD] for o, p in zip(items, problems, strict=True) if not p]
-        )
-        stock = StockChanges()
-        results = [self._bulk_result(pending, stock, o, p) for o, p in zip(items, problems, strict=True)]
-        self._write(client_id, pending, stock)
+        found = [self.rules.check(order, "") for order in items]  # before the store is held: no need of it
+        with self.store.atomic():
+            problems = self._with_references(client_id, items, found)
+            pending = self.records.pending(
+                client_id, [o[KEY_FIELD] for o, p in zip(items, problems, strict=True) if not p]
+            )
+            stock = StockChanges()
+            results = [self._bulk_result(pending, stock, o, p) for o, p in zip(items, problems, strict=True)]
+            self._write(client_id, pending, stock)
         return results
 
     def get(self, client_id: str, order_id: str) -> dict[str, Any]:
@@ -275,7 +277,12 @@ class Orders:
     ) -> list[list[ErrorDetail]]:
         """Each order's problems: its rules', then its unknown SKUs' (all orders' SKUs in one query)."""
         rules = rules or self.rules
-        problems = [rules.check(order, "") for order in orders]
+        return self._with_references(client_id, orders, [rules.check(order, "") for order in orders])
+
+    def _with_references(
+        self, client_id: str, orders: list[dict[str, Any]], problems: list[list[ErrorDetail]]
+    ) -> list[list[ErrorDetail]]:
+        """Each order's problems (its rules' found already), then its unknown SKUs' (in one query)."""
         wanted = [
             references.checked_names(
                 [(f"{LINES}[{i}].sku", line.get("sku")) for i, line in _lines(order.get(LINES))],
@@ -416,7 +423,13 @@ class Orders:
         return [
             Route("POST", "/v1/orders", lambda r: Reply(201, self.create(r.client_id, r.body))),
             Route("PUT", "/v1/orders/{orderId}", self._put),
-            Route("POST", "/v1/orders/bulk", lambda r: Reply(200, {BULK_ARRAY: self.bulk(r.body)}), None),
+            Route(
+                "POST",
+                "/v1/orders/bulk",
+                lambda r: Reply(200, {BULK_ARRAY: self.bulk(r.body)}),
+                None,
+                atomic=False,
+            ),
             Route("PUT", "/v1/orders/{orderId}/orderItems", self._change_items),
             Route(
                 "PUT", "/v1/orders/{orderId}/order-items", self._change_items

@@ -51,7 +51,10 @@ class Route:
 
     ``client_id_from`` says where the required ``clientId`` lives (None: the handler checks it, as
     in bulk calls where every item carries its own); ``body`` says whether a JSON object is expected;
-    ``public`` routes (the token endpoint) skip bearer and transaction-ID checks.
+    ``public`` routes (the token endpoint) skip bearer and transaction-ID checks. The handler runs
+    inside one store transaction (`Store.atomic`), unless ``atomic`` is False: then it holds the
+    store itself for the part that uses it, and checks what needs no store before (a bulk call's
+    items), so that other requests wait for the store only while it is used.
     """
 
     method: str
@@ -60,6 +63,7 @@ class Route:
     client_id_from: ClientIdFrom = "body"
     body: bool = True
     public: bool = False
+    atomic: bool = True
 
     @property
     def pattern(self) -> re.Pattern[str]:
