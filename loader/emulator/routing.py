@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from . import errors
@@ -81,9 +81,7 @@ class Route:
 
     def prefixed(self, prefix: str) -> Route:
         """Return this route mounted under ``prefix``."""
-        return Route(
-            self.method, prefix + self.template, self.handler, self.client_id_from, self.body, self.public
-        )
+        return replace(self, template=prefix + self.template)
 
 
 class Router:

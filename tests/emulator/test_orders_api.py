@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from loader.emulator import Emulator, EmulatorConfig, create_app
+from loader.emulator.orders import Orders
 
 from .helpers import (
     CLIENT_ID,
@@ -653,6 +654,25 @@ def test_bulk_creates_every_order(shop: Api, emulator: Emulator) -> None:
         ]
     }
     assert [o["clientOrderId"] for o in emulator.orders()] == ["B-0", "B-1", "B-2"]
+
+
+def test_bulk_checks_its_orders_rules_before_it_holds_the_store(
+    shop: Api, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = next(r for r in emulator.resources if isinstance(r, Orders))
+    rules, held = orders.rules, []
+
+    class Watched:  # the orders' rules, noting whether the store is held as they check
+        def check(self, value: Any, path: str) -> Any:
+            held.append(emulator.store._depth)
+            return rules.check(value, path)
+
+    monkeypatch.setattr(orders, "rules", Watched())
+    response = bulk(shop, order("B-0"), order("B-1", ("NOPE", 1)))
+
+    assert held == [0, 0]
+    assert [r.get("status") for r in response.json()["orders"]] == ["CREATED", None]
+    assert [o["clientOrderId"] for o in emulator.orders()] == ["B-0"]
 
 
 def test_bulk_updates_an_existing_client_order_id(shop: Api, client: httpx.Client, clock: FakeClock) -> None:
