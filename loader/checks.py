@@ -59,7 +59,7 @@ class CheckedSheet:
 def check_sheet(data: SheetData) -> CheckedSheet:
     """Type and check every row of one sheet."""
     cleared, problems = take_clears(data)
-    values, coerced = coerce(data)
+    values, coerced, distinct = coerce(data)
     problems += coerced
     first_rows: set[int] | None = None
     if data.resource.lines is not None:
@@ -68,7 +68,7 @@ def check_sheet(data: SheetData) -> CheckedSheet:
     # a cell the reader reported (a formula's #REF!, read as blank) gets no second error, such as `required`
     already = {(i.row, i.column) for i in data.issues + problems if i.is_error}
     header = {f.header for f in data.resource.header_fields if f.name != data.resource.key}
-    for issue in schema_issues(data, values, already):
+    for issue in schema_issues(data, values, already, distinct):
         # a group's header problems are reported on its first row only
         if first_rows is None or issue.column not in header or issue.row in first_rows:
             problems.append(issue)
@@ -140,20 +140,23 @@ Coercer = Callable[[Field, Any], "tuple[Any, _Problem | None]"]
 Cells = Sequence[Any] | np.ndarray  # a column's values
 
 
-def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
-    """Typed values for every column of the sheet, and the hygiene problems met on the way."""
+def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue], dict[str, list[str]]]:
+    """Typed values for every column of the sheet, the hygiene problems met on the way, and the
+    distinct texts of each text column that needed no change (blanks left out)."""
     typed: dict[str, Cells] = {}
     columns: dict[str, pd.Series] = {}
     joined: dict[str, str] = {}  # the texts of each clean text column, joined (for `text_traps`)
+    distinct: dict[str, list[str]] = {}
     issues: list[Issue] = []
     index = data.frame.index
     for name, raw in data.frame.items():
         f = data.resource.by_name[name]
         values = raw.tolist()
-        clean, text = _clean_column(f, values, raw)
+        clean, texts = _clean_column(f, values, raw, name in data.texts)
         if clean is not None:
-            if text is not None:
-                joined[name] = text
+            if texts is not None:
+                joined[name] = texts.joined
+                distinct[name] = texts.present
             # a column that needs no change keeps the reader's array (copy-on-write keeps the two
             # frames apart should either be edited)
             typed[name] = raw.array
@@ -162,7 +165,7 @@ def coerce(data: SheetData) -> tuple[pd.DataFrame, list[Issue]]:
         typed[name] = _coerce_cells(f, raw, values, data.sheet, issues)
         columns[name] = _series(f, typed[name], index)
     frame = pd.DataFrame(columns, index=index, copy=False)
-    return frame, issues + text_traps(data, frame, typed, joined)
+    return frame, issues + text_traps(data, frame, typed, joined), distinct
 
 
 def _series(f: Field, values: Cells, index: pd.Index) -> pd.Series:
@@ -181,30 +184,41 @@ _CLEAN_TYPES: dict[Kind, set[type]] = {
 }
 
 
-def _clean_column(f: Field, values: list[Any], raw: pd.Series) -> tuple[list[Any] | None, str | None]:
+class _Texts(NamedTuple):
+    """The distinct texts of a column of texts only (blanks left out), and the same joined, `_JOIN`
+    before each (which `text_traps` screens)."""
+
+    present: list[str]
+    joined: str
+
+
+def _clean_column(
+    f: Field, values: list[Any], raw: pd.Series, texts_only: bool = False
+) -> tuple[list[Any] | None, _Texts | None]:
     """The column's values if it has nothing to convert or report, else None; and, for a text column
-    of texts only, its distinct texts joined (`_JOIN` before each), which `text_traps` screens.
+    of texts only, its distinct texts. `texts_only`: the reader found every cell a text or empty.
 
     Most columns are clean; recognising that in a few C-speed passes, instead of looking at every
     cell in Python, is what keeps checking 100,000 rows within the time calamine takes to read them.
     A column of texts repeats them (a carrier, a city): what holds for its distinct texts holds for
     all its cells.
     """
-    types = set(map(type, values)) - {type(None)}
     if f.is_text:
-        if not types <= {str}:
+        if not (texts_only or set(map(type, values)) <= {str, _NONE_TYPE}):
             return None, None
         present = [v for v in pd.unique(raw.to_numpy()).tolist() if v is not None]
-        joined = _JOIN + _JOIN.join(present)
-        if list(map(str.strip, present)) != present or _NBSP in joined:
-            return None, joined
+        texts = _Texts(present, _JOIN + _JOIN.join(present))
+        if list(map(str.strip, present)) != present or _NBSP in texts.joined:
+            return None, texts
         if f.kind is Kind.CHOICE and not set(present) <= set(f.choices):
-            return None, joined  # needs case-folding, or holds a value the schema will report
-        return values, joined
+            return None, texts  # needs case-folding, or holds a value the schema will report
+        return values, texts
     allowed = _CLEAN_TYPES.get(f.kind)
-    if allowed is None or not types <= allowed:
+    if allowed is None:
         return None, None
-    return values, None
+    if texts_only:  # a text is never of a clean type here: clean only if blank throughout
+        return (values if values.count(None) == len(values) else None), None
+    return (values if set(map(type, values)) - {_NONE_TYPE} <= allowed else None), None
 
 
 def _coerce_cells(f: Field, raw: pd.Series, values: list[Any], sheet: str, issues: list[Issue]) -> np.ndarray:
@@ -875,14 +889,20 @@ def _required_if(f: Field, other: str, values: tuple[str, ...], filled: _FilledM
     return check
 
 
-def schema_issues(data: SheetData, values: pd.DataFrame, already: set[tuple[int, str | None]]) -> list[Issue]:
-    """The schema's failures, each an Issue (skipping cells already reported).
+def schema_issues(
+    data: SheetData,
+    values: pd.DataFrame,
+    already: set[tuple[int, str | None]],
+    distinct: dict[str, list[str]] | None = None,
+) -> list[Issue]:
+    """The schema's failures, each an Issue (skipping cells already reported). `distinct` holds the
+    distinct texts of columns already known (`coerce`'s).
 
     A screen finds which cells may fail which rule. Where it knows they do fail, and no cell fails
     two rules, its cells are the failures pandera would report, found without it. Otherwise the
     schema is run lazily over only the rows, and with only the rules, that the screen found may fail.
     """
-    screen = _Screen(data.resource, values)
+    screen = _Screen(data.resource, values, distinct or {})
     if not screen.rows.any():
         return []
     found = screen.failure_cases(values)
@@ -941,7 +961,7 @@ class _Screen:
     whether the screen took in only cells that fail.
     """
 
-    def __init__(self, resource: Resource, values: pd.DataFrame) -> None:
+    def __init__(self, resource: Resource, values: pd.DataFrame, distinct: dict[str, list[str]]) -> None:
         self.rows = np.zeros(len(values), dtype=bool)
         # (column name, "" for the frame; rule name) -> the cells that may fail it
         self.failing: dict[tuple[str, str], np.ndarray] = {}
@@ -959,9 +979,11 @@ class _Screen:
                 self._mark(f.name, UNIQUE, repeated)
             rules = _column_rules(f)
             if rules:
-                distinct = _distinct(column)
+                # a text column's distinct texts are the same once a group's blanks are filled in
+                known = distinct.get(f.name)
+                present = _distinct(column) if known is None else pd.Series(known, dtype=object)
                 for code, rule in rules:
-                    cells, exact = _failing_cells(column, distinct, rule)
+                    cells, exact = _failing_cells(column, present, rule)
                     if self._mark(f.name, code, cells):
                         self._rules[f.name, code] = rule
                         self.exact &= exact

@@ -187,3 +187,12 @@ def test_the_schema_reports_each_failing_row_among_many_good_ones(tmp_path):
     expected = [(n + 2, column, code) for n, (column, code, _) in bad.items()]
     expected += [(22, "SKU", "duplicate-key"), (212, "SKU", "duplicate-key")]
     assert found == sorted(expected)
+
+
+def test_a_cell_failing_two_rules_is_reported_for_each(tmp_path):
+    # the screen's own failures stop at one per cell: where two meet, pandera orders them
+    rows = [product_row(f"S{n}", UPC="0123") for n in range(ROWS)]
+    rows[40]["UPC"] = "UPC-NUMBER-TOO-LONG"  # more than 14 characters, and not digits
+    rows[41]["UPC"] = "0123O"
+    found = {(i.row, i.column, i.code) for i in checked_products(tmp_path, rows).issues}
+    assert found == {(42, "UPC", "too-long"), (42, "UPC", "bad-format"), (43, "UPC", "bad-format")}

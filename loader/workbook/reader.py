@@ -54,6 +54,8 @@ class SheetData:
     frame: pd.DataFrame
     columns: dict[str, int]  # field name -> the column's 0-based position in the sheet
     issues: list[Issue] = field(default_factory=list)
+    # the columns whose every cell was read as a text or empty, so that the checks need not look at each
+    texts: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -310,10 +312,10 @@ def read_sheet(
         raise
     if older and any(i.code == "unknown-column" for i in issues):
         raise _older_template(sheet, resource, version)  # type: ignore[arg-type]
-    frame, blank_issues = _frame(rows, positions, sheet, facts.errors.keys() | facts.uncalculated)
+    frame, blank_issues, texts = _frame(rows, positions, sheet, facts.errors.keys() | facts.uncalculated)
     merged = _merged_issues(bands.merged if bands else merged_ranges(cells), sheet)
     issues += _fact_issues(facts, frame, positions, resource, sheet)
-    return SheetData(resource, sheet, frame, positions, issues + blank_issues + merged)
+    return SheetData(resource, sheet, frame, positions, issues + blank_issues + merged, texts)
 
 
 class _SheetRows:
@@ -497,9 +499,9 @@ def _nearest(text: str, candidates: list[str]) -> str | None:
 
 def _frame(
     rows: _SheetRows, positions: dict[str, int], sheet: str, marked: Any = ()
-) -> tuple[pd.DataFrame, list[Issue]]:
+) -> tuple[pd.DataFrame, list[Issue], frozenset[str]]:
     """Non-blank data rows as a frame of raw values (None for empty cells and empty texts), indexed by row
-    number.
+    number; and the columns that hold texts only (and empty cells).
 
     `marked` cells ((row, column) pairs) read as empty but are not: a row holding one is kept.
     """
@@ -512,6 +514,7 @@ def _frame(
     # theirs, and the sheet's every text is not held a second time in the dict.
     # an empty text "shares" None: what an empty cell is once read
     shared: dict[str, dict[str, str | None]] = {name: {"": None} for name in positions}
+    texts = set(positions)
     first = HEADER_ROW + 1
     rest = rows.rest()
     while band := list(itertools.islice(rest, BAND_ROWS)):
@@ -535,6 +538,7 @@ def _frame(
             if _texts_only(cells):  # most columns: shared in one pass in C
                 values[name] += map(seen.setdefault, cells, cells)
             else:  # not numbers: 1, 1.0 and True are equal keys, but not the same value
+                texts.discard(name)
                 values[name] += [seen.setdefault(v, v) if type(v) is str else v for v in cells]
             if len(seen) > SHARED_TEXTS:
                 seen.clear()
@@ -548,7 +552,7 @@ def _frame(
     # dtype=object keeps each value as the workbook had it (pandas would infer types otherwise); not copied
     # into one block: each column stays the array made here
     frame = pd.DataFrame(columns, index=index, dtype=object, copy=False)
-    return frame, _blank_row_issues(sheet, numbers)
+    return frame, _blank_row_issues(sheet, numbers), frozenset(texts)
 
 
 def _texts_only(cells: tuple[Any, ...]) -> bool:

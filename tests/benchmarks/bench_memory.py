@@ -269,7 +269,7 @@ def _reader(path: str) -> dict:
         rows = reader._SheetRows(package, ORDERS.sheet, bands.rows())
         mark("first band parsed: its cells")
     positions, _ = reader.map_headers(rows.head[0], ORDERS, ORDERS.sheet)
-    frame, _ = reader._frame(rows, positions, ORDERS.sheet)
+    frame, _, _ = reader._frame(rows, positions, ORDERS.sheet)
     mark(f"frame built, {reader.BAND_ROWS:,} row lists at a time")
     del rows, cells, book, bands
     gc.collect()

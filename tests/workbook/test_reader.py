@@ -232,3 +232,12 @@ def test_a_sheet_whose_cells_start_in_column_b_keeps_its_columns(tmp_path):
     data = read_workbook(path).sheets[0]
     assert data.columns["sku"] == 1 + headers.index("SKU")
     assert data.frame.at[2, "sku"] == "S-1"
+
+
+def test_the_columns_of_texts_only_are_named_for_the_checks(tmp_path):
+    rows = [product_row(f"S{n}", Unit_Cost=2.5, Brand=None if n % 2 else "Acme") for n in range(3)]
+    rows.append(product_row(123, Brand="Acme"))
+    data = read_workbook(write_products(tmp_path / "p.xlsx", rows)).sheets[0]
+    assert {"details.description", "details.brand"} <= data.texts  # texts, and texts and blanks
+    assert "sku" not in data.texts  # a number among the texts
+    assert "details.unitCost" not in data.texts
