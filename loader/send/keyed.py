@@ -58,6 +58,8 @@ WRITES = 1  # the pool's lane for writes; look-ups go in lane 0
 # orders' bodies takes longer than PB's answer to a look-up: without this, one of the four workers was
 # seldom in flight at 20,000 order lines (on average 2.5 requests in flight of 4).
 PREPARING = 1
+# Net new containers between two collections of the youngest generation while a sheet is sent (`_heap_frozen`).
+SENDING_GC_THRESHOLD = 10_000
 
 CANCELED = "CANCELED"
 Job = Callable[[], list[tuple[Item, Outcome]]]
@@ -251,12 +253,20 @@ def _heap_frozen() -> Iterator[None]:
     """While a sheet is sent, the cycle collector leaves alone what was there before (the planned items,
     the workbook's values): each bulk call makes and drops thousands of containers, and every third or
     so collection of the oldest generation walked the whole heap, a quarter second of the send phase's
-    CPU at 20,000 order lines, all of it holding the GIL the requests in flight wait for."""
+    CPU at 20,000 order lines, all of it holding the GIL the requests in flight wait for.
+
+    The youngest generation is collected every `SENDING_GC_THRESHOLD` containers, not every 700: the
+    bodies a chunk makes are kept until the end, and each collection walked them again, up the
+    generations (the collector's time at 20,000 order lines: 0.07 -> 0.02 s)."""
+    threshold = gc.get_threshold()
+    if threshold[0]:  # 0: the caller turned automatic collection off
+        gc.set_threshold(max(threshold[0], SENDING_GC_THRESHOLD), *threshold[1:])
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def decide(

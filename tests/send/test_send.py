@@ -7,6 +7,7 @@ a time (concurrency 1) and no test waits on a clock.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections import Counter
@@ -21,7 +22,7 @@ from loader.api.retry import RetryPolicy
 from loader.models import Action, Item, Outcome, Status
 from loader.resources.products import PRODUCTS
 from loader.send.common import Recorder
-from loader.send.keyed import BulkSender
+from loader.send.keyed import SENDING_GC_THRESHOLD, BulkSender
 
 SEARCH = "/shippingservices/fulfillment/v1/products/search"
 BULK = "/shippingservices/fulfillment/v1/products/bulk"
@@ -409,3 +410,23 @@ def test_the_breaker_opening_mid_sheet_raises_with_every_answer_kept():
         "later: rows already loaded stay loaded)"
     )
     assert pb.calls(BULK) == 3  # the 4th chunk never left
+
+
+def test_a_send_collects_young_containers_less_often_and_leaves_the_collector_as_it_was():
+    seen: list[tuple[int, int, int]] = []
+
+    def answer(sent: list[dict[str, Any]]) -> httpx.Response:
+        seen.append(gc.get_threshold())
+        return named()(sent)
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        assert statuses(send(FakePb(answer), items(3))) == {Status.CREATED: 3}
+        assert seen == [(SENDING_GC_THRESHOLD, 10, 10)]
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(0, 10, 10)  # automatic collection turned off stays off
+        assert statuses(send(FakePb(answer), items(3))) == {Status.CREATED: 3}
+        assert seen[-1] == (0, 10, 10) and gc.get_threshold() == (0, 10, 10)
+    finally:
+        gc.set_threshold(*before)
