@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -425,10 +425,12 @@ def _formatted_once(f: Field) -> Callable[[Any], Any]:
 
 
 def _putter(path: str) -> _Putter:
-    """What puts a value at `path`: a key set where the path is one or two names, else `_put`."""
+    """What puts a value at `path`: a key set where the path is one or two names, else `_put` of its
+    segments, cut once."""
     segments = _segments(path)
     if any(index is not None for _, index in segments) or len(segments) > 2:
-        return functools.partial(_put_at, path)
+        *parents, (name, index) = segments
+        return functools.partial(_put_in, tuple(parents), name, index)
     if len(segments) == 1:
         name = segments[0][0]
 
@@ -442,10 +444,6 @@ def _putter(path: str) -> _Putter:
         target.setdefault(parent, {})[child] = value
 
     return put_inside
-
-
-def _put_at(path: str, target: dict[str, Any], value: Any) -> None:
-    _put(target, path, value)
 
 
 def _put_field(target: dict[str, Any], f: Field, path: str, value: Any) -> None:
@@ -524,6 +522,17 @@ def _segments(path: str) -> tuple[tuple[str, int | None], ...]:
 def _put(target: dict[str, Any], path: str, value: Any) -> None:
     """Set a value at a dotted path such as `details.weight.value` or `references[0].name`."""
     *parents, (name, index) = _segments(path)
+    _put_in(parents, name, index, target, value)
+
+
+def _put_in(
+    parents: Sequence[tuple[str, int | None]],
+    name: str,
+    index: int | None,
+    target: dict[str, Any],
+    value: Any,
+) -> None:
+    """`_put` of a path already cut into its segments: the parents', and the last one's name and index."""
     node: dict[str, Any] = target
     for parent, position in parents:
         if position is None:
