@@ -193,7 +193,7 @@ class _Texts(NamedTuple):
 
 
 def _clean_column(
-    f: Field, values: list[Any], raw: pd.Series, texts_only: bool = False
+    f: Field, values: list[Any], raw: pd.Series, texts_only: bool
 ) -> tuple[list[Any] | None, _Texts | None]:
     """The column's values if it has nothing to convert or report, else None; and, for a text column
     of texts only, its distinct texts. `texts_only`: the reader found every cell a text or empty.
