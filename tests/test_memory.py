@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from loader.memory import give_back_large_blocks
+from loader.memory import collected_seldom, give_back_large_blocks
 
 # A stage that makes and frees blocks of megabytes while small objects live on between them (a band's XML
 # and cells beside the values kept), then reports how much of it is still resident once it is all freed.
@@ -46,3 +47,22 @@ def _held_after(mode: str) -> int:
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not give_back_large_blocks(), reason="glibc only")
 def test_blocks_freed_by_a_stage_leave_the_process():
     assert _held_after("given back") < 32  # without it, glibc keeps about 170 MB of the freed bands
+
+
+def test_collected_seldom_for_the_block_and_the_collector_as_it_was_after():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with collected_seldom(20_000):
+            assert gc.get_threshold() == (20_000, 10, 10)
+            assert gc.get_freeze_count() > 0  # what the process held before is left alone
+        assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
+        gc.set_threshold(50_000, 10, 10)
+        with collected_seldom(20_000):
+            assert gc.get_threshold()[0] == 50_000  # already seldom enough
+        gc.set_threshold(0, 10, 10)
+        with collected_seldom(20_000):
+            assert gc.get_threshold()[0] == 0  # collection turned off stays off
+        assert gc.get_threshold() == (0, 10, 10)
+    finally:
+        gc.set_threshold(*before)

@@ -19,7 +19,6 @@ connection stays open unless the client asks to close it. Between the server and
 from __future__ import annotations
 
 import errno
-import gc
 import io
 import ipaddress
 import json
@@ -28,13 +27,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
 
 from cheroot import wsgi
+
+from loader.memory import collected_seldom
 
 from . import errors
 from .app import StartResponse, create_app
@@ -153,7 +153,10 @@ def serve(
         for line in banner(server.url, config, db_path, faults or Faults()):
             out(line)
         try:
-            with _collected_seldom():
+            # each bulk call parses and drops thousands of containers, next to none in a cycle, and with
+            # several in flight the default collector walked them again and again, up the generations (a
+            # tenth of the served emulator's time)
+            with collected_seldom(YOUNG_COLLECTION):
                 server.serve_forever()
         except KeyboardInterrupt:
             pass
@@ -162,23 +165,6 @@ def serve(
     finally:
         app.close()
     out("Emulator stopped.")
-
-
-@contextmanager
-def _collected_seldom() -> Iterator[None]:
-    """While serving, the cycle collector runs after `YOUNG_COLLECTION` new containers, not 700, and
-    leaves what the process held before to itself (`gc.freeze`): each bulk call parses and drops
-    thousands of containers, next to none in a cycle, and with several in flight the default collector
-    walked them again and again, up the generations (a tenth of the served emulator's time)."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    if thresholds[0]:  # 0: collection is off, and stays so
-        gc.set_threshold(YOUNG_COLLECTION, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def banner(

@@ -18,10 +18,9 @@ items and the rest goes on; only the breaker (the API down as a whole) or Ctrl-C
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -29,6 +28,7 @@ from urllib.parse import quote
 
 from loader import bets
 from loader.api import ApiResponse, ErrorDetail, FulfillmentClient, NoAnswerError, parse_errors
+from loader.memory import collected_seldom
 from loader.models import Action, Change, Item, Outcome, Status
 from loader.resources import Resource
 from loader.resources.base import ApiSpec
@@ -58,7 +58,11 @@ WRITES = 1  # the pool's lane for writes; look-ups go in lane 0
 # orders' bodies takes longer than PB's answer to a look-up: without this, one of the four workers was
 # seldom in flight at 20,000 order lines (on average 2.5 requests in flight of 4).
 PREPARING = 1
-# Net new containers between two collections of the youngest generation while a sheet is sent (`_heap_frozen`).
+# While a sheet is sent, the cycle collector leaves alone what was there before (the planned items, the
+# workbook's values) and collects the youngest generation every this many new containers, not 700: each
+# bulk call makes and drops thousands of containers, and the collections walked the heap and a chunk's
+# kept bodies again and again, up the generations, holding the GIL the requests in flight wait for (a
+# quarter second of the send's CPU at 20,000 order lines; with the threshold, 0.07 -> 0.02 s more).
 SENDING_GC_THRESHOLD = 10_000
 
 CANCELED = "CANCELED"
@@ -114,7 +118,7 @@ class KeyedSender:
         pool: Pool[list[tuple[Item, Outcome]]] = Pool(
             self.workers, self.recorder.stop, self.grace_s, self.allowed, self.slots
         )
-        with _heap_frozen():
+        with collected_seldom(SENDING_GC_THRESHOLD):
             pool.run([partial(self._look_up, pool, chunk) for chunk in looking], self.recorder.settled)
         return dict(self.recorder.outcomes)
 
@@ -246,27 +250,6 @@ class KeyedSender:
             transaction_id=response.transaction_id,
             changes=step.changes if status is Status.UPDATED else (),
         )
-
-
-@contextmanager
-def _heap_frozen() -> Iterator[None]:
-    """While a sheet is sent, the cycle collector leaves alone what was there before (the planned items,
-    the workbook's values): each bulk call makes and drops thousands of containers, and every third or
-    so collection of the oldest generation walked the whole heap, a quarter second of the send phase's
-    CPU at 20,000 order lines, all of it holding the GIL the requests in flight wait for.
-
-    The youngest generation is collected every `SENDING_GC_THRESHOLD` containers, not every 700: the
-    bodies a chunk makes are kept until the end, and each collection walked them again, up the
-    generations (the collector's time at 20,000 order lines: 0.07 -> 0.02 s)."""
-    threshold = gc.get_threshold()
-    if threshold[0]:  # 0: the caller turned automatic collection off
-        gc.set_threshold(max(threshold[0], SENDING_GC_THRESHOLD), *threshold[1:])
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*threshold)
 
 
 def decide(

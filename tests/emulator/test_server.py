@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import signal
 import socket
 import subprocess
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from loader.emulator.server import YOUNG_COLLECTION, EmulatorServer, _collected_seldom
+from loader.emulator.server import EmulatorServer
 
 from .helpers import ADMIN_AUTH, CLIENT_ID, errors_of, fetch_token, product
 from .serving import Served, served
@@ -181,19 +180,3 @@ def test_serve_prints_how_to_reach_it_and_stops_cleanly_on_ctrl_c() -> None:
 
 def _client_port(response: httpx.Response) -> int:
     return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
-
-
-def test_while_serving_the_young_are_collected_seldom_and_the_settings_come_back_after():
-    before = gc.get_threshold()
-    try:
-        with _collected_seldom():
-            assert gc.get_threshold() == (YOUNG_COLLECTION, *before[1:])
-        assert gc.get_threshold() == before
-        gc.disable()
-        gc.set_threshold(0)
-        with _collected_seldom():
-            assert gc.get_threshold()[0] == 0  # collection off stays off
-    finally:
-        gc.set_threshold(*before)
-        gc.enable()
-    assert gc.get_freeze_count() == 0
