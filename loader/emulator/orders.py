@@ -184,7 +184,7 @@ class Orders:
         pending, stock = self.records.pending(client_id, [key]), StockChanges()
         if key in pending.by_key:
             raise HttpError(400, [duplicate(key, pending.by_key[key][ID_FIELD])])
-        record = self._insert(pending, stock, order)
+        record = self._insert(pending, stock, order, pb_timestamp(self.clock()))
         self._write(client_id, pending, stock)
         return record
 
@@ -214,8 +214,10 @@ class Orders:
             pending = self.records.pending(
                 client_id, [o[KEY_FIELD] for o, p in zip(items, problems, strict=True) if not p]
             )
-            stock = StockChanges()
-            results = [self._bulk_result(pending, stock, o, p) for o, p in zip(items, problems, strict=True)]
+            stock, now = StockChanges(), pb_timestamp(self.clock())  # one moment for the whole call
+            results = [
+                self._bulk_result(pending, stock, o, p, now) for o, p in zip(items, problems, strict=True)
+            ]
             self._write(client_id, pending, stock)
         return results
 
@@ -296,26 +298,27 @@ class Orders:
             for found, named in zip(problems, wanted, strict=True)
         ]
 
-    def _insert(self, pending: Pending, stock: StockChanges, order: dict[str, Any]) -> dict[str, Any]:
-        now = pb_timestamp(self.clock())
+    def _insert(
+        self, pending: Pending, stock: StockChanges, order: dict[str, Any], now: str
+    ) -> dict[str, Any]:
         record = pending.create(order[KEY_FIELD], _record(order, CREATED, now, now))
         self._allocate(stock, record, +1)
         return record
 
     def _update_one(self, client_id: str, old: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
         pending, stock = self.records.pending(client_id, []), StockChanges()
-        record = self._update(pending, stock, old, order)
+        record = self._update(pending, stock, old, order, pb_timestamp(self.clock()))
         self._write(client_id, pending, stock)
         return record
 
     def _update(
-        self, pending: Pending, stock: StockChanges, old: dict[str, Any], order: dict[str, Any]
+        self, pending: Pending, stock: StockChanges, old: dict[str, Any], order: dict[str, Any], now: str
     ) -> dict[str, Any]:
         if order[KEY_FIELD] != old[KEY_FIELD]:
             message = f"clientOrderId must stay {old[KEY_FIELD]} for order {old[ID_FIELD]}"
             raise bad_request(errors.BAD_REQUEST, message, KEY_FIELD, f"Given: {order[KEY_FIELD]}")
         require_status(_noun(old), old, CHANGEABLE, "updated")
-        record = _record(order, old["status"], old["pbCreateDate"], pb_timestamp(self.clock()), old)
+        record = _record(order, old["status"], old["pbCreateDate"], now, old)
         self._allocate(stock, old, -1)
         self._allocate(stock, record, +1)
         pending.save(record[KEY_FIELD], record)
@@ -372,22 +375,29 @@ class Orders:
         return bulk_items(items, name, "objects", self.config.max_bulk_items, self.config.client_id)
 
     def _bulk_result(
-        self, pending: Pending, stock: StockChanges, order: dict[str, Any], problems: list[ErrorDetail]
+        self,
+        pending: Pending,
+        stock: StockChanges,
+        order: dict[str, Any],
+        problems: list[ErrorDetail],
+        now: str,
     ) -> dict[str, Any]:
         try:
             if problems:
                 raise HttpError(400, problems)
-            record = self._upsert(pending, stock, order)
+            record = self._upsert(pending, stock, order, now)
         except HttpError as error:
             return {KEY_FIELD: order.get(KEY_FIELD), **_errors(error)}
         return _success(record)
 
-    def _upsert(self, pending: Pending, stock: StockChanges, order: dict[str, Any]) -> dict[str, Any]:
+    def _upsert(
+        self, pending: Pending, stock: StockChanges, order: dict[str, Any], now: str
+    ) -> dict[str, Any]:
         """Update the order with this clientOrderId if there is one, else create it (api §21.3)."""
         old = pending.by_key.get(order[KEY_FIELD])
         if old is not None:
-            return self._update(pending, stock, old, order)
-        return self._insert(pending, stock, order)
+            return self._update(pending, stock, old, order, now)
+        return self._insert(pending, stock, order, now)
 
     def _cancel_result(self, item: dict[str, Any]) -> dict[str, Any]:
         try:
