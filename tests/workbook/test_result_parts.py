@@ -130,3 +130,128 @@ def test_row_cells_kept_for_repeated_values_carry_each_rows_number():
                 if v
             )
             assert rewriter._cells(row, values, style) == expected.encode()
+
+
+# A comments part as Excel writes one: the user's notes on the header (author "Ann"), pbload's notes of an
+# earlier result below it, a prefix on every element or none.
+_EXCEL_COMMENTS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+    '<{p}comments xmlns{colon}{name}="{main}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'mc:Ignorable="xr" xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision">'
+    "<{p}authors><{p}author>Ann</{p}author>{pbload}</{p}authors><{p}commentList>"
+    '<{p}comment ref="A1" authorId="0" shapeId="0" xr:uid="{{0A}}"><{p}text><{p}r><{p}t>What the SKU is</{p}t>'
+    "</{p}r></{p}text></{p}comment>"
+    '<{p}comment ref="C1" authorId="0" shapeId="0"><{p}text><{p}t xml:space="preserve"> Weight </{p}t></{p}text>'
+    "</{p}comment>{old}</{p}commentList></{p}comments>"
+)
+
+
+def _excel_comments(prefix: str, pbload_known: bool, old: bool = False, below: str = "") -> bytes:
+    p = prefix
+    old_notes = (
+        f'<{p}comment ref="B7" authorId="1"><{p}text><{p}t>an old note</{p}t></{p}text></{p}comment>'
+        if old
+        else ""
+    )
+    return _EXCEL_COMMENTS.format(
+        p=p,
+        colon=":" if p else "",
+        name=p[:-1],
+        main=comments._MAIN,
+        pbload=f"<{p}author>pbload</{p}author>" if pbload_known else "",
+        old=old_notes + below.format(p=p),
+    ).encode()
+
+
+def _merged(data: bytes, ours: dict) -> tuple[bytes, bytes, bool]:
+    """`merged_comments`' bytes, the lxml tree's (`comments_part`), and whether the former came as pieces."""
+    fast = comments.merged_comments(comments.ExistingComments.parse(data, "pbload", 1), ours, "pbload")
+    tree = comments.comments_part("", comments.ExistingComments.parse(data, "pbload", 1), ours, "pbload")
+    return (b"".join(fast()) if callable(fast) else fast), tree, callable(fast)
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+@pytest.mark.parametrize("seed", range(3))
+def test_notes_merged_into_a_users_comments_are_what_lxml_writes(prefix, seed):
+    rnd = random.Random(seed)
+    cells = {(rnd.randint(2, 9000), rnd.randint(1, 800)) for _ in range(1200)}  # three batches and more
+    ours = dict(zip(cells, _texts(rnd, len(cells)), strict=True))
+    for known in (True, False):
+        data = _excel_comments(prefix, known, old=known and bool(seed % 2))  # an old note needs its author
+        merged, tree, pieces = _merged(data, ours)
+        assert pieces  # written as text, a batch at a time
+        assert merged == tree
+        root = etree.fromstring(merged)
+        ns = {"m": comments._MAIN}
+        refs = [c.get("ref") for c in root.iterfind(".//m:comment", ns)]
+        assert len(refs) == 2 + len(ours) and refs[:2] == ["A1", "C1"]
+        assert "B7" not in refs  # the earlier result's note is gone
+        assert [a.text for a in root.iterfind(".//m:author", ns)] == ["Ann", "pbload"]
+
+
+def test_notes_among_a_users_comments_below_the_header_take_lxml_and_give_the_same():
+    ours = {(5, 2): "Weight: too heavy", (9001, 3): "SKU: missing"}
+    below = (
+        '<{p}comment ref="C40" authorId="0"><{p}text><{p}t>the user keeps this</{p}t></{p}text></{p}comment>'
+    )
+    merged, tree, pieces = _merged(_excel_comments("", True, below=below), ours)
+    assert not pieces and merged == tree
+    refs = [c.get("ref") for c in etree.fromstring(merged).iterfind(".//{*}comment")]
+    assert refs == ["A1", "C1", "B5", "C40", "C9001"]
+
+
+def _openpyxl_vml() -> bytes:
+    """The drawing openpyxl writes for a header note (its root declares none of VML's prefixes)."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+
+    book = Workbook()
+    book.active["A1"] = "SKU"
+    book.active["A1"].comment = Comment("What the SKU is", "Ann")
+    saved = io.BytesIO()
+    book.save(saved)
+    with zipfile.ZipFile(saved) as z:
+        return z.read(next(n for n in z.namelist() if n.endswith(".vml")))
+
+
+def _vml_at_once(data: bytes, ours: dict) -> bytes:
+    """The drawing with every new shape added at once (the writer before it wrote them a batch at a time)."""
+    from loader.workbook.result.stream.xml import parse_part
+
+    v, o, x = "v:", "o:", "x:"
+    first = max(int(n) for n in re.findall(rb"_x0000_s(\d+)", data)) + 1
+    shapes = "".join(
+        comments._note_shape(v, o, x, first + n, r, c, t)
+        for n, ((r, c), t) in enumerate(sorted(ours.items()))
+    )
+    if re.search(rb"<xml\b[^>]*xmlns:v=", data):  # Excel's: edited as text
+        end = data.rfind(b"</xml>")
+        return data[:end] + shapes.encode() + data[end:]
+    part = parse_part(data, "a drawing")
+    wrapper = etree.fromstring(
+        f'<wrap xmlns:v="{comments._VML_NS}" xmlns:o="{comments._OFFICE_NS}" xmlns:x="{comments._EXCEL_NS}">'
+        f"{shapes}</wrap>"
+    )
+    for element in list(wrapper):
+        part.root.append(element)
+    return part.render()
+
+
+@pytest.mark.parametrize("made_by", ["openpyxl", "excel"])
+def test_shapes_merged_into_a_drawing_are_the_bytes_of_adding_them_at_once(made_by):
+    rnd = random.Random(7)
+    cells = {(rnd.randint(2, 9000), rnd.randint(1, 800)) for _ in range(1200)}
+    ours = dict(zip(cells, _texts(rnd, len(cells)), strict=True))
+    if made_by == "openpyxl":
+        data = _openpyxl_vml()
+    else:  # Excel's VML, prefixes on its root, a note on A1 (shape 1025), an unclosed <br> as Excel writes
+        data = b"".join(comments.new_vml_parts({(1, 1): "What the SKU is"})).replace(b"</xml>", b"<br></xml>")
+    written, shapes = comments.merged_vml(data, set(), ours)
+    pieces = list(written())
+    assert b"".join(pieces) == _vml_at_once(data, ours)
+    assert shapes == 1 + len(ours)
+    assert max(map(len, pieces)) < len(b"".join(pieces)) / 2  # made a batch of shapes at a time
+    assert b"".join(written()) == b"".join(pieces)  # a second write (the writer may write twice) is the same

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from openpyxl.utils import get_column_letter
 
@@ -41,7 +42,13 @@ from loader.workbook.result.content import (
     summary_statuses,
     warning_notes,
 )
-from loader.workbook.result.stream.comments import ExistingComments, comments_part, merged_vml, new_vml
+from loader.workbook.result.stream.comments import (
+    ExistingComments,
+    merged_comments,
+    merged_vml,
+    new_comments,
+    new_vml_parts,
+)
 from loader.workbook.result.stream.ooxml import (
     CT_CHART,
     CT_COMMENTS,
@@ -122,7 +129,9 @@ class Plan:
     workbook_part: WorkbookPart
     sheets: list[DataSheet] = field(default_factory=list)
     new_sheets: list[NewSheet] = field(default_factory=list)
-    replaced: dict[str, bytes] = field(default_factory=dict)  # part -> new bytes
+    replaced: dict[str, bytes | Callable[[], Iterable[bytes]]] = field(
+        default_factory=dict
+    )  # part -> new bytes
     added: dict[str, bytes | Callable[[], Iterable[bytes]]] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     sheet_parts: set[str] = field(default_factory=set)  # every sheet of the workbook (their tabs unselected)
@@ -269,7 +278,7 @@ class Planner:
             self.scan and not reuse
         ):  # values beyond the headers: pbload's columns go after them, not over them
             first = max(first, last_value_column(self.book, part, header.prefix) + 1)
-        last_row = max([HEADER_ROW, *sheet.rows])
+        last_row = max(HEADER_ROW, max(sheet.rows, default=HEADER_ROW))
         names = result_columns(header.values.get, first, reuse)
         columns = Columns(first, first + len(names) - 1, last_row, result_widths(sheet, names))
         area = f"A{HEADER_ROW + 1}:{get_column_letter(columns.last)}{max(last_row, HEADER_ROW + 1)}"
@@ -303,7 +312,7 @@ class Planner:
             return
         vml, shapes = merged_vml(self.read(vmls[0].target), existing.dropped, ours)
         if existing.kept or ours:
-            plan.replaced[comments[0].target] = comments_part("", existing, ours, COMMENT_AUTHOR)
+            plan.replaced[comments[0].target] = merged_comments(existing, ours, COMMENT_AUTHOR)
         else:
             plan.removed.add(comments[0].target)
             plan.content_types.overrides.pop(comments[0].target, None)
@@ -321,8 +330,8 @@ class Planner:
         data.rels.append(Rel(new_rel_id(data.rels), REL_COMMENTS, part))
         data.edges.legacy_rel = new_rel_id(data.rels)
         data.rels.append(Rel(data.edges.legacy_rel, REL_VML, vml))
-        plan.added[part] = comments_part(data.header.prefix.decode(), None, data.notes, COMMENT_AUTHOR)
-        plan.added[vml] = new_vml(data.notes)
+        plan.added[part] = new_comments(data.header.prefix.decode(), data.notes, COMMENT_AUTHOR)
+        plan.added[vml] = partial(new_vml_parts, data.notes)
         plan.content_types.overrides[part] = CT_COMMENTS
         plan.content_types.defaults.setdefault("vml", CT_VML)
 

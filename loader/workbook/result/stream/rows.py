@@ -22,6 +22,7 @@ pbload's columns (replaced; a formula there hands the sheet to the openpyxl path
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import zipfile
 from collections import deque
@@ -140,7 +141,7 @@ class RowValues:
     """
 
     def __init__(self, rows: Sequence[int], outcomes: Mapping[int, Outcome]) -> None:
-        ordered = all(a < b for a, b in zip(rows, rows[1:], strict=False))
+        ordered = all(a < b for a, b in itertools.pairwise(rows))  # no copy of a million rows
         self.rows = rows if ordered else sorted(set(rows))
         self.outcomes = outcomes if isinstance(outcomes, Outcomes) else Outcomes(outcomes)
         self.next = 0

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO
 
 from loader.workbook.result.stream.ooxml import rels_name, render_rels, unsafe_name
@@ -51,16 +51,23 @@ def write_package(book: zipfile.ZipFile, out: zipfile.ZipFile, plan: Plan) -> No
         if name in done or name in plan.removed:
             continue
         if name in plan.replaced:
-            out.writestr(_info(name, info, level), plan.replaced[name])
+            _write(out, _info(name, info, level), plan.replaced[name])
         else:
             _copy(book, out, info, level, untab=name in plan.sheet_parts)
     for name, content in plan.added.items():
-        if callable(content):
-            with out.open(_info(name, None, level), "w") as target:
-                for piece in content():
-                    target.write(piece)
-        else:
-            out.writestr(_info(name, None, level), content)
+        _write(out, _info(name, None, level), content)
+
+
+def _write(
+    out: zipfile.ZipFile, info: zipfile.ZipInfo, content: bytes | Callable[[], Iterable[bytes]]
+) -> None:
+    """A part's bytes, or the pieces a callable makes as they are written."""
+    if callable(content):
+        with out.open(info, "w") as target:
+            for piece in content():
+                target.write(piece)
+    else:
+        out.writestr(info, content)
 
 
 def _info(name: str, like: zipfile.ZipInfo | None, level: int) -> zipfile.ZipInfo:
