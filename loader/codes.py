@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 
+from loader.gateway_codes import GATEWAY_CODE_PREFIX, THROTTLE_CODES, TOKEN_RENEWAL_CODES
 from loader.models import Severity
 
 _ERROR, _WARNING = Severity.ERROR, Severity.WARNING
@@ -258,11 +259,6 @@ def hint_for(code: str | None, from_api: bool = False) -> str:
     known = Code.of(code)
     if known is not None:
         return known.hint
-    # PB's codes are the API client's business; it imports httpx, which the registry itself does not need
-    from loader.api.auth import TOKEN_RENEWAL_CODES
-    from loader.api.error_body import GATEWAY_CODE_PREFIX
-    from loader.api.retry import THROTTLE_CODES
-
     if code in THROTTLE_CODES:
         return THROTTLE_HINT
     if code in TOKEN_RENEWAL_CODES:

@@ -99,3 +99,29 @@ def test_the_light_names_agree_with_the_modules_they_copy():
         settings.LOCAL_API_SECRET,
     )
     assert sorted(choices.ADVANCE_RESOURCES) == sorted(control.ADVANCE_NAMES)
+
+
+def test_the_hints_for_pbs_codes_import_no_http_client():
+    # The result writer gives every FAILED row the hint of its PB code; a process that writes a result
+    # without having sent anything (validate, the writer's benchmark) must not import httpx for it.
+    code = """if True:
+        import json, sys
+        from loader.codes import hint_for
+        codes = ["PB-APIM-ERR-1006", "PB-APIM-ERR-1002", "PB-APIM-ERR-1099", "HTTP-503", "PB-4001", None]
+        print(json.dumps([[hint_for(c, True) for c in codes], hint_for("PB-4001"), "httpx" in sys.modules]))
+    """
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    hints, unchecked, imported = json.loads(done.stdout)
+    from loader import codes
+
+    assert hints == [
+        codes.THROTTLE_HINT,
+        codes.TOKEN_HINT,
+        codes.GATEWAY_HINT,
+        codes.SERVER_FAILURE_HINT,
+        codes.API_FAILURE_HINT,
+        codes.API_FAILURE_HINT,
+    ]
+    assert unchecked == codes.UNKNOWN_HINT
+    assert not imported

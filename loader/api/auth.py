@@ -19,14 +19,12 @@ import httpx
 
 from loader.api.error_body import ErrorDetail, describe_errors, response_body, response_errors
 from loader.errors import AuthenticationError
+from loader.gateway_codes import TOKEN_RENEWAL_CODES
 
 TOKEN_PATH = "/oauth/token"
 # Renew a little before the token runs out, so that no request leaves with a token about to expire.
 EXPIRY_MARGIN_SECONDS = 60
 DEFAULT_LIFETIME_SECONDS = 3600.0  # when a token answer gives no expiresIn (PB's docs always show one)
-# §21.4, §22.9: "Invalid Access Token" and "expired token". PB has been seen to send them with 401 and
-# with 400; either way a new token is fetched and the request sent once more.
-TOKEN_RENEWAL_CODES = frozenset({"PB-APIM-ERR-1002", "PB-APIM-ERR-1003"})
 RENEWAL_STATUSES = frozenset({401})
 REFUSED_STATUSES = frozenset({400, 401, 403})  # the token endpoint's way of saying "not these credentials"
 WRONG_KEYS_CODE = "PB-APIM-ERR-1002"  # PB's page: most often keys of the other environment

@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-GATEWAY_CODE_PREFIX = "PB-APIM-ERR-"  # PB's API gateway: it answered, not the Fulfillment service
+from loader.gateway_codes import GATEWAY_CODE_PREFIX
+
 MAX_TEXT_BODY = 500  # characters of a non-JSON error body worth showing
 
 

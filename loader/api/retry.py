@@ -14,17 +14,17 @@ from dataclasses import dataclass
 
 import httpx
 
+from loader.gateway_codes import THROTTLE_CODES
+
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Failures that happen before the request reaches the server: repeating them can do no harm.
 NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Answers that say the request was not carried out (throttled, unavailable); a 500 or a lost
 # answer may hide a change that was made, which the caller settles by looking the items up.
 NOT_CARRIED_OUT = frozenset({429, 503})
-# §21.4, §22.9: PB's gateway stopped the request before it reached PB ("Spike arrest violation").
-# It has been seen with HTTP 429 and with HTTP 500; whatever the status, it is a throttle: certainly
-# not carried out, so slow down and send it again after a pause.
+# §21.4, §22.9: PB's gateway stopped the request before it reached PB ("Spike arrest violation"), with
+# HTTP 429 or with its code (`THROTTLE_CODES`) under another status.
 THROTTLE_STATUSES = frozenset({429})
-THROTTLE_CODES = frozenset({"PB-APIM-ERR-1006"})
 # Answers that say "slow down": a throttle, or the service unavailable (overloaded). Single-call
 # resources send fewer requests at once after one (`loader.send.adaptive`).
 PUSHBACK_STATUSES = frozenset({429, 503})
