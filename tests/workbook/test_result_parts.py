@@ -255,3 +255,37 @@ def test_shapes_merged_into_a_drawing_are_the_bytes_of_adding_them_at_once(made_
     assert shapes == 1 + len(ours)
     assert max(map(len, pieces)) < len(b"".join(pieces)) / 2  # made a batch of shapes at a time
     assert b"".join(written()) == b"".join(pieces)  # a second write (the writer may write twice) is the same
+
+
+def test_a_plain_text_is_what_the_pattern_for_one_said():
+    # `is_plain` replaced this pattern: the same answer for texts of everything it looks at
+    from loader.workbook.result.stream.ooxml import is_plain, t_element
+
+    pattern = re.compile(r"(?:[^\s&<>_\r]|_(?!x))(?:[^&<>_\r]|_(?!x))*(?<!\s)")
+    rnd = random.Random(3)
+    alphabet = [
+        "a",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "&",
+        "<",
+        ">",
+        "_",
+        "x",
+        "_x",
+        "\u00a0",
+        "\u2028",
+        "\x1c",
+        "é",
+        "X",
+        "1",
+    ]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6)))
+        assert is_plain(text) == bool(pattern.fullmatch(text)), repr(text)
+    assert (
+        t_element("a & b") == "<t>a &amp; b</t>"
+        and t_element(" lead", "x:") == '<x:t xml:space="preserve"> lead</x:t>'
+    )

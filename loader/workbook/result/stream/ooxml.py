@@ -102,7 +102,6 @@ _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 _ESCAPED_LITERAL = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _DRIVE = re.compile(r"[A-Za-z]:")
 # Text that t_element writes as it is: no space at either end, nothing to escape, no `_x`, no CR.
-_PLAIN = re.compile(r"(?:[^\s&<>_\r]|_(?!x))(?:[^&<>_\r]|_(?!x))*(?<!\s)")
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
@@ -149,9 +148,25 @@ def attr_escape(text: str) -> str:
     )
 
 
+def is_plain(text: str) -> bool:
+    """Whether `text` goes into <t> as it is: not empty, nothing to escape (`& < >`), no carriage return
+    or literal `_xHHHH_` to keep, no space to preserve at either end. Searches of the string, not a
+    pattern tried at every character (which was a ninth of writing 100,000 rows)."""
+    return (
+        bool(text)
+        and not text[0].isspace()
+        and not text[-1].isspace()
+        and "&" not in text
+        and "<" not in text
+        and ">" not in text
+        and "\r" not in text
+        and "_x" not in text
+    )
+
+
 def t_element(text: str, prefix: str = "") -> str:
     """<t>text</t>, keeping leading and trailing spaces."""
-    if _PLAIN.fullmatch(text):  # nearly every value: nothing to escape or keep (the row scanner's hot path)
+    if is_plain(text):  # nearly every value: nothing to escape or keep (the row scanner's hot path)
         return f"<{prefix}t>{text}</{prefix}t>"
     if text[:1].isspace() or text[-1:].isspace():
         return f'<{prefix}t xml:space="preserve">{text_escape(text)}</{prefix}t>'
