@@ -268,7 +268,8 @@ def _shapes(v: str, o: str, x: str, first_id: int, ours: dict[tuple[int, int], s
 def merged_vml(
     data: bytes, dropped: set[tuple[int, int]], ours: dict[tuple[int, int], str]
 ) -> tuple[Callable[[], Iterator[bytes]], int]:
-    """The sheet's VML without pbload's old notes and with the new ones; and how many shapes it keeps.
+    """The sheet's VML without pbload's old notes and with the new ones (made as it is written, a batch
+    of shapes at a time); and how many shapes it keeps.
 
     Excel's VML is not well-formed XML (it writes unclosed `<br>`): it is edited as text, its shapes
     found with the prefixes its root declares. VML whose root declares none of them (openpyxl's with

@@ -129,9 +129,8 @@ class Plan:
     workbook_part: WorkbookPart
     sheets: list[DataSheet] = field(default_factory=list)
     new_sheets: list[NewSheet] = field(default_factory=list)
-    replaced: dict[str, bytes | Callable[[], Iterable[bytes]]] = field(
-        default_factory=dict
-    )  # part -> new bytes
+    # part -> its new bytes, or what makes them as they are written (so for `added`)
+    replaced: dict[str, bytes | Callable[[], Iterable[bytes]]] = field(default_factory=dict)
     added: dict[str, bytes | Callable[[], Iterable[bytes]]] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     sheet_parts: set[str] = field(default_factory=set)  # every sheet of the workbook (their tabs unselected)
