@@ -57,6 +57,7 @@ _DATA_NAME_END = re.compile(rb"\W")  # what may follow `<sheetData` (its pattern
 _SI_CLOSE = re.compile(rb"</(?:[\w.-]+:)?si>")
 _SI_OVERLAP = 64  # a closing </x:si> cut by a chunk is found if its prefix is shorter; else at the next one
 _MADE, _MADE_BYTES = 1024, 4 << 20  # the rows' values (and bytes) whose cells `SheetRewriter._cells` keeps
+_BODIES = 4096  # the cell values whose bytes `SheetRewriter._body` keeps
 _ATTR = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
@@ -448,12 +449,14 @@ class SheetRewriter:
         self.letters = [get_column_letter(edit.first + n) for n in range(len(edit.header_names))]
         self.last_col = edit.first + len(edit.header_names) - 1
         p = self.pd = prefix.decode()
-        self.starts = [f'<{p}c r="{letter}' for letter in self.letters]  # + row number + body + text + close
+        # each cell's start: + row number + `_body`
+        self.start_bytes = [f'<{p}c r="{letter}'.encode() for letter in self.letters]
         self.plain = f'" t="inlineStr"><{p}is>'
         self.styled = '" s="{}"' + self.plain[1:]
         self.cell_close = f"</{p}is></{p}c>"
         self.cell_open = b"<" + prefix + b"c"
         self.made: dict[tuple[tuple[str | None, ...], int], list[bytes]] = {}  # (values, style) -> `_pieces`
+        self.bodies: dict[tuple[str, int], bytes] = {}  # (value, style) -> `_body`
         self.made_size = 0
         self.cols: dict[bytes, int] = {}  # a cell reference's letters -> its column
 
@@ -596,16 +599,31 @@ class SheetRewriter:
         return str(row).encode().join(pieces)
 
     def _pieces(self, values: tuple[str | None, ...], style: int) -> list[bytes]:
-        """pbload's cells for a row of `values`, cut where the row's number goes."""
-        body = self.styled.format(style) if style else self.plain
-        close, p = self.cell_close, self.pd
-        pieces, after = [], ""
-        for start, value in zip(self.starts, values, strict=False):
+        """pbload's cells for a row of `values`, cut where the row's number goes.
+
+        What follows a cell's number is kept for the values met lately: a row whose values as a whole
+        are new (every CREATED row has its own PB ID) mostly repeats its status, its transaction ID."""
+        bodies = self.bodies
+        pieces, after = [], b""
+        for start, value in zip(self.start_bytes, values, strict=False):
             if value:
-                pieces.append(f"{after}{start}".encode())
-                after = f"{body}{t_element(value, p)}{close}"
-        pieces.append(after.encode())
+                pieces.append(after + start)
+                try:
+                    after = bodies.get((value, style)) or self._body(value, style)
+                except TypeError:  # a value that is no text (a test's): made every time
+                    after = self._body(value, style, keep=False)
+        pieces.append(after)
         return pieces
+
+    def _body(self, value: str, style: int, keep: bool = True) -> bytes:
+        """A cell of `value` after its row number: its style, type and inline string, and its end."""
+        body = self.styled.format(style) if style else self.plain
+        made = f"{body}{t_element(value, self.pd)}{self.cell_close}".encode()
+        if keep:
+            if len(self.bodies) >= _BODIES:
+                self.bodies.clear()
+            self.bodies[value, style] = made
+        return made
 
     def _row_cells(
         self, block: bytes, start: int, end: int, row: int, new: tuple[str | None, ...], style: int
