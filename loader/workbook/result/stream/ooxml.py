@@ -101,7 +101,6 @@ STYLES_ORDER = (
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 _ESCAPED_LITERAL = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _DRIVE = re.compile(r"[A-Za-z]:")
-# Text that t_element writes as it is: no space at either end, nothing to escape, no `_x`, no CR.
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
