@@ -35,6 +35,13 @@ WAIT_TIMEOUT = 120.0
 POLL_S = 0.05
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In a child before it starts: SIGINT as a terminal gives it. A shell starts a background job (the
+    suite run with `&`) with SIGINT ignored, a child inherits that, and Python then never raises
+    KeyboardInterrupt: `stop` would wait out its time-out for every emulator."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServedEmulator:
     """`pbload emulator serve` in a subprocess, on a free loopback port, state in memory."""
 
@@ -44,6 +51,7 @@ class ServedEmulator:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
         first = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on " not in first:

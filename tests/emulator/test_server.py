@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from loader.emulator.server import EmulatorServer
+from tests.faultsuite import ctrl_c_as_in_a_terminal
 
 from .helpers import ADMIN_AUTH, CLIENT_ID, errors_of, fetch_token, product
 from .serving import Served, served
@@ -149,7 +150,12 @@ def test_stop_closes_kept_alive_connections() -> None:
 
 def test_serve_prints_how_to_reach_it_and_stops_cleanly_on_ctrl_c() -> None:
     code = "from loader.emulator.server import serve; serve(port=0)"
-    process = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
     assert process.stdout is not None
     lines = [process.stdout.readline().rstrip("\n") for _ in range(6)]
     url = lines[0].rsplit(" ", 1)[1]
@@ -160,7 +166,7 @@ def test_serve_prints_how_to_reach_it_and_stops_cleanly_on_ctrl_c() -> None:
             ).status_code
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)  # a bound, not a timing: a loaded machine is slow
+        rest, _ = process.communicate(timeout=60)  # a bound for a stuck process, not a timing
 
     assert token_status == 200
     assert lines == [
