@@ -195,3 +195,42 @@ def test_a_damaged_run_record_reads_as_a_damaged_journal(tmp_path):
     journal._conn.execute("UPDATE runs SET options = '{not json'")
     with pytest.raises(JournalError, match="a run record is damaged"):
         journal.run("run-1")
+
+
+def test_a_chunks_marks_and_outcomes_keep_every_value_as_given(tmp_path):
+    """Items are marked and settled by one statement over a JSON array of their rows: keys, hashes and
+    messages with quotes, backslashes, non-ASCII letters and blanks come back as given, past a chunk."""
+    journal = Journal(tmp_path)
+    start(journal, "run-1", tmp_path / "o.xlsx")
+    keys = ['SO-"1"', "SO\\2", "Zoë-Łukasz", "SO 4 ", "null", "[0]", *(f"SO-{n}" for n in range(250))]
+    items = [Item("Orders", k, (n + 2,), Action.UPSERT, {"clientOrderId": k}) for n, k in enumerate(keys)]
+    journal.sending("run-1", "target", "orders", items, "tx-1")
+    journal.sending("run-1", "target", "orders", items[:3], "tx-2")  # a retry of three
+    assert journal.in_flight("run-1") == {("orders", k) for k in keys}
+    outcomes = [
+        Outcome(Status.FAILED, error_code="EMU-1", message=f'Refused "{i.key}": naïve \\ note')
+        if n % 2
+        else Outcome(Status.CREATED, pb_id=None if n % 4 else f"PB-{i.key}")
+        for n, i in enumerate(items)
+    ]
+    journal.settled("run-1", "target", "orders", list(zip(items, outcomes, strict=True)))
+    stored = {
+        row[0]: row[1:]
+        for row in journal._conn.execute(
+            "SELECT key, payload_hash, intent, state, status, pb_id, error, transaction_ids, attempts FROM items"
+        )
+    }
+    assert stored == {
+        i.key: (
+            payload_hash(i),
+            "UPSERT",
+            SETTLED,
+            o.status.value,
+            o.pb_id,
+            o.message if o.status is Status.FAILED else None,
+            '["tx-1","tx-2"]' if n < 3 else '["tx-1"]',
+            2 if n < 3 else 1,
+        )
+        for n, (i, o) in enumerate(zip(items, outcomes, strict=True))
+    }
+    assert journal.in_flight("run-1") == set()
